@@ -1,0 +1,189 @@
+package routers
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+)
+
+// Sentinel errors of the ports. Adapters return them (wrapped or not); the
+// flows test them with errors.Is.
+var (
+	// ErrDuplicate: the request ID was seen before; the request has already had its effect.
+	ErrDuplicate = errors.New("duplicate request")
+	// ErrNotFound: no such appeal or comment.
+	ErrNotFound = errors.New("not found")
+	// ErrReceptionFull: the official's reception day has no free place left.
+	ErrReceptionFull = errors.New("reception day is fully booked")
+	// ErrPersonNotFound: the registry has no person with that FİN.
+	ErrPersonNotFound = errors.New("person not found in the registry")
+)
+
+// DeliveryState tracks the hand-over of an appeal (or comment) to its district.
+type DeliveryState string
+
+// Delivery states.
+const (
+	DeliveryPending   DeliveryState = "pending"
+	DeliveryDelivered DeliveryState = "delivered"
+	DeliveryFailed    DeliveryState = "failed" // permanent: flagged for the monitors
+)
+
+// Appeal is the ledger's record of one registered request.
+type Appeal struct {
+	Number       string
+	RequestID    string
+	District     string
+	Service      string
+	FIN          string
+	Status       Status
+	Sequence     int // sequence of the last event sent to the portal
+	RegisteredAt time.Time
+	Deadline     string          // YYYY-MM-DD
+	Request      json.RawMessage // the portal's body as received
+	Person       json.RawMessage // the registry's record; nil until enriched
+	Delivery     Delivery
+	DistrictRef  string // the district system's own reference
+}
+
+// Delivery is the retry state of a hand-over to a district.
+type Delivery struct {
+	State         DeliveryState
+	Attempts      int
+	NextAttemptAt time.Time // zero: a delivery job is queued or none is due
+	LastError     string
+}
+
+// Comment is a citizen's remark on a registered appeal.
+type Comment struct {
+	ID           string // the portal's request id
+	AppealNumber string
+	Text         string
+	SubmittedAt  time.Time
+	Delivery     Delivery
+}
+
+// Booking asks for one place on an official's reception day.
+type Booking struct {
+	OfficialID string
+	Date       string // YYYY-MM-DD
+	Capacity   int
+}
+
+// OutboxMessage is a message committed with a state change and published
+// after the commit, in commit order, by the relay.
+type OutboxMessage struct {
+	Topic    string
+	UUID     string
+	Payload  []byte
+	Metadata map[string]string
+}
+
+// OutboxRecord is an OutboxMessage as stored, with its position.
+type OutboxRecord struct {
+	ID int64
+	OutboxMessage
+}
+
+// Effects are what a state change emits: status events for the portal (also
+// kept as the appeal's history) and every message, in order, to publish.
+type Effects struct {
+	Events   []StatusEvent
+	Messages []OutboxMessage
+}
+
+// JobKind tells what a delivery job hands over.
+type JobKind string
+
+// Job kinds.
+const (
+	JobAppeal  JobKind = "appeal"
+	JobComment JobKind = "comment"
+)
+
+// DueJob names a delivery whose retry time has come.
+type DueJob struct {
+	Kind     JobKind
+	Key      string // appeal number or comment id
+	District string
+}
+
+// Ledger is the hub's durable record of appeals: PostgreSQL in production, an
+// in-memory store in the demo. Every method that changes state commits that
+// change together with its Effects, or nothing.
+type Ledger interface {
+	// Register records a valid request as a new appeal: it claims the request
+	// ID (ErrDuplicate if taken), books the reception place if any
+	// (ErrReceptionFull), allocates the next number of the district and year
+	// without gaps, and commits the appeal with effects(appeal).
+	Register(ctx context.Context, draft Appeal, booking *Booking, number func(seq int) string, effects func(Appeal) Effects) (Appeal, error)
+	// RecordInvalid claims the request ID (ErrDuplicate if taken) and commits effects.
+	RecordInvalid(ctx context.Context, requestID string, effects Effects) error
+	// Appeal returns one appeal (ErrNotFound).
+	Appeal(ctx context.Context, number string) (Appeal, error)
+	// UpdateAppeal runs fn on the appeal under a lock and commits the
+	// changed appeal with fn's effects; an error from fn commits nothing.
+	UpdateAppeal(ctx context.Context, number string, fn func(*Appeal) (Effects, error)) error
+	// AddComment claims the comment's ID (ErrDuplicate if taken) and stores it.
+	AddComment(ctx context.Context, c Comment, effects Effects) error
+	// UpdateComment runs fn on the comment and its appeal under a lock.
+	UpdateComment(ctx context.Context, id string, fn func(*Comment, *Appeal) (Effects, error)) error
+	// ClaimDue takes up to limit deliveries whose retry time is before now,
+	// clears their retry time and commits the messages job(d) makes for them.
+	ClaimDue(ctx context.Context, now time.Time, limit int, job func(DueJob) OutboxMessage) (int, error)
+	// Relay hands up to limit outbox records, oldest first, to publish and
+	// deletes them once it returns nil. Only one relay runs at a time across
+	// all hub processes, so the portal sees events in commit order.
+	Relay(ctx context.Context, limit int, publish func([]OutboxRecord) error) (int, error)
+	// Ping reports whether the store answers.
+	Ping(ctx context.Context) error
+}
+
+// Registry looks up a person's ID-card record by FİN.
+type Registry interface {
+	// Person returns the registry's JSON record, ErrPersonNotFound, or a
+	// *TransientError (with the delay the registry asked for, if any).
+	Person(ctx context.Context, fin string) (json.RawMessage, error)
+}
+
+// District is the system of one local executive authority.
+type District interface {
+	// Submit hands over an appeal; a repeat of a known appeal is success.
+	// It returns the district's reference, a *TransientError or a *PermanentError.
+	Submit(ctx context.Context, s Submission) (reference string, err error)
+	// Comment forwards a citizen's remark on a delivered appeal.
+	Comment(ctx context.Context, appealNumber, reference, text string, at time.Time) error
+}
+
+// Submission is everything a district receives about a new appeal.
+type Submission struct {
+	AppealNumber string
+	Service      string
+	Deadline     string
+	RegisteredAt time.Time
+	Request      Request
+	Person       json.RawMessage
+}
+
+// TransientError is a failure worth retrying later, after RetryAfter if set.
+type TransientError struct {
+	Err        error
+	RetryAfter time.Duration
+}
+
+func (e *TransientError) Error() string { return "transient: " + e.Err.Error() }
+func (e *TransientError) Unwrap() error { return e.Err }
+
+// PermanentError is a failure that no retry can mend; the message that caused
+// it goes to the poison queue with Err as the reason.
+type PermanentError struct{ Err error }
+
+func (e *PermanentError) Error() string { return "permanent: " + e.Err.Error() }
+func (e *PermanentError) Unwrap() error { return e.Err }
+
+// IsPermanent reports whether err must not be retried.
+func IsPermanent(err error) bool {
+	var p *PermanentError
+	return errors.As(err, &p)
+}

@@ -1,0 +1,26 @@
+// Package schemas embeds the contracts and data the hub is built on: the
+// district list and holiday calendar from shared/data, the service catalogue,
+// the ESD vendor's WSDL/XSD, and the SQL migrations of the ledger.
+package schemas
+
+import "embed"
+
+// Districts is ../shared/data/districts.json: every ISO 3166-2:AZ code a config may name.
+//
+//go:embed districts.json
+var Districts []byte
+
+// Holidays is ../shared/data/holidays.json: non-working days for 2025–2027 with sources.
+//
+//go:embed holidays.json
+var Holidays []byte
+
+// Migrations holds the ledger's numbered SQL migrations (goose format).
+//
+//go:embed migrations/*.sql
+var Migrations embed.FS
+
+// ESD holds the ESD vendor's WSDL and XSD, unchanged.
+//
+//go:embed esd/*
+var ESD embed.FS
