@@ -125,6 +125,8 @@ type Ledger interface {
 	// UpdateAppeal runs fn on the appeal under a lock and commits the
 	// changed appeal with fn's effects; an error from fn commits nothing.
 	UpdateAppeal(ctx context.Context, number string, fn func(*Appeal) (Effects, error)) error
+	// History returns the events of an appeal in sequence order.
+	History(ctx context.Context, number string) ([]StatusEvent, error)
 	// AddComment claims the comment's ID (ErrDuplicate if taken) and stores it.
 	AddComment(ctx context.Context, c Comment, effects Effects) error
 	// UpdateComment runs fn on the comment and its appeal under a lock.
