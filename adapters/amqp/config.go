@@ -1,0 +1,112 @@
+package amqp
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/ThreeDotsLabs/watermill"
+	wamqp "github.com/ThreeDotsLabs/watermill-amqp/v2/pkg/amqp"
+	amqp091 "github.com/rabbitmq/amqp091-go"
+)
+
+// Config is what the hub chooses about its RabbitMQ connections.
+type Config struct {
+	// URL is the broker's AMQP URI (amqp:// or amqps://). Required. It holds
+	// the password: never log it.
+	URL string
+	// Prefetch is how many unacknowledged messages the broker hands to one
+	// consumer. Default 1: the subscriber processes one message at a time
+	// anyway, and a higher prefetch only lets the first consumer hoard the
+	// backlog that other consumers could be working on.
+	Prefetch int
+	// ChannelPoolSize is how many channels a publisher keeps open and reuses.
+	// Default 0: a channel is opened and closed for every Publish.
+	ChannelPoolSize int
+}
+
+// Validate reports what is wrong with c, if anything.
+func (c Config) Validate() error {
+	var errs []error
+	if c.URL == "" {
+		errs = append(errs, errors.New("amqp: empty URL"))
+	} else if _, err := amqp091.ParseURI(c.URL); err != nil {
+		// The parse error never quotes the URI, so the password stays out of it.
+		errs = append(errs, fmt.Errorf("amqp: invalid URL: %w", err))
+	}
+	if c.Prefetch < 0 {
+		errs = append(errs, fmt.Errorf("amqp: negative prefetch %d", c.Prefetch))
+	}
+	if c.ChannelPoolSize < 0 {
+		errs = append(errs, fmt.Errorf("amqp: negative channel pool size %d", c.ChannelPoolSize))
+	}
+	return errors.Join(errs...)
+}
+
+func (c Config) withDefaults() Config {
+	if c.Prefetch == 0 {
+		c.Prefetch = 1
+	}
+	return c
+}
+
+// baseConfig is watermill-amqp's durable queue layout: the default exchange,
+// a durable queue named after the topic with no arguments (the same
+// declaration as DeclareQueues, so neither side ever meets
+// PRECONDITION_FAILED), persistent messages and the hub's Marshaler.
+// Connection.AmqpConfig stays nil on purpose: amqp091's own Recovery would
+// fight watermill-amqp's reconnect loop.
+func baseConfig(c Config) wamqp.Config {
+	cfg := wamqp.NewDurableQueueConfig(c.URL)
+	cfg.Marshaler = Marshaler{}
+	return cfg
+}
+
+// PublisherConfig returns the watermill-amqp configuration of a publisher to
+// durable queues: the topic is the queue name (routed through the default
+// exchange), messages are persistent and every Publish waits for the broker's
+// confirmation.
+func PublisherConfig(c Config) wamqp.Config {
+	c = c.withDefaults()
+	cfg := baseConfig(c)
+	cfg.Publish.ConfirmDelivery = true
+	cfg.Publish.ChannelPoolSize = c.ChannelPoolSize
+	return cfg
+}
+
+// SubscriberConfig returns the watermill-amqp configuration of a subscriber
+// to durable queues: the topic is the queue name, declared durable with no
+// arguments on Subscribe, and the prefetch is c.Prefetch (default 1).
+func SubscriberConfig(c Config) wamqp.Config {
+	c = c.withDefaults()
+	cfg := baseConfig(c)
+	cfg.Consume.Qos = wamqp.QosConfig{PrefetchCount: c.Prefetch}
+	return cfg
+}
+
+// NewPublisher connects a publisher configured by PublisherConfig. It dials
+// once and fails if the broker is down: call WaitForBroker first to wait for
+// it at start-up. Once connected, the publisher reconnects by itself.
+func NewPublisher(c Config, logger watermill.LoggerAdapter) (*wamqp.Publisher, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	pub, err := wamqp.NewPublisher(PublisherConfig(c), logger)
+	if err != nil {
+		return nil, fmt.Errorf("amqp: new publisher: %w", err)
+	}
+	return pub, nil
+}
+
+// NewSubscriber connects a subscriber configured by SubscriberConfig. It
+// dials once and fails if the broker is down: call WaitForBroker first to
+// wait for it at start-up. Once connected, the subscriber reconnects by itself.
+func NewSubscriber(c Config, logger watermill.LoggerAdapter) (*wamqp.Subscriber, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	sub, err := wamqp.NewSubscriber(SubscriberConfig(c), logger)
+	if err != nil {
+		return nil, fmt.Errorf("amqp: new subscriber: %w", err)
+	}
+	return sub, nil
+}

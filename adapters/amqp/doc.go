@@ -1,0 +1,18 @@
+// Package amqp is the hub's only door to RabbitMQ. It keeps watermill-amqp and
+// amqp091-go behind one package, so a move to another major version of
+// watermill-amqp is one import here and nowhere else.
+//
+// It provides:
+//   - Marshaler, which maps the AMQP properties the portal uses (message_id,
+//     correlation_id, content_type, timestamp) to and from Watermill metadata
+//     and never fails on a header that is not a string (x-death, x-delivery-count);
+//   - PublisherConfig, SubscriberConfig, NewPublisher and NewSubscriber for
+//     durable queues named after the topic, persistent messages and publisher
+//     confirms;
+//   - DeclareQueues and PurgeAndDelete for the topology, WaitForBroker for
+//     start-up, and Inspector for queue depths and readiness.
+//
+// Publishing to a queue nobody has declared is silently dropped by RabbitMQ,
+// even with publisher confirms: call DeclareQueues for every queue the hub
+// publishes to (the portal's status queue included) before publishing.
+package amqp

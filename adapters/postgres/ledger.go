@@ -1,0 +1,391 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/korpu-az/korpu/routers"
+)
+
+// relayLockKey is the advisory lock that makes one relay the only publisher
+// of the outbox at a time, across every hub process.
+const relayLockKey = 0x6b6f7270755f6f62 // "korpu_ob"
+
+// Ledger is routers.Ledger on PostgreSQL.
+type Ledger struct {
+	pool *pgxpool.Pool
+}
+
+var _ routers.Ledger = (*Ledger)(nil)
+
+// NewLedger returns a ledger on a migrated database.
+func NewLedger(pool *pgxpool.Pool) *Ledger { return &Ledger{pool: pool} }
+
+// Ping reports whether the database answers.
+func (l *Ledger) Ping(ctx context.Context) error { return l.pool.Ping(ctx) }
+
+func (l *Ledger) inTx(ctx context.Context, fn func(pgx.Tx) error) error {
+	return pgx.BeginFunc(ctx, l.pool, fn)
+}
+
+func claimRequest(ctx context.Context, tx pgx.Tx, requestID, outcome string) error {
+	tag, err := tx.Exec(ctx, `INSERT INTO inbox (request_id, outcome) VALUES ($1, $2) ON CONFLICT DO NOTHING`, requestID, outcome)
+	if err != nil {
+		return fmt.Errorf("claim request: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return routers.ErrDuplicate
+	}
+	return nil
+}
+
+// Register implements routers.Ledger.
+func (l *Ledger) Register(ctx context.Context, draft routers.Appeal, booking *routers.Booking, number func(int) string, effects func(routers.Appeal) routers.Effects) (routers.Appeal, error) {
+	a := draft
+	err := l.inTx(ctx, func(tx pgx.Tx) error {
+		if err := claimRequest(ctx, tx, a.RequestID, "registered"); err != nil {
+			return err
+		}
+		if booking != nil {
+			var booked int
+			err := tx.QueryRow(ctx, `
+				INSERT INTO reception_bookings (official_id, day, booked) VALUES ($1, $2::date, 1)
+				ON CONFLICT (official_id, day) DO UPDATE SET booked = reception_bookings.booked + 1
+				WHERE reception_bookings.booked < $3
+				RETURNING booked`, booking.OfficialID, booking.Date, booking.Capacity).Scan(&booked)
+			if errors.Is(err, pgx.ErrNoRows) || (err == nil && booked > booking.Capacity) {
+				return routers.ErrReceptionFull
+			}
+			if err != nil {
+				return fmt.Errorf("book reception: %w", err)
+			}
+		}
+		var seq int
+		err := tx.QueryRow(ctx, `
+			INSERT INTO appeal_counters (district, year, last_seq) VALUES ($1, $2, 1)
+			ON CONFLICT (district, year) DO UPDATE SET last_seq = appeal_counters.last_seq + 1
+			RETURNING last_seq`, a.District, a.RegisteredAt.In(routers.Baku).Year()).Scan(&seq)
+		if err != nil {
+			return fmt.Errorf("allocate number: %w", err)
+		}
+		a.Number = number(seq)
+		_, err = tx.Exec(ctx, `
+			INSERT INTO appeals (number, request_id, district, service, fin, status, sequence, registered_at,
+				deadline, request, person, delivery_state, delivery_attempts, next_attempt_at, last_error, district_ref)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::date, $10, $11, $12, $13, $14, $15, $16)`,
+			a.Number, a.RequestID, a.District, a.Service, a.FIN, a.Status, a.Sequence, a.RegisteredAt,
+			a.Deadline, jsonArg(a.Request), jsonArg(a.Person), a.Delivery.State, a.Delivery.Attempts,
+			timeArg(a.Delivery.NextAttemptAt), a.Delivery.LastError, a.DistrictRef)
+		if err != nil {
+			return fmt.Errorf("insert appeal: %w", err)
+		}
+		return writeEffects(ctx, tx, effects(a))
+	})
+	if err != nil {
+		return routers.Appeal{}, err
+	}
+	return a, nil
+}
+
+// RecordInvalid implements routers.Ledger.
+func (l *Ledger) RecordInvalid(ctx context.Context, requestID string, effects routers.Effects) error {
+	return l.inTx(ctx, func(tx pgx.Tx) error {
+		if err := claimRequest(ctx, tx, requestID, "invalid"); err != nil {
+			return err
+		}
+		return writeOutbox(ctx, tx, effects.Messages)
+	})
+}
+
+const appealColumns = `number, request_id, district, service, fin, status, sequence, registered_at,
+	to_char(deadline, 'YYYY-MM-DD'), request, person, delivery_state, delivery_attempts, next_attempt_at,
+	last_error, district_ref`
+
+func scanAppeal(row pgx.Row) (routers.Appeal, error) {
+	var (
+		a    routers.Appeal
+		next *time.Time
+	)
+	err := row.Scan(&a.Number, &a.RequestID, &a.District, &a.Service, &a.FIN, &a.Status, &a.Sequence,
+		&a.RegisteredAt, &a.Deadline, &a.Request, &a.Person, &a.Delivery.State, &a.Delivery.Attempts,
+		&next, &a.Delivery.LastError, &a.DistrictRef)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return a, routers.ErrNotFound
+	}
+	if err != nil {
+		return a, fmt.Errorf("scan appeal: %w", err)
+	}
+	if next != nil {
+		a.Delivery.NextAttemptAt = *next
+	}
+	return a, nil
+}
+
+// Appeal implements routers.Ledger.
+func (l *Ledger) Appeal(ctx context.Context, number string) (routers.Appeal, error) {
+	return scanAppeal(l.pool.QueryRow(ctx, `SELECT `+appealColumns+` FROM appeals WHERE number = $1`, number))
+}
+
+func lockAppeal(ctx context.Context, tx pgx.Tx, number string) (routers.Appeal, error) {
+	return scanAppeal(tx.QueryRow(ctx, `SELECT `+appealColumns+` FROM appeals WHERE number = $1 FOR UPDATE`, number))
+}
+
+func saveAppeal(ctx context.Context, tx pgx.Tx, a routers.Appeal) error {
+	_, err := tx.Exec(ctx, `
+		UPDATE appeals SET status = $2, sequence = $3, person = $4, delivery_state = $5,
+			delivery_attempts = $6, next_attempt_at = $7, last_error = $8, district_ref = $9, updated_at = now()
+		WHERE number = $1`,
+		a.Number, a.Status, a.Sequence, jsonArg(a.Person), a.Delivery.State, a.Delivery.Attempts,
+		timeArg(a.Delivery.NextAttemptAt), a.Delivery.LastError, a.DistrictRef)
+	if err != nil {
+		return fmt.Errorf("update appeal: %w", err)
+	}
+	return nil
+}
+
+// UpdateAppeal implements routers.Ledger.
+func (l *Ledger) UpdateAppeal(ctx context.Context, number string, fn func(*routers.Appeal) (routers.Effects, error)) error {
+	return l.inTx(ctx, func(tx pgx.Tx) error {
+		a, err := lockAppeal(ctx, tx, number)
+		if err != nil {
+			return err
+		}
+		effects, err := fn(&a)
+		if err != nil {
+			return err
+		}
+		if err := saveAppeal(ctx, tx, a); err != nil {
+			return err
+		}
+		return writeEffects(ctx, tx, effects)
+	})
+}
+
+// History implements routers.Ledger.
+func (l *Ledger) History(ctx context.Context, number string) ([]routers.StatusEvent, error) {
+	rows, err := l.pool.Query(ctx, `SELECT event FROM status_history WHERE appeal_number = $1 ORDER BY sequence`, number)
+	if err != nil {
+		return nil, fmt.Errorf("history: %w", err)
+	}
+	events, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (routers.StatusEvent, error) {
+		var ev routers.StatusEvent
+		err := row.Scan(&ev)
+		return ev, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("history: %w", err)
+	}
+	return events, nil
+}
+
+// AddComment implements routers.Ledger.
+func (l *Ledger) AddComment(ctx context.Context, c routers.Comment, effects routers.Effects) error {
+	return l.inTx(ctx, func(tx pgx.Tx) error {
+		if err := claimRequest(ctx, tx, c.ID, "comment"); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `
+			INSERT INTO comments (id, appeal_number, text, submitted_at, delivery_state, delivery_attempts, next_attempt_at, last_error)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+			c.ID, c.AppealNumber, c.Text, c.SubmittedAt, c.Delivery.State, c.Delivery.Attempts,
+			timeArg(c.Delivery.NextAttemptAt), c.Delivery.LastError)
+		if err != nil {
+			return fmt.Errorf("insert comment: %w", err)
+		}
+		return writeEffects(ctx, tx, effects)
+	})
+}
+
+// UpdateComment implements routers.Ledger. The appeal is locked first, as
+// every other writer of the appeal does, so the two locks never deadlock.
+func (l *Ledger) UpdateComment(ctx context.Context, id string, fn func(*routers.Comment, *routers.Appeal) (routers.Effects, error)) error {
+	return l.inTx(ctx, func(tx pgx.Tx) error {
+		var number string
+		err := tx.QueryRow(ctx, `SELECT appeal_number FROM comments WHERE id = $1`, id).Scan(&number)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return routers.ErrNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("find comment: %w", err)
+		}
+		a, err := lockAppeal(ctx, tx, number)
+		if err != nil {
+			return err
+		}
+		var (
+			c    routers.Comment
+			next *time.Time
+		)
+		err = tx.QueryRow(ctx, `
+			SELECT id, appeal_number, text, submitted_at, delivery_state, delivery_attempts, next_attempt_at, last_error
+			FROM comments WHERE id = $1 FOR UPDATE`, id).Scan(&c.ID, &c.AppealNumber, &c.Text, &c.SubmittedAt,
+			&c.Delivery.State, &c.Delivery.Attempts, &next, &c.Delivery.LastError)
+		if err != nil {
+			return fmt.Errorf("lock comment: %w", err)
+		}
+		if next != nil {
+			c.Delivery.NextAttemptAt = *next
+		}
+		effects, err := fn(&c, &a)
+		if err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `
+			UPDATE comments SET delivery_state = $2, delivery_attempts = $3, next_attempt_at = $4, last_error = $5
+			WHERE id = $1`, c.ID, c.Delivery.State, c.Delivery.Attempts, timeArg(c.Delivery.NextAttemptAt), c.Delivery.LastError)
+		if err != nil {
+			return fmt.Errorf("update comment: %w", err)
+		}
+		if err := saveAppeal(ctx, tx, a); err != nil {
+			return err
+		}
+		return writeEffects(ctx, tx, effects)
+	})
+}
+
+// ClaimDue implements routers.Ledger.
+func (l *Ledger) ClaimDue(ctx context.Context, now time.Time, limit int, job func(routers.DueJob) routers.OutboxMessage) (int, error) {
+	claimed := 0
+	err := l.inTx(ctx, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `
+			WITH due AS (
+				SELECT 'appeal' AS kind, number AS key, district, next_attempt_at FROM appeals
+				WHERE delivery_state = 'pending' AND next_attempt_at <= $1
+				UNION ALL
+				SELECT 'comment', c.id, a.district, c.next_attempt_at FROM comments c JOIN appeals a ON a.number = c.appeal_number
+				WHERE c.delivery_state = 'pending' AND c.next_attempt_at <= $1
+			)
+			SELECT kind, key, district FROM due ORDER BY next_attempt_at LIMIT $2`, now, limit)
+		if err != nil {
+			return fmt.Errorf("find due: %w", err)
+		}
+		jobs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (routers.DueJob, error) {
+			var j routers.DueJob
+			err := row.Scan(&j.Kind, &j.Key, &j.District)
+			return j, err
+		})
+		if err != nil {
+			return fmt.Errorf("find due: %w", err)
+		}
+		var messages []routers.OutboxMessage
+		for _, j := range jobs {
+			// The condition is checked again under the row lock: another
+			// process may have claimed or delivered it since the SELECT.
+			query := `UPDATE appeals SET next_attempt_at = NULL WHERE number = $1 AND delivery_state = 'pending' AND next_attempt_at <= $2`
+			if j.Kind == routers.JobComment {
+				query = `UPDATE comments SET next_attempt_at = NULL WHERE id = $1 AND delivery_state = 'pending' AND next_attempt_at <= $2`
+			}
+			tag, err := tx.Exec(ctx, query, j.Key, now)
+			if err != nil {
+				return fmt.Errorf("claim due: %w", err)
+			}
+			if tag.RowsAffected() == 1 {
+				messages = append(messages, job(j))
+			}
+		}
+		claimed = len(messages)
+		return writeOutbox(ctx, tx, messages)
+	})
+	if err != nil {
+		return 0, err
+	}
+	return claimed, nil
+}
+
+// Relay implements routers.Ledger. The transaction holds the relay lock
+// while publishing, so a crash mid-publish leaves the records for the next
+// relay (the portal drops the repeats by sequence).
+func (l *Ledger) Relay(ctx context.Context, limit int, publish func([]routers.OutboxRecord) error) (int, error) {
+	relayed := 0
+	err := l.inTx(ctx, func(tx pgx.Tx) error {
+		var leader bool
+		if err := tx.QueryRow(ctx, `SELECT pg_try_advisory_xact_lock($1)`, int64(relayLockKey)).Scan(&leader); err != nil {
+			return fmt.Errorf("relay lock: %w", err)
+		}
+		if !leader {
+			return nil
+		}
+		rows, err := tx.Query(ctx, `SELECT id, topic, uuid, payload, metadata FROM outbox ORDER BY id LIMIT $1`, limit)
+		if err != nil {
+			return fmt.Errorf("read outbox: %w", err)
+		}
+		records, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (routers.OutboxRecord, error) {
+			var r routers.OutboxRecord
+			err := row.Scan(&r.ID, &r.Topic, &r.UUID, &r.Payload, &r.Metadata)
+			return r, err
+		})
+		if err != nil {
+			return fmt.Errorf("read outbox: %w", err)
+		}
+		if len(records) == 0 {
+			return nil
+		}
+		if err := publish(records); err != nil {
+			return fmt.Errorf("relay publish: %w", err)
+		}
+		ids := make([]int64, len(records))
+		for i, r := range records {
+			ids[i] = r.ID
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM outbox WHERE id = ANY($1)`, ids); err != nil {
+			return fmt.Errorf("delete relayed: %w", err)
+		}
+		relayed = len(records)
+		return nil
+	})
+	return relayed, err
+}
+
+func writeEffects(ctx context.Context, tx pgx.Tx, e routers.Effects) error {
+	for _, ev := range e.Events {
+		if ev.AppealNumber == "" {
+			continue // invalid requests have no appeal and so no history
+		}
+		body, err := json.Marshal(ev)
+		if err != nil {
+			return fmt.Errorf("marshal event: %w", err)
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO status_history (appeal_number, sequence, status, event) VALUES ($1, $2, $3, $4)`,
+			ev.AppealNumber, ev.Sequence, ev.Status, body)
+		if err != nil {
+			return fmt.Errorf("insert history: %w", err)
+		}
+	}
+	return writeOutbox(ctx, tx, e.Messages)
+}
+
+func writeOutbox(ctx context.Context, tx pgx.Tx, messages []routers.OutboxMessage) error {
+	for _, m := range messages {
+		metadata := m.Metadata
+		if metadata == nil {
+			metadata = map[string]string{}
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO outbox (topic, uuid, payload, metadata) VALUES ($1, $2, $3, $4)`,
+			m.Topic, m.UUID, m.Payload, metadata)
+		if err != nil {
+			return fmt.Errorf("insert outbox: %w", err)
+		}
+	}
+	return nil
+}
+
+// jsonArg stores an empty document as NULL rather than as invalid JSON.
+func jsonArg(doc json.RawMessage) any {
+	if len(doc) == 0 {
+		return nil
+	}
+	return string(doc)
+}
+
+func timeArg(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t
+}

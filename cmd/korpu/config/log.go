@@ -1,0 +1,159 @@
+package config
+
+import (
+	"log/slog"
+	"net/url"
+	"strings"
+)
+
+// masked replaces every secret in the log.
+const masked = "***"
+
+// LogValue renders the effective config for the log with every secret
+// masked: keys, tokens, passwords, and passwords in URLs. An absent optional
+// token is logged empty, so the log shows which roles the HTTP API refuses.
+// Its value receiver (like those of the parts below) keeps a Config logged by
+// value masked too.
+func (c Config) LogValue() slog.Value {
+	districts := make([]slog.Attr, 0, len(c.Districts))
+	for _, d := range c.Districts {
+		districts = append(districts, slog.Any(d.Code, d))
+	}
+	return slog.GroupValue(
+		slog.Any("amqp", c.AMQP),
+		slog.Any("postgres", c.Postgres),
+		slog.String("http_listen", c.HTTP.Listen),
+		slog.Any("portal", c.Portal),
+		slog.Any("monitor", c.Monitor),
+		slog.Any("registry", c.Registry),
+		slog.String("holidays_file", c.HolidaysFile),
+		slog.Any("hub", c.Hub),
+		slog.Attr{Key: "districts", Value: slog.GroupValue(districts...)},
+	)
+}
+
+// LogValue renders the broker's URL with its password masked.
+func (a AMQP) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("url", maskURL(a.URL)))
+}
+
+// LogValue renders the database's URL with its password masked.
+func (p Postgres) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("url", maskURL(p.URL)))
+}
+
+// LogValue renders the portal's settings with the key and token masked.
+func (p Portal) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("requests_queue", p.RequestsQueue),
+		slog.String("status_queue", p.StatusQueue),
+		slog.String("signing_key", mask(p.SigningKey)),
+		slog.String("token", mask(p.Token)))
+}
+
+// LogValue renders the monitors' settings with the token masked.
+func (m Monitor) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("token", mask(m.Token)))
+}
+
+// LogValue renders the registry's settings with the token masked.
+func (r Registry) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("url", maskURL(r.URL)),
+		slog.String("token", mask(r.Token)))
+}
+
+// LogValue renders the hub's tuning.
+func (h Hub) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.Int("intake_consumers", h.IntakeConsumers),
+		slog.Int("delivery_consumers", h.DeliveryConsumers),
+		slog.Duration("registry_timeout", h.RegistryTimeout),
+		slog.Int("registry_concurrency", h.RegistryConcurrency),
+		slog.Duration("registry_cache_ttl", h.RegistryCacheTTL),
+		slog.Duration("district_timeout", h.DistrictTimeout),
+		slog.Duration("retry_initial", h.RetryInitial),
+		slog.Duration("retry_max", h.RetryMax),
+		slog.String("poison_queue", h.PoisonQueue),
+		slog.String("district_queue_prefix", h.DistrictQueuePrefix),
+		slog.Int("relay_batch", h.RelayBatch))
+}
+
+// LogValue renders a district with its password and tokens masked and its
+// officials by id.
+func (d District) LogValue() slog.Value {
+	attrs := []slog.Attr{
+		slog.String("name", d.Name),
+		slog.String("adapter", d.Adapter),
+		slog.String("endpoint", maskURL(d.Endpoint)),
+		slog.Duration("timeout", d.Timeout),
+	}
+	switch d.Adapter {
+	case AdapterESD:
+		attrs = append(attrs,
+			slog.String("username", d.Username),
+			slog.String("password", mask(d.Password)),
+			slog.Duration("poll_interval", d.PollInterval))
+	case AdapterREST:
+		attrs = append(attrs,
+			slog.String("token", mask(d.Token)),
+			slog.String("callback_token", mask(d.CallbackToken)))
+	}
+	if d.AllServices {
+		attrs = append(attrs, slog.String("services", "all"))
+	} else {
+		attrs = append(attrs, slog.Any("services", d.Services))
+	}
+	officials := make([]string, 0, len(d.Officials))
+	for _, o := range d.Officials {
+		officials = append(officials, o.ID)
+	}
+	return slog.GroupValue(append(attrs, slog.Any("officials", officials))...)
+}
+
+// mask hides a secret; an empty one stays empty.
+func mask(secret string) string {
+	if secret == "" {
+		return ""
+	}
+	return masked
+}
+
+// maskURL hides the password of a URL's userinfo and the values of query
+// parameters that carry secrets (libpq's password=, for one).
+func maskURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return mask(raw)
+	}
+	if u.RawQuery != "" {
+		params := strings.Split(u.RawQuery, "&")
+		for i, p := range params {
+			if name, _, _ := strings.Cut(p, "="); secretParam(name) {
+				params[i] = name + "=" + masked
+			}
+		}
+		u.RawQuery = strings.Join(params, "&")
+	}
+	if u.User == nil {
+		return u.String()
+	}
+	// Built by hand: url.UserPassword would escape the mask to %2A%2A%2A.
+	user := url.User(u.User.Username()).String()
+	if _, ok := u.User.Password(); ok {
+		user += ":" + masked
+	}
+	u.User = nil
+	return u.Scheme + "://" + user + "@" + strings.TrimPrefix(u.String(), u.Scheme+"://")
+}
+
+// secretParam reports whether a URL query parameter carries a secret.
+func secretParam(name string) bool {
+	name = strings.ToLower(name)
+	for _, s := range []string{"pass", "secret", "token"} {
+		if strings.Contains(name, s) {
+			return true
+		}
+	}
+	return false
+}

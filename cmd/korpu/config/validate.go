@@ -1,0 +1,393 @@
+package config
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/korpu-az/korpu/schemas"
+)
+
+// knownDistricts maps every ISO 3166-2:AZ code of the embedded district list
+// to its Azerbaijani name.
+var knownDistricts = sync.OnceValues(func() (map[string]string, error) {
+	var list []struct {
+		Code   string `json:"code"`
+		NameAz string `json:"name_az"`
+	}
+	if err := json.Unmarshal(schemas.Districts, &list); err != nil {
+		return nil, fmt.Errorf("embedded district list: %w", err)
+	}
+	known := make(map[string]string, len(list))
+	for _, d := range list {
+		known[d.Code] = d.NameAz
+	}
+	return known, nil
+})
+
+var weekdays = map[string]time.Weekday{
+	"sunday": time.Sunday, "monday": time.Monday, "tuesday": time.Tuesday, "wednesday": time.Wednesday,
+	"thursday": time.Thursday, "friday": time.Friday, "saturday": time.Saturday,
+}
+
+// clock is a 24-hour "HH:MM"; zero-padded, so that strings compare as times.
+var clock = regexp.MustCompile(`^([01][0-9]|2[0-3]):[0-5][0-9]$`)
+
+// convert validates raw and builds the effective Config, defaults applied,
+// adding every problem to ps.
+func (ps *problems) convert(raw *file, known map[string]string, services []string) *Config {
+	cfg := &Config{
+		AMQP:         AMQP{URL: raw.AMQP.URL},
+		Postgres:     Postgres{URL: raw.Postgres.URL},
+		HTTP:         HTTP{Listen: raw.HTTP.Listen},
+		Registry:     Registry{URL: raw.Registry.URL, Token: raw.Registry.Token},
+		HolidaysFile: raw.HolidaysFile,
+	}
+	ps.url("amqp.url", raw.AMQP.URL, "amqp", "amqps")
+	ps.url("postgres.url", raw.Postgres.URL, "postgres", "postgresql")
+	ps.listen("http.listen", raw.HTTP.Listen)
+
+	cfg.Portal = Portal{
+		RequestsQueue: raw.Portal.RequestsQueue,
+		StatusQueue:   raw.Portal.StatusQueue,
+		SigningKey:    raw.Portal.SigningKey,
+		Token:         ps.optionalSecret("portal.token", raw.Portal.Token),
+	}
+	ps.required("portal.requests_queue", raw.Portal.RequestsQueue)
+	ps.required("portal.status_queue", raw.Portal.StatusQueue)
+	if raw.Portal.RequestsQueue != "" && raw.Portal.RequestsQueue == raw.Portal.StatusQueue {
+		ps.add("portal.status_queue", "must differ from portal.requests_queue")
+	}
+	ps.required("portal.signing_key", raw.Portal.SigningKey)
+	cfg.Monitor.Token = ps.optionalSecret("monitor.token", raw.Monitor.Token)
+
+	ps.url("registry.url", raw.Registry.URL, "http", "https")
+	ps.required("registry.token", raw.Registry.Token)
+
+	if raw.HolidaysFile != "" {
+		if info, err := os.Stat(raw.HolidaysFile); err != nil {
+			ps.add("holidays_file", "%v", err)
+		} else if !info.Mode().IsRegular() {
+			ps.add("holidays_file", "%s is not a regular file", raw.HolidaysFile)
+		}
+	}
+
+	cfg.Hub = ps.hub(raw.Hub)
+
+	if len(raw.Districts) == 0 {
+		ps.add("districts", "at least one district is required")
+	}
+	codes := map[string]string{}     // district code → its path
+	officials := map[string]string{} // official id → its path
+	for i, rd := range raw.Districts {
+		path := "districts[" + strconv.Itoa(i) + "]"
+		if rd.Code != "" {
+			path = "districts[" + rd.Code + "]"
+		}
+		d := ps.district(path, rd, known, services, officials)
+		setDefault(&d.Timeout, cfg.Hub.DistrictTimeout)
+		if d.Code != "" {
+			if first, dup := codes[d.Code]; dup {
+				ps.add(path+".code", "duplicate district %s (also at %s)", d.Code, first)
+			} else {
+				codes[d.Code] = path
+			}
+		}
+		cfg.Districts = append(cfg.Districts, d)
+	}
+	return cfg
+}
+
+func (ps *problems) hub(raw fileHub) Hub {
+	h := Hub{
+		IntakeConsumers:     ps.positive("hub.intake_consumers", raw.IntakeConsumers),
+		DeliveryConsumers:   ps.positive("hub.delivery_consumers", raw.DeliveryConsumers),
+		RegistryTimeout:     ps.duration("hub.registry_timeout", raw.RegistryTimeout),
+		RegistryConcurrency: ps.positive("hub.registry_concurrency", raw.RegistryConcurrency),
+		RegistryCacheTTL:    ps.duration("hub.registry_cache_ttl", raw.RegistryCacheTTL),
+		DistrictTimeout:     ps.duration("hub.district_timeout", raw.DistrictTimeout),
+		RetryInitial:        ps.duration("hub.retry_initial", raw.RetryInitial),
+		RetryMax:            ps.duration("hub.retry_max", raw.RetryMax),
+		RelayBatch:          ps.positive("hub.relay_batch", raw.RelayBatch),
+	}
+	if raw.PoisonQueue != nil {
+		h.PoisonQueue = *raw.PoisonQueue
+		ps.required("hub.poison_queue", h.PoisonQueue)
+	}
+	if raw.DistrictQueuePrefix != nil {
+		h.DistrictQueuePrefix = *raw.DistrictQueuePrefix
+		ps.required("hub.district_queue_prefix", h.DistrictQueuePrefix)
+	}
+	// Compared with defaults applied: retry_initial: 10m alone is a mistake too.
+	h.setDefaults()
+	if h.RetryInitial > h.RetryMax {
+		ps.add("hub.retry_max", "must not be shorter than hub.retry_initial (%s)", h.RetryInitial)
+	}
+	return h
+}
+
+func (ps *problems) district(path string, rd fileDistrict, known map[string]string, services []string, officials map[string]string) District {
+	d := District{
+		Code:     rd.Code,
+		Name:     rd.Name,
+		Adapter:  rd.Adapter,
+		Endpoint: rd.Endpoint,
+		Timeout:  ps.duration(path+".timeout", rd.Timeout),
+	}
+	switch name, ok := known[rd.Code]; {
+	case rd.Code == "":
+		ps.add(path+".code", "required")
+	case !ok:
+		ps.add(path+".code", "%q is not an ISO 3166-2:AZ district code of the embedded district list", rd.Code)
+	case d.Name == "":
+		d.Name = name
+	}
+	ps.url(path+".endpoint", rd.Endpoint, "http", "https")
+
+	// Keys of the other adapter are refused: they would be silently ignored.
+	esdKeys := []optionalKey{{"username", rd.Username != nil}, {"password", rd.Password != nil}, {"poll_interval", rd.PollInterval != nil}}
+	restKeys := []optionalKey{{"token", rd.Token != nil}, {"callback_token", rd.CallbackToken != nil}}
+	switch rd.Adapter {
+	case AdapterESD:
+		d.Username = ps.requiredPtr(path+".username", rd.Username)
+		d.Password = ps.requiredPtr(path+".password", rd.Password)
+		if rd.PollInterval == nil {
+			ps.add(path+".poll_interval", "required")
+		} else {
+			d.PollInterval = ps.duration(path+".poll_interval", *rd.PollInterval)
+		}
+		ps.foreign(path, restKeys, AdapterESD)
+	case AdapterREST:
+		d.Token = ps.requiredPtr(path+".token", rd.Token)
+		d.CallbackToken = ps.requiredPtr(path+".callback_token", rd.CallbackToken)
+		ps.foreign(path, esdKeys, AdapterREST)
+	case "":
+		ps.add(path+".adapter", "required: %s or %s", AdapterREST, AdapterESD)
+	default:
+		ps.add(path+".adapter", "%q is neither %s nor %s", rd.Adapter, AdapterREST, AdapterESD)
+	}
+
+	d.Services, d.AllServices = ps.services(path+".services", rd.Services, services)
+
+	for i, ro := range rd.Officials {
+		opath := fmt.Sprintf("%s.officials[%d]", path, i)
+		o := Official{ID: ro.ID, Name: ro.Name, Position: ro.Position}
+		switch first, dup := officials[ro.ID]; {
+		case ro.ID == "":
+			ps.add(opath+".id", "required")
+		case dup:
+			ps.add(opath+".id", "duplicate official id %s (also at %s)", ro.ID, first)
+		default:
+			officials[ro.ID] = opath
+		}
+		ps.required(opath+".name", ro.Name)
+		o.Reception = ps.reception(opath+".reception", ro.Reception)
+		d.Officials = append(d.Officials, o)
+	}
+	// Bookings name an official of the district: without one, every
+	// reception-booking request there would be refused.
+	if len(rd.Officials) == 0 && (d.AllServices || slices.Contains(d.Services, "reception-booking")) &&
+		slices.Contains(services, "reception-booking") {
+		ps.add(path+".officials", "required: the district offers reception-booking")
+	}
+	return d
+}
+
+// optionalKey is a key only one adapter uses, and whether the file sets it.
+type optionalKey struct {
+	name string
+	set  bool
+}
+
+// foreign reports the keys set in the file that belong to another adapter.
+func (ps *problems) foreign(path string, keys []optionalKey, adapter string) {
+	for _, k := range keys {
+		if k.set {
+			ps.add(path+"."+k.name, "not used by adapter %s", adapter)
+		}
+	}
+}
+
+// services reads a district's services: the string "all" or a list of codes.
+func (ps *problems) services(path string, raw any, valid []string) (codes []string, all bool) {
+	switch v := raw.(type) {
+	case nil:
+		ps.add(path, `required: "all" or a list of service codes`)
+	case string:
+		if v != "all" {
+			ps.add(path, `must be "all" or a list of service codes, not %q`, v)
+		}
+		return nil, v == "all"
+	case []any:
+		if len(v) == 0 {
+			ps.add(path, "at least one service is required")
+		}
+		seen := map[string]bool{}
+		for i, item := range v {
+			ipath := fmt.Sprintf("%s[%d]", path, i)
+			code, ok := item.(string)
+			switch {
+			case !ok:
+				ps.add(ipath, "must be a service code")
+			case !slices.Contains(valid, code):
+				ps.add(ipath, "unknown service %q", code)
+			case seen[code]:
+				ps.add(ipath, "duplicate service %q", code)
+			default:
+				seen[code] = true
+				codes = append(codes, code)
+			}
+		}
+	default:
+		ps.add(path, `must be "all" or a list of service codes`)
+	}
+	return codes, false
+}
+
+func (ps *problems) reception(path string, raw []fileReception) []ReceptionHours {
+	if len(raw) == 0 {
+		ps.add(path, "at least one reception session is required")
+		return nil
+	}
+	var out []ReceptionHours
+	for i, rr := range raw {
+		rpath := fmt.Sprintf("%s[%d]", path, i)
+		ok := true
+		wd, known := weekdays[rr.Weekday]
+		if !known {
+			ps.add(rpath+".weekday", "%q is not one of monday … sunday (lowercase)", rr.Weekday)
+			ok = false
+		}
+		for _, t := range []struct{ key, value string }{{"from", rr.From}, {"to", rr.To}} {
+			if !clock.MatchString(t.value) {
+				ps.add(rpath+"."+t.key, `%q is not a 24-hour time "HH:MM"`, t.value)
+				ok = false
+			}
+		}
+		if ok && rr.From >= rr.To {
+			ps.add(rpath+".to", "must be later than from (%s)", rr.From)
+			ok = false
+		}
+		switch {
+		case rr.Capacity == nil:
+			ps.add(rpath+".capacity", "required")
+			ok = false
+		case *rr.Capacity <= 0:
+			ps.add(rpath+".capacity", "must be positive, not %d", *rr.Capacity)
+			ok = false
+		}
+		if !ok {
+			continue
+		}
+		r := ReceptionHours{Weekday: wd, From: rr.From, To: rr.To, Capacity: *rr.Capacity}
+		for _, prev := range out {
+			if prev.Weekday == r.Weekday && r.From < prev.To && prev.From < r.To {
+				ps.add(rpath, "overlaps the %s session %s–%s", rr.Weekday, prev.From, prev.To)
+			}
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+func (ps *problems) required(path, value string) {
+	if value == "" {
+		ps.add(path, "required")
+	}
+}
+
+func (ps *problems) requiredPtr(path string, value *string) string {
+	if value == nil || *value == "" {
+		ps.add(path, "required")
+		return ""
+	}
+	return *value
+}
+
+// optionalSecret reads a token whose absence disables a role: absent is
+// fine, present but empty (say, an unset-looking variable) is a mistake.
+func (ps *problems) optionalSecret(path string, value *string) string {
+	if value == nil {
+		return ""
+	}
+	if *value == "" {
+		ps.add(path, "empty; remove the key to refuse this role")
+	}
+	return *value
+}
+
+// positive reads an optional count; absent leaves 0 for setDefaults.
+func (ps *problems) positive(path string, value *int) int {
+	if value == nil {
+		return 0
+	}
+	if *value <= 0 {
+		ps.add(path, "must be positive, not %d", *value)
+	}
+	return *value
+}
+
+// duration reads an optional Go duration; absent leaves 0 for setDefaults.
+func (ps *problems) duration(path, value string) time.Duration {
+	if value == "" {
+		return 0
+	}
+	d, err := time.ParseDuration(value)
+	switch {
+	case err != nil:
+		ps.add(path, "%q is not a duration like 5s or 2m", value)
+	case d <= 0:
+		ps.add(path, "must be positive, not %s", value)
+	}
+	return d
+}
+
+// url checks that value is an absolute URL with one of the schemes and a
+// host. Messages never quote the URL: it may carry a password.
+func (ps *problems) url(path, value string, schemes ...string) {
+	if value == "" {
+		ps.add(path, "required")
+		return
+	}
+	u, err := url.Parse(value)
+	if err != nil {
+		// url.Error repeats the whole URL; its inner error does not.
+		if ue := (*url.Error)(nil); errors.As(err, &ue) {
+			err = ue.Err
+		}
+		ps.add(path, "not a valid URL: %v", err)
+		return
+	}
+	if !slices.Contains(schemes, u.Scheme) {
+		ps.add(path, "scheme must be %s://, not %q", strings.Join(schemes, ":// or "), u.Scheme)
+	}
+	if u.Host == "" {
+		ps.add(path, "has no host")
+	}
+}
+
+// listen checks a host:port to listen on; the host may be empty (all
+// interfaces) and the port 0 (any free one).
+func (ps *problems) listen(path, value string) {
+	if value == "" {
+		ps.add(path, "required")
+		return
+	}
+	_, port, err := net.SplitHostPort(value)
+	if err != nil {
+		ps.add(path, "%q is not host:port: %v", value, err)
+		return
+	}
+	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+		ps.add(path, "port %q is not a number 0–65535", port)
+	}
+}
