@@ -24,3 +24,9 @@ var Migrations embed.FS
 //
 //go:embed esd/*
 var ESD embed.FS
+
+// Services is the service catalogue: the 21 services of contract §1 as Open311
+// GeoReport v2 service definitions, with their form attributes in Azerbaijani and English.
+//
+//go:embed services.json
+var Services []byte

@@ -1,0 +1,152 @@
+// Package httpapi is the hub's HTTP face: the districts' status callbacks
+// (contract §4), /metrics, /healthz and /readyz.
+package httpapi
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/korpu-az/korpu/routers"
+)
+
+// maxCallbackBytes bounds a status report; real ones are a few hundred bytes.
+const maxCallbackBytes = 64 << 10
+
+// StatusReporter applies a district's status report (routers.Hub).
+type StatusReporter interface {
+	ReportStatus(ctx context.Context, r routers.StatusReport) error
+}
+
+// Check is one readiness probe, such as "postgres" or "rabbitmq".
+type Check struct {
+	Name  string
+	Check func(ctx context.Context) error
+}
+
+// Config wires the API.
+type Config struct {
+	// CallbackTokens maps a district code to the bearer token it presents.
+	CallbackTokens map[string]string
+	Reporter       StatusReporter
+	Gatherer       prometheus.Gatherer
+	Ready          []Check
+	Logger         *slog.Logger
+}
+
+// New returns the hub's HTTP handler.
+func New(cfg Config) http.Handler {
+	api := &api{cfg: cfg, tokens: make(map[string][32]byte, len(cfg.CallbackTokens))}
+	for code, token := range cfg.CallbackTokens {
+		api.tokens[code] = sha256.Sum256([]byte(token))
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /v1/districts/{code}/status", api.status)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Gatherer, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("GET /readyz", api.ready)
+	return mux
+}
+
+type api struct {
+	cfg    Config
+	tokens map[string][32]byte
+}
+
+// authorized compares hashes in constant time so the token's length and
+// content do not leak through timing.
+func (a *api) authorized(code string, r *http.Request) bool {
+	want, ok := a.tokens[code]
+	token, found := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	got := sha256.Sum256([]byte(token))
+	return subtle.ConstantTimeCompare(want[:], got[:]) == 1 && ok && found && token != ""
+}
+
+type statusBody struct {
+	AppealNumber string `json:"appeal_number"`
+	Status       string `json:"status"`
+	Note         string `json:"note"`
+	At           string `json:"at"`
+}
+
+func (a *api) status(w http.ResponseWriter, r *http.Request) {
+	code := r.PathValue("code")
+	if !a.authorized(code, r) {
+		writeError(w, http.StatusUnauthorized, "missing or wrong bearer token for district "+code)
+		return
+	}
+	var body statusBody
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxCallbackBytes))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&body); err != nil {
+		writeError(w, http.StatusBadRequest, "malformed JSON body: "+err.Error())
+		return
+	}
+	if body.AppealNumber == "" {
+		writeError(w, http.StatusUnprocessableEntity, "appeal_number is required")
+		return
+	}
+	var at time.Time
+	if body.At != "" {
+		var err error
+		if at, err = time.Parse(time.RFC3339, body.At); err != nil {
+			writeError(w, http.StatusUnprocessableEntity, "at must be RFC 3339")
+			return
+		}
+	}
+	err := a.cfg.Reporter.ReportStatus(r.Context(), routers.StatusReport{
+		District: code, AppealNumber: body.AppealNumber, Status: routers.Status(body.Status), Note: body.Note, At: at,
+	})
+	switch {
+	case err == nil:
+		writeJSON(w, http.StatusOK, map[string]string{"result": "accepted"})
+	case errors.Is(err, routers.ErrBadStatus):
+		writeError(w, http.StatusUnprocessableEntity, err.Error())
+	case errors.Is(err, routers.ErrNotFound):
+		writeError(w, http.StatusNotFound, "no appeal "+body.AppealNumber)
+	case errors.Is(err, routers.ErrForeignAppeal):
+		writeError(w, http.StatusForbidden, err.Error())
+	case errors.Is(err, routers.ErrBackwardStep):
+		writeError(w, http.StatusConflict, err.Error())
+	default:
+		a.cfg.Logger.Error("status callback failed", "district", code, "appeal", body.AppealNumber, "error", err)
+		writeError(w, http.StatusServiceUnavailable, "temporarily unavailable; try again")
+	}
+}
+
+func (a *api) ready(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	results := make(map[string]string, len(a.cfg.Ready))
+	code := http.StatusOK
+	for _, c := range a.cfg.Ready {
+		if err := c.Check(ctx); err != nil {
+			results[c.Name] = err.Error()
+			code = http.StatusServiceUnavailable
+			continue
+		}
+		results[c.Name] = "ok"
+	}
+	writeJSON(w, code, results)
+}
+
+func writeError(w http.ResponseWriter, code int, msg string) {
+	writeJSON(w, code, map[string]string{"error": msg})
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v) // a failed write means the client left: nothing to do
+}

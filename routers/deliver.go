@@ -1,0 +1,231 @@
+package routers
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+)
+
+// handleJob hands one appeal or comment over to its district. It never
+// sleeps: a transient failure records when to try again and acks; the
+// sweeper queues the job again when that time comes.
+func (h *Hub) handleJob(msg *message.Message) error {
+	var job Job
+	if err := json.Unmarshal(msg.Payload, &job); err != nil || job.Key == "" {
+		return &PermanentError{Err: fmt.Errorf("malformed delivery job: %v", err)}
+	}
+	switch job.Kind {
+	case JobAppeal:
+		return h.deliverAppeal(msg.Context(), job.Key)
+	case JobComment:
+		return h.deliverComment(msg.Context(), job.Key)
+	default:
+		return &PermanentError{Err: fmt.Errorf("unknown delivery job kind %q", job.Kind)}
+	}
+}
+
+func (h *Hub) deliverAppeal(ctx context.Context, number string) error {
+	a, err := h.ledger.Appeal(ctx, number)
+	if errors.Is(err, ErrNotFound) {
+		return &PermanentError{Err: fmt.Errorf("delivery job for unknown appeal %s", number)}
+	}
+	if err != nil {
+		return fmt.Errorf("load appeal: %w", err)
+	}
+	if a.Delivery.State != DeliveryPending {
+		return nil // a repeated job: the hand-over is already settled
+	}
+	if a.Person == nil {
+		person, err := h.lookupPerson(ctx, a.FIN)
+		switch {
+		case errors.Is(err, ErrPersonNotFound):
+			return h.refuseUnknownPerson(ctx, a)
+		case err != nil:
+			return h.postpone(ctx, a.Number, err)
+		}
+		a.Person = person
+		err = h.ledger.UpdateAppeal(ctx, a.Number, func(cur *Appeal) (Effects, error) {
+			cur.Person = person
+			return Effects{}, nil
+		})
+		if err != nil {
+			return fmt.Errorf("store person: %w", err)
+		}
+	}
+	var req Request
+	if err := json.Unmarshal(a.Request, &req); err != nil {
+		return &PermanentError{Err: fmt.Errorf("stored request of %s: %w", a.Number, err)}
+	}
+	callCtx, cancel := context.WithTimeout(ctx, h.cfg.DistrictTimeout)
+	ref, err := h.districts[a.District].Submit(callCtx, Submission{
+		AppealNumber: a.Number, Service: a.Service, Deadline: a.Deadline,
+		RegisteredAt: a.RegisteredAt, Request: req, Person: a.Person,
+	})
+	cancel()
+	if err != nil {
+		if IsPermanent(err) {
+			return h.fail(ctx, a.Number, a.District, err)
+		}
+		return h.postpone(ctx, a.Number, err)
+	}
+	now := h.now()
+	var delivered bool
+	err = h.ledger.UpdateAppeal(ctx, a.Number, func(cur *Appeal) (Effects, error) {
+		cur.DistrictRef = ref
+		cur.Delivery = Delivery{State: DeliveryDelivered, Attempts: cur.Delivery.Attempts + 1}
+		if rank[cur.Status] >= rank[StatusDelivered] {
+			return Effects{}, nil // a district callback already moved it on
+		}
+		delivered = true
+		note := bilingual("Rayon sistemində nömrə: "+ref, "district reference: "+ref)
+		return h.cfg.Topics.events(advance(cur, cur.RequestID, StatusDelivered, note, now)), nil
+	})
+	if err != nil {
+		return fmt.Errorf("record delivery: %w", err)
+	}
+	h.committed()
+	h.metrics.Delivered.WithLabelValues(a.District).Inc()
+	h.logger.Info("appeal delivered", "appeal", a.Number, "district", a.District, "reference", ref, "event", delivered)
+	return nil
+}
+
+// refuseUnknownPerson ends an appeal whose FİN the registry does not know.
+// It was registered while the registry was unreachable, so the portal has
+// seen "registered": it now sees "rejected" with the reason.
+func (h *Hub) refuseUnknownPerson(ctx context.Context, a Appeal) error {
+	now := h.now()
+	err := h.ledger.UpdateAppeal(ctx, a.Number, func(cur *Appeal) (Effects, error) {
+		cur.Delivery.State = DeliveryFailed
+		cur.Delivery.LastError = ErrPersonNotFound.Error()
+		note := bilingual("Bu FİN ilə şəxs şəxsiyyət vəsiqələri reyestrində tapılmadı.", "No person with this FIN is in the ID-card registry.")
+		return h.cfg.Topics.events(advance(cur, cur.RequestID, StatusRejected, note, now)), nil
+	})
+	if err != nil {
+		return fmt.Errorf("refuse appeal: %w", err)
+	}
+	h.committed()
+	h.metrics.Failed.WithLabelValues(a.District, "person_not_found").Inc()
+	return nil
+}
+
+// postpone records a transient failure and when to try again.
+func (h *Hub) postpone(ctx context.Context, number string, cause error) error {
+	var retryAfter time.Duration
+	var transient *TransientError
+	if errors.As(cause, &transient) {
+		retryAfter = transient.RetryAfter
+	}
+	var district string
+	err := h.ledger.UpdateAppeal(ctx, number, func(cur *Appeal) (Effects, error) {
+		district = cur.District
+		if cur.Delivery.State != DeliveryPending {
+			return Effects{}, nil
+		}
+		cur.Delivery.Attempts++
+		cur.Delivery.NextAttemptAt = h.now().Add(h.backoff(cur.Delivery.Attempts, retryAfter))
+		cur.Delivery.LastError = cause.Error()
+		return Effects{}, nil
+	})
+	if err != nil {
+		return fmt.Errorf("postpone delivery: %w", err)
+	}
+	h.metrics.Retries.WithLabelValues(district).Inc()
+	h.logger.Warn("delivery postponed", "appeal", number, "district", district, "error", cause)
+	return nil
+}
+
+// fail flags an appeal the district refused for good and poisons its job.
+func (h *Hub) fail(ctx context.Context, number, district string, cause error) error {
+	err := h.ledger.UpdateAppeal(ctx, number, func(cur *Appeal) (Effects, error) {
+		cur.Delivery.State = DeliveryFailed
+		cur.Delivery.Attempts++
+		cur.Delivery.LastError = cause.Error()
+		return Effects{}, nil
+	})
+	if err != nil {
+		return fmt.Errorf("flag failed delivery: %w", err)
+	}
+	h.metrics.Failed.WithLabelValues(district, "refused").Inc()
+	h.logger.Error("district refused appeal for good", "appeal", number, "district", district, "error", cause)
+	return cause
+}
+
+func (h *Hub) deliverComment(ctx context.Context, id string) error {
+	var (
+		target  Comment
+		appeal  Appeal
+		pending bool
+	)
+	// A read under the lock, without changes, to learn what to send.
+	err := h.ledger.UpdateComment(ctx, id, func(c *Comment, a *Appeal) (Effects, error) {
+		target, appeal, pending = *c, *a, c.Delivery.State == DeliveryPending
+		return Effects{}, nil
+	})
+	if errors.Is(err, ErrNotFound) {
+		return &PermanentError{Err: fmt.Errorf("delivery job for unknown comment %s", id)}
+	}
+	if err != nil {
+		return fmt.Errorf("load comment: %w", err)
+	}
+	if !pending {
+		return nil
+	}
+	if appeal.Delivery.State == DeliveryFailed {
+		return h.settleComment(ctx, id, appeal.District, &PermanentError{Err: errors.New("the appeal itself could not be delivered")})
+	}
+	if appeal.Delivery.State != DeliveryDelivered {
+		// The district must have the appeal before a remark on it.
+		return h.settleComment(ctx, id, appeal.District, &TransientError{Err: errors.New("appeal not delivered yet")})
+	}
+	callCtx, cancel := context.WithTimeout(ctx, h.cfg.DistrictTimeout)
+	err = h.districts[appeal.District].Comment(callCtx, appeal.Number, appeal.DistrictRef, target.Text, target.SubmittedAt)
+	cancel()
+	return h.settleComment(ctx, id, appeal.District, err)
+}
+
+// settleComment records the outcome of a comment's hand-over: commented
+// (one event), postponed, or failed for good.
+func (h *Hub) settleComment(ctx context.Context, id, district string, outcome error) error {
+	now := h.now()
+	err := h.ledger.UpdateComment(ctx, id, func(c *Comment, a *Appeal) (Effects, error) {
+		if c.Delivery.State != DeliveryPending {
+			return Effects{}, nil
+		}
+		c.Delivery.Attempts++
+		switch {
+		case outcome == nil:
+			c.Delivery = Delivery{State: DeliveryDelivered, Attempts: c.Delivery.Attempts}
+			return h.cfg.Topics.events(advance(a, c.ID, StatusCommented, "", now)), nil
+		case IsPermanent(outcome):
+			c.Delivery.State = DeliveryFailed
+			c.Delivery.LastError = outcome.Error()
+		default:
+			var transient *TransientError
+			var retryAfter time.Duration
+			if errors.As(outcome, &transient) {
+				retryAfter = transient.RetryAfter
+			}
+			c.Delivery.NextAttemptAt = now.Add(h.backoff(c.Delivery.Attempts, retryAfter))
+			c.Delivery.LastError = outcome.Error()
+		}
+		return Effects{}, nil
+	})
+	if err != nil {
+		return fmt.Errorf("record comment delivery: %w", err)
+	}
+	switch {
+	case outcome == nil:
+		h.committed()
+		h.logger.Info("comment delivered", "request_id", id, "district", district)
+	case IsPermanent(outcome):
+		h.metrics.Failed.WithLabelValues(district, "comment_refused").Inc()
+		return outcome
+	default:
+		h.metrics.Retries.WithLabelValues(district).Inc()
+	}
+	return nil
+}

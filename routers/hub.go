@@ -1,0 +1,197 @@
+package routers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
+)
+
+// Config tunes a hub; zero fields take the defaults noted.
+type Config struct {
+	Topics            Topics
+	SigningKey        []byte        // portal's HMAC key for x-signature
+	IntakeConsumers   int           // handlers on the requests queue; default 4
+	DeliveryConsumers int           // handlers per district queue; default 2
+	RegistryTimeout   time.Duration // budget of the registry lookup at intake; default 5s
+	DistrictTimeout   time.Duration // budget of one call to a district; default 10s
+	RetryInitial      time.Duration // first delivery retry delay; default 1s
+	RetryMax          time.Duration // longest delivery retry delay; default 5m
+	RelayBatch        int           // outbox records per publish; default 200
+	RelayIdle         time.Duration // outbox poll when idle; default 20ms
+	SweepInterval     time.Duration // how often due retries are queued; default 500ms
+}
+
+func (c *Config) setDefaults() {
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	defDur := func(v *time.Duration, d time.Duration) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&c.IntakeConsumers, 4)
+	def(&c.DeliveryConsumers, 2)
+	def(&c.RelayBatch, 200)
+	defDur(&c.RegistryTimeout, 5*time.Second)
+	defDur(&c.DistrictTimeout, 10*time.Second)
+	defDur(&c.RetryInitial, time.Second)
+	defDur(&c.RetryMax, 5*time.Minute)
+	defDur(&c.RelayIdle, 20*time.Millisecond)
+	defDur(&c.SweepInterval, 500*time.Millisecond)
+}
+
+func (c *Config) validate() error {
+	var errs []error
+	if c.Topics.Requests == "" || c.Topics.Status == "" || c.Topics.Poison == "" || c.Topics.DistrictQueuePrefix == "" {
+		errs = append(errs, errors.New("every topic must be named"))
+	}
+	if len(c.SigningKey) == 0 {
+		errs = append(errs, errors.New("the portal's signing key is empty"))
+	}
+	return errors.Join(errs...)
+}
+
+// Hub is the whole of Körpü's logic, wired to its ports.
+type Hub struct {
+	cfg        Config
+	ledger     Ledger
+	registry   Registry
+	districts  map[string]District
+	validator  *Validator
+	publisher  message.Publisher
+	subscriber message.Subscriber
+	metrics    *Metrics
+	logger     *slog.Logger
+	now        func() time.Time
+	wake       chan struct{} // nudges the relay after a commit
+}
+
+// Deps are the ports and collaborators a Hub needs.
+type Deps struct {
+	Ledger     Ledger
+	Registry   Registry
+	Districts  map[string]District // by code; every district of the directory
+	Validator  *Validator
+	Publisher  message.Publisher
+	Subscriber message.Subscriber
+	Metrics    *Metrics
+	Logger     *slog.Logger
+	Now        func() time.Time // default time.Now
+}
+
+// NewHub checks cfg and deps and returns a hub ready to Run.
+func NewHub(cfg Config, deps Deps) (*Hub, error) {
+	cfg.setDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, fmt.Errorf("hub config: %w", err)
+	}
+	if deps.Ledger == nil || deps.Registry == nil || deps.Validator == nil || deps.Publisher == nil || deps.Subscriber == nil || deps.Metrics == nil || deps.Logger == nil {
+		return nil, errors.New("hub: a dependency is missing")
+	}
+	for code := range deps.Validator.Directory.Districts {
+		if deps.Districts[code] == nil {
+			return nil, fmt.Errorf("hub: district %s has no adapter", code)
+		}
+	}
+	if deps.Now == nil {
+		deps.Now = time.Now
+	}
+	return &Hub{
+		cfg: cfg, ledger: deps.Ledger, registry: deps.Registry, districts: deps.Districts,
+		validator: deps.Validator, publisher: deps.Publisher, subscriber: deps.Subscriber,
+		metrics: deps.Metrics, logger: deps.Logger, now: deps.Now, wake: make(chan struct{}, 1),
+	}, nil
+}
+
+// Queues lists every queue the hub consumes or publishes to, for declaring
+// them before anything is published (an undeclared queue drops messages).
+func (h *Hub) Queues() []string {
+	q := []string{h.cfg.Topics.Requests, h.cfg.Topics.Status, h.cfg.Topics.Poison}
+	for code := range h.validator.Directory.Districts {
+		q = append(q, h.cfg.Topics.District(code))
+	}
+	return q
+}
+
+// AddHandlers registers the hub's handlers and middleware on router.
+func (h *Hub) AddHandlers(router *message.Router) error {
+	poison, err := middleware.PoisonQueueWithFilter(h.publisher, h.cfg.Topics.Poison, func(err error) bool {
+		var panicked middleware.RecoveredPanicError
+		return IsPermanent(err) || errors.As(err, &panicked)
+	})
+	if err != nil {
+		return fmt.Errorf("poison queue: %w", err)
+	}
+	router.AddMiddleware(
+		// Outermost: failures of the hub's own dependencies (database, broker)
+		// are retried briefly, then the message is returned to its queue.
+		middleware.Retry{MaxRetries: 3, InitialInterval: 200 * time.Millisecond, MaxInterval: 2 * time.Second, Multiplier: 2}.Middleware,
+		// Failures no retry can mend, and panics, go to the poison queue with the reason.
+		poison,
+		h.countPoisoned,
+		// A panic becomes an error instead of killing the process.
+		middleware.Recoverer,
+	)
+	for i := 1; i <= h.cfg.IntakeConsumers; i++ {
+		router.AddConsumerHandler(fmt.Sprintf("intake-%d", i), h.cfg.Topics.Requests, h.subscriber, h.handleRequest)
+	}
+	for code := range h.validator.Directory.Districts {
+		for i := 1; i <= h.cfg.DeliveryConsumers; i++ {
+			router.AddConsumerHandler(fmt.Sprintf("deliver-%s-%d", code, i), h.cfg.Topics.District(code), h.subscriber, h.handleJob)
+		}
+	}
+	return nil
+}
+
+// countPoisoned counts the messages the poison middleware is about to take.
+func (h *Hub) countPoisoned(next message.HandlerFunc) message.HandlerFunc {
+	return func(msg *message.Message) ([]*message.Message, error) {
+		out, err := next(msg)
+		var panicked middleware.RecoveredPanicError
+		if err != nil && (IsPermanent(err) || errors.As(err, &panicked)) {
+			handler := message.HandlerNameFromCtx(msg.Context())
+			h.metrics.Poisoned.WithLabelValues(handler).Inc()
+			h.logger.Warn("message poisoned", "handler", handler, "message_id", msg.UUID, "reason", err)
+		}
+		return out, err
+	}
+}
+
+// Run runs the outbox relay and the retry sweeper until ctx ends. The
+// router runs beside it (see cmd/korpu).
+func (h *Hub) Run(ctx context.Context) error {
+	errc := make(chan error, 2)
+	go func() { errc <- h.relayLoop(ctx) }()
+	go func() { errc <- h.sweepLoop(ctx) }()
+	first := <-errc
+	second := <-errc
+	return errors.Join(first, second)
+}
+
+// committed nudges the relay: something was just written to the outbox.
+func (h *Hub) committed() {
+	select {
+	case h.wake <- struct{}{}:
+	default:
+	}
+}
+
+// backoff is the delay before delivery attempt n+1: exponential with full
+// jitter, never shorter than what the other side asked for.
+func (h *Hub) backoff(attempts int, retryAfter time.Duration) time.Duration {
+	d := h.cfg.RetryInitial << min(max(attempts-1, 0), 20)
+	if d <= 0 || d > h.cfg.RetryMax {
+		d = h.cfg.RetryMax
+	}
+	d = d/2 + rand.N(d/2+1)
+	return max(d, retryAfter)
+}

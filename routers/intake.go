@@ -1,0 +1,255 @@
+package routers
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+)
+
+// SignatureHeader carries the portal's HMAC-SHA256 of the body.
+const SignatureHeader = "x-signature"
+
+// Sign returns the x-signature value of body under key (the portal's side,
+// used by the simulator and tests).
+func Sign(key, body []byte) string {
+	mac := hmac.New(sha256.New, key)
+	mac.Write(body)
+	return "sha256=" + hex.EncodeToString(mac.Sum(nil))
+}
+
+func verifySignature(key, body []byte, header string) error {
+	hexSum, ok := strings.CutPrefix(header, "sha256=")
+	if header == "" {
+		return errors.New("x-signature header missing")
+	}
+	got, err := hex.DecodeString(hexSum)
+	if !ok || err != nil || len(got) != sha256.Size {
+		return errors.New("x-signature is not sha256=<hex>")
+	}
+	mac := hmac.New(sha256.New, key)
+	mac.Write(body)
+	if !hmac.Equal(got, mac.Sum(nil)) {
+		return errors.New("x-signature does not match the body")
+	}
+	return nil
+}
+
+// handleRequest is the intake: every message on the portal's requests queue
+// ends as an appeal, a comment, exactly one invalid event, or a poison
+// message with the reason. Nothing is dropped.
+func (h *Hub) handleRequest(msg *message.Message) error {
+	ctx := msg.Context()
+	body := msg.Payload
+	if err := verifySignature(h.cfg.SigningKey, body, msg.Metadata.Get(SignatureHeader)); err != nil {
+		return &PermanentError{Err: err}
+	}
+	if len(body) > MaxBodyBytes {
+		return &PermanentError{Err: fmt.Errorf("body of %d bytes exceeds %d", len(body), MaxBodyBytes)}
+	}
+	if !utf8.Valid(body) {
+		return &PermanentError{Err: errors.New("body is not UTF-8")}
+	}
+	var head struct {
+		ID   any    `json:"id"`
+		Kind string `json:"kind"`
+	}
+	if err := json.Unmarshal(body, &head); err != nil || !bytes.HasPrefix(bytes.TrimSpace(body), []byte("{")) {
+		return &PermanentError{Err: fmt.Errorf("body is not a JSON object: %v", err)}
+	}
+	id, _ := head.ID.(string)
+	if !usableID(id) {
+		return &PermanentError{Err: errors.New("body has no usable id")}
+	}
+
+	now := h.now()
+	var req Request
+	decodeErr := json.Unmarshal(body, &req)
+	var errs []FieldError
+	if fe, ok := decodeError(decodeErr); ok {
+		errs = append(errs, fe)
+	} else if decodeErr != nil {
+		return &PermanentError{Err: fmt.Errorf("decode request: %w", decodeErr)}
+	}
+	req.ID = id
+
+	switch req.Kind {
+	case "request":
+		errs = append(errs, h.validator.ValidateRequest(body, &req, now)...)
+		if len(errs) > 0 {
+			return h.reject(ctx, req, errs, now)
+		}
+		return h.register(ctx, req, body, now)
+	case "comment":
+		errs = append(errs, h.validator.ValidateComment(body, &req, now)...)
+		if len(errs) > 0 {
+			return h.reject(ctx, req, errs, now)
+		}
+		return h.addComment(ctx, req, now)
+	case "":
+		return h.reject(ctx, req, []FieldError{{Field: "kind", Message: bilingual("Sahə mütləqdir.", "The field is required.")}}, now)
+	default:
+		return h.reject(ctx, req, []FieldError{{Field: "kind", Message: bilingual("Növ request və ya comment olmalıdır.", "The kind must be request or comment.")}}, now)
+	}
+}
+
+// usableID: an id the hub can answer under, even if it is not a UUID (that
+// is reported as an invalid field).
+func usableID(id string) bool {
+	if id == "" || len(id) > 128 || strings.TrimSpace(id) != id {
+		return false
+	}
+	for _, r := range id {
+		if r < 0x20 || r == 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// reject answers a bad request with its one invalid event.
+func (h *Hub) reject(ctx context.Context, req Request, errs []FieldError, now time.Time) error {
+	district, service := req.District, req.Service
+	if req.Kind == "comment" {
+		if a, err := h.ledger.Appeal(ctx, req.AppealNo); err == nil {
+			district, service = a.District, a.Service
+		}
+	}
+	ev := invalidEvent(req.ID, district, service, errs, now)
+	err := h.ledger.RecordInvalid(ctx, req.ID, h.cfg.Topics.events(ev))
+	if errors.Is(err, ErrDuplicate) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("record invalid request: %w", err)
+	}
+	h.committed()
+	h.metrics.Invalid.WithLabelValues(h.knownDistrict(district)).Inc()
+	h.logger.Info("request invalid", "request_id", req.ID, "district", district, "errors", len(errs), "first_field", errs[0].Field)
+	return nil
+}
+
+// knownDistrict keeps metric labels bounded to configured districts.
+func (h *Hub) knownDistrict(code string) string {
+	if _, ok := h.validator.Directory.Districts[code]; ok {
+		return code
+	}
+	return ""
+}
+
+// register turns a valid request into an appeal, the day it arrives.
+func (h *Hub) register(ctx context.Context, req Request, body []byte, now time.Time) error {
+	person, err := h.lookupPerson(ctx, req.Citizen.FIN)
+	if errors.Is(err, ErrPersonNotFound) {
+		return h.reject(ctx, req, []FieldError{{Field: "citizen.fin", Message: bilingual(
+			"Bu FİN ilə şəxs şəxsiyyət vəsiqələri reyestrində tapılmadı.", "No person with this FIN is in the ID-card registry.")}}, now)
+	}
+	if err != nil {
+		// The registry's trouble must not delay registration: the appeal is
+		// enriched before delivery instead.
+		h.logger.Warn("registry unavailable at intake; enrichment deferred", "request_id", req.ID, "error", err)
+	}
+	draft := Appeal{
+		RequestID:    req.ID,
+		District:     req.District,
+		Service:      req.Service,
+		FIN:          req.Citizen.FIN,
+		Status:       StatusRegistered,
+		Sequence:     1,
+		RegisteredAt: now,
+		Deadline:     h.deadline(now),
+		Request:      body,
+		Person:       person,
+		Delivery:     Delivery{State: DeliveryPending},
+	}
+	number := func(seq int) string { return FormatAppealNumber(req.District, now.In(Baku).Year(), seq) }
+	effects := func(a Appeal) Effects {
+		ev := StatusEvent{
+			EventID: newEventID(), RequestID: a.RequestID, AppealNumber: a.Number, District: a.District,
+			Service: a.Service, Status: StatusRegistered, Sequence: 1, At: FormatTime(now), Deadline: a.Deadline,
+		}
+		e := h.cfg.Topics.events(ev)
+		e.Messages = append(e.Messages, h.cfg.Topics.jobMessage(a.District, Job{Kind: JobAppeal, Key: a.Number}))
+		return e
+	}
+	a, err := h.ledger.Register(ctx, draft, h.validator.BookingFor(&req), number, effects)
+	switch {
+	case errors.Is(err, ErrDuplicate):
+		return nil
+	case errors.Is(err, ErrReceptionFull):
+		return h.reject(ctx, req, []FieldError{{Field: "reception.date", Message: bilingual(
+			"Bu qəbul günündə boş yer qalmayıb.", "The reception day is fully booked.")}}, now)
+	case err != nil:
+		return fmt.Errorf("register: %w", err)
+	}
+	h.committed()
+	h.metrics.Received.WithLabelValues(a.District).Inc()
+	h.logger.Info("appeal registered", "appeal", a.Number, "request_id", a.RequestID, "district", a.District, "service", a.Service, "deadline", a.Deadline, "enriched", a.Person != nil)
+	return nil
+}
+
+func (h *Hub) lookupPerson(ctx context.Context, fin string) (json.RawMessage, error) {
+	ctx, cancel := context.WithTimeout(ctx, h.cfg.RegistryTimeout)
+	defer cancel()
+	return h.registry.Person(ctx, fin)
+}
+
+// deadline is the legal due date of the answer: 15 working days after the
+// day of registration. Past the calendar's known years (the Cabinet has not
+// announced them yet) it counts weekends only, and says so.
+func (h *Hub) deadline(registered time.Time) string {
+	due, err := h.validator.Calendar.AddWorkingDays(registered, answerWorkingDays)
+	if err != nil {
+		h.logger.Error("holiday calendar does not cover the deadline; counting weekends only: add the year's holidays file", "error", err)
+		due = addWeekdays(registered, answerWorkingDays)
+	}
+	return due.In(Baku).Format(time.DateOnly)
+}
+
+func addWeekdays(from time.Time, n int) time.Time {
+	day := from.In(Baku)
+	for n > 0 {
+		day = day.AddDate(0, 0, 1)
+		if wd := day.Weekday(); wd != time.Saturday && wd != time.Sunday {
+			n--
+		}
+	}
+	return day
+}
+
+// addComment records a citizen's remark for delivery to the district.
+func (h *Hub) addComment(ctx context.Context, req Request, now time.Time) error {
+	a, err := h.ledger.Appeal(ctx, req.AppealNo)
+	if errors.Is(err, ErrNotFound) {
+		return h.reject(ctx, req, []FieldError{{Field: "appeal_number", Message: bilingual("Belə müraciət yoxdur.", "There is no such appeal.")}}, now)
+	}
+	if err != nil {
+		return fmt.Errorf("find appeal: %w", err)
+	}
+	if a.FIN != req.Citizen.FIN {
+		return h.reject(ctx, req, []FieldError{{Field: "citizen.fin", Message: bilingual(
+			"Müraciətə yalnız onu göndərən vətəndaş şərh yaza bilər.", "Only the citizen who filed the appeal may comment on it.")}}, now)
+	}
+	submitted, _ := time.Parse(time.RFC3339, req.SubmittedAt)
+	c := Comment{ID: req.ID, AppealNumber: a.Number, Text: req.Text, SubmittedAt: submitted, Delivery: Delivery{State: DeliveryPending}}
+	effects := Effects{Messages: []OutboxMessage{h.cfg.Topics.jobMessage(a.District, Job{Kind: JobComment, Key: c.ID})}}
+	err = h.ledger.AddComment(ctx, c, effects)
+	if errors.Is(err, ErrDuplicate) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("add comment: %w", err)
+	}
+	h.committed()
+	h.logger.Info("comment accepted", "appeal", a.Number, "request_id", c.ID)
+	return nil
+}

@@ -1,0 +1,40 @@
+package routers
+
+import "github.com/prometheus/client_golang/prometheus"
+
+// Metrics are the hub's own Prometheus series, per district, beside
+// Watermill's router metrics.
+type Metrics struct {
+	Received  *prometheus.CounterVec // requests accepted for a district (registered)
+	Invalid   *prometheus.CounterVec // requests answered invalid
+	Delivered *prometheus.CounterVec // appeals handed over to the district
+	Failed    *prometheus.CounterVec // permanent delivery failures (flagged)
+	Retries   *prometheus.CounterVec // deliveries postponed after a transient failure
+	Statuses  *prometheus.CounterVec // status changes reported by districts
+	Poisoned  *prometheus.CounterVec // messages sent to the poison queue, by handler
+	Relayed   prometheus.Counter     // outbox messages published
+}
+
+// NewMetrics registers the hub's series on reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	district := []string{"district"}
+	counter := func(name, help string, labels []string) *prometheus.CounterVec {
+		c := prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "korpu", Name: name, Help: help}, labels)
+		reg.MustRegister(c)
+		return c
+	}
+	m := &Metrics{
+		Received:  counter("appeals_received_total", "Requests registered as appeals, by district.", district),
+		Invalid:   counter("requests_invalid_total", "Requests answered invalid, by district (empty if unknown).", district),
+		Delivered: counter("appeals_delivered_total", "Appeals handed over to their district's system.", district),
+		Failed:    counter("deliveries_failed_total", "Appeals or comments the district refused for good, by district and reason.", []string{"district", "reason"}),
+		Retries:   counter("delivery_retries_total", "Deliveries postponed after a transient failure.", district),
+		Statuses:  counter("district_status_changes_total", "Status changes reported by districts.", []string{"district", "status"}),
+		Poisoned:  counter("poisoned_messages_total", "Messages sent to the poison queue, by handler.", []string{"handler"}),
+		Relayed: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: "korpu", Name: "outbox_relayed_total", Help: "Outbox messages published to the broker.",
+		}),
+	}
+	reg.MustRegister(m.Relayed)
+	return m
+}

@@ -1,0 +1,360 @@
+package routers
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/mail"
+	"net/url"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+
+	"github.com/korpu-az/korpu/routers/calendar"
+	"github.com/korpu-az/korpu/routers/catalogue"
+)
+
+// Limits of contract §1.
+const (
+	MaxBodyBytes       = 256 << 10
+	maxSubjectRunes    = 200
+	maxAppealTextRunes = 10000
+	maxCommentRunes    = 5000
+	maxAttachments     = 10
+	maxShortFieldRunes = 500
+	receptionDays      = 4
+	answerWorkingDays  = 15
+)
+
+var (
+	finPattern    = regexp.MustCompile(`^[0-9A-HJ-NP-Z]{7}$`)
+	phonePattern  = regexp.MustCompile(`^\+994[0-9]{9}$`)
+	sha256Pattern = regexp.MustCompile(`^[0-9a-f]{64}$`)
+	mimePattern   = regexp.MustCompile(`^[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*$`)
+	numberPattern = regexp.MustCompile(`^AZ-[A-Z]{2,3}(-[A-Z]{2,3})?-[0-9]{4}-[0-9]{6}$`)
+)
+
+var (
+	appealTypes    = set("complaint", "application", "proposal")
+	socialStatuses = set("employed", "unemployed", "pensioner", "student", "other")
+	privileges     = set("war_veteran", "war_disabled", "martyr_family", "idp", "disability_1", "disability_2", "disability_3", "large_family")
+)
+
+// The fields of contract §1, for rejecting what it does not define.
+var (
+	requestKeys    = set("kind", "id", "submitted_at", "district", "service", "citizen", "appeal", "reception", "form", "attachments")
+	commentKeys    = set("kind", "id", "submitted_at", "citizen", "appeal_number", "text")
+	citizenKeys    = set("fin", "phone", "email", "workplace", "position", "address")
+	appealKeys     = set("type", "social_status", "privilege_status", "subject", "text")
+	receptionKeys  = set("official_id", "date")
+	attachmentKeys = set("name", "content_type", "size", "sha256", "url")
+)
+
+func set(items ...string) map[string]bool {
+	m := make(map[string]bool, len(items))
+	for _, s := range items {
+		m[s] = true
+	}
+	return m
+}
+
+func bilingual(az, en string) string { return az + " / " + en }
+
+// Validator checks a portal message against the contract, the service
+// catalogue, the districts' offer and the reception calendar.
+type Validator struct {
+	Catalogue *catalogue.Catalogue
+	Calendar  *calendar.Calendar
+	Directory Directory
+}
+
+// problems collects FieldErrors in the order they are found.
+type problems []FieldError
+
+func (p *problems) add(field, az, en string) {
+	*p = append(*p, FieldError{Field: field, Message: bilingual(az, en)})
+}
+
+func (p *problems) required(field string) {
+	p.add(field, "Sahə mütləqdir.", "The field is required.")
+}
+
+// BookingFor returns the reception place a valid reception request takes.
+func (v *Validator) BookingFor(r *Request) *Booking {
+	if r.Service != "reception-booking" || r.Reception == nil {
+		return nil
+	}
+	official := v.Directory.Districts[r.District].Officials[r.Reception.OfficialID]
+	day, err := time.ParseInLocation(time.DateOnly, r.Reception.Date, Baku)
+	if err != nil {
+		return nil
+	}
+	return &Booking{OfficialID: official.ID, Date: r.Reception.Date, Capacity: official.Capacity[day.Weekday()]}
+}
+
+// ValidateRequest checks a request of kind "request" decoded from body; now
+// is when it reached the hub. It returns every problem found.
+func (v *Validator) ValidateRequest(body []byte, r *Request, now time.Time) []FieldError {
+	var p problems
+	unknownFields(&p, body)
+	v.checkCommon(&p, r.ID, r.SubmittedAt, now)
+	v.checkCitizen(&p, r.Citizen)
+
+	district, knownDistrict := v.Directory.Districts[r.District]
+	switch {
+	case r.District == "":
+		p.required("district")
+	case !knownDistrict:
+		p.add("district", "Bu kodla yerli icra hakimiyyəti hub-a qoşulmayıb.", "No local executive authority with this code is connected to the hub.")
+	}
+
+	service, knownService := v.Catalogue.Lookup(r.Service)
+	switch {
+	case r.Service == "":
+		p.required("service")
+	case !knownService:
+		p.add("service", "Belə xidmət yoxdur.", "There is no such service.")
+	case service.Withdrawn:
+		p.add("service", "Bu xidmət ləğv edilib: "+service.WithdrawnReason, "This service has been withdrawn: "+service.WithdrawnReasonEN)
+	case knownDistrict && !district.Offers(r.Service):
+		p.add("service", "Seçilmiş yerli icra hakimiyyəti bu xidməti göstərmir.", "The chosen local executive authority does not offer this service.")
+	}
+
+	v.checkAppeal(&p, r.Appeal)
+
+	if r.Service == "reception-booking" {
+		if r.Reception == nil {
+			p.required("reception")
+		} else if knownDistrict {
+			v.checkReception(&p, district, *r.Reception, now)
+		}
+	} else if r.Reception != nil {
+		p.add("reception", "Qəbul yalnız reception-booking xidmətində göstərilir.", "A reception is given only with the reception-booking service.")
+	}
+
+	if knownService && !service.Withdrawn {
+		if service.HasForm() {
+			for _, problem := range service.ValidateForm(r.Form) {
+				p.add(problem.Field, problem.AZ, problem.EN)
+			}
+		} else if r.Form != nil {
+			p.add("form", "Bu xidmətin forması yoxdur.", "This service has no form.")
+		}
+	}
+	checkAttachments(&p, r.Attachments)
+	return p
+}
+
+// ValidateComment checks a message of kind "comment".
+func (v *Validator) ValidateComment(body []byte, r *Request, now time.Time) []FieldError {
+	var p problems
+	unknownFields(&p, body)
+	v.checkCommon(&p, r.ID, r.SubmittedAt, now)
+	checkFIN(&p, r.Citizen.FIN)
+	switch {
+	case r.AppealNo == "":
+		p.required("appeal_number")
+	case !numberPattern.MatchString(r.AppealNo):
+		p.add("appeal_number", "Müraciət nömrəsi düzgün deyil.", "The appeal number is malformed.")
+	}
+	checkText(&p, "text", r.Text, maxCommentRunes)
+	return p
+}
+
+func (v *Validator) checkCommon(p *problems, id, submittedAt string, now time.Time) {
+	if _, err := uuid.Parse(id); err != nil || len(id) != 36 {
+		p.add("id", "Sorğunun identifikatoru UUID deyil.", "The request id is not a UUID.")
+	}
+	switch at, err := time.Parse(time.RFC3339, submittedAt); {
+	case submittedAt == "":
+		p.required("submitted_at")
+	case err != nil:
+		p.add("submitted_at", "Tarix RFC 3339 formatında (saat qurşağı ilə) olmalıdır.", "The time must be RFC 3339 with an offset.")
+	case at.After(now.Add(5 * time.Minute)):
+		p.add("submitted_at", "Göndərilmə vaxtı gələcəkdədir.", "The submission time is in the future.")
+	}
+}
+
+func checkFIN(p *problems, fin string) {
+	switch {
+	case fin == "":
+		p.required("citizen.fin")
+	case !finPattern.MatchString(fin):
+		p.add("citizen.fin", "FİN 7 simvoldur: rəqəmlər və I, O-dan başqa böyük latın hərfləri.", "The FIN is 7 characters: digits and capital Latin letters except I and O.")
+	}
+}
+
+func (v *Validator) checkCitizen(p *problems, c Citizen) {
+	checkFIN(p, c.FIN)
+	switch {
+	case c.Phone == "":
+		p.required("citizen.phone")
+	case !phonePattern.MatchString(c.Phone):
+		p.add("citizen.phone", "Telefon +994 və 9 rəqəmli nömrə olmalıdır.", "The phone must be +994 and a 9-digit national number.")
+	}
+	if c.Email != "" {
+		if addr, err := mail.ParseAddress(c.Email); err != nil || addr.Address != c.Email || len(c.Email) > 254 {
+			p.add("citizen.email", "E-poçt ünvanı düzgün deyil.", "The e-mail address is malformed.")
+		}
+	}
+	checkOptionalShort(p, "citizen.workplace", c.Workplace)
+	checkOptionalShort(p, "citizen.position", c.Position)
+	if strings.TrimSpace(c.Address) == "" {
+		p.required("citizen.address")
+	} else {
+		checkOptionalShort(p, "citizen.address", c.Address)
+	}
+}
+
+func checkOptionalShort(p *problems, field, s string) {
+	if utf8.RuneCountInString(s) > maxShortFieldRunes {
+		p.add(field, fmt.Sprintf("Ən çoxu %d simvol ola bilər.", maxShortFieldRunes), fmt.Sprintf("At most %d characters.", maxShortFieldRunes))
+	}
+}
+
+func checkText(p *problems, field, s string, max int) {
+	n := utf8.RuneCountInString(s)
+	switch {
+	case strings.TrimSpace(s) == "":
+		p.required(field)
+	case n > max:
+		p.add(field, fmt.Sprintf("Mətn ən çoxu %d simvol ola bilər (%d verilib).", max, n), fmt.Sprintf("The text may have at most %d characters (%d given).", max, n))
+	}
+}
+
+func (v *Validator) checkAppeal(p *problems, a AppealForm) {
+	switch {
+	case a.Type == "":
+		p.required("appeal.type")
+	case !appealTypes[a.Type]:
+		p.add("appeal.type", "Növ complaint, application və ya proposal olmalıdır.", "The type must be complaint, application or proposal.")
+	}
+	switch {
+	case a.SocialStatus == "":
+		p.required("appeal.social_status")
+	case !socialStatuses[a.SocialStatus]:
+		p.add("appeal.social_status", "Sosial status tanınmır.", "Unknown social status.")
+	}
+	if a.PrivilegeStatus != "" && !privileges[a.PrivilegeStatus] {
+		p.add("appeal.privilege_status", "Güzəşt statusu tanınmır.", "Unknown privilege status.")
+	}
+	if n := utf8.RuneCountInString(a.Subject); n > maxSubjectRunes {
+		p.add("appeal.subject", fmt.Sprintf("Mövzu ən çoxu %d simvol ola bilər.", maxSubjectRunes), fmt.Sprintf("The subject may have at most %d characters.", maxSubjectRunes))
+	}
+	checkText(p, "appeal.text", a.Text, maxAppealTextRunes)
+}
+
+func (v *Validator) checkReception(p *problems, d DistrictInfo, r Reception, now time.Time) {
+	official, ok := d.Officials[r.OfficialID]
+	if r.OfficialID == "" {
+		p.required("reception.official_id")
+	} else if !ok {
+		p.add("reception.official_id", "Bu vəzifəli şəxs seçilmiş icra hakimiyyətində qəbul keçirmir.", "This official does not hold receptions at the chosen authority.")
+	}
+	day, err := time.ParseInLocation(time.DateOnly, r.Date, Baku)
+	switch {
+	case r.Date == "":
+		p.required("reception.date")
+		return
+	case err != nil:
+		p.add("reception.date", "Tarix YYYY-MM-DD formatında olmalıdır.", "The date must be YYYY-MM-DD.")
+		return
+	case !ok:
+		return
+	}
+	days, err := v.Calendar.NextWorkingDays(now, receptionDays, official.receives)
+	if err != nil {
+		p.add("reception.date", "Qəbul günləri hələ təqvimdə yoxdur.", "The reception days are not in the holiday calendar yet.")
+		return
+	}
+	for _, d := range days {
+		if d.Equal(day) {
+			return
+		}
+	}
+	p.add("reception.date", "Seçilmiş tarix vəzifəli şəxsin növbəti 4 qəbul günündən biri deyil.", "The chosen date is not one of the official's next 4 reception days.")
+}
+
+func checkAttachments(p *problems, list []Attachment) {
+	if len(list) > maxAttachments {
+		p.add("attachments", fmt.Sprintf("Ən çoxu %d fayl əlavə edilə bilər.", maxAttachments), fmt.Sprintf("At most %d files may be attached.", maxAttachments))
+	}
+	for i, a := range list {
+		field := fmt.Sprintf("attachments[%d].", i)
+		if strings.TrimSpace(a.Name) == "" {
+			p.required(field + "name")
+		}
+		if !mimePattern.MatchString(a.ContentType) {
+			p.add(field+"content_type", "Faylın növü (MIME) düzgün deyil.", "The content type is not a MIME type.")
+		}
+		if a.Size <= 0 {
+			p.add(field+"size", "Faylın ölçüsü müsbət olmalıdır.", "The size must be positive.")
+		}
+		if !sha256Pattern.MatchString(a.SHA256) {
+			p.add(field+"sha256", "SHA-256 64 kiçik onaltılıq simvol olmalıdır.", "The SHA-256 must be 64 lowercase hex digits.")
+		}
+		if u, err := url.Parse(a.URL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			p.add(field+"url", "Faylın ünvanı düzgün deyil.", "The file URL is malformed.")
+		}
+	}
+}
+
+// unknownFields reports keys the contract does not define, at every level,
+// so a misspelt field is never silently ignored.
+func unknownFields(p *problems, body []byte) {
+	var top map[string]json.RawMessage
+	if json.Unmarshal(body, &top) != nil {
+		return
+	}
+	allowed := requestKeys
+	if string(bytes.TrimSpace(top["kind"])) == `"comment"` {
+		allowed = commentKeys
+	}
+	reportUnknown(p, "", top, allowed)
+	nested := map[string]map[string]bool{"citizen": citizenKeys, "appeal": appealKeys, "reception": receptionKeys}
+	for key, keys := range nested {
+		if raw, ok := top[key]; ok && allowed[key] {
+			var obj map[string]json.RawMessage
+			if json.Unmarshal(raw, &obj) == nil {
+				reportUnknown(p, key+".", obj, keys)
+			}
+		}
+	}
+	if raw, ok := top["attachments"]; ok && allowed["attachments"] {
+		var list []map[string]json.RawMessage
+		if json.Unmarshal(raw, &list) == nil {
+			for i, obj := range list {
+				reportUnknown(p, fmt.Sprintf("attachments[%d].", i), obj, attachmentKeys)
+			}
+		}
+	}
+}
+
+func reportUnknown(p *problems, prefix string, obj map[string]json.RawMessage, allowed map[string]bool) {
+	var unknown []string
+	for k := range obj {
+		if !allowed[k] {
+			unknown = append(unknown, k)
+		}
+	}
+	sort.Strings(unknown)
+	for _, k := range unknown {
+		p.add(prefix+k, "Müqavilədə belə sahə yoxdur.", "The contract has no such field.")
+	}
+}
+
+// decodeError turns a JSON type mismatch into a FieldError.
+func decodeError(err error) (FieldError, bool) {
+	var typeErr *json.UnmarshalTypeError
+	if errors.As(err, &typeErr) {
+		return FieldError{Field: typeErr.Field, Message: bilingual(
+			"Sahənin tipi səhvdir ("+typeErr.Value+" verilib).",
+			"The field has the wrong type ("+typeErr.Value+" given, "+typeErr.Type.String()+" expected).")}, true
+	}
+	return FieldError{}, false
+}
