@@ -20,7 +20,7 @@ func TestMigrationsUpDownUp(t *testing.T) {
 	pool, err := postgres.Open(ctx, postgrestest.NewDatabase(t))
 	require.NoError(t, err)
 	t.Cleanup(pool.Close)
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	quiet := quietLogger()
 
 	require.NoError(t, postgres.Migrate(ctx, pool, quiet))
 	require.NoError(t, postgres.Migrate(ctx, pool, quiet), "a second run applies nothing and fails nothing")
@@ -32,3 +32,5 @@ func TestMigrationsUpDownUp(t *testing.T) {
 	require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tablename = 'appeals'`).Scan(&tables))
 	require.Equal(t, 1, tables)
 }
+
+func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }

@@ -1,0 +1,387 @@
+// Package memory keeps the hub's ledger in the process's memory, for
+// `korpu demo` and for tests of the flows. It keeps nothing across restarts:
+// appeals, numbers, the idempotency inbox and undelivered outbox messages all
+// die with the process, so it must never back a real hub.
+package memory
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/korpu-az/korpu/routers"
+)
+
+// Ledger is routers.Ledger in memory. One mutex serialises every change,
+// which gives the same guarantees as PostgreSQL's row locks: gap-free
+// numbers, bookings within capacity, one writer per appeal. Callbacks (number,
+// effects, fn, job) run under that mutex and must not call the Ledger; the
+// relay's publish runs outside it, so a slow broker does not stall intake.
+// Everything handed in or out is deep-copied: callers cannot alias the state.
+type Ledger struct {
+	// relay is held by the one running Relay, so records leave in commit order.
+	relay sync.Mutex
+
+	mu       sync.Mutex
+	inbox    map[string]struct{}                    // request and comment IDs already used
+	counters map[counterKey]int                     // last number given per district and year
+	booked   map[bookingKey]int                     // places taken per official and day
+	appeals  map[string]*routers.Appeal             // by number
+	history  map[string]map[int]routers.StatusEvent // by appeal number, then sequence
+	comments map[string]*routers.Comment            // by ID
+	outbox   []routers.OutboxRecord                 // in commit order
+	lastID   int64                                  // of the last outbox record
+}
+
+type counterKey struct {
+	district string
+	year     int
+}
+
+type bookingKey struct {
+	official string
+	date     string
+}
+
+var _ routers.Ledger = (*Ledger)(nil)
+
+// NewLedger returns an empty ledger.
+func NewLedger() *Ledger {
+	return &Ledger{
+		inbox:    map[string]struct{}{},
+		counters: map[counterKey]int{},
+		booked:   map[bookingKey]int{},
+		appeals:  map[string]*routers.Appeal{},
+		history:  map[string]map[int]routers.StatusEvent{},
+		comments: map[string]*routers.Comment{},
+	}
+}
+
+// Register implements routers.Ledger. The year of the number is the year of
+// RegisteredAt in Baku.
+func (l *Ledger) Register(ctx context.Context, draft routers.Appeal, booking *routers.Booking, number func(seq int) string, effects func(routers.Appeal) routers.Effects) (routers.Appeal, error) {
+	if err := ctx.Err(); err != nil {
+		return routers.Appeal{}, fmt.Errorf("register: %w", err)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+
+	if _, ok := l.inbox[draft.RequestID]; ok {
+		return routers.Appeal{}, fmt.Errorf("register %s: %w", draft.RequestID, routers.ErrDuplicate)
+	}
+	var slot bookingKey
+	if booking != nil {
+		slot = bookingKey{booking.OfficialID, booking.Date}
+		if l.booked[slot] >= booking.Capacity {
+			return routers.Appeal{}, fmt.Errorf("register %s: %w", draft.RequestID, routers.ErrReceptionFull)
+		}
+	}
+	counter := counterKey{draft.District, draft.RegisteredAt.In(routers.Baku).Year()}
+	seq := l.counters[counter] + 1
+	a := cloneAppeal(draft)
+	a.Number = number(seq)
+	if _, ok := l.appeals[a.Number]; ok {
+		return routers.Appeal{}, fmt.Errorf("register %s: number %s is taken", draft.RequestID, a.Number)
+	}
+	eff := effects(cloneAppeal(a))
+	if err := l.checkEffects(eff, a.Number); err != nil {
+		return routers.Appeal{}, fmt.Errorf("register %s: %w", draft.RequestID, err)
+	}
+
+	l.inbox[draft.RequestID] = struct{}{}
+	if booking != nil {
+		l.booked[slot]++
+	}
+	l.counters[counter] = seq
+	l.appeals[a.Number] = &a
+	l.commit(eff)
+	return cloneAppeal(a), nil
+}
+
+// RecordInvalid implements routers.Ledger. The effects' events belong to no
+// appeal and so are no one's history; only the messages are kept.
+func (l *Ledger) RecordInvalid(ctx context.Context, requestID string, effects routers.Effects) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("record invalid: %w", err)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+
+	if _, ok := l.inbox[requestID]; ok {
+		return fmt.Errorf("record invalid %s: %w", requestID, routers.ErrDuplicate)
+	}
+	l.inbox[requestID] = struct{}{}
+	l.commit(routers.Effects{Messages: effects.Messages})
+	return nil
+}
+
+// Appeal implements routers.Ledger.
+func (l *Ledger) Appeal(ctx context.Context, number string) (routers.Appeal, error) {
+	if err := ctx.Err(); err != nil {
+		return routers.Appeal{}, fmt.Errorf("appeal: %w", err)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+
+	a, ok := l.appeals[number]
+	if !ok {
+		return routers.Appeal{}, fmt.Errorf("appeal %s: %w", number, routers.ErrNotFound)
+	}
+	return cloneAppeal(*a), nil
+}
+
+// UpdateAppeal implements routers.Ledger. Of fn's changes only those to
+// Status, Sequence, Person, Delivery and DistrictRef are kept; the rest of
+// an appeal never changes. fn's error is returned as it is.
+func (l *Ledger) UpdateAppeal(ctx context.Context, number string, fn func(*routers.Appeal) (routers.Effects, error)) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("update appeal: %w", err)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+
+	stored, ok := l.appeals[number]
+	if !ok {
+		return fmt.Errorf("update appeal %s: %w", number, routers.ErrNotFound)
+	}
+	work := cloneAppeal(*stored)
+	eff, err := fn(&work)
+	if err != nil {
+		return err
+	}
+	if err := l.checkEffects(eff, ""); err != nil {
+		return fmt.Errorf("update appeal %s: %w", number, err)
+	}
+	applyChanges(stored, work)
+	l.commit(eff)
+	return nil
+}
+
+// History implements routers.Ledger. An unknown appeal has no history.
+func (l *Ledger) History(ctx context.Context, number string) ([]routers.StatusEvent, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("history: %w", err)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+
+	events := make([]routers.StatusEvent, 0, len(l.history[number]))
+	for _, seq := range slices.Sorted(maps.Keys(l.history[number])) {
+		events = append(events, cloneEvent(l.history[number][seq]))
+	}
+	return events, nil
+}
+
+// AddComment implements routers.Ledger: ErrNotFound if the comment's appeal
+// is unknown.
+func (l *Ledger) AddComment(ctx context.Context, c routers.Comment, effects routers.Effects) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("add comment: %w", err)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+
+	if _, ok := l.inbox[c.ID]; ok {
+		return fmt.Errorf("add comment %s: %w", c.ID, routers.ErrDuplicate)
+	}
+	if _, ok := l.appeals[c.AppealNumber]; !ok {
+		return fmt.Errorf("add comment %s: appeal %s: %w", c.ID, c.AppealNumber, routers.ErrNotFound)
+	}
+	if err := l.checkEffects(effects, ""); err != nil {
+		return fmt.Errorf("add comment %s: %w", c.ID, err)
+	}
+	l.inbox[c.ID] = struct{}{}
+	l.comments[c.ID] = &c // c is the callee's copy; its Delivery holds no references
+	l.commit(effects)
+	return nil
+}
+
+// UpdateComment implements routers.Ledger. Of fn's changes only the
+// comment's Delivery and the appeal's fields that UpdateAppeal keeps are kept.
+func (l *Ledger) UpdateComment(ctx context.Context, id string, fn func(*routers.Comment, *routers.Appeal) (routers.Effects, error)) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("update comment: %w", err)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+
+	c, ok := l.comments[id]
+	if !ok {
+		return fmt.Errorf("update comment %s: %w", id, routers.ErrNotFound)
+	}
+	a, ok := l.appeals[c.AppealNumber]
+	if !ok {
+		// AddComment checks the appeal and appeals are never removed.
+		return fmt.Errorf("update comment %s: appeal %s: %w", id, c.AppealNumber, routers.ErrNotFound)
+	}
+	workC, workA := *c, cloneAppeal(*a)
+	eff, err := fn(&workC, &workA)
+	if err != nil {
+		return err
+	}
+	if err := l.checkEffects(eff, ""); err != nil {
+		return fmt.Errorf("update comment %s: %w", id, err)
+	}
+	c.Delivery = workC.Delivery
+	applyChanges(a, workA)
+	l.commit(eff)
+	return nil
+}
+
+// ClaimDue implements routers.Ledger.
+func (l *Ledger) ClaimDue(ctx context.Context, now time.Time, limit int, job func(routers.DueJob) routers.OutboxMessage) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, fmt.Errorf("claim due: %w", err)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+
+	type candidate struct {
+		job      routers.DueJob
+		at       time.Time
+		delivery *routers.Delivery
+	}
+	var due []candidate
+	isDue := func(d routers.Delivery) bool {
+		return d.State == routers.DeliveryPending && !d.NextAttemptAt.IsZero() && !d.NextAttemptAt.After(now)
+	}
+	for _, a := range l.appeals {
+		if isDue(a.Delivery) {
+			due = append(due, candidate{routers.DueJob{Kind: routers.JobAppeal, Key: a.Number, District: a.District}, a.Delivery.NextAttemptAt, &a.Delivery})
+		}
+	}
+	for _, c := range l.comments {
+		if isDue(c.Delivery) {
+			district := l.appeals[c.AppealNumber].District
+			due = append(due, candidate{routers.DueJob{Kind: routers.JobComment, Key: c.ID, District: district}, c.Delivery.NextAttemptAt, &c.Delivery})
+		}
+	}
+	// Oldest first; ties in a fixed order, as map iteration has none.
+	slices.SortFunc(due, func(x, y candidate) int {
+		return cmp.Or(x.at.Compare(y.at), cmp.Compare(x.job.Kind, y.job.Kind), cmp.Compare(x.job.Key, y.job.Key))
+	})
+	due = due[:min(max(limit, 0), len(due))]
+
+	messages := make([]routers.OutboxMessage, len(due))
+	for i, d := range due {
+		messages[i] = job(d.job)
+	}
+	for _, d := range due {
+		d.delivery.NextAttemptAt = time.Time{}
+	}
+	l.commit(routers.Effects{Messages: messages})
+	return len(due), nil
+}
+
+// Relay implements routers.Ledger. publish runs without the store's lock.
+func (l *Ledger) Relay(ctx context.Context, limit int, publish func([]routers.OutboxRecord) error) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, fmt.Errorf("relay: %w", err)
+	}
+	l.relay.Lock()
+	defer l.relay.Unlock()
+
+	l.mu.Lock()
+	n := min(max(limit, 0), len(l.outbox))
+	records := make([]routers.OutboxRecord, n)
+	for i, r := range l.outbox[:n] {
+		records[i] = routers.OutboxRecord{ID: r.ID, OutboxMessage: cloneMessage(r.OutboxMessage)}
+	}
+	l.mu.Unlock()
+	if n == 0 {
+		return 0, nil
+	}
+
+	if err := publish(records); err != nil {
+		return 0, fmt.Errorf("relay: publish %d records: %w", n, err)
+	}
+
+	// Only the relay removes records, and it holds l.relay: the first n are
+	// still the ones published.
+	l.mu.Lock()
+	l.outbox = slices.Delete(l.outbox, 0, n)
+	l.mu.Unlock()
+	return n, nil
+}
+
+// Ping implements routers.Ledger: memory always answers.
+func (l *Ledger) Ping(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("ping: %w", err)
+	}
+	return nil
+}
+
+// checkEffects refuses what PostgreSQL's keys would refuse, before anything
+// changes: an event of an unknown appeal, or a second event with the same
+// sequence. Events without an appeal number (invalid requests) are no history.
+// registering names the appeal being registered, not yet stored.
+func (l *Ledger) checkEffects(eff routers.Effects, registering string) error {
+	seen := map[string]map[int]bool{}
+	for _, ev := range eff.Events {
+		if ev.AppealNumber == "" {
+			continue
+		}
+		if _, ok := l.appeals[ev.AppealNumber]; !ok && ev.AppealNumber != registering {
+			return fmt.Errorf("event %s: appeal %s: %w", ev.EventID, ev.AppealNumber, routers.ErrNotFound)
+		}
+		_, stored := l.history[ev.AppealNumber][ev.Sequence]
+		if stored || seen[ev.AppealNumber][ev.Sequence] {
+			return fmt.Errorf("event %s: appeal %s already has an event with sequence %d", ev.EventID, ev.AppealNumber, ev.Sequence)
+		}
+		if seen[ev.AppealNumber] == nil {
+			seen[ev.AppealNumber] = map[int]bool{}
+		}
+		seen[ev.AppealNumber][ev.Sequence] = true
+	}
+	return nil
+}
+
+// commit keeps the events as their appeals' history and appends the
+// messages to the outbox; checkEffects has passed.
+func (l *Ledger) commit(eff routers.Effects) {
+	for _, ev := range eff.Events {
+		if ev.AppealNumber == "" {
+			continue
+		}
+		if l.history[ev.AppealNumber] == nil {
+			l.history[ev.AppealNumber] = map[int]routers.StatusEvent{}
+		}
+		l.history[ev.AppealNumber][ev.Sequence] = cloneEvent(ev)
+	}
+	for _, m := range eff.Messages {
+		l.lastID++
+		l.outbox = append(l.outbox, routers.OutboxRecord{ID: l.lastID, OutboxMessage: cloneMessage(m)})
+	}
+}
+
+// applyChanges copies into stored the fields an update may change.
+func applyChanges(stored *routers.Appeal, changed routers.Appeal) {
+	stored.Status = changed.Status
+	stored.Sequence = changed.Sequence
+	stored.Person = bytes.Clone(changed.Person)
+	stored.Delivery = changed.Delivery
+	stored.DistrictRef = changed.DistrictRef
+}
+
+func cloneAppeal(a routers.Appeal) routers.Appeal {
+	a.Request = bytes.Clone(a.Request)
+	a.Person = bytes.Clone(a.Person)
+	return a
+}
+
+func cloneEvent(ev routers.StatusEvent) routers.StatusEvent {
+	ev.Errors = slices.Clone(ev.Errors)
+	return ev
+}
+
+func cloneMessage(m routers.OutboxMessage) routers.OutboxMessage {
+	m.Payload = bytes.Clone(m.Payload)
+	m.Metadata = maps.Clone(m.Metadata)
+	return m
+}
