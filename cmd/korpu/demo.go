@@ -1,0 +1,264 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/ThreeDotsLabs/watermill/pubsub/gochannel"
+	"golang.org/x/time/rate"
+
+	"github.com/korpu-az/korpu/adapters/httpapi"
+	"github.com/korpu-az/korpu/adapters/memory"
+	"github.com/korpu-az/korpu/adapters/registry"
+	"github.com/korpu-az/korpu/adapters/sim/portalsim"
+	"github.com/korpu-az/korpu/adapters/sim/registrysim"
+	"github.com/korpu-az/korpu/adapters/sim/restdistrict"
+	"github.com/korpu-az/korpu/cmd/korpu/config"
+	"github.com/korpu-az/korpu/routers"
+	"github.com/korpu-az/korpu/routers/catalogue"
+)
+
+// demoConfig is the hub's embedded default: four REST districts, one of
+// them (Biləsuvar) offering every service, served by built-in simulators.
+const demoConfig = `
+amqp: { url: "amqp://demo.invalid/" }
+postgres: { url: "postgres://demo.invalid/korpu" }
+http: { listen: "${DEMO_LISTEN}" }
+portal:
+  requests_queue: egov.portal.requests
+  status_queue: egov.portal.status
+  signing_key: demo-portal-key
+registry: { url: "${DEMO_SIMS}/registry", token: demo-registry-token }
+hub: { intake_consumers: 1, delivery_consumers: 1, retry_initial: 200ms, retry_max: 5s }
+districts:
+  - code: AZ-BIL
+    adapter: rest
+    endpoint: ${DEMO_SIMS}/districts/AZ-BIL
+    token: demo-bil-token
+    callback_token: demo-bil-callback
+    services: all
+    officials:
+      - id: BIL-01
+        name: Əliyev Rauf Kamal oğlu
+        reception: [{ weekday: tuesday, from: "10:00", to: "13:00", capacity: 200 }]
+      - id: BIL-02
+        name: Həsənova Aygün Tofiq qızı
+        reception:
+          - { weekday: monday, from: "14:00", to: "17:00", capacity: 150 }
+          - { weekday: thursday, from: "10:00", to: "12:00", capacity: 100 }
+  - code: AZ-SAT
+    adapter: rest
+    endpoint: ${DEMO_SIMS}/districts/AZ-SAT
+    token: demo-sat-token
+    callback_token: demo-sat-callback
+    services: [appeal, reception-booking, family-composition-certificate, housing-registration]
+    officials:
+      - id: SAT-01
+        name: Quliyev Elçin Rasim oğlu
+        reception: [{ weekday: wednesday, from: "09:00", to: "12:00", capacity: 250 }]
+  - code: AZ-SAB
+    adapter: rest
+    endpoint: ${DEMO_SIMS}/districts/AZ-SAB
+    token: demo-sab-token
+    callback_token: demo-sab-callback
+    services: [appeal, housing-registration, child-name-change, minor-guardianship]
+  - code: AZ-IMI
+    adapter: rest
+    endpoint: ${DEMO_SIMS}/districts/AZ-IMI
+    token: demo-imi-token
+    callback_token: demo-imi-callback
+    services: [appeal, dwelling-replanning, architectural-approval, lease-contract-change]
+`
+
+func demo(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	listen := fs.String("listen", "127.0.0.1:8080", "address of the hub's HTTP API (metrics, callbacks)")
+	perSecond := fs.Float64("rate", 40, "portal requests per second")
+	duration := fs.Duration("duration", 0, "stop after this long (0: until Ctrl-C)")
+	verbose := fs.Bool("verbose", false, "log every step as JSON on stderr")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *duration > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, *duration)
+		defer cancel()
+	}
+	level := slog.LevelError // the districts' simulated 503s would drown the progress lines
+	if *verbose {
+		level = slog.LevelInfo
+	}
+	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+
+	hubLn, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return fmt.Errorf("--listen: %w", err)
+	}
+	defer hubLn.Close()
+	simLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	defer simLn.Close()
+	hubURL := "http://" + hubLn.Addr().String()
+	simsURL := "http://" + simLn.Addr().String()
+
+	cfg, err := config.Parse([]byte(demoConfig), func(name string) (string, bool) {
+		switch name {
+		case "DEMO_LISTEN":
+			return hubLn.Addr().String(), true
+		case "DEMO_SIMS":
+			return simsURL, true
+		}
+		return "", false
+	}, catalogue.Default().Codes())
+	if err != nil {
+		return fmt.Errorf("demo config: %w", err)
+	}
+
+	// The outside world: the registry and one REST system per district.
+	sims := http.NewServeMux()
+	sims.Handle("/registry/", http.StripPrefix("/registry", registrysim.New(registrysim.Options{Token: cfg.Registry.Token, Latency: 5 * time.Millisecond})))
+	var districtSims []*restdistrict.Sim
+	for _, d := range cfg.Districts {
+		sim := restdistrict.New(restdistrict.Options{
+			Code: d.Code, Token: d.Token, CallbackURL: hubURL, CallbackToken: d.CallbackToken,
+			StepDelay: 300 * time.Millisecond, Latency: 10 * time.Millisecond, FailRate: 0.05, Logger: logger,
+		})
+		sim.Start(ctx)
+		defer sim.Close()
+		districtSims = append(districtSims, sim)
+		prefix := "/districts/" + d.Code
+		sims.Handle(prefix+"/", http.StripPrefix(prefix, sim))
+	}
+	simSrv := &http.Server{Handler: sims, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = simSrv.Serve(simLn) }()
+	defer simSrv.Close()
+
+	// In-process pub/sub instead of RabbitMQ, an in-memory ledger instead of PostgreSQL.
+	pubsub := gochannel.NewGoChannel(gochannel.Config{OutputChannelBuffer: 4096}, watermillLogger(logger))
+	defer pubsub.Close()
+	validator, err := newValidator(cfg)
+	if err != nil {
+		return err
+	}
+	districts, err := districtAdapters(cfg, logger)
+	if err != nil {
+		return err
+	}
+	registryClient, err := registry.New(registry.Config{URL: cfg.Registry.URL, Token: cfg.Registry.Token}, nil, logger)
+	if err != nil {
+		return err
+	}
+	reg := newRegistry()
+	hub, err := routers.NewHub(hubConfig(cfg), routers.Deps{
+		Ledger: memory.NewLedger(), Registry: registryClient, Districts: districts, Validator: validator,
+		Publisher: pubsub, Subscriber: pubsub, Metrics: routers.NewMetrics(reg), Logger: logger,
+	})
+	if err != nil {
+		return err
+	}
+	router, err := newRouter(hub, reg, logger)
+	if err != nil {
+		return err
+	}
+	handler := httpapi.New(httpapi.Config{CallbackTokens: callbackTokens(cfg), Reporter: hub, Gatherer: reg, Logger: logger})
+
+	// The portal: a tracker of status events, a poison counter, a publisher.
+	tracker := portalsim.NewTracker()
+	statuses, err := pubsub.Subscribe(ctx, cfg.Portal.StatusQueue)
+	if err != nil {
+		return err
+	}
+	go tracker.Consume(ctx, statuses)
+	poisoned, err := pubsub.Subscribe(ctx, cfg.Hub.PoisonQueue)
+	if err != nil {
+		return err
+	}
+	var poisonCount atomic.Int64
+	go func() {
+		for msg := range poisoned {
+			poisonCount.Add(1)
+			msg.Ack()
+		}
+	}()
+	gen := portalsim.NewGenerator(portalsim.Options{
+		Districts: portalDistricts(cfg), Catalogue: validator.Catalogue, Calendar: validator.Calendar,
+		SigningKey: []byte(cfg.Portal.SigningKey), Seed: uint64(time.Now().UnixNano()),
+	})
+	var sent atomic.Int64
+	go func() {
+		<-router.Running()
+		limiter := rate.NewLimiter(rate.Limit(*perSecond), 1)
+		for limiter.Wait(ctx) == nil {
+			m := gen.Next()
+			msg := message.NewMessage(m.ID, m.Body)
+			msg.Metadata.Set(routers.SignatureHeader, m.Signature)
+			if pubsub.Publish(cfg.Portal.RequestsQueue, msg) == nil {
+				sent.Add(1)
+			}
+		}
+	}()
+
+	fmt.Fprintf(stdout, "Körpü demo: hub API on %s (try %s/metrics), simulators on %s. Ctrl-C stops.\n", hubURL, hubURL, simsURL)
+	go printProgress(ctx, stdout, tracker, &sent, &poisonCount)
+	err = runHub(ctx, logger, hub, router, hubLn, handler)
+	counts, _ := tracker.Counts()
+	fmt.Fprintf(stdout, "\nstopped: sent %d, registered %d, delivered %d, answered %d, invalid %d, poisoned %d; order violations: %d\n",
+		sent.Load(), counts[routers.StatusRegistered], counts[routers.StatusDelivered], counts[routers.StatusAnswered],
+		counts[routers.StatusInvalid], poisonCount.Load(), len(tracker.Violations()))
+	return err
+}
+
+// portalDistricts tells the portal simulator what the districts offer.
+func portalDistricts(cfg *config.Config) []portalsim.District {
+	var out []portalsim.District
+	for _, d := range cfg.Districts {
+		pd := portalsim.District{Code: d.Code, Services: d.Services}
+		for _, o := range d.Officials {
+			official := portalsim.Official{ID: o.ID, Capacity: map[time.Weekday]int{}}
+			for _, s := range o.Reception {
+				official.Capacity[s.Weekday] += s.Capacity
+			}
+			pd.Officials = append(pd.Officials, official)
+		}
+		out = append(out, pd)
+	}
+	return out
+}
+
+// printProgress prints one line a second: totals and the rate of each.
+func printProgress(ctx context.Context, w io.Writer, tracker *portalsim.Tracker, sent, poisoned *atomic.Int64) {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	start := time.Now()
+	var last [6]int64
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		c, _ := tracker.Counts()
+		now := [6]int64{sent.Load(), int64(c[routers.StatusRegistered]), int64(c[routers.StatusDelivered]),
+			int64(c[routers.StatusAnswered]), int64(c[routers.StatusInvalid]), poisoned.Load()}
+		names := [6]string{"received", "registered", "delivered", "answered", "invalid", "poisoned"}
+		var b strings.Builder
+		fmt.Fprintf(&b, "%5.0fs", time.Since(start).Seconds())
+		for i := range now {
+			fmt.Fprintf(&b, "  %s %d (%+d/s)", names[i], now[i], now[i]-last[i])
+		}
+		fmt.Fprintln(w, b.String())
+		last = now
+	}
+}

@@ -1,0 +1,100 @@
+// Command korpu is the Körpü integration hub: it carries citizens' appeals
+// from the e-gov portal to the local executive authorities and every status
+// back. Subcommands: serve, migrate, demo, sim, version.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"strings"
+	"syscall"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+const usage = `korpu: the integration hub between the e-gov portal and local executive authorities.
+
+Usage:
+  korpu serve   --config FILE   run the hub against RabbitMQ and PostgreSQL
+  korpu migrate --config FILE   apply the ledger's database migrations and exit
+  korpu demo    [--listen ADDR] [--rate N] [--duration D]
+                                the whole flow in one process, no external services
+  korpu sim registry|rest-district|portal [flags]
+                                run a simulator of an outside party
+  korpu version                 print the version
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.LookupEnv); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "korpu:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+// env reads the process environment; tests pass their own.
+type env func(string) (string, bool)
+
+func run(ctx context.Context, args []string, stdout io.Writer, getenv env) error {
+	if len(args) == 0 {
+		fmt.Fprint(stdout, usage)
+		return errors.New("no subcommand given")
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "serve":
+		return serve(ctx, rest, getenv)
+	case "migrate":
+		return migrate(ctx, rest, getenv)
+	case "demo":
+		return demo(ctx, rest, stdout)
+	case "sim":
+		return sim(ctx, rest, getenv)
+	case "version":
+		fmt.Fprintln(stdout, "korpu", buildVersion())
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	default:
+		fmt.Fprint(stdout, usage)
+		return fmt.Errorf("unknown subcommand %q", cmd)
+	}
+}
+
+func buildVersion() string {
+	if version != "dev" {
+		return version
+	}
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range info.Settings {
+			if s.Key == "vcs.revision" {
+				return "dev+" + s.Value[:min(12, len(s.Value))]
+			}
+		}
+	}
+	return version
+}
+
+// newLogger builds the JSON logger every subcommand uses; KORPU_LOG_LEVEL
+// (debug, info, warn, error) sets its level.
+func newLogger(getenv env) (*slog.Logger, error) {
+	level := slog.LevelInfo
+	if v, ok := getenv("KORPU_LOG_LEVEL"); ok && v != "" {
+		if err := level.UnmarshalText([]byte(strings.ToUpper(v))); err != nil {
+			return nil, fmt.Errorf("KORPU_LOG_LEVEL: %w", err)
+		}
+	}
+	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level})), nil
+}

@@ -1,0 +1,201 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/cenkalti/backoff/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/korpu-az/korpu/adapters/amqp"
+	"github.com/korpu-az/korpu/adapters/district/rest"
+	"github.com/korpu-az/korpu/adapters/httpapi"
+	"github.com/korpu-az/korpu/adapters/postgres"
+	"github.com/korpu-az/korpu/adapters/registry"
+	"github.com/korpu-az/korpu/cmd/korpu/config"
+	"github.com/korpu-az/korpu/routers"
+	"github.com/korpu-az/korpu/routers/catalogue"
+)
+
+// startupBudget is how long serve waits for the broker and database to
+// answer at start, so the hub and its services may start in any order.
+const startupBudget = 2 * time.Minute
+
+func loadConfig(args []string, name string, getenv env) (*config.Config, *slog.Logger, error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	path := fs.String("config", "korpu.yaml", "the hub's config file")
+	if err := fs.Parse(args); err != nil {
+		return nil, nil, err
+	}
+	logger, err := newLogger(getenv)
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg, err := config.Load(*path, getenv, catalogue.Default().Codes())
+	if err != nil {
+		return nil, nil, err
+	}
+	logger.Info("effective config", "config", cfg)
+	return cfg, logger, nil
+}
+
+// openLedger connects to PostgreSQL (waiting for it at start) and migrates.
+func openLedger(ctx context.Context, url string, logger *slog.Logger) (*pgxpool.Pool, error) {
+	pool, err := backoff.Retry(ctx, func() (*pgxpool.Pool, error) {
+		pool, err := postgres.Open(ctx, url)
+		if err != nil {
+			logger.Warn("waiting for PostgreSQL", "error", err)
+		}
+		return pool, err
+	}, backoff.WithMaxElapsedTime(startupBudget))
+	if err != nil {
+		return nil, err
+	}
+	if err := postgres.Migrate(ctx, pool, logger); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return pool, nil
+}
+
+func migrate(ctx context.Context, args []string, getenv env) error {
+	cfg, logger, err := loadConfig(args, "migrate", getenv)
+	if err != nil {
+		return err
+	}
+	pool, err := openLedger(ctx, cfg.Postgres.URL, logger)
+	if err != nil {
+		return err
+	}
+	pool.Close()
+	logger.Info("migrations applied")
+	return nil
+}
+
+// districtAdapters builds one client per district system.
+func districtAdapters(cfg *config.Config, logger *slog.Logger) (map[string]routers.District, error) {
+	out := make(map[string]routers.District, len(cfg.Districts))
+	for _, d := range cfg.Districts {
+		switch d.Adapter {
+		case "rest":
+			timeout := d.Timeout
+			if timeout == 0 {
+				timeout = cfg.Hub.DistrictTimeout
+			}
+			client, err := rest.New(rest.Config{Code: d.Code, Endpoint: d.Endpoint, Token: d.Token, Timeout: timeout}, nil, logger.With("district", d.Code))
+			if err != nil {
+				return nil, fmt.Errorf("district %s: %w", d.Code, err)
+			}
+			out[d.Code] = client
+		default:
+			return nil, fmt.Errorf("district %s: adapter %q is not available in this build", d.Code, d.Adapter)
+		}
+	}
+	return out, nil
+}
+
+func callbackTokens(cfg *config.Config) map[string]string {
+	tokens := map[string]string{}
+	for _, d := range cfg.Districts {
+		if d.CallbackToken != "" {
+			tokens[d.Code] = d.CallbackToken
+		}
+	}
+	return tokens
+}
+
+func serve(ctx context.Context, args []string, getenv env) error {
+	cfg, logger, err := loadConfig(args, "serve", getenv)
+	if err != nil {
+		return err
+	}
+	validator, err := newValidator(cfg)
+	if err != nil {
+		return err
+	}
+	districts, err := districtAdapters(cfg, logger)
+	if err != nil {
+		return err
+	}
+	registryClient, err := registry.New(registry.Config{
+		URL: cfg.Registry.URL, Token: cfg.Registry.Token, Timeout: cfg.Hub.RegistryTimeout,
+		MaxConcurrent: cfg.Hub.RegistryConcurrency, CacheTTL: cfg.Hub.RegistryCacheTTL,
+	}, nil, logger.With("component", "registry"))
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.HTTP.Listen)
+	if err != nil {
+		return fmt.Errorf("http.listen: %w", err)
+	}
+	defer ln.Close()
+
+	pool, err := openLedger(ctx, cfg.Postgres.URL, logger)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+
+	// A pool of channels: without one the publisher opens a channel per publish.
+	broker := amqp.Config{URL: cfg.AMQP.URL, ChannelPoolSize: 8}
+	waitCtx, cancel := context.WithTimeout(ctx, startupBudget)
+	err = amqp.WaitForBroker(waitCtx, cfg.AMQP.URL)
+	cancel()
+	if err != nil {
+		return fmt.Errorf("rabbitmq: %w", err)
+	}
+	wmLogger := watermillLogger(logger)
+	publisher, err := amqp.NewPublisher(broker, wmLogger)
+	if err != nil {
+		return err
+	}
+	defer publisher.Close()
+	subscriber, err := amqp.NewSubscriber(broker, wmLogger)
+	if err != nil {
+		return err
+	}
+	defer subscriber.Close()
+	inspector, err := amqp.NewInspector(cfg.AMQP.URL)
+	if err != nil {
+		return err
+	}
+	defer inspector.Close()
+
+	reg := newRegistry()
+	hub, err := routers.NewHub(hubConfig(cfg), routers.Deps{
+		Ledger: postgres.NewLedger(pool), Registry: registryClient, Districts: districts, Validator: validator,
+		Publisher: publisher, Subscriber: subscriber, Metrics: routers.NewMetrics(reg), Logger: logger,
+	})
+	if err != nil {
+		return err
+	}
+	if err := amqp.DeclareQueues(ctx, cfg.AMQP.URL, hub.Queues()...); err != nil {
+		return err
+	}
+	router, err := newRouter(hub, reg, logger)
+	if err != nil {
+		return err
+	}
+	handler := httpapi.New(httpapi.Config{
+		CallbackTokens: callbackTokens(cfg),
+		Reporter:       hub,
+		Gatherer:       reg,
+		Logger:         logger,
+		Ready: []httpapi.Check{
+			{Name: "postgres", Check: pool.Ping},
+			{Name: "rabbitmq", Check: inspector.Ping},
+			{Name: "router", Check: func(context.Context) error {
+				if router.IsClosed() {
+					return errors.New("router closed")
+				}
+				return nil
+			}},
+		},
+	})
+	return runHub(ctx, logger, hub, router, ln, handler)
+}

@@ -1,0 +1,177 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+	"github.com/ThreeDotsLabs/watermill/components/metrics"
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/korpu-az/korpu/cmd/korpu/config"
+	"github.com/korpu-az/korpu/routers"
+	"github.com/korpu-az/korpu/routers/calendar"
+	"github.com/korpu-az/korpu/routers/catalogue"
+	"github.com/korpu-az/korpu/schemas"
+)
+
+// shutdownBudget bounds how long a stopping hub waits for in-flight work
+// and the last outbox flush.
+const shutdownBudget = 20 * time.Second
+
+// directory turns the operator's district table into what the rules need.
+func directory(cfg *config.Config) routers.Directory {
+	dir := routers.Directory{Districts: make(map[string]routers.DistrictInfo, len(cfg.Districts))}
+	for _, d := range cfg.Districts {
+		info := routers.DistrictInfo{
+			Code:        d.Code,
+			AllServices: d.AllServices,
+			Services:    make(map[string]bool, len(d.Services)),
+			Officials:   make(map[string]routers.Official, len(d.Officials)),
+		}
+		for _, s := range d.Services {
+			info.Services[s] = true
+		}
+		for _, o := range d.Officials {
+			official := routers.Official{ID: o.ID, Capacity: map[time.Weekday]int{}}
+			for _, session := range o.Reception {
+				official.Capacity[session.Weekday] += session.Capacity
+			}
+			info.Officials[o.ID] = official
+		}
+		dir.Districts[d.Code] = info
+	}
+	return dir
+}
+
+// loadCalendar reads the embedded holidays and the operator's extra file.
+func loadCalendar(cfg *config.Config) (*calendar.Calendar, error) {
+	if cfg.HolidaysFile == "" {
+		return calendar.Load(schemas.Holidays)
+	}
+	extra, err := os.ReadFile(cfg.HolidaysFile)
+	if err != nil {
+		return nil, fmt.Errorf("holidays_file: %w", err)
+	}
+	cal, err := calendar.Load(schemas.Holidays, extra)
+	if err != nil {
+		return nil, fmt.Errorf("holidays_file %s: %w", cfg.HolidaysFile, err)
+	}
+	return cal, nil
+}
+
+// hubConfig maps the operator's tuning onto the hub's.
+func hubConfig(cfg *config.Config) routers.Config {
+	return routers.Config{
+		Topics: routers.Topics{
+			Requests:            cfg.Portal.RequestsQueue,
+			Status:              cfg.Portal.StatusQueue,
+			Poison:              cfg.Hub.PoisonQueue,
+			DistrictQueuePrefix: cfg.Hub.DistrictQueuePrefix,
+		},
+		SigningKey:        []byte(cfg.Portal.SigningKey),
+		IntakeConsumers:   cfg.Hub.IntakeConsumers,
+		DeliveryConsumers: cfg.Hub.DeliveryConsumers,
+		RegistryTimeout:   cfg.Hub.RegistryTimeout,
+		DistrictTimeout:   cfg.Hub.DistrictTimeout,
+		RetryInitial:      cfg.Hub.RetryInitial,
+		RetryMax:          cfg.Hub.RetryMax,
+		RelayBatch:        cfg.Hub.RelayBatch,
+	}
+}
+
+func newValidator(cfg *config.Config) (*routers.Validator, error) {
+	cal, err := loadCalendar(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &routers.Validator{Catalogue: catalogue.Default(), Calendar: cal, Directory: directory(cfg)}, nil
+}
+
+// newRegistry is a Prometheus registry with the process and Go collectors.
+func newRegistry() *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return reg
+}
+
+// watermillLogger demotes Watermill's chatty Info to Debug.
+func watermillLogger(logger *slog.Logger) watermill.LoggerAdapter {
+	return watermill.NewSlogLoggerWithLevelMapping(logger.With("component", "watermill"), map[slog.Level]slog.Level{
+		slog.LevelInfo: slog.LevelDebug,
+	})
+}
+
+// newRouter builds the Watermill router with the hub's handlers and metrics.
+func newRouter(hub *routers.Hub, reg prometheus.Registerer, logger *slog.Logger) (*message.Router, error) {
+	router, err := message.NewRouter(message.RouterConfig{CloseTimeout: shutdownBudget}, watermillLogger(logger))
+	if err != nil {
+		return nil, fmt.Errorf("router: %w", err)
+	}
+	metrics.NewPrometheusMetricsBuilder(reg, "korpu", "").AddPrometheusRouterMetrics(router)
+	if err := hub.AddHandlers(router); err != nil {
+		return nil, err
+	}
+	return router, nil
+}
+
+// runHub runs the router, the relay and sweeper, and the HTTP server until
+// ctx ends or one of them fails, then stops them in order: intake first so
+// nothing new is taken, then a last outbox flush, then the rest.
+func runHub(ctx context.Context, logger *slog.Logger, hub *routers.Hub, router *message.Router, ln net.Listener, handler http.Handler) error {
+	routerDone := make(chan error, 1)
+	go func() { routerDone <- router.Run(context.Background()) }()
+	select {
+	case <-router.Running():
+	case err := <-routerDone:
+		return fmt.Errorf("router: %w", err)
+	case <-ctx.Done():
+		_ = router.Close()
+		return nil
+	}
+
+	hubCtx, stopHub := context.WithCancel(context.Background())
+	hubDone := make(chan error, 1)
+	go func() { hubDone <- hub.Run(hubCtx) }()
+
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 5 * time.Second}
+	httpDone := make(chan error, 1)
+	go func() { httpDone <- srv.Serve(ln) }()
+	logger.Info("hub running", "http", ln.Addr().String())
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+		logger.Info("stopping: finishing in-flight work")
+	case err := <-routerDone:
+		runErr = fmt.Errorf("router stopped: %w", err)
+	case err := <-httpDone:
+		runErr = fmt.Errorf("http server: %w", err)
+	}
+
+	stopCtx, cancel := context.WithTimeout(context.Background(), shutdownBudget)
+	defer cancel()
+	if err := router.Close(); err != nil {
+		runErr = errors.Join(runErr, fmt.Errorf("close router: %w", err))
+	}
+	if err := hub.Flush(stopCtx); err != nil {
+		runErr = errors.Join(runErr, fmt.Errorf("flush outbox: %w", err))
+	}
+	stopHub()
+	if err := <-hubDone; err != nil {
+		runErr = errors.Join(runErr, err)
+	}
+	if err := srv.Shutdown(stopCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		runErr = errors.Join(runErr, fmt.Errorf("http shutdown: %w", err))
+	}
+	logger.Info("stopped")
+	return runErr
+}
