@@ -182,7 +182,9 @@ func (h *Hub) deliverComment(ctx context.Context, id string) error {
 		return h.settleComment(ctx, id, appeal.District, &TransientError{Err: errors.New("appeal not delivered yet")})
 	}
 	callCtx, cancel := context.WithTimeout(ctx, h.cfg.DistrictTimeout)
-	err = h.districts[appeal.District].Comment(callCtx, appeal.Number, appeal.DistrictRef, target.Text, target.SubmittedAt)
+	err = h.districts[appeal.District].Comment(callCtx, CommentSubmission{
+		ID: target.ID, AppealNumber: appeal.Number, Reference: appeal.DistrictRef, Text: target.Text, At: target.SubmittedAt,
+	})
 	cancel()
 	return h.settleComment(ctx, id, appeal.District, err)
 }

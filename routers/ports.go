@@ -154,8 +154,18 @@ type District interface {
 	// Submit hands over an appeal; a repeat of a known appeal is success.
 	// It returns the district's reference, a *TransientError or a *PermanentError.
 	Submit(ctx context.Context, s Submission) (reference string, err error)
-	// Comment forwards a citizen's remark on a delivered appeal.
-	Comment(ctx context.Context, appealNumber, reference, text string, at time.Time) error
+	// Comment forwards a citizen's remark on a delivered appeal; a repeat of
+	// a known comment ID is success.
+	Comment(ctx context.Context, c CommentSubmission) error
+}
+
+// CommentSubmission is a citizen's remark as a district receives it.
+type CommentSubmission struct {
+	ID           string // the portal's id of the comment: the idempotency key
+	AppealNumber string
+	Reference    string // the district's own reference of the appeal
+	Text         string
+	At           time.Time
 }
 
 // Submission is everything a district receives about a new appeal.

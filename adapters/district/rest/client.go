@@ -155,16 +155,16 @@ func (c *Client) Submit(ctx context.Context, s routers.Submission) (string, erro
 }
 
 // Comment forwards a citizen's remark with POST
-// {endpoint}/appeals/{appeal_number}/comments. The reference is not needed:
-// the REST API addresses appeals by the hub's number. The port has no comment
-// id, so the Idempotency-Key is the appeal number and the remark's time.
-func (c *Client) Comment(ctx context.Context, appealNumber, _, text string, at time.Time) error {
+// {endpoint}/appeals/{appeal_number}/comments and the comment's id as
+// Idempotency-Key. The reference is not needed: the REST API addresses
+// appeals by the hub's number.
+func (c *Client) Comment(ctx context.Context, cs routers.CommentSubmission) error {
+	appealNumber := cs.AppealNumber
 	if appealNumber == "" {
 		return &routers.PermanentError{Err: fmt.Errorf("district %s: comment without an appeal number", c.cfg.Code)}
 	}
 	path := "/appeals/" + url.PathEscape(appealNumber) + "/comments"
-	key := appealNumber + "/" + at.UTC().Format(time.RFC3339Nano)
-	r, err := c.post(ctx, path, appealNumber, key, CommentBody{Text: text, At: routers.FormatTime(at)})
+	r, err := c.post(ctx, path, appealNumber, cs.ID, CommentBody{Text: cs.Text, At: routers.FormatTime(cs.At)})
 	if err != nil {
 		return err
 	}

@@ -312,11 +312,13 @@ func TestComment(t *testing.T) {
 				w.WriteHeader(tt.status)
 			}, 0)
 
-			err := c.Comment(t.Context(), "AZ-SAT-2026-000017", "SAT-2026-000123", "Hələ cavab yoxdur", at)
+			err := c.Comment(t.Context(), routers.CommentSubmission{
+				ID: "0e5f3c2b-9a8d-4e7f-b6a5-4c3d2e1f0a99", AppealNumber: "AZ-SAT-2026-000017", Reference: "SAT-2026-000123", Text: "Hələ cavab yoxdur", At: at,
+			})
 			r := <-got
 			require.Equal(t, "/appeals/AZ-SAT-2026-000017/comments", r.path)
 			require.Equal(t, "Bearer "+token, r.header.Get("Authorization"))
-			require.Equal(t, "AZ-SAT-2026-000017/2026-11-28T08:00:00.123456789Z", r.header.Get("Idempotency-Key"))
+			require.Equal(t, "0e5f3c2b-9a8d-4e7f-b6a5-4c3d2e1f0a99", r.header.Get("Idempotency-Key"))
 			require.JSONEq(t, `{"text":"Hələ cavab yoxdur","at":"2026-11-28T12:00:00+04:00"}`, string(r.body))
 
 			switch {

@@ -143,12 +143,13 @@ func TestEndToEnd(t *testing.T) {
 
 	t.Run("Comments", func(t *testing.T) {
 		at := time.Date(2026, 11, 28, 8, 0, 0, 0, time.UTC)
-		require.NoError(t, f.client.Comment(t.Context(), number, ref, "Birinci", at))
-		require.NoError(t, f.client.Comment(t.Context(), number, ref, "Birinci", at)) // a redelivery
-		require.NoError(t, f.client.Comment(t.Context(), number, ref, "İkinci", at.Add(time.Minute)))
+		first := routers.CommentSubmission{ID: "c-1", AppealNumber: number, Reference: ref, Text: "Birinci", At: at}
+		require.NoError(t, f.client.Comment(t.Context(), first))
+		require.NoError(t, f.client.Comment(t.Context(), first)) // a redelivery
+		require.NoError(t, f.client.Comment(t.Context(), routers.CommentSubmission{ID: "c-2", AppealNumber: number, Reference: ref, Text: "İkinci", At: at.Add(time.Minute)}))
 		require.Equal(t, []string{"Birinci", "İkinci"}, f.sim.Comments(number))
 
-		err := f.client.Comment(t.Context(), "AZ-SAT-2026-999999", "", "Kimə?", at)
+		err := f.client.Comment(t.Context(), routers.CommentSubmission{ID: "c-3", AppealNumber: "AZ-SAT-2026-999999", Text: "Kimə?", At: at})
 		require.True(t, routers.IsPermanent(err))
 		require.ErrorIs(t, err, routers.ErrNotFound)
 	})
