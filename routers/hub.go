@@ -16,7 +16,7 @@ import (
 type Config struct {
 	Topics            Topics
 	SigningKey        []byte        // portal's HMAC key for x-signature
-	IntakeConsumers   int           // handlers on the requests queue; default 4
+	IntakeConsumers   int           // handlers on the requests queue; default 16
 	DeliveryConsumers int           // handlers per district queue; default 2
 	RegistryTimeout   time.Duration // budget of the registry lookup at intake; default 5s
 	DistrictTimeout   time.Duration // budget of one call to a district; default 10s
@@ -38,7 +38,7 @@ func (c *Config) setDefaults() {
 			*v = d
 		}
 	}
-	def(&c.IntakeConsumers, 4)
+	def(&c.IntakeConsumers, 16)
 	def(&c.DeliveryConsumers, 2)
 	def(&c.RelayBatch, 200)
 	defDur(&c.RegistryTimeout, 5*time.Second)

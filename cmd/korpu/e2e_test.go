@@ -405,16 +405,17 @@ func distinctByEventID(evs []routers.StatusEvent) []routers.StatusEvent {
 func TestServeEndToEnd(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, "AZ-BIL", "AZ-SAT", "AZ-SAB")
-	s.startHub()
 	gen := s.generator()
 	e := newExpectations()
-	start := time.Now()
+	// The requests wait in the queue before the hub starts, so the time to
+	// drain them measures the hub, not this test's publishing.
 	for range 500 {
 		m := gen.Next()
 		e.add(m)
 		s.publish(m)
 	}
-	published := time.Since(start)
+	s.startHub()
+	start := time.Now()
 	waitFor(t, 2*time.Minute, "every request registered or invalid", func() bool {
 		c, _ := s.tracker.Counts()
 		return c[routers.StatusRegistered] >= len(e.valid) && c[routers.StatusInvalid] >= len(e.invalid)
@@ -422,9 +423,8 @@ func TestServeEndToEnd(t *testing.T) {
 	registered := time.Since(start)
 	waitFor(t, 2*time.Minute, "every appeal answered", func() bool { return s.answered(e) == len(e.valid) })
 	answered := time.Since(start)
-	t.Logf("500 requests (%d valid, %d invalid, %d poisoned, rest repeats): published in %s; all registered/invalid after %s (%.0f req/s); all answered after %s",
-		len(e.valid), len(e.invalid), e.poisoned, published.Round(time.Millisecond), registered.Round(time.Millisecond),
-		500/registered.Seconds(), answered.Round(time.Millisecond))
+	t.Logf("500 requests (%d valid, %d invalid, %d poisoned, rest repeats) drained by serve: all registered or invalid after %s (%.0f requests/s); all answered through district callbacks after %s",
+		len(e.valid), len(e.invalid), e.poisoned, registered.Round(time.Millisecond), 500/registered.Seconds(), answered.Round(time.Millisecond))
 
 	// Comments: the filer's reach the district and add an event; others' are invalid.
 	numbers := map[string]portalsim.Message{}

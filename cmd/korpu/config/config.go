@@ -13,7 +13,7 @@
 //
 //	holidays_file: /etc/korpu/holidays.json  # operator's holidays JSON that adds years; must exist if set
 //	hub:
-//	  intake_consumers: 4            # handlers consuming the portal's requests queue
+//	  intake_consumers: 16           # handlers consuming the portal's requests queue
 //	  delivery_consumers: 2          # handlers per district delivering appeals to it
 //	  registry_timeout: 5s           # one call to the ID-card registry
 //	  registry_concurrency: 8        # registry calls in flight at most
@@ -110,7 +110,7 @@ type Registry struct {
 
 // Hub tunes the hub's own work; every field has a default (see setDefaults).
 type Hub struct {
-	IntakeConsumers     int           // default 4
+	IntakeConsumers     int           // default 16
 	DeliveryConsumers   int           // per district; default 2
 	RegistryTimeout     time.Duration // default 5s
 	RegistryConcurrency int           // default 8
@@ -125,7 +125,7 @@ type Hub struct {
 
 // setDefaults fills every field left unset (zero) in the file.
 func (h *Hub) setDefaults() {
-	setDefault(&h.IntakeConsumers, 4)
+	setDefault(&h.IntakeConsumers, 16)
 	setDefault(&h.DeliveryConsumers, 2)
 	setDefault(&h.RegistryTimeout, 5*time.Second)
 	setDefault(&h.RegistryConcurrency, 8)

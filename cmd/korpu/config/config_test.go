@@ -88,7 +88,7 @@ func TestLoadExample(t *testing.T) {
 	require.Equal(t, "monitor-token-S3CRET3", cfg.Monitor.Token)
 	require.Equal(t, Registry{URL: "http://127.0.0.1:18081", Token: "registry-token-S3CRET4"}, cfg.Registry)
 	require.Equal(t, Hub{
-		IntakeConsumers:     4,
+		IntakeConsumers:     16,
 		DeliveryConsumers:   2,
 		RegistryTimeout:     5 * time.Second,
 		RegistryConcurrency: 8,

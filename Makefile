@@ -1,0 +1,20 @@
+.PHONY: help test demo build vet fmt services
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+
+test: ## every test against real RabbitMQ and PostgreSQL (the README's command)
+	scripts/test
+
+demo: ## the whole flow in one process, no external services
+	go run ./cmd/korpu demo
+
+build: ## the korpu binary in ./bin
+	go build -o bin/korpu ./cmd/korpu
+
+vet: ## gofmt and go vet
+	@test -z "$$(gofmt -l .)" || { gofmt -l .; exit 1; }
+	go vet ./...
+
+services: ## make sure RabbitMQ and PostgreSQL answer
+	scripts/services
