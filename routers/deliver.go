@@ -81,8 +81,7 @@ func (h *Hub) deliverAppeal(ctx context.Context, number string) error {
 			return Effects{}, nil // a district callback already moved it on
 		}
 		delivered = true
-		note := bilingual("Rayon sistemində nömrə: "+ref, "district reference: "+ref)
-		return h.cfg.Topics.events(advance(cur, cur.RequestID, StatusDelivered, note, now)), nil
+		return h.cfg.Topics.events(advance(cur, cur.RequestID, StatusDelivered, referenceNote(ref), now)), nil
 	})
 	if err != nil {
 		return fmt.Errorf("record delivery: %w", err)
@@ -149,9 +148,19 @@ func (h *Hub) fail(ctx context.Context, number, district string, cause error) er
 	if err != nil {
 		return fmt.Errorf("flag failed delivery: %w", err)
 	}
-	h.metrics.Failed.WithLabelValues(district, "refused").Inc()
+	h.failed(district, "refused", cause)
 	h.logger.Error("district refused appeal for good", "appeal", number, "district", district, "error", cause)
 	return cause
+}
+
+// failed counts a permanent failure; refused credentials are a configuration
+// error the operator must fix, so they are counted on their own as well.
+func (h *Hub) failed(district, reason string, cause error) {
+	h.metrics.Failed.WithLabelValues(district, reason).Inc()
+	if errors.Is(cause, ErrDistrictCredentials) {
+		h.metrics.Credentials.WithLabelValues(district).Inc()
+		h.logger.Error("CONFIGURATION: the district's system refuses the hub's credentials; fix them in the config", "district", district, "error", cause)
+	}
 }
 
 func (h *Hub) deliverComment(ctx context.Context, id string) error {
@@ -224,7 +233,7 @@ func (h *Hub) settleComment(ctx context.Context, id, district string, outcome er
 		h.committed()
 		h.logger.Info("comment delivered", "request_id", id, "district", district)
 	case IsPermanent(outcome):
-		h.metrics.Failed.WithLabelValues(district, "comment_refused").Inc()
+		h.failed(district, "comment_refused", outcome)
 		return outcome
 	default:
 		h.metrics.Retries.WithLabelValues(district).Inc()

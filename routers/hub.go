@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"sync"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
@@ -25,6 +26,8 @@ type Config struct {
 	RelayBatch        int           // outbox records per publish; default 200
 	RelayIdle         time.Duration // outbox poll when idle; default 20ms
 	SweepInterval     time.Duration // how often due retries are queued; default 500ms
+	ReconcileAfter    time.Duration // an appeal unchanged this long is checked with its district; default 1h
+	ReconcileInterval time.Duration // how often stale appeals are looked for; default 1m
 }
 
 func (c *Config) setDefaults() {
@@ -47,6 +50,8 @@ func (c *Config) setDefaults() {
 	defDur(&c.RetryMax, 5*time.Minute)
 	defDur(&c.RelayIdle, 20*time.Millisecond)
 	defDur(&c.SweepInterval, 500*time.Millisecond)
+	defDur(&c.ReconcileAfter, time.Hour)
+	defDur(&c.ReconcileInterval, time.Minute)
 }
 
 func (c *Config) validate() error {
@@ -66,6 +71,7 @@ type Hub struct {
 	ledger     Ledger
 	registry   Registry
 	districts  map[string]District
+	polled     map[string]Polled
 	validator  *Validator
 	publisher  message.Publisher
 	subscriber message.Subscriber
@@ -80,6 +86,7 @@ type Deps struct {
 	Ledger     Ledger
 	Registry   Registry
 	Districts  map[string]District // by code; every district of the directory
+	Polled     map[string]Polled   // by code: districts that cannot call back
 	Validator  *Validator
 	Publisher  message.Publisher
 	Subscriber message.Subscriber
@@ -106,7 +113,7 @@ func NewHub(cfg Config, deps Deps) (*Hub, error) {
 		deps.Now = time.Now
 	}
 	return &Hub{
-		cfg: cfg, ledger: deps.Ledger, registry: deps.Registry, districts: deps.Districts,
+		cfg: cfg, ledger: deps.Ledger, registry: deps.Registry, districts: deps.Districts, polled: deps.Polled,
 		validator: deps.Validator, publisher: deps.Publisher, subscriber: deps.Subscriber,
 		metrics: deps.Metrics, logger: deps.Logger, now: deps.Now, wake: make(chan struct{}, 1),
 	}, nil
@@ -166,15 +173,20 @@ func (h *Hub) countPoisoned(next message.HandlerFunc) message.HandlerFunc {
 	}
 }
 
-// Run runs the outbox relay and the retry sweeper until ctx ends. The
+// Run runs the outbox relay, the retry sweeper, and the polling and
+// reconciliation of districts that cannot call back, until ctx ends. The
 // router runs beside it (see cmd/korpu).
 func (h *Hub) Run(ctx context.Context) error {
-	errc := make(chan error, 2)
-	go func() { errc <- h.relayLoop(ctx) }()
-	go func() { errc <- h.sweepLoop(ctx) }()
-	first := <-errc
-	second := <-errc
-	return errors.Join(first, second)
+	var wg sync.WaitGroup
+	var relayErr, sweepErr error
+	wg.Go(func() { relayErr = h.relayLoop(ctx) })
+	wg.Go(func() { sweepErr = h.sweepLoop(ctx) })
+	for code, p := range h.polled {
+		wg.Go(func() { h.pollLoop(ctx, code, p) })
+		wg.Go(func() { h.reconcileLoop(ctx, code, p.Poller) })
+	}
+	wg.Wait()
+	return errors.Join(relayErr, sweepErr)
 }
 
 // committed nudges the relay: something was just written to the outbox.

@@ -13,6 +13,11 @@ type Metrics struct {
 	Statuses  *prometheus.CounterVec // status changes reported by districts
 	Poisoned  *prometheus.CounterVec // messages sent to the poison queue, by handler
 	Relayed   prometheus.Counter     // outbox messages published
+
+	PollChanges *prometheus.CounterVec // changes read from polled districts
+	PollErrors  *prometheus.CounterVec // failed polls
+	Reconciled  *prometheus.CounterVec // appeals checked by reconciliation, by outcome
+	Credentials *prometheus.CounterVec // calls a district refused for the hub's credentials
 }
 
 // NewMetrics registers the hub's series on reg.
@@ -31,6 +36,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		Retries:   counter("delivery_retries_total", "Deliveries postponed after a transient failure.", district),
 		Statuses:  counter("district_status_changes_total", "Status changes reported by districts.", []string{"district", "status"}),
 		Poisoned:  counter("poisoned_messages_total", "Messages sent to the poison queue, by handler.", []string{"handler"}),
+		PollChanges: counter("poll_changes_total", "State changes read from districts that are polled (ESD).", district),
+		PollErrors:  counter("poll_errors_total", "Polls of a district's changes that failed.", district),
+		Reconciled:  counter("reconciled_appeals_total", "Appeals checked against the district's state: agreed, corrected (the hub had missed a change) or hub_ahead.", []string{"district", "outcome"}),
+		Credentials: counter("district_credential_errors_total", "Calls a district's system refused for the hub's credentials: a configuration error.", district),
 		Relayed: prometheus.NewCounter(prometheus.CounterOpts{
 			Namespace: "korpu", Name: "outbox_relayed_total", Help: "Outbox messages published to the broker.",
 		}),

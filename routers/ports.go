@@ -138,6 +138,16 @@ type Ledger interface {
 	// deletes them once it returns nil. Only one relay runs at a time across
 	// all hub processes, so the portal sees events in commit order.
 	Relay(ctx context.Context, limit int, publish func([]OutboxRecord) error) (int, error)
+	// PollCursor returns where polling a district's changes resumes (zero:
+	// never polled).
+	PollCursor(ctx context.Context, district string) (time.Time, error)
+	// SetPollCursor records where polling a district's changes resumes.
+	SetPollCursor(ctx context.Context, district string, at time.Time) error
+	// StaleAppeals returns up to limit appeals of district that were
+	// delivered, are not closed, and that the ledger last changed before
+	// before, least recently changed first. UpdateAppeal counts as a change
+	// even when fn changes nothing.
+	StaleAppeals(ctx context.Context, district string, before time.Time, limit int) ([]Appeal, error)
 	// Ping reports whether the store answers.
 	Ping(ctx context.Context) error
 }
@@ -167,6 +177,39 @@ type CommentSubmission struct {
 	Text         string
 	At           time.Time
 }
+
+// Poller is a district system that cannot call the hub back (ESD): the hub
+// asks it for changes on a schedule, and for the state of single appeals to
+// reconcile.
+type Poller interface {
+	// Changes returns the changes at or after since, oldest first, about
+	// limit of them. The changes of the page's last instant may come again
+	// in the next page.
+	Changes(ctx context.Context, since time.Time, limit int) (ChangePage, error)
+	// State returns an appeal's current state by the district's reference.
+	State(ctx context.Context, reference string) (DistrictChange, error)
+}
+
+// DistrictChange is an appeal's state as a district system reports it.
+type DistrictChange struct {
+	AppealNumber string // the hub's number (empty from State)
+	Reference    string // the district's own number
+	Status       Status
+	Note         string
+	At           time.Time
+}
+
+// ChangePage is one answer to Poller.Changes.
+type ChangePage struct {
+	Changes []DistrictChange
+	More    bool      // more changes follow: ask again from Next
+	Next    time.Time // the last change's time, or the query's start if none
+}
+
+// ErrDistrictCredentials: the district system refused the hub's credentials,
+// a configuration error that no retry mends. Adapters wrap it in a
+// PermanentError so it is counted and logged loudly.
+var ErrDistrictCredentials = errors.New("the district system refused the hub's credentials")
 
 // Submission is everything a district receives about a new appeal.
 type Submission struct {

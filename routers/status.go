@@ -27,45 +27,70 @@ type StatusReport struct {
 }
 
 // ReportStatus applies a district's report. A report repeating the current
-// status is accepted and changes nothing, so a district may safely retry. A
-// report on an appeal whose delivery the hub has not recorded yet (the
-// district answered faster than the hub wrote it down) first records
-// "delivered", so the portal never sees a step skipped or reversed.
+// status is accepted and changes nothing, so a district may safely retry.
 func (h *Hub) ReportStatus(ctx context.Context, r StatusReport) error {
 	if !DistrictStatuses[r.Status] {
 		return fmt.Errorf("%w: %q", ErrBadStatus, r.Status)
 	}
-	at := r.At
+	_, err := h.applyChange(ctx, r.District, DistrictChange{AppealNumber: r.AppealNumber, Status: r.Status, Note: r.Note, At: r.At})
+	return err
+}
+
+// applyChange moves an appeal to the state its district reports and tells
+// whether anything changed. A report of the current state changes nothing; an
+// older one is ErrBackwardStep. A report that comes before the hub recorded
+// the delivery (the district answered faster than the hub wrote down its
+// acceptance, or ESD's own "registered") first records "delivered", so the
+// portal never sees a step skipped or reversed.
+func (h *Hub) applyChange(ctx context.Context, district string, ch DistrictChange) (bool, error) {
+	at := ch.At
 	if at.IsZero() {
 		at = h.now()
 	}
 	changed := false
-	err := h.ledger.UpdateAppeal(ctx, r.AppealNumber, func(a *Appeal) (Effects, error) {
-		if a.District != r.District {
+	err := h.ledger.UpdateAppeal(ctx, ch.AppealNumber, func(a *Appeal) (Effects, error) {
+		if a.District != district {
 			return Effects{}, ErrForeignAppeal
 		}
-		if a.Status == r.Status {
+		if ch.Reference != "" && a.DistrictRef == "" {
+			a.DistrictRef = ch.Reference
+		}
+		if a.Status == ch.Status {
 			return Effects{}, nil
 		}
-		if rank[r.Status] <= rank[a.Status] {
-			return Effects{}, fmt.Errorf("%w: %s → %s", ErrBackwardStep, a.Status, r.Status)
+		if rank[ch.Status] <= rank[a.Status] {
+			return Effects{}, fmt.Errorf("%w: %s → %s", ErrBackwardStep, a.Status, ch.Status)
 		}
 		var events []StatusEvent
 		if a.Status == StatusRegistered {
 			a.Delivery = Delivery{State: DeliveryDelivered, Attempts: a.Delivery.Attempts}
-			events = append(events, advance(a, a.RequestID, StatusDelivered, "", at))
+			note := ""
+			if ch.Status == StatusDelivered {
+				note = ch.Note
+			}
+			if a.DistrictRef != "" {
+				note = referenceNote(a.DistrictRef)
+			}
+			events = append(events, advance(a, a.RequestID, StatusDelivered, note, at))
 		}
-		events = append(events, advance(a, a.RequestID, r.Status, r.Note, at))
+		if ch.Status != StatusDelivered {
+			events = append(events, advance(a, a.RequestID, ch.Status, ch.Note, at))
+		}
 		changed = true
 		return h.cfg.Topics.events(events...), nil
 	})
 	if err != nil {
-		return err
+		return false, err
 	}
 	if changed {
 		h.committed()
-		h.metrics.Statuses.WithLabelValues(r.District, string(r.Status)).Inc()
-		h.logger.Info("district reported status", "appeal", r.AppealNumber, "district", r.District, "status", r.Status)
+		h.metrics.Statuses.WithLabelValues(district, string(ch.Status)).Inc()
+		h.logger.Info("district reported status", "appeal", ch.AppealNumber, "district", district, "status", ch.Status)
 	}
-	return nil
+	return changed, nil
+}
+
+// referenceNote tells the citizen the district's own number of the appeal.
+func referenceNote(ref string) string {
+	return bilingual("Rayon sistemində nömrə: "+ref, "district reference: "+ref)
 }

@@ -36,6 +36,8 @@ type Ledger struct {
 	comments map[string]*routers.Comment            // by ID
 	outbox   []routers.OutboxRecord                 // in commit order
 	lastID   int64                                  // of the last outbox record
+	changed  map[string]time.Time                   // when each appeal was last written
+	cursors  map[string]time.Time                   // poll cursors by district
 }
 
 type counterKey struct {
@@ -59,6 +61,8 @@ func NewLedger() *Ledger {
 		appeals:  map[string]*routers.Appeal{},
 		history:  map[string]map[int]routers.StatusEvent{},
 		comments: map[string]*routers.Comment{},
+		changed:  map[string]time.Time{},
+		cursors:  map[string]time.Time{},
 	}
 }
 
@@ -99,6 +103,7 @@ func (l *Ledger) Register(ctx context.Context, draft routers.Appeal, booking *ro
 	}
 	l.counters[counter] = seq
 	l.appeals[a.Number] = &a
+	l.changed[a.Number] = time.Now()
 	l.commit(eff)
 	return cloneAppeal(a), nil
 }
@@ -158,6 +163,7 @@ func (l *Ledger) UpdateAppeal(ctx context.Context, number string, fn func(*route
 		return fmt.Errorf("update appeal %s: %w", number, err)
 	}
 	applyChanges(stored, work)
+	l.changed[number] = time.Now()
 	l.commit(eff)
 	return nil
 }
@@ -229,8 +235,47 @@ func (l *Ledger) UpdateComment(ctx context.Context, id string, fn func(*routers.
 	}
 	c.Delivery = workC.Delivery
 	applyChanges(a, workA)
+	l.changed[a.Number] = time.Now()
 	l.commit(eff)
 	return nil
+}
+
+// PollCursor implements routers.Ledger.
+func (l *Ledger) PollCursor(ctx context.Context, district string) (time.Time, error) {
+	if err := ctx.Err(); err != nil {
+		return time.Time{}, fmt.Errorf("poll cursor: %w", err)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.cursors[district], nil
+}
+
+// SetPollCursor implements routers.Ledger.
+func (l *Ledger) SetPollCursor(ctx context.Context, district string, at time.Time) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("set poll cursor: %w", err)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.cursors[district] = at
+	return nil
+}
+
+// StaleAppeals implements routers.Ledger.
+func (l *Ledger) StaleAppeals(ctx context.Context, district string, before time.Time, limit int) ([]routers.Appeal, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("stale appeals: %w", err)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []routers.Appeal
+	for number, a := range l.appeals {
+		if a.District == district && a.Delivery.State == routers.DeliveryDelivered && a.Status != routers.StatusClosed && l.changed[number].Before(before) {
+			out = append(out, cloneAppeal(*a))
+		}
+	}
+	slices.SortFunc(out, func(x, y routers.Appeal) int { return l.changed[x.Number].Compare(l.changed[y.Number]) })
+	return out[:min(limit, len(out))], nil
 }
 
 // ClaimDue implements routers.Ledger.

@@ -298,6 +298,53 @@ func (l *Ledger) ClaimDue(ctx context.Context, now time.Time, limit int, job fun
 	return claimed, nil
 }
 
+// PollCursor implements routers.Ledger.
+func (l *Ledger) PollCursor(ctx context.Context, district string) (time.Time, error) {
+	var at time.Time
+	err := l.pool.QueryRow(ctx, `SELECT resume_at FROM poll_cursors WHERE district = $1`, district).Scan(&at)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return time.Time{}, nil
+	}
+	if err != nil {
+		return time.Time{}, fmt.Errorf("poll cursor: %w", err)
+	}
+	return at, nil
+}
+
+// SetPollCursor implements routers.Ledger.
+func (l *Ledger) SetPollCursor(ctx context.Context, district string, at time.Time) error {
+	_, err := l.pool.Exec(ctx, `
+		INSERT INTO poll_cursors (district, resume_at) VALUES ($1, $2)
+		ON CONFLICT (district) DO UPDATE SET resume_at = excluded.resume_at, updated_at = now()`, district, at)
+	if err != nil {
+		return fmt.Errorf("set poll cursor: %w", err)
+	}
+	return nil
+}
+
+// StaleAppeals implements routers.Ledger.
+func (l *Ledger) StaleAppeals(ctx context.Context, district string, before time.Time, limit int) ([]routers.Appeal, error) {
+	rows, err := l.pool.Query(ctx, `SELECT `+appealColumns+` FROM appeals
+		WHERE district = $1 AND delivery_state = 'delivered' AND status <> 'closed' AND updated_at < $2
+		ORDER BY updated_at LIMIT $3`, district, before, limit)
+	if err != nil {
+		return nil, fmt.Errorf("stale appeals: %w", err)
+	}
+	defer rows.Close()
+	var out []routers.Appeal
+	for rows.Next() {
+		a, err := scanAppeal(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("stale appeals: %w", err)
+	}
+	return out, nil
+}
+
 // Relay implements routers.Ledger. The transaction holds the relay lock
 // while publishing, so a crash mid-publish leaves the records for the next
 // relay (the portal drops the repeats by sequence).

@@ -85,6 +85,8 @@ func hubConfig(cfg *config.Config) routers.Config {
 		RetryInitial:      cfg.Hub.RetryInitial,
 		RetryMax:          cfg.Hub.RetryMax,
 		RelayBatch:        cfg.Hub.RelayBatch,
+		ReconcileAfter:    cfg.Hub.ReconcileAfter,
+		ReconcileInterval: cfg.Hub.ReconcileInterval,
 	}
 }
 

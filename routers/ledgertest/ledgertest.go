@@ -32,6 +32,7 @@ func Run(t *testing.T, newLedger func(t *testing.T) routers.Ledger) {
 		{"ClaimDue", testClaimDue},
 		{"Relay", testRelay},
 		{"Store", testStore},
+		{"Polling", testPolling},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

@@ -34,7 +34,7 @@ const (
 // ErrCredentials means the district refused the hub's token (401 or 403). It
 // is a configuration error: no retry helps until an operator fixes the token,
 // so callers log it loudly. It comes wrapped in a *routers.PermanentError.
-var ErrCredentials = errors.New("district refused the hub's credentials")
+var ErrCredentials = routers.ErrDistrictCredentials
 
 // Config is the connection to one modern district system.
 type Config struct {

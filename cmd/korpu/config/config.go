@@ -21,6 +21,8 @@
 //	  district_timeout: 10s          # one call to a district system
 //	  retry_initial: 1s              # first back-off of a failed delivery
 //	  retry_max: 5m                  # longest back-off of a failed delivery
+//	  reconcile_after: 1h            # an appeal unchanged this long is checked with its (ESD) district
+//	  reconcile_interval: 1m         # how often such appeals are looked for
 //	  poison_queue: korpu.poison     # where messages that must not be retried go
 //	  district_queue_prefix: korpu.district.  # + district code = its delivery queue
 //	  relay_batch: 200               # outbox rows published per relay round
@@ -118,6 +120,8 @@ type Hub struct {
 	DistrictTimeout     time.Duration // default 10s; District.Timeout overrides it
 	RetryInitial        time.Duration // default 1s
 	RetryMax            time.Duration // default 5m
+	ReconcileAfter      time.Duration // default 1h
+	ReconcileInterval   time.Duration // default 1m
 	PoisonQueue         string        // default "korpu.poison"
 	DistrictQueuePrefix string        // default "korpu.district."
 	RelayBatch          int           // default 200
@@ -133,6 +137,8 @@ func (h *Hub) setDefaults() {
 	setDefault(&h.DistrictTimeout, 10*time.Second)
 	setDefault(&h.RetryInitial, time.Second)
 	setDefault(&h.RetryMax, 5*time.Minute)
+	setDefault(&h.ReconcileAfter, time.Hour)
+	setDefault(&h.ReconcileInterval, time.Minute)
 	setDefault(&h.PoisonQueue, "korpu.poison")
 	setDefault(&h.DistrictQueuePrefix, "korpu.district.")
 	setDefault(&h.RelayBatch, 200)

@@ -96,6 +96,8 @@ func TestLoadExample(t *testing.T) {
 		DistrictTimeout:     10 * time.Second,
 		RetryInitial:        time.Second,
 		RetryMax:            5 * time.Minute,
+		ReconcileAfter:      time.Hour,
+		ReconcileInterval:   time.Minute,
 		PoisonQueue:         "korpu.poison",
 		DistrictQueuePrefix: "korpu.district.",
 		RelayBatch:          200,

@@ -53,6 +53,8 @@ type fileHub struct {
 	DistrictTimeout     string  `yaml:"district_timeout"`
 	RetryInitial        string  `yaml:"retry_initial"`
 	RetryMax            string  `yaml:"retry_max"`
+	ReconcileAfter      string  `yaml:"reconcile_after"`
+	ReconcileInterval   string  `yaml:"reconcile_interval"`
 	PoisonQueue         *string `yaml:"poison_queue"`
 	DistrictQueuePrefix *string `yaml:"district_queue_prefix"`
 	RelayBatch          *int    `yaml:"relay_batch"`

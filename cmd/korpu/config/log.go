@@ -74,6 +74,8 @@ func (h Hub) LogValue() slog.Value {
 		slog.Duration("district_timeout", h.DistrictTimeout),
 		slog.Duration("retry_initial", h.RetryInitial),
 		slog.Duration("retry_max", h.RetryMax),
+		slog.Duration("reconcile_after", h.ReconcileAfter),
+		slog.Duration("reconcile_interval", h.ReconcileInterval),
 		slog.String("poison_queue", h.PoisonQueue),
 		slog.String("district_queue_prefix", h.DistrictQueuePrefix),
 		slog.Int("relay_batch", h.RelayBatch))

@@ -117,6 +117,8 @@ func (ps *problems) hub(raw fileHub) Hub {
 		DistrictTimeout:     ps.duration("hub.district_timeout", raw.DistrictTimeout),
 		RetryInitial:        ps.duration("hub.retry_initial", raw.RetryInitial),
 		RetryMax:            ps.duration("hub.retry_max", raw.RetryMax),
+		ReconcileAfter:      ps.duration("hub.reconcile_after", raw.ReconcileAfter),
+		ReconcileInterval:   ps.duration("hub.reconcile_interval", raw.ReconcileInterval),
 		RelayBatch:          ps.positive("hub.relay_batch", raw.RelayBatch),
 	}
 	if raw.PoisonQueue != nil {

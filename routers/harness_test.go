@@ -1,0 +1,461 @@
+package routers_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
+	"github.com/ThreeDotsLabs/watermill/pubsub/gochannel"
+	"github.com/google/uuid"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/stretchr/testify/require"
+
+	"github.com/korpu-az/korpu/adapters/memory"
+	"github.com/korpu-az/korpu/routers"
+	"github.com/korpu-az/korpu/routers/calendar"
+	"github.com/korpu-az/korpu/routers/catalogue"
+)
+
+// waitFor bounds every poll of the harness; the flows take milliseconds.
+const waitFor = 5 * time.Second
+
+var (
+	signingKey = []byte("test-portal-key")
+	topics     = routers.Topics{
+		Requests: "requests", Status: "status", Poison: "poison", DistrictQueuePrefix: "district.",
+	}
+)
+
+// hubValidator serves AZ-BIL (everything; BIL-01 receives 2 citizens on
+// Tuesdays) and AZ-SAT (a few services).
+func hubValidator() *routers.Validator {
+	return &routers.Validator{
+		Catalogue: catalogue.Default(),
+		Calendar:  calendar.Default(),
+		Directory: routers.Directory{Districts: map[string]routers.DistrictInfo{
+			"AZ-BIL": {Code: "AZ-BIL", AllServices: true, Officials: map[string]routers.Official{
+				"BIL-01": {ID: "BIL-01", Capacity: map[time.Weekday]int{time.Tuesday: 2}},
+			}},
+			"AZ-SAT": {Code: "AZ-SAT", Services: map[string]bool{"appeal": true, "family-composition-certificate": true}},
+		}},
+	}
+}
+
+// clock is the hub's Deps.Now: it starts at arrival and runs at real speed,
+// so retry times computed from it fall due as the test runs.
+type clock struct {
+	base  time.Time
+	start time.Time
+}
+
+func (c clock) Now() time.Time { return c.base.Add(time.Since(c.start)) }
+
+// fakeRegistry answers {"fin": …} for every FİN, unless told to fail for one.
+type fakeRegistry struct {
+	mu    sync.Mutex
+	fail  map[string]error
+	calls map[string]int
+}
+
+func (r *fakeRegistry) set(fin string, err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.fail[fin] = err
+}
+
+func (r *fakeRegistry) Person(_ context.Context, fin string) (json.RawMessage, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.calls[fin]++
+	if err := r.fail[fin]; err != nil {
+		return nil, err
+	}
+	return json.RawMessage(fmt.Sprintf(`{"fin": %q}`, fin)), nil
+}
+
+func (r *fakeRegistry) callsFor(fin string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.calls[fin]
+}
+
+// submitCall is one call of fakeDistrict.Submit and when it came.
+type submitCall struct {
+	at time.Time
+	s  routers.Submission
+}
+
+// fakeDistrict accepts everything with the reference "REF-<number>", except
+// for the errors queued with plan (one per call, in order) and whatever its
+// hook returns.
+type fakeDistrict struct {
+	mu       sync.Mutex
+	planned  []error
+	hook     func(ctx context.Context) error
+	submits  []submitCall
+	comments []routers.CommentSubmission
+}
+
+func (d *fakeDistrict) plan(errs ...error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.planned = append(d.planned, errs...)
+}
+
+func (d *fakeDistrict) setHook(hook func(ctx context.Context) error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.hook = hook
+}
+
+func (d *fakeDistrict) Submit(ctx context.Context, s routers.Submission) (string, error) {
+	d.mu.Lock()
+	d.submits = append(d.submits, submitCall{at: time.Now(), s: s})
+	hook := d.hook
+	var planned error
+	if len(d.planned) > 0 {
+		planned, d.planned = d.planned[0], d.planned[1:]
+	}
+	d.mu.Unlock()
+	if planned != nil {
+		return "", planned
+	}
+	if hook != nil {
+		if err := hook(ctx); err != nil {
+			return "", err
+		}
+	}
+	return "REF-" + s.AppealNumber, nil
+}
+
+func (d *fakeDistrict) Comment(_ context.Context, c routers.CommentSubmission) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.comments = append(d.comments, c)
+	return nil
+}
+
+// submitsOf returns the calls of Submit for one appeal.
+func (d *fakeDistrict) submitsOf(number string) []submitCall {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var out []submitCall
+	for _, c := range d.submits {
+		if c.s.AppealNumber == number {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func (d *fakeDistrict) commentsReceived() []routers.CommentSubmission {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return append([]routers.CommentSubmission(nil), d.comments...)
+}
+
+// observed is one status event as the portal would receive it.
+type observed struct {
+	routers.StatusEvent
+	metadata message.Metadata
+}
+
+// observer records the status and poison topics.
+type observer struct {
+	mu     sync.Mutex
+	events []observed
+	poison []*message.Message
+}
+
+func (o *observer) consume(t *testing.T, msgs <-chan *message.Message, poison bool) {
+	for msg := range msgs {
+		o.mu.Lock()
+		if poison {
+			o.poison = append(o.poison, msg)
+		} else {
+			var ev routers.StatusEvent
+			if err := json.Unmarshal(msg.Payload, &ev); err != nil {
+				t.Errorf("status event is not JSON: %v", err)
+			}
+			o.events = append(o.events, observed{StatusEvent: ev, metadata: msg.Metadata})
+		}
+		o.mu.Unlock()
+		msg.Ack()
+	}
+}
+
+// harness is a hub with in-memory ports, running on a GoChannel pub/sub.
+type harness struct {
+	t         *testing.T
+	hub       *routers.Hub
+	ledger    *memory.Ledger
+	pubsub    *gochannel.GoChannel
+	registry  *fakeRegistry
+	districts map[string]*fakeDistrict
+	obs       *observer
+	clock     clock
+}
+
+func newHarness(t *testing.T) *harness {
+	t.Helper()
+	// Blocking until the subscriber acks keeps messages in publish order
+	// (GoChannel otherwise hands each one over in its own goroutine) and
+	// means a request published by the test has been handled on return.
+	ps := gochannel.NewGoChannel(gochannel.Config{BlockPublishUntilSubscriberAck: true}, watermill.NopLogger{})
+	h := &harness{
+		t:         t,
+		ledger:    memory.NewLedger(),
+		pubsub:    ps,
+		registry:  &fakeRegistry{fail: map[string]error{}, calls: map[string]int{}},
+		districts: map[string]*fakeDistrict{"AZ-BIL": {}, "AZ-SAT": {}},
+		obs:       &observer{},
+		clock:     clock{base: arrival, start: time.Now()},
+	}
+	districts := map[string]routers.District{}
+	for code, d := range h.districts {
+		districts[code] = d
+	}
+	hub, err := routers.NewHub(routers.Config{
+		Topics:            topics,
+		SigningKey:        signingKey,
+		IntakeConsumers:   1,
+		DeliveryConsumers: 1,
+		RetryInitial:      10 * time.Millisecond,
+		RetryMax:          50 * time.Millisecond,
+		SweepInterval:     10 * time.Millisecond,
+		RelayIdle:         5 * time.Millisecond,
+	}, routers.Deps{
+		Ledger: h.ledger, Registry: h.registry, Districts: districts, Validator: hubValidator(),
+		Publisher: ps, Subscriber: ps, Metrics: routers.NewMetrics(prometheus.NewRegistry()),
+		Logger: slog.New(slog.DiscardHandler), Now: h.clock.Now,
+	})
+	require.NoError(t, err)
+	h.hub = hub
+
+	ctx, cancel := context.WithCancel(context.Background())
+	statusMsgs, err := ps.Subscribe(ctx, topics.Status)
+	require.NoError(t, err)
+	poisonMsgs, err := ps.Subscribe(ctx, topics.Poison)
+	require.NoError(t, err)
+	go h.obs.consume(t, statusMsgs, false)
+	go h.obs.consume(t, poisonMsgs, true)
+
+	router, err := message.NewRouter(message.RouterConfig{CloseTimeout: 2 * time.Second}, watermill.NopLogger{})
+	require.NoError(t, err)
+	require.NoError(t, hub.AddHandlers(router))
+	routerDone := make(chan error, 1)
+	go func() { routerDone <- router.Run(ctx) }()
+	hubDone := make(chan error, 1)
+	go func() { hubDone <- hub.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		require.NoError(t, router.Close())
+		require.NoError(t, <-routerDone)
+		require.NoError(t, <-hubDone)
+		require.NoError(t, ps.Close())
+	})
+	select {
+	case <-router.Running():
+	case <-time.After(waitFor):
+		t.Fatal("router did not start")
+	}
+	return h
+}
+
+// body returns an example of testdata with a fresh id, changed by edits
+// ("citizen.fin" → value; a nil value deletes the field).
+func (h *harness) body(name string, edits map[string]any) (body []byte, id string) {
+	h.t.Helper()
+	return exampleBody(h.t, name, edits)
+}
+
+// exampleBody is harness.body without a harness.
+func exampleBody(t *testing.T, name string, edits map[string]any) (body []byte, id string) {
+	t.Helper()
+	m := example(t, name)
+	id = uuid.NewString()
+	m["id"] = id
+	for path, v := range edits {
+		obj := m
+		keys := strings.Split(path, ".")
+		for _, k := range keys[:len(keys)-1] {
+			obj = obj[k].(map[string]any)
+		}
+		if v == nil {
+			delete(obj, keys[len(keys)-1])
+		} else {
+			obj[keys[len(keys)-1]] = v
+		}
+	}
+	body, err := json.Marshal(m)
+	require.NoError(t, err)
+	return body, id
+}
+
+// publish sends a correctly signed body to the requests queue and returns
+// once the hub has handled it.
+func (h *harness) publish(body []byte) {
+	h.t.Helper()
+	msg := message.NewMessage(uuid.NewString(), body)
+	msg.Metadata.Set(routers.SignatureHeader, routers.Sign(signingKey, body))
+	h.publishMsg(msg)
+}
+
+func (h *harness) publishMsg(msg *message.Message) {
+	h.t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- h.pubsub.Publish(topics.Requests, msg) }()
+	select {
+	case err := <-done:
+		require.NoError(h.t, err)
+	case <-time.After(waitFor):
+		h.t.Fatal("the hub did not acknowledge the request")
+	}
+}
+
+// allEvents returns every status event seen so far.
+func (h *harness) allEvents() []observed {
+	h.obs.mu.Lock()
+	defer h.obs.mu.Unlock()
+	return append([]observed(nil), h.obs.events...)
+}
+
+// eventsOf returns the status events seen so far for a request id.
+func (h *harness) eventsOf(requestID string) []observed {
+	h.obs.mu.Lock()
+	defer h.obs.mu.Unlock()
+	var out []observed
+	for _, ev := range h.obs.events {
+		if ev.RequestID == requestID {
+			out = append(out, ev)
+		}
+	}
+	return out
+}
+
+// eventsOfAppeal returns the status events seen so far for an appeal number.
+func (h *harness) eventsOfAppeal(number string) []observed {
+	h.obs.mu.Lock()
+	defer h.obs.mu.Unlock()
+	var out []observed
+	for _, ev := range h.obs.events {
+		if ev.AppealNumber == number {
+			out = append(out, ev)
+		}
+	}
+	return out
+}
+
+// waitEvent waits for the event of requestID with status and returns it.
+func (h *harness) waitEvent(requestID string, status routers.Status) observed {
+	h.t.Helper()
+	var found observed
+	require.Eventuallyf(h.t, func() bool {
+		for _, ev := range h.eventsOf(requestID) {
+			if ev.Status == status {
+				found = ev
+				return true
+			}
+		}
+		return false
+	}, waitFor, 2*time.Millisecond, "no %s event for request %s", status, requestID)
+	return found
+}
+
+// barrier registers a fresh appeal and waits for its event. The relay
+// publishes in commit order, so every event committed before has been seen
+// when it returns. It returns the barrier's appeal number.
+func (h *harness) barrier() string {
+	h.t.Helper()
+	body, id := h.body("request-appeal.json", map[string]any{"citizen.fin": "7SENTXN"})
+	h.publish(body)
+	return h.waitEvent(id, routers.StatusRegistered).AppealNumber
+}
+
+func (h *harness) poisoned() []*message.Message {
+	h.obs.mu.Lock()
+	defer h.obs.mu.Unlock()
+	return append([]*message.Message(nil), h.obs.poison...)
+}
+
+// waitPoisoned waits for the poison message with uuid and returns it.
+func (h *harness) waitPoisoned(uuid string) *message.Message {
+	h.t.Helper()
+	var found *message.Message
+	require.Eventuallyf(h.t, func() bool {
+		for _, m := range h.poisoned() {
+			if m.UUID == uuid {
+				found = m
+				return true
+			}
+		}
+		return false
+	}, waitFor, 2*time.Millisecond, "message %s was not poisoned", uuid)
+	return found
+}
+
+// waitPoisonedOnTopic waits for one poison message taken from topic.
+func (h *harness) waitPoisonedOnTopic(topic string) *message.Message {
+	h.t.Helper()
+	var found *message.Message
+	require.Eventuallyf(h.t, func() bool {
+		for _, m := range h.poisoned() {
+			if m.Metadata.Get(middleware.PoisonedTopicKey) == topic {
+				found = m
+				return true
+			}
+		}
+		return false
+	}, waitFor, 2*time.Millisecond, "nothing from %s was poisoned", topic)
+	return found
+}
+
+func (h *harness) appeal(number string) routers.Appeal {
+	h.t.Helper()
+	a, err := h.ledger.Appeal(context.Background(), number)
+	require.NoError(h.t, err)
+	return a
+}
+
+func (h *harness) history(number string) []routers.StatusEvent {
+	h.t.Helper()
+	evs, err := h.ledger.History(context.Background(), number)
+	require.NoError(h.t, err)
+	return evs
+}
+
+// comment reads a comment from the ledger without changing it.
+func (h *harness) comment(id string) routers.Comment {
+	h.t.Helper()
+	var c routers.Comment
+	err := h.ledger.UpdateComment(context.Background(), id, func(cur *routers.Comment, _ *routers.Appeal) (routers.Effects, error) {
+		c = *cur
+		return routers.Effects{}, nil
+	})
+	require.NoError(h.t, err)
+	return c
+}
+
+func statuses(evs []observed) []routers.Status {
+	out := make([]routers.Status, len(evs))
+	for i, ev := range evs {
+		out[i] = ev.Status
+	}
+	return out
+}
+
+func sequences(evs []observed) []int {
+	out := make([]int, len(evs))
+	for i, ev := range evs {
+		out[i] = ev.Sequence
+	}
+	return out
+}

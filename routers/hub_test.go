@@ -1,0 +1,455 @@
+package routers_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
+
+	"github.com/korpu-az/korpu/routers"
+)
+
+// The examples' filer, the number the first appeal of a hub gets in 2026, and
+// its deadline: 15 working days from Friday 2026-11-27 (contract example).
+const (
+	filer        = "5ZJ7K2M"
+	firstNumber  = "AZ-BIL-2026-000001"
+	firstRef     = "REF-" + firstNumber
+	firstDue     = "2026-12-18"
+	commentAt    = "2026-11-27T12:50:00+04:00" // before the harness's clock
+	unknownFiler = "6KLM2P9"
+)
+
+func TestHub(t *testing.T) {
+	t.Parallel()
+
+	t.Run("ValidRequestFlow", func(t *testing.T) {
+		t.Parallel()
+		h := newHarness(t)
+		body, id := h.body("request-appeal.json", nil)
+		before := h.clock.Now()
+		h.publish(body)
+
+		reg := h.waitEvent(id, routers.StatusRegistered)
+		require.Equal(t, firstNumber, reg.AppealNumber)
+		require.Regexp(t, `^AZ-BIL-2026-[0-9]{6}$`, reg.AppealNumber)
+		require.Equal(t, 1, reg.Sequence)
+		require.Equal(t, firstDue, reg.Deadline)
+		require.Equal(t, "AZ-BIL", reg.District)
+		require.Equal(t, "appeal", reg.Service)
+		require.Empty(t, reg.Errors)
+		at, err := time.Parse(time.RFC3339, reg.At)
+		require.NoError(t, err)
+		require.WithinDuration(t, before, at, time.Minute)
+		require.Equal(t, reg.EventID, reg.metadata.Get("message_id"))
+		require.Equal(t, id, reg.metadata.Get("correlation_id"))
+
+		del := h.waitEvent(id, routers.StatusDelivered)
+		require.Equal(t, 2, del.Sequence)
+		require.Equal(t, firstNumber, del.AppealNumber)
+		require.Equal(t, firstDue, del.Deadline)
+		require.Contains(t, del.Note, firstRef)
+		require.Equal(t, []routers.Status{routers.StatusRegistered, routers.StatusDelivered}, statuses(h.eventsOf(id)))
+
+		calls := h.districts["AZ-BIL"].submitsOf(firstNumber)
+		require.Len(t, calls, 1)
+		s := calls[0].s
+		require.JSONEq(t, `{"fin": "`+filer+`"}`, string(s.Person))
+		require.Equal(t, id, s.Request.ID)
+		require.Equal(t, "appeal", s.Service)
+		require.Equal(t, firstDue, s.Deadline)
+		require.Equal(t, "5ZJ7K2M", s.Request.Citizen.FIN)
+		require.Empty(t, h.districts["AZ-SAT"].submitsOf(firstNumber))
+
+		a := h.appeal(firstNumber)
+		require.Equal(t, routers.StatusDelivered, a.Status)
+		require.Equal(t, firstRef, a.DistrictRef)
+		require.Equal(t, routers.DeliveryDelivered, a.Delivery.State)
+		require.Equal(t, 1, a.Delivery.Attempts)
+		require.JSONEq(t, string(body), string(a.Request))
+	})
+
+	t.Run("RegistryDownAtIntake", func(t *testing.T) {
+		t.Parallel()
+		h := newHarness(t)
+		h.registry.set(filer, &routers.TransientError{Err: errors.New("registry answered 503")})
+		body, id := h.body("request-appeal.json", nil)
+		h.publish(body)
+
+		reg := h.waitEvent(id, routers.StatusRegistered)
+		require.Equal(t, firstNumber, reg.AppealNumber)
+		require.Nil(t, h.appeal(firstNumber).Person)
+		// The hand-over tried to enrich, failed, and is waiting to retry.
+		require.Eventually(t, func() bool { return h.appeal(firstNumber).Delivery.Attempts >= 1 }, waitFor, 2*time.Millisecond)
+		require.Empty(t, h.districts["AZ-BIL"].submitsOf(firstNumber), "an appeal went out without the person")
+
+		h.registry.set(filer, nil)
+		h.waitEvent(id, routers.StatusDelivered)
+		calls := h.districts["AZ-BIL"].submitsOf(firstNumber)
+		require.Len(t, calls, 1)
+		require.JSONEq(t, `{"fin": "`+filer+`"}`, string(calls[0].s.Person))
+		require.JSONEq(t, `{"fin": "`+filer+`"}`, string(h.appeal(firstNumber).Person))
+	})
+
+	t.Run("RegistryDownThenPersonUnknown", func(t *testing.T) {
+		t.Parallel()
+		h := newHarness(t)
+		h.registry.set(filer, &routers.TransientError{Err: errors.New("registry timed out")})
+		body, id := h.body("request-appeal.json", nil)
+		h.publish(body)
+		h.waitEvent(id, routers.StatusRegistered)
+
+		h.registry.set(filer, routers.ErrPersonNotFound)
+		rejected := h.waitEvent(id, routers.StatusRejected)
+		require.Equal(t, 2, rejected.Sequence)
+		require.Contains(t, rejected.Note, "registry")
+		a := h.appeal(firstNumber)
+		require.Equal(t, routers.DeliveryFailed, a.Delivery.State)
+		require.Empty(t, h.districts["AZ-BIL"].submitsOf(firstNumber), "an unknown person's appeal was handed over")
+	})
+
+	t.Run("RegistryNotFound", func(t *testing.T) {
+		t.Parallel()
+		h := newHarness(t)
+		h.registry.set(filer, routers.ErrPersonNotFound)
+		body, id := h.body("request-appeal.json", nil)
+		h.publish(body)
+		// The barrier takes the first number only if the rejected request took none.
+		require.Equal(t, firstNumber, h.barrier())
+
+		evs := h.eventsOf(id)
+		require.Len(t, evs, 1)
+		require.Equal(t, routers.StatusInvalid, evs[0].Status)
+		require.Equal(t, 1, evs[0].Sequence)
+		require.Empty(t, evs[0].AppealNumber)
+		require.Equal(t, []string{"citizen.fin"}, fields(evs[0].Errors))
+		require.NotEqual(t, id, h.appeal(firstNumber).RequestID)
+		require.Positive(t, h.registry.callsFor(filer))
+	})
+
+	t.Run("TransientDistrictFailure", func(t *testing.T) {
+		t.Parallel()
+		h := newHarness(t)
+		const retryAfter = 200 * time.Millisecond
+		h.districts["AZ-BIL"].plan(&routers.TransientError{Err: errors.New("503 busy"), RetryAfter: retryAfter})
+		body, id := h.body("request-appeal.json", nil)
+		h.publish(body)
+
+		h.waitEvent(id, routers.StatusDelivered)
+		calls := h.districts["AZ-BIL"].submitsOf(firstNumber)
+		require.Len(t, calls, 2)
+		require.GreaterOrEqual(t, calls[1].at.Sub(calls[0].at), retryAfter, "the retry came before the district's Retry-After")
+		a := h.appeal(firstNumber)
+		require.Equal(t, routers.DeliveryDelivered, a.Delivery.State)
+		require.Equal(t, 2, a.Delivery.Attempts)
+
+		h.barrier()
+		require.Equal(t, []routers.Status{routers.StatusRegistered, routers.StatusDelivered}, statuses(h.eventsOf(id)))
+		require.Len(t, h.districts["AZ-BIL"].submitsOf(firstNumber), 2)
+	})
+
+	t.Run("PermanentDistrictFailure", func(t *testing.T) {
+		t.Parallel()
+		h := newHarness(t)
+		h.districts["AZ-BIL"].plan(&routers.PermanentError{Err: errors.New("district answered 422: unknown service")})
+		body, id := h.body("request-appeal.json", nil)
+		h.publish(body)
+
+		poisoned := h.waitPoisonedOnTopic(topics.District("AZ-BIL"))
+		require.Contains(t, poisoned.Metadata.Get(middleware.ReasonForPoisonedKey), "district answered 422: unknown service")
+		var job routers.Job
+		require.NoError(t, json.Unmarshal(poisoned.Payload, &job))
+		require.Equal(t, routers.Job{Kind: routers.JobAppeal, Key: firstNumber}, job)
+
+		a := h.appeal(firstNumber)
+		require.Equal(t, routers.DeliveryFailed, a.Delivery.State)
+		require.Contains(t, a.Delivery.LastError, "unknown service")
+		require.Equal(t, routers.StatusRegistered, a.Status)
+
+		h.barrier()
+		require.Equal(t, []routers.Status{routers.StatusRegistered}, statuses(h.eventsOf(id)))
+		require.Len(t, h.history(firstNumber), 1)
+		require.Len(t, h.districts["AZ-BIL"].submitsOf(firstNumber), 1, "a refused appeal was retried")
+	})
+
+	t.Run("Duplicates", func(t *testing.T) {
+		t.Parallel()
+		h := newHarness(t)
+		body, id := h.body("request-appeal.json", nil)
+		bad, badID := h.body("request-appeal.json", map[string]any{"appeal.type": "grievance"})
+		for range 3 {
+			h.publish(body)
+		}
+		for range 2 {
+			h.publish(bad)
+		}
+		require.Equal(t, "AZ-BIL-2026-000002", h.barrier(), "a duplicate took an appeal number")
+
+		evs := h.eventsOf(id)
+		require.Equal(t, []routers.Status{routers.StatusRegistered, routers.StatusDelivered}, statuses(evs))
+		require.Equal(t, id, h.appeal(firstNumber).RequestID)
+		require.Len(t, h.districts["AZ-BIL"].submitsOf(firstNumber), 1)
+		invalid := h.eventsOf(badID)
+		require.Len(t, invalid, 1)
+		require.Equal(t, routers.StatusInvalid, invalid[0].Status)
+		require.Equal(t, []string{"appeal.type"}, fields(invalid[0].Errors))
+	})
+
+	t.Run("Poison", func(t *testing.T) {
+		t.Parallel()
+		valid, _ := exampleBody(t, "request-appeal.json", nil)
+		noID, _ := exampleBody(t, "request-appeal.json", map[string]any{"id": nil})
+		cases := []struct {
+			name      string
+			body      []byte
+			signature string
+			reason    string
+		}{
+			{"BadSignature", valid, routers.Sign([]byte("another key"), valid), "x-signature does not match"},
+			{"NoSignature", valid, "", "x-signature header missing"},
+			{"NotJSON", []byte("kind=request"), routers.Sign(signingKey, []byte("kind=request")), "not a JSON object"},
+			{"JSONArray", []byte(`[{"id":"x"}]`), routers.Sign(signingKey, []byte(`[{"id":"x"}]`)), "not a JSON object"},
+			{"NoID", noID, routers.Sign(signingKey, noID), "no usable id"},
+		}
+		for _, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) {
+				t.Parallel()
+				h := newHarness(t)
+				msg := message.NewMessage(uuid.NewString(), tc.body)
+				if tc.signature != "" {
+					msg.Metadata.Set(routers.SignatureHeader, tc.signature)
+				}
+				h.publishMsg(msg)
+				poisoned := h.waitPoisoned(msg.UUID)
+				require.Contains(t, poisoned.Metadata.Get(middleware.ReasonForPoisonedKey), tc.reason)
+				require.Equal(t, topics.Requests, poisoned.Metadata.Get(middleware.PoisonedTopicKey))
+				require.Equal(t, string(tc.body), string(poisoned.Payload))
+
+				require.Equal(t, firstNumber, h.barrier())
+				require.Equal(t, len(h.eventsOfAppeal(firstNumber)), len(h.allEvents()), "a poisoned message produced a status event")
+			})
+		}
+	})
+
+	t.Run("ReportStatusRules", func(t *testing.T) {
+		t.Parallel()
+		h := newHarness(t)
+		body, id := h.body("request-appeal.json", nil)
+		h.publish(body)
+		h.waitEvent(id, routers.StatusDelivered)
+
+		at := time.Date(2026, 12, 2, 9, 30, 0, 0, routers.Baku)
+		steps := []struct {
+			name     string
+			district string
+			number   string
+			status   routers.Status
+			want     error
+		}{
+			{"another district's appeal", "AZ-SAT", firstNumber, routers.StatusInProgress, routers.ErrForeignAppeal},
+			{"unknown appeal", "AZ-BIL", "AZ-BIL-2026-000999", routers.StatusInProgress, routers.ErrNotFound},
+			{"status a district may not report", "AZ-BIL", firstNumber, routers.StatusRegistered, routers.ErrBadStatus},
+			{"commented is not a district status", "AZ-BIL", firstNumber, routers.StatusCommented, routers.ErrBadStatus},
+			{"answered", "AZ-BIL", firstNumber, routers.StatusAnswered, nil},
+			{"back to in_progress", "AZ-BIL", firstNumber, routers.StatusInProgress, routers.ErrBackwardStep},
+			{"answered again", "AZ-BIL", firstNumber, routers.StatusAnswered, nil},
+			{"another outcome of the same rank", "AZ-BIL", firstNumber, routers.StatusRejected, routers.ErrBackwardStep},
+		}
+		for _, s := range steps {
+			err := h.hub.ReportStatus(context.Background(), routers.StatusReport{
+				District: s.district, AppealNumber: s.number, Status: s.status, Note: "cavab verildi", At: at,
+			})
+			if s.want == nil {
+				require.NoError(t, err, s.name)
+			} else {
+				require.ErrorIs(t, err, s.want, s.name)
+			}
+		}
+
+		hist := h.history(firstNumber)
+		require.Len(t, hist, 3, "only the first answered is an event")
+		require.Equal(t, routers.StatusAnswered, hist[2].Status)
+		require.Equal(t, 3, hist[2].Sequence)
+		require.Equal(t, routers.FormatTime(at), hist[2].At)
+		require.Equal(t, "cavab verildi", hist[2].Note)
+		require.Equal(t, routers.StatusAnswered, h.appeal(firstNumber).Status)
+		h.barrier()
+		require.Equal(t, []routers.Status{routers.StatusRegistered, routers.StatusDelivered, routers.StatusAnswered}, statuses(h.eventsOf(id)))
+	})
+
+	t.Run("ReportBeforeDeliveryRecorded", func(t *testing.T) {
+		t.Parallel()
+		h := newHarness(t)
+		entered, release := make(chan struct{}), make(chan struct{})
+		var once sync.Once
+		h.districts["AZ-BIL"].setHook(func(ctx context.Context) error {
+			once.Do(func() { close(entered) })
+			select {
+			case <-release:
+				return nil
+			case <-ctx.Done():
+				return &routers.TransientError{Err: ctx.Err()}
+			}
+		})
+		body, id := h.body("request-appeal.json", nil)
+		h.publish(body)
+		select {
+		case <-entered:
+		case <-time.After(waitFor):
+			t.Fatal("the district was not called")
+		}
+
+		require.NoError(t, h.hub.ReportStatus(context.Background(), routers.StatusReport{
+			District: "AZ-BIL", AppealNumber: firstNumber, Status: routers.StatusInProgress, Note: "baxılır",
+		}))
+		hist := h.history(firstNumber)
+		require.Len(t, hist, 3)
+		require.Equal(t, []routers.Status{routers.StatusRegistered, routers.StatusDelivered, routers.StatusInProgress},
+			[]routers.Status{hist[0].Status, hist[1].Status, hist[2].Status})
+
+		close(release)
+		require.Eventually(t, func() bool { return h.appeal(firstNumber).DistrictRef == firstRef }, waitFor, 2*time.Millisecond)
+		a := h.appeal(firstNumber)
+		require.Equal(t, routers.StatusInProgress, a.Status)
+		require.Equal(t, 3, a.Sequence)
+		require.Equal(t, routers.DeliveryDelivered, a.Delivery.State)
+		require.Len(t, h.history(firstNumber), 3, "the late hand-over added an event")
+
+		h.barrier()
+		evs := h.eventsOf(id)
+		require.Equal(t, []routers.Status{routers.StatusRegistered, routers.StatusDelivered, routers.StatusInProgress}, statuses(evs))
+		require.Equal(t, []int{1, 2, 3}, sequences(evs))
+		require.Equal(t, "baxılır", evs[2].Note)
+	})
+
+	t.Run("Comments", func(t *testing.T) {
+		t.Parallel()
+		t.Run("ByFilerAfterDelivery", func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t)
+			body, id := h.body("request-appeal.json", nil)
+			h.publish(body)
+			h.waitEvent(id, routers.StatusDelivered)
+
+			comment, commentID := h.body("comment.json", map[string]any{"appeal_number": firstNumber, "submitted_at": commentAt})
+			h.publish(comment)
+			ev := h.waitEvent(commentID, routers.StatusCommented)
+			require.Equal(t, 3, ev.Sequence)
+			require.Equal(t, firstNumber, ev.AppealNumber)
+			require.Equal(t, "AZ-BIL", ev.District)
+			require.Equal(t, commentID, ev.metadata.Get("correlation_id"))
+
+			got := h.districts["AZ-BIL"].commentsReceived()
+			require.Len(t, got, 1)
+			require.Equal(t, commentID, got[0].ID)
+			require.Equal(t, firstNumber, got[0].AppealNumber)
+			require.Equal(t, firstRef, got[0].Reference)
+			require.Equal(t, "Problem hələ də davam edir, əlavə şəkil göndərirəm.", got[0].Text)
+			wantAt, err := time.Parse(time.RFC3339, commentAt)
+			require.NoError(t, err)
+			require.True(t, wantAt.Equal(got[0].At))
+			// A comment does not change the appeal's status, only its sequence.
+			a := h.appeal(firstNumber)
+			require.Equal(t, routers.StatusDelivered, a.Status)
+			require.Equal(t, 3, a.Sequence)
+			require.Equal(t, routers.DeliveryDelivered, h.comment(commentID).Delivery.State)
+		})
+
+		invalid := []struct {
+			name  string
+			edits map[string]any
+			field string
+		}{
+			{"ByAnotherFIN", map[string]any{"appeal_number": firstNumber, "submitted_at": commentAt, "citizen.fin": unknownFiler}, "citizen.fin"},
+			{"OnUnknownAppeal", map[string]any{"appeal_number": "AZ-BIL-2026-000999", "submitted_at": commentAt}, "appeal_number"},
+		}
+		for _, tc := range invalid {
+			t.Run(tc.name, func(t *testing.T) {
+				t.Parallel()
+				h := newHarness(t)
+				body, id := h.body("request-appeal.json", nil)
+				h.publish(body)
+				h.waitEvent(id, routers.StatusDelivered)
+
+				comment, commentID := h.body("comment.json", tc.edits)
+				h.publish(comment)
+				h.barrier()
+				evs := h.eventsOf(commentID)
+				require.Len(t, evs, 1)
+				require.Equal(t, routers.StatusInvalid, evs[0].Status)
+				require.Equal(t, 1, evs[0].Sequence)
+				require.Equal(t, []string{tc.field}, fields(evs[0].Errors))
+				require.Empty(t, h.districts["AZ-BIL"].commentsReceived())
+				require.Equal(t, 2, h.appeal(firstNumber).Sequence)
+			})
+		}
+
+		t.Run("BeforeDelivery", func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t)
+			var open atomic.Bool
+			h.districts["AZ-BIL"].setHook(func(context.Context) error {
+				if !open.Load() {
+					return &routers.TransientError{Err: errors.New("district down")}
+				}
+				return nil
+			})
+			body, id := h.body("request-appeal.json", nil)
+			h.publish(body)
+			h.waitEvent(id, routers.StatusRegistered)
+
+			comment, commentID := h.body("comment.json", map[string]any{"appeal_number": firstNumber, "submitted_at": commentAt})
+			h.publish(comment)
+			require.Eventually(t, func() bool { return h.comment(commentID).Delivery.Attempts >= 1 }, waitFor, 2*time.Millisecond)
+			require.Equal(t, routers.DeliveryPending, h.comment(commentID).Delivery.State)
+			require.Empty(t, h.districts["AZ-BIL"].commentsReceived(), "a comment went out before its appeal")
+
+			open.Store(true)
+			h.waitEvent(commentID, routers.StatusCommented)
+			got := h.districts["AZ-BIL"].commentsReceived()
+			require.Len(t, got, 1)
+			require.Equal(t, firstRef, got[0].Reference)
+			evs := h.eventsOfAppeal(firstNumber)
+			require.Equal(t, []routers.Status{routers.StatusRegistered, routers.StatusDelivered, routers.StatusCommented}, statuses(evs))
+			require.Equal(t, []int{1, 2, 3}, sequences(evs))
+		})
+	})
+
+	t.Run("ReceptionCapacity", func(t *testing.T) {
+		t.Parallel()
+		h := newHarness(t)
+		ids := make([]string, 3)
+		for i := range ids {
+			var body []byte
+			body, ids[i] = h.body("request-reception.json", nil)
+			h.publish(body)
+		}
+		var registered, invalid []observed
+		require.Eventually(t, func() bool {
+			registered, invalid = nil, nil
+			for _, id := range ids {
+				for _, ev := range h.eventsOf(id) {
+					switch ev.Status {
+					case routers.StatusRegistered:
+						registered = append(registered, ev)
+					case routers.StatusInvalid:
+						invalid = append(invalid, ev)
+					}
+				}
+			}
+			return len(registered)+len(invalid) >= 3
+		}, waitFor, 2*time.Millisecond)
+		require.Len(t, registered, 2)
+		require.Len(t, invalid, 1)
+		require.Equal(t, []string{"reception.date"}, fields(invalid[0].Errors))
+		require.Equal(t, ids[2], invalid[0].RequestID, "the third booking of the day must be the one refused")
+	})
+}

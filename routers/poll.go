@@ -1,0 +1,154 @@
+package routers
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+const (
+	pollPage = 100 // changes asked for per DeyisiklikleriAl
+	// firstPollLookback: a district never polled before is asked for the
+	// changes of the last day, which covers appeals delivered before a
+	// restart wiped nothing (the cursor is durable) or a first start.
+	firstPollLookback = 24 * time.Hour
+	reconcileBatch    = 50
+)
+
+// Polled is a district whose system the hub must poll.
+type Polled struct {
+	Poller   Poller
+	Interval time.Duration
+}
+
+// pollLoop asks one district's system for changes every interval until ctx
+// ends. Each district has its own loop, so a slow or dead one delays only
+// itself.
+func (h *Hub) pollLoop(ctx context.Context, district string, p Polled) {
+	tick := time.NewTicker(p.Interval)
+	defer tick.Stop()
+	for {
+		if err := h.pollOnce(ctx, district, p.Poller); err != nil && ctx.Err() == nil {
+			h.metrics.PollErrors.WithLabelValues(district).Inc()
+			h.logger.Warn("polling district failed", "district", district, "error", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// pollOnce follows the district's changes from the durable cursor, page by
+// page. The cursor moves only after a page is applied; ESD repeats the
+// changes of the instant it resumes from, and applying a state the appeal
+// already has changes nothing, so repeats never become events.
+func (h *Hub) pollOnce(ctx context.Context, district string, poller Poller) error {
+	since, err := h.ledger.PollCursor(ctx, district)
+	if err != nil {
+		return err
+	}
+	if since.IsZero() {
+		since = h.now().Add(-firstPollLookback)
+	}
+	limit := pollPage
+	for {
+		page, err := poller.Changes(ctx, since, limit)
+		if err != nil {
+			return err
+		}
+		for _, ch := range page.Changes {
+			if err := h.applyPolled(ctx, district, ch); err != nil {
+				return err
+			}
+		}
+		h.metrics.PollChanges.WithLabelValues(district).Add(float64(len(page.Changes)))
+		switch {
+		case page.Next.After(since):
+			since, limit = page.Next, pollPage
+			if err := h.ledger.SetPollCursor(ctx, district, since); err != nil {
+				return err
+			}
+		case page.More:
+			// One instant holds more changes than a page: ask for a bigger one.
+			limit *= 2
+		}
+		if !page.More {
+			return nil
+		}
+	}
+}
+
+// applyPolled applies one polled change; repeats and stale states are
+// expected (ESD repeats the last instant) and change nothing.
+func (h *Hub) applyPolled(ctx context.Context, district string, ch DistrictChange) error {
+	_, err := h.applyChange(ctx, district, ch)
+	switch {
+	case err == nil, errors.Is(err, ErrBackwardStep):
+		return nil
+	case errors.Is(err, ErrNotFound), errors.Is(err, ErrForeignAppeal):
+		// Not an appeal the hub gave this district: log it, never stop polling for it.
+		h.logger.Warn("district reported a change of an unknown appeal", "district", district, "appeal", ch.AppealNumber, "reference", ch.Reference, "error", err)
+		return nil
+	default:
+		return err
+	}
+}
+
+// reconcileLoop checks, one by one, appeals that have not changed for long
+// against the district's own state, so the hub and the district never
+// disagree silently.
+func (h *Hub) reconcileLoop(ctx context.Context, district string, poller Poller) {
+	tick := time.NewTicker(h.cfg.ReconcileInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		if err := h.reconcileOnce(ctx, district, poller); err != nil && ctx.Err() == nil {
+			h.logger.Warn("reconciliation failed", "district", district, "error", err)
+		}
+	}
+}
+
+func (h *Hub) reconcileOnce(ctx context.Context, district string, poller Poller) error {
+	stale, err := h.ledger.StaleAppeals(ctx, district, h.now().Add(-h.cfg.ReconcileAfter), reconcileBatch)
+	if err != nil {
+		return err
+	}
+	for _, a := range stale {
+		if a.DistrictRef == "" {
+			continue // delivered by a callback before the reference was known
+		}
+		state, err := poller.State(ctx, a.DistrictRef)
+		if err != nil {
+			return err
+		}
+		state.AppealNumber = a.Number
+		changed, err := h.applyChange(ctx, district, state)
+		switch {
+		case changed:
+			h.metrics.Reconciled.WithLabelValues(district, "corrected").Inc()
+			h.logger.Warn("reconciliation corrected an appeal the hub had missed", "appeal", a.Number, "district", district, "status", state.Status)
+		case errors.Is(err, ErrBackwardStep):
+			// The hub is ahead of the district's system: nothing the hub may
+			// undo, but a monitor must see it.
+			h.metrics.Reconciled.WithLabelValues(district, "hub_ahead").Inc()
+			h.logger.Error("district system is behind the hub", "appeal", a.Number, "district", district, "hub", a.Status, "district_state", state.Status)
+			err = nil
+		default:
+			h.metrics.Reconciled.WithLabelValues(district, "agreed").Inc()
+		}
+		if err != nil {
+			return err
+		}
+		// Mark it checked so the next round moves on to others.
+		if err := h.ledger.UpdateAppeal(ctx, a.Number, func(*Appeal) (Effects, error) { return Effects{}, nil }); err != nil {
+			return err
+		}
+	}
+	return nil
+}
