@@ -29,13 +29,13 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		return c
 	}
 	m := &Metrics{
-		Received:  counter("appeals_received_total", "Requests registered as appeals, by district.", district),
-		Invalid:   counter("requests_invalid_total", "Requests answered invalid, by district (empty if unknown).", district),
-		Delivered: counter("appeals_delivered_total", "Appeals handed over to their district's system.", district),
-		Failed:    counter("deliveries_failed_total", "Appeals or comments the district refused for good, by district and reason.", []string{"district", "reason"}),
-		Retries:   counter("delivery_retries_total", "Deliveries postponed after a transient failure.", district),
-		Statuses:  counter("district_status_changes_total", "Status changes reported by districts.", []string{"district", "status"}),
-		Poisoned:  counter("poisoned_messages_total", "Messages sent to the poison queue, by handler.", []string{"handler"}),
+		Received:    counter("appeals_received_total", "Requests registered as appeals, by district.", district),
+		Invalid:     counter("requests_invalid_total", "Requests answered invalid, by district (empty if unknown).", district),
+		Delivered:   counter("appeals_delivered_total", "Appeals handed over to their district's system.", district),
+		Failed:      counter("deliveries_failed_total", "Appeals or comments the district refused for good, by district and reason.", []string{"district", "reason"}),
+		Retries:     counter("delivery_retries_total", "Deliveries postponed after a transient failure.", district),
+		Statuses:    counter("district_status_changes_total", "Status changes reported by districts.", []string{"district", "status"}),
+		Poisoned:    counter("poisoned_messages_total", "Messages sent to the poison queue, by handler.", []string{"handler"}),
 		PollChanges: counter("poll_changes_total", "State changes read from districts that are polled (ESD).", district),
 		PollErrors:  counter("poll_errors_total", "Polls of a district's changes that failed.", district),
 		Reconciled:  counter("reconciled_appeals_total", "Appeals checked against the district's state: agreed, corrected (the hub had missed a change) or hub_ahead.", []string{"district", "outcome"}),

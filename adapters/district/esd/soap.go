@@ -47,9 +47,10 @@ const (
 // dateLayout is xs:date as the hub writes it.
 const dateLayout = "2006-01-02"
 
-// FormatDateTime renders t as an xs:dateTime in Baku time, the way the hub
-// writes every date-time to ESD.
-func FormatDateTime(t time.Time) string { return routers.FormatTime(t) }
+// FormatDateTime renders t as an xs:dateTime in Baku time, with fractions of
+// a second only if t has them: a DeyisiklikleriAl cursor must not lose them,
+// or a poller could ask for the same second's changes for ever.
+func FormatDateTime(t time.Time) string { return t.In(routers.Baku).Format(time.RFC3339Nano) }
 
 // ParseDateTime reads an xs:dateTime; one without a zone is Baku time, as
 // ESD installations run on it.
