@@ -140,6 +140,9 @@ func (h *Hub) postpone(ctx context.Context, number string, cause error) error {
 // fail flags an appeal the district refused for good and poisons its job.
 func (h *Hub) fail(ctx context.Context, number, district string, cause error) error {
 	err := h.ledger.UpdateAppeal(ctx, number, func(cur *Appeal) (Effects, error) {
+		if cur.Delivery.State != DeliveryPending {
+			return Effects{}, nil // a district callback settled it meanwhile
+		}
 		cur.Delivery.State = DeliveryFailed
 		cur.Delivery.Attempts++
 		cur.Delivery.LastError = cause.Error()

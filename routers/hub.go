@@ -28,6 +28,8 @@ type Config struct {
 	SweepInterval     time.Duration // how often due retries are queued; default 500ms
 	ReconcileAfter    time.Duration // an appeal unchanged this long is checked with its district; default 1h
 	ReconcileInterval time.Duration // how often stale appeals are looked for; default 1m
+	BreakerFailures   int           // consecutive transient failures that open a district's breaker; default 5
+	BreakerCooldown   time.Duration // how long an open breaker waits before a probe; default 30s
 }
 
 func (c *Config) setDefaults() {
@@ -44,6 +46,8 @@ func (c *Config) setDefaults() {
 	def(&c.IntakeConsumers, 16)
 	def(&c.DeliveryConsumers, 2)
 	def(&c.RelayBatch, 200)
+	def(&c.BreakerFailures, 5)
+	defDur(&c.BreakerCooldown, 30*time.Second)
 	defDur(&c.RegistryTimeout, 5*time.Second)
 	defDur(&c.DistrictTimeout, 10*time.Second)
 	defDur(&c.RetryInitial, time.Second)
@@ -112,8 +116,12 @@ func NewHub(cfg Config, deps Deps) (*Hub, error) {
 	if deps.Now == nil {
 		deps.Now = time.Now
 	}
+	guarded := make(map[string]District, len(deps.Districts))
+	for code, d := range deps.Districts {
+		guarded[code] = newGuardedDistrict(code, d, uint32(cfg.BreakerFailures), cfg.BreakerCooldown, deps.Metrics, deps.Logger)
+	}
 	return &Hub{
-		cfg: cfg, ledger: deps.Ledger, registry: deps.Registry, districts: deps.Districts, polled: deps.Polled,
+		cfg: cfg, ledger: deps.Ledger, registry: deps.Registry, districts: guarded, polled: deps.Polled,
 		validator: deps.Validator, publisher: deps.Publisher, subscriber: deps.Subscriber,
 		metrics: deps.Metrics, logger: deps.Logger, now: deps.Now, wake: make(chan struct{}, 1),
 	}, nil

@@ -18,6 +18,9 @@ type Metrics struct {
 	PollErrors  *prometheus.CounterVec // failed polls
 	Reconciled  *prometheus.CounterVec // appeals checked by reconciliation, by outcome
 	Credentials *prometheus.CounterVec // calls a district refused for the hub's credentials
+
+	BreakerState *prometheus.GaugeVec   // 0 closed, 1 half-open, 2 open
+	BreakerTrips *prometheus.CounterVec // times a district's breaker opened
 }
 
 // NewMetrics registers the hub's series on reg.
@@ -44,6 +47,11 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Namespace: "korpu", Name: "outbox_relayed_total", Help: "Outbox messages published to the broker.",
 		}),
 	}
-	reg.MustRegister(m.Relayed)
+	m.BreakerState = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Namespace: "korpu", Name: "district_breaker_state",
+		Help: "Circuit breaker of each district's system: 0 closed (calls flow), 1 half-open (probing), 2 open (calls stopped).",
+	}, district)
+	m.BreakerTrips = counter("district_breaker_trips_total", "Times a district's circuit breaker opened.", district)
+	reg.MustRegister(m.Relayed, m.BreakerState)
 	return m
 }

@@ -93,6 +93,10 @@ func (a *api) status(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "malformed JSON body: "+err.Error())
 		return
 	}
+	if dec.More() {
+		writeError(w, http.StatusBadRequest, "malformed JSON body: more than one value")
+		return
+	}
 	if body.AppealNumber == "" {
 		writeError(w, http.StatusUnprocessableEntity, "appeal_number is required")
 		return

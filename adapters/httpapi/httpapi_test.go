@@ -1,0 +1,212 @@
+package httpapi_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/stretchr/testify/require"
+
+	"github.com/korpu-az/korpu/adapters/httpapi"
+	"github.com/korpu-az/korpu/routers"
+)
+
+// fakeReporter records the reports it gets and answers with err.
+type fakeReporter struct {
+	mu      sync.Mutex
+	err     error
+	reports []routers.StatusReport
+}
+
+func (f *fakeReporter) ReportStatus(_ context.Context, r routers.StatusReport) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.reports = append(f.reports, r)
+	return f.err
+}
+
+func (f *fakeReporter) received() []routers.StatusReport {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]routers.StatusReport(nil), f.reports...)
+}
+
+var tokens = map[string]string{"AZ-BIL": "bil-secret", "AZ-SAT": "sat-secret"}
+
+func newAPI(t *testing.T, reporter httpapi.StatusReporter, gatherer prometheus.Gatherer, ready ...httpapi.Check) http.Handler {
+	t.Helper()
+	if gatherer == nil {
+		gatherer = prometheus.NewRegistry()
+	}
+	return httpapi.New(httpapi.Config{
+		CallbackTokens: tokens, Reporter: reporter, Gatherer: gatherer, Ready: ready,
+		Logger: slog.New(slog.DiscardHandler),
+	})
+}
+
+func serve(h http.Handler, method, path, token, body string) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(method, path, strings.NewReader(body))
+	if token != "" {
+		req.Header.Set("Authorization", token)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec
+}
+
+func decode(t *testing.T, rec *httptest.ResponseRecorder) map[string]string {
+	t.Helper()
+	require.Equal(t, "application/json", rec.Header().Get("Content-Type"))
+	var m map[string]string
+	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &m), rec.Body.String())
+	return m
+}
+
+const (
+	bilPath = "/v1/districts/AZ-BIL/status"
+	bilAuth = "Bearer bil-secret"
+	report  = `{"appeal_number":"AZ-BIL-2026-000017","status":"in_progress","note":"baxılır","at":"2026-12-02T09:30:00+04:00"}`
+)
+
+func TestStatusCallback(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name         string
+		path         string
+		auth         string
+		body         string
+		reporterErr  error
+		wantCode     int
+		wantError    string // substring of the answer's "error"
+		wantReported bool
+	}{
+		{name: "no token", path: bilPath, body: report, wantCode: http.StatusUnauthorized},
+		{name: "wrong token", path: bilPath, auth: "Bearer guess", body: report, wantCode: http.StatusUnauthorized},
+		{name: "token without Bearer", path: bilPath, auth: "bil-secret", body: report, wantCode: http.StatusUnauthorized},
+		{name: "empty bearer", path: bilPath, auth: "Bearer ", body: report, wantCode: http.StatusUnauthorized},
+		{name: "another district's token", path: bilPath, auth: "Bearer sat-secret", body: report, wantCode: http.StatusUnauthorized},
+		{name: "unknown district", path: "/v1/districts/AZ-XXX/status", auth: bilAuth, body: report, wantCode: http.StatusUnauthorized},
+		{name: "malformed JSON", path: bilPath, auth: bilAuth, body: `{"appeal_number":`, wantCode: http.StatusBadRequest, wantError: "malformed"},
+		{name: "trailing value", path: bilPath, auth: bilAuth, body: `{"appeal_number":"AZ-BIL-2026-000001","status":"answered"} {}`, wantCode: http.StatusBadRequest, wantError: "more than one value"},
+		{name: "unknown field", path: bilPath, auth: bilAuth, body: `{"appeal_number":"AZ-BIL-2026-000017","status":"closed","state":"x"}`, wantCode: http.StatusBadRequest},
+		{name: "at without offset", path: bilPath, auth: bilAuth, body: `{"appeal_number":"AZ-BIL-2026-000017","status":"closed","at":"2026-12-02T09:30:00"}`, wantCode: http.StatusUnprocessableEntity, wantError: "at"},
+		{name: "no appeal_number", path: bilPath, auth: bilAuth, body: `{"status":"closed"}`, wantCode: http.StatusUnprocessableEntity, wantError: "appeal_number"},
+		{name: "bad status", path: bilPath, auth: bilAuth, body: report, reporterErr: fmt.Errorf("%w: %q", routers.ErrBadStatus, "done"), wantCode: http.StatusUnprocessableEntity, wantReported: true},
+		{name: "unknown appeal", path: bilPath, auth: bilAuth, body: report, reporterErr: fmt.Errorf("appeal: %w", routers.ErrNotFound), wantCode: http.StatusNotFound, wantReported: true},
+		{name: "foreign appeal", path: bilPath, auth: bilAuth, body: report, reporterErr: routers.ErrForeignAppeal, wantCode: http.StatusForbidden, wantReported: true},
+		{name: "backward step", path: bilPath, auth: bilAuth, body: report, reporterErr: fmt.Errorf("%w: answered → in_progress", routers.ErrBackwardStep), wantCode: http.StatusConflict, wantReported: true},
+		{name: "hub failure", path: bilPath, auth: bilAuth, body: report, reporterErr: errors.New("database is down"), wantCode: http.StatusServiceUnavailable, wantReported: true},
+		{name: "accepted", path: bilPath, auth: bilAuth, body: report, wantCode: http.StatusOK, wantReported: true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			reporter := &fakeReporter{err: tc.reporterErr}
+			rec := serve(newAPI(t, reporter, nil), http.MethodPost, tc.path, tc.auth, tc.body)
+			require.Equal(t, tc.wantCode, rec.Code, rec.Body.String())
+			answer := decode(t, rec)
+			if tc.wantCode == http.StatusOK {
+				require.Equal(t, "accepted", answer["result"])
+			} else {
+				require.NotEmpty(t, answer["error"])
+				require.Contains(t, answer["error"], tc.wantError)
+				require.NotContains(t, answer["error"], "database", "an internal error leaked to the district")
+			}
+			if !tc.wantReported {
+				require.Empty(t, reporter.received(), "the hub was asked despite a refused call")
+			}
+		})
+	}
+}
+
+func TestStatusCallbackPassesTheReportThrough(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name string
+		path string
+		auth string
+		body string
+		want routers.StatusReport
+	}{
+		{
+			name: "district from the path, at parsed", path: bilPath, auth: bilAuth, body: report,
+			want: routers.StatusReport{District: "AZ-BIL", AppealNumber: "AZ-BIL-2026-000017", Status: routers.StatusInProgress,
+				Note: "baxılır", At: time.Date(2026, 12, 2, 9, 30, 0, 0, routers.Baku)},
+		},
+		{
+			name: "no at", path: "/v1/districts/AZ-SAT/status", auth: "Bearer sat-secret",
+			body: `{"appeal_number":"AZ-SAT-2026-000003","status":"closed"}`,
+			want: routers.StatusReport{District: "AZ-SAT", AppealNumber: "AZ-SAT-2026-000003", Status: routers.StatusClosed},
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			reporter := &fakeReporter{}
+			rec := serve(newAPI(t, reporter, nil), http.MethodPost, tc.path, tc.auth, tc.body)
+			require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+			got := reporter.received()
+			require.Len(t, got, 1)
+			require.True(t, tc.want.At.Equal(got[0].At), "at: want %v, got %v", tc.want.At, got[0].At)
+			got[0].At, tc.want.At = time.Time{}, time.Time{}
+			require.Equal(t, tc.want, got[0])
+		})
+	}
+}
+
+func TestStatusCallbackOnlyByPost(t *testing.T) {
+	t.Parallel()
+	reporter := &fakeReporter{}
+	rec := serve(newAPI(t, reporter, nil), http.MethodGet, bilPath, bilAuth, "")
+	require.Equal(t, http.StatusMethodNotAllowed, rec.Code)
+	require.Empty(t, reporter.received())
+}
+
+func TestProbes(t *testing.T) {
+	t.Parallel()
+	ok := func(context.Context) error { return nil }
+	down := func(context.Context) error { return errors.New("connection refused") }
+	cases := []struct {
+		name     string
+		path     string
+		checks   []httpapi.Check
+		wantCode int
+		want     map[string]string
+	}{
+		{"healthz", "/healthz", []httpapi.Check{{Name: "postgres", Check: down}}, http.StatusOK, map[string]string{"status": "ok"}},
+		{"ready", "/readyz", []httpapi.Check{{Name: "postgres", Check: ok}, {Name: "rabbitmq", Check: ok}}, http.StatusOK,
+			map[string]string{"postgres": "ok", "rabbitmq": "ok"}},
+		{"not ready", "/readyz", []httpapi.Check{{Name: "postgres", Check: ok}, {Name: "rabbitmq", Check: down}}, http.StatusServiceUnavailable,
+			map[string]string{"postgres": "ok", "rabbitmq": "connection refused"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			rec := serve(newAPI(t, &fakeReporter{}, nil, tc.checks...), http.MethodGet, tc.path, "", "")
+			require.Equal(t, tc.wantCode, rec.Code)
+			require.Equal(t, tc.want, decode(t, rec))
+		})
+	}
+}
+
+func TestMetrics(t *testing.T) {
+	t.Parallel()
+	reg := prometheus.NewRegistry()
+	metrics := routers.NewMetrics(reg)
+	metrics.Received.WithLabelValues("AZ-BIL").Add(3)
+	rec := serve(newAPI(t, &fakeReporter{}, reg), http.MethodGet, "/metrics", "", "")
+	require.Equal(t, http.StatusOK, rec.Code)
+	body, err := io.ReadAll(rec.Body)
+	require.NoError(t, err)
+	require.Contains(t, string(body), `korpu_appeals_received_total{district="AZ-BIL"} 3`)
+}

@@ -1,0 +1,68 @@
+package routers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/sony/gobreaker/v2"
+)
+
+// guardedDistrict puts a circuit breaker in front of a district's system:
+// after repeated transient failures it stops calling (open), lets one probe
+// through after a cool-down (half-open), and closes again when the probe
+// succeeds. While open, deliveries are postponed without a call, so a dead
+// district costs the hub almost nothing and its backlog waits in the ledger.
+type guardedDistrict struct {
+	District
+	code     string
+	cooldown time.Duration
+	breaker  *gobreaker.CircuitBreaker[string]
+}
+
+func newGuardedDistrict(code string, d District, failures uint32, cooldown time.Duration, m *Metrics, logger *slog.Logger) *guardedDistrict {
+	m.BreakerState.WithLabelValues(code).Set(float64(gobreaker.StateClosed))
+	return &guardedDistrict{
+		District: d,
+		code:     code,
+		cooldown: cooldown,
+		breaker: gobreaker.NewCircuitBreaker[string](gobreaker.Settings{
+			Name:        code,
+			MaxRequests: 1,
+			Timeout:     cooldown,
+			ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= failures },
+			// A refusal (4xx) proves the district is up; only transient failures count.
+			IsSuccessful: func(err error) bool { return err == nil || IsPermanent(err) },
+			OnStateChange: func(name string, from, to gobreaker.State) {
+				m.BreakerState.WithLabelValues(name).Set(float64(to))
+				if to == gobreaker.StateOpen {
+					m.BreakerTrips.WithLabelValues(name).Inc()
+				}
+				logger.Warn("district circuit breaker", "district", name, "from", from.String(), "to", to.String())
+			},
+		}),
+	}
+}
+
+// Submit implements District through the breaker.
+func (g *guardedDistrict) Submit(ctx context.Context, s Submission) (string, error) {
+	ref, err := g.breaker.Execute(func() (string, error) { return g.District.Submit(ctx, s) })
+	return ref, g.translate(err)
+}
+
+// Comment implements District through the breaker.
+func (g *guardedDistrict) Comment(ctx context.Context, c CommentSubmission) error {
+	_, err := g.breaker.Execute(func() (string, error) { return "", g.District.Comment(ctx, c) })
+	return g.translate(err)
+}
+
+// translate makes a refusal by the breaker itself a transient error that
+// asks to come back after the cool-down.
+func (g *guardedDistrict) translate(err error) error {
+	if errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests) {
+		return &TransientError{Err: fmt.Errorf("district %s: %w", g.code, err), RetryAfter: g.cooldown}
+	}
+	return err
+}
