@@ -87,10 +87,53 @@ type OutboxRecord struct {
 }
 
 // Effects are what a state change emits: status events for the portal (also
-// kept as the appeal's history) and every message, in order, to publish.
+// kept as the appeal's history), every message, in order, to publish, and
+// dead letters for what the hub gave up on.
 type Effects struct {
-	Events   []StatusEvent
-	Messages []OutboxMessage
+	Events      []StatusEvent
+	Messages    []OutboxMessage
+	DeadLetters []DeadLetter
+}
+
+// DeadLetterKind tells what a dead letter holds.
+type DeadLetterKind string
+
+// Kinds of dead letters.
+const (
+	DeadPoison  DeadLetterKind = "poison"  // a message no handler could take (bad signature, not JSON …)
+	DeadAppeal  DeadLetterKind = "appeal"  // an appeal's delivery the hub gave up on
+	DeadComment DeadLetterKind = "comment" // a comment's delivery the hub gave up on
+)
+
+// DeadLetterState is where an operator's work on a dead letter stands.
+type DeadLetterState string
+
+// States of a dead letter.
+const (
+	DeadLetterOpen     DeadLetterState = "dead"
+	DeadLetterReplayed DeadLetterState = "replayed"
+	DeadLetterDropped  DeadLetterState = "dropped"
+)
+
+// DeadLetter is something the hub gave up on, kept with what an operator
+// needs to act: the original message, the error and the attempts made.
+type DeadLetter struct {
+	ID           int64
+	CreatedAt    time.Time
+	Kind         DeadLetterKind
+	Queue        string // where the message was consumed from, and goes back to on replay
+	MessageID    string
+	Body         []byte
+	Headers      map[string]string
+	Error        string
+	Attempts     int
+	AppealNumber string
+	CommentID    string
+	// Fingerprint identifies the failure: storing the same one twice (a
+	// redelivered poison message) keeps one letter.
+	Fingerprint string
+	State       DeadLetterState
+	ResolvedAt  time.Time
 }
 
 // JobKind tells what a delivery job hands over.
@@ -148,6 +191,18 @@ type Ledger interface {
 	// before, least recently changed first. UpdateAppeal counts as a change
 	// even when fn changes nothing.
 	StaleAppeals(ctx context.Context, district string, before time.Time, limit int) ([]Appeal, error)
+	// AddDeadLetter stores a dead letter; one with a stored Fingerprint is
+	// ignored.
+	AddDeadLetter(ctx context.Context, dl DeadLetter) error
+	// DeadLetters lists dead letters in a state (all states if empty) with
+	// an ID above afterID, oldest first, at most limit.
+	DeadLetters(ctx context.Context, state DeadLetterState, afterID int64, limit int) ([]DeadLetter, error)
+	// DeadLetter returns one dead letter (ErrNotFound).
+	DeadLetter(ctx context.Context, id int64) (DeadLetter, error)
+	// ResolveDeadLetter moves an open dead letter to state and commits
+	// effects with it; it reports false, committing nothing, if the letter
+	// is not open (ErrNotFound if there is none).
+	ResolveDeadLetter(ctx context.Context, id int64, state DeadLetterState, effects Effects) (bool, error)
 	// Ping reports whether the store answers.
 	Ping(ctx context.Context) error
 }

@@ -38,6 +38,8 @@ type Ledger struct {
 	lastID   int64                                  // of the last outbox record
 	changed  map[string]time.Time                   // when each appeal was last written
 	cursors  map[string]time.Time                   // poll cursors by district
+	dead     []*routers.DeadLetter                  // in ID order
+	printed  map[string]bool                        // fingerprints of dead letters
 }
 
 type counterKey struct {
@@ -63,6 +65,7 @@ func NewLedger() *Ledger {
 		comments: map[string]*routers.Comment{},
 		changed:  map[string]time.Time{},
 		cursors:  map[string]time.Time{},
+		printed:  map[string]bool{},
 	}
 }
 
@@ -403,6 +406,90 @@ func (l *Ledger) commit(eff routers.Effects) {
 		l.lastID++
 		l.outbox = append(l.outbox, routers.OutboxRecord{ID: l.lastID, OutboxMessage: cloneMessage(m)})
 	}
+	for _, dl := range eff.DeadLetters {
+		l.addDeadLetter(dl)
+	}
+}
+
+func (l *Ledger) addDeadLetter(dl routers.DeadLetter) {
+	if l.printed[dl.Fingerprint] {
+		return
+	}
+	l.printed[dl.Fingerprint] = true
+	stored := cloneDeadLetter(dl)
+	stored.ID = int64(len(l.dead) + 1)
+	stored.CreatedAt = time.Now()
+	stored.State = routers.DeadLetterOpen
+	stored.ResolvedAt = time.Time{}
+	l.dead = append(l.dead, &stored)
+}
+
+func cloneDeadLetter(dl routers.DeadLetter) routers.DeadLetter {
+	dl.Body = bytes.Clone(dl.Body)
+	dl.Headers = maps.Clone(dl.Headers)
+	return dl
+}
+
+// AddDeadLetter implements routers.Ledger.
+func (l *Ledger) AddDeadLetter(ctx context.Context, dl routers.DeadLetter) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("add dead letter: %w", err)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.addDeadLetter(dl)
+	return nil
+}
+
+// DeadLetters implements routers.Ledger.
+func (l *Ledger) DeadLetters(ctx context.Context, state routers.DeadLetterState, afterID int64, limit int) ([]routers.DeadLetter, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("dead letters: %w", err)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []routers.DeadLetter
+	for _, dl := range l.dead {
+		if dl.ID > afterID && (state == "" || dl.State == state) && len(out) < limit {
+			out = append(out, cloneDeadLetter(*dl))
+		}
+	}
+	return out, nil
+}
+
+// DeadLetter implements routers.Ledger.
+func (l *Ledger) DeadLetter(ctx context.Context, id int64) (routers.DeadLetter, error) {
+	if err := ctx.Err(); err != nil {
+		return routers.DeadLetter{}, fmt.Errorf("dead letter: %w", err)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if id < 1 || id > int64(len(l.dead)) {
+		return routers.DeadLetter{}, fmt.Errorf("dead letter %d: %w", id, routers.ErrNotFound)
+	}
+	return cloneDeadLetter(*l.dead[id-1]), nil
+}
+
+// ResolveDeadLetter implements routers.Ledger.
+func (l *Ledger) ResolveDeadLetter(ctx context.Context, id int64, state routers.DeadLetterState, effects routers.Effects) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, fmt.Errorf("resolve dead letter: %w", err)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if id < 1 || id > int64(len(l.dead)) {
+		return false, fmt.Errorf("dead letter %d: %w", id, routers.ErrNotFound)
+	}
+	dl := l.dead[id-1]
+	if dl.State != routers.DeadLetterOpen {
+		return false, nil
+	}
+	if err := l.checkEffects(effects, ""); err != nil {
+		return false, fmt.Errorf("resolve dead letter %d: %w", id, err)
+	}
+	dl.State, dl.ResolvedAt = state, time.Now()
+	l.commit(effects)
+	return true, nil
 }
 
 // applyChanges copies into stored the fields an update may change.

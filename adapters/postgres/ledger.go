@@ -404,7 +404,105 @@ func writeEffects(ctx context.Context, tx pgx.Tx, e routers.Effects) error {
 			return fmt.Errorf("insert history: %w", err)
 		}
 	}
+	for _, dl := range e.DeadLetters {
+		if err := insertDeadLetter(ctx, tx, dl); err != nil {
+			return err
+		}
+	}
 	return writeOutbox(ctx, tx, e.Messages)
+}
+
+func insertDeadLetter(ctx context.Context, tx pgx.Tx, dl routers.DeadLetter) error {
+	headers := dl.Headers
+	if headers == nil {
+		headers = map[string]string{}
+	}
+	_, err := tx.Exec(ctx, `
+		INSERT INTO dead_letters (kind, queue, message_id, body, headers, error, attempts, appeal_number, comment_id, fingerprint)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (fingerprint) DO NOTHING`,
+		dl.Kind, dl.Queue, dl.MessageID, dl.Body, headers, dl.Error, dl.Attempts, dl.AppealNumber, dl.CommentID, dl.Fingerprint)
+	if err != nil {
+		return fmt.Errorf("insert dead letter: %w", err)
+	}
+	return nil
+}
+
+// AddDeadLetter implements routers.Ledger.
+func (l *Ledger) AddDeadLetter(ctx context.Context, dl routers.DeadLetter) error {
+	return l.inTx(ctx, func(tx pgx.Tx) error { return insertDeadLetter(ctx, tx, dl) })
+}
+
+const deadLetterColumns = `id, created_at, kind, queue, message_id, body, headers, error, attempts, appeal_number,
+	comment_id, fingerprint, state, resolved_at`
+
+func scanDeadLetter(row pgx.Row) (routers.DeadLetter, error) {
+	var (
+		dl       routers.DeadLetter
+		resolved *time.Time
+	)
+	err := row.Scan(&dl.ID, &dl.CreatedAt, &dl.Kind, &dl.Queue, &dl.MessageID, &dl.Body, &dl.Headers, &dl.Error,
+		&dl.Attempts, &dl.AppealNumber, &dl.CommentID, &dl.Fingerprint, &dl.State, &resolved)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return dl, routers.ErrNotFound
+	}
+	if err != nil {
+		return dl, fmt.Errorf("scan dead letter: %w", err)
+	}
+	if resolved != nil {
+		dl.ResolvedAt = *resolved
+	}
+	return dl, nil
+}
+
+// DeadLetters implements routers.Ledger.
+func (l *Ledger) DeadLetters(ctx context.Context, state routers.DeadLetterState, afterID int64, limit int) ([]routers.DeadLetter, error) {
+	rows, err := l.pool.Query(ctx, `SELECT `+deadLetterColumns+` FROM dead_letters
+		WHERE ($1 = '' OR state = $1) AND id > $2 ORDER BY id LIMIT $3`, string(state), afterID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("dead letters: %w", err)
+	}
+	defer rows.Close()
+	var out []routers.DeadLetter
+	for rows.Next() {
+		dl, err := scanDeadLetter(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, dl)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("dead letters: %w", err)
+	}
+	return out, nil
+}
+
+// DeadLetter implements routers.Ledger.
+func (l *Ledger) DeadLetter(ctx context.Context, id int64) (routers.DeadLetter, error) {
+	return scanDeadLetter(l.pool.QueryRow(ctx, `SELECT `+deadLetterColumns+` FROM dead_letters WHERE id = $1`, id))
+}
+
+// ResolveDeadLetter implements routers.Ledger.
+func (l *Ledger) ResolveDeadLetter(ctx context.Context, id int64, state routers.DeadLetterState, effects routers.Effects) (bool, error) {
+	resolved := false
+	err := l.inTx(ctx, func(tx pgx.Tx) error {
+		var current routers.DeadLetterState
+		err := tx.QueryRow(ctx, `SELECT state FROM dead_letters WHERE id = $1 FOR UPDATE`, id).Scan(&current)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return routers.ErrNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("lock dead letter: %w", err)
+		}
+		if current != routers.DeadLetterOpen {
+			return nil
+		}
+		if _, err := tx.Exec(ctx, `UPDATE dead_letters SET state = $2, resolved_at = now() WHERE id = $1`, id, state); err != nil {
+			return fmt.Errorf("resolve dead letter: %w", err)
+		}
+		resolved = true
+		return writeEffects(ctx, tx, effects)
+	})
+	return resolved, err
 }
 
 func writeOutbox(ctx context.Context, tx pgx.Tx, messages []routers.OutboxMessage) error {

@@ -33,6 +33,7 @@ func Run(t *testing.T, newLedger func(t *testing.T) routers.Ledger) {
 		{"Relay", testRelay},
 		{"Store", testStore},
 		{"Polling", testPolling},
+		{"DeadLetters", testDeadLetters},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
