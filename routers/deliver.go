@@ -111,7 +111,8 @@ func (h *Hub) refuseUnknownPerson(ctx context.Context, a Appeal) error {
 	return nil
 }
 
-// postpone records a transient failure and when to try again.
+// postpone records a transient failure and when to try again, or gives the
+// delivery up when the retry policy is spent.
 func (h *Hub) postpone(ctx context.Context, number string, cause error) error {
 	var retryAfter time.Duration
 	var transient *TransientError
@@ -119,41 +120,71 @@ func (h *Hub) postpone(ctx context.Context, number string, cause error) error {
 		retryAfter = transient.RetryAfter
 	}
 	var district string
+	gaveUp := false
+	now := h.now()
 	err := h.ledger.UpdateAppeal(ctx, number, func(cur *Appeal) (Effects, error) {
 		district = cur.District
 		if cur.Delivery.State != DeliveryPending {
 			return Effects{}, nil
 		}
 		cur.Delivery.Attempts++
-		cur.Delivery.NextAttemptAt = h.now().Add(h.backoff(cur.Delivery.Attempts, retryAfter))
 		cur.Delivery.LastError = cause.Error()
+		if h.spent(cur.Delivery.Attempts, now.Sub(cur.RegisteredAt)) {
+			gaveUp = true
+			return h.giveUpAppeal(cur, fmt.Errorf("gave up after %d attempts: %w", cur.Delivery.Attempts, cause)), nil
+		}
+		cur.Delivery.NextAttemptAt = now.Add(h.backoff(cur.Delivery.Attempts, retryAfter))
 		return Effects{}, nil
 	})
 	if err != nil {
 		return fmt.Errorf("postpone delivery: %w", err)
+	}
+	if gaveUp {
+		h.failed(district, "retries_exhausted", cause)
+		h.logger.Error("delivery dead-lettered: retry policy spent", "appeal", number, "district", district, "error", cause)
+		return nil
 	}
 	h.metrics.Retries.WithLabelValues(district).Inc()
 	h.logger.Warn("delivery postponed", "appeal", number, "district", district, "error", cause)
 	return nil
 }
 
-// fail flags an appeal the district refused for good and poisons its job.
+// spent reports whether a delivery has used up the retry policy for
+// transient failures: too many attempts, or the appeal grown too old.
+func (h *Hub) spent(attempts int, age time.Duration) bool {
+	return attempts >= h.cfg.RetryMaxAttempts || age >= h.cfg.RetryMaxAge
+}
+
+// giveUpAppeal flags an appeal's delivery failed and files its job as a
+// dead letter, in the same commit.
+func (h *Hub) giveUpAppeal(a *Appeal, cause error) Effects {
+	a.Delivery.State = DeliveryFailed
+	a.Delivery.NextAttemptAt = time.Time{}
+	a.Delivery.LastError = cause.Error()
+	job := h.cfg.Topics.jobMessage(a.District, Job{Kind: JobAppeal, Key: a.Number})
+	return Effects{DeadLetters: []DeadLetter{{
+		Kind: DeadAppeal, Queue: job.Topic, MessageID: job.UUID, Body: job.Payload, Headers: job.Metadata,
+		Error: cause.Error(), Attempts: a.Delivery.Attempts, AppealNumber: a.Number,
+		Fingerprint: fmt.Sprintf("appeal:%s:%d", a.Number, a.Delivery.Attempts),
+	}}}
+}
+
+// fail flags an appeal the district refused for good and files it as a
+// dead letter an operator can replay once the cause is fixed.
 func (h *Hub) fail(ctx context.Context, number, district string, cause error) error {
 	err := h.ledger.UpdateAppeal(ctx, number, func(cur *Appeal) (Effects, error) {
 		if cur.Delivery.State != DeliveryPending {
 			return Effects{}, nil // a district callback settled it meanwhile
 		}
-		cur.Delivery.State = DeliveryFailed
 		cur.Delivery.Attempts++
-		cur.Delivery.LastError = cause.Error()
-		return Effects{}, nil
+		return h.giveUpAppeal(cur, cause), nil
 	})
 	if err != nil {
 		return fmt.Errorf("flag failed delivery: %w", err)
 	}
 	h.failed(district, "refused", cause)
-	h.logger.Error("district refused appeal for good", "appeal", number, "district", district, "error", cause)
-	return cause
+	h.logger.Error("district refused appeal for good; dead-lettered", "appeal", number, "district", district, "error", cause)
+	return nil
 }
 
 // failed counts a permanent failure; refused credentials are a configuration
@@ -202,30 +233,37 @@ func (h *Hub) deliverComment(ctx context.Context, id string) error {
 }
 
 // settleComment records the outcome of a comment's hand-over: commented
-// (one event), postponed, or failed for good.
+// (one event), postponed, or given up (a dead letter).
 func (h *Hub) settleComment(ctx context.Context, id, district string, outcome error) error {
 	now := h.now()
+	gaveUp := false
 	err := h.ledger.UpdateComment(ctx, id, func(c *Comment, a *Appeal) (Effects, error) {
 		if c.Delivery.State != DeliveryPending {
 			return Effects{}, nil
 		}
 		c.Delivery.Attempts++
-		switch {
-		case outcome == nil:
+		if outcome == nil {
 			c.Delivery = Delivery{State: DeliveryDelivered, Attempts: c.Delivery.Attempts}
 			return h.cfg.Topics.events(advance(a, c.ID, StatusCommented, "", now)), nil
-		case IsPermanent(outcome):
-			c.Delivery.State = DeliveryFailed
-			c.Delivery.LastError = outcome.Error()
-		default:
-			var transient *TransientError
-			var retryAfter time.Duration
-			if errors.As(outcome, &transient) {
-				retryAfter = transient.RetryAfter
-			}
-			c.Delivery.NextAttemptAt = now.Add(h.backoff(c.Delivery.Attempts, retryAfter))
-			c.Delivery.LastError = outcome.Error()
 		}
+		c.Delivery.LastError = outcome.Error()
+		if IsPermanent(outcome) || h.spent(c.Delivery.Attempts, now.Sub(c.SubmittedAt)) {
+			gaveUp = true
+			c.Delivery.State = DeliveryFailed
+			c.Delivery.NextAttemptAt = time.Time{}
+			job := h.cfg.Topics.jobMessage(a.District, Job{Kind: JobComment, Key: c.ID})
+			return Effects{DeadLetters: []DeadLetter{{
+				Kind: DeadComment, Queue: job.Topic, MessageID: job.UUID, Body: job.Payload, Headers: job.Metadata,
+				Error: outcome.Error(), Attempts: c.Delivery.Attempts, AppealNumber: a.Number, CommentID: c.ID,
+				Fingerprint: fmt.Sprintf("comment:%s:%d", c.ID, c.Delivery.Attempts),
+			}}}, nil
+		}
+		var transient *TransientError
+		var retryAfter time.Duration
+		if errors.As(outcome, &transient) {
+			retryAfter = transient.RetryAfter
+		}
+		c.Delivery.NextAttemptAt = now.Add(h.backoff(c.Delivery.Attempts, retryAfter))
 		return Effects{}, nil
 	})
 	if err != nil {
@@ -235,9 +273,9 @@ func (h *Hub) settleComment(ctx context.Context, id, district string, outcome er
 	case outcome == nil:
 		h.committed()
 		h.logger.Info("comment delivered", "request_id", id, "district", district)
-	case IsPermanent(outcome):
+	case gaveUp:
 		h.failed(district, "comment_refused", outcome)
-		return outcome
+		h.logger.Error("comment dead-lettered", "request_id", id, "district", district, "error", outcome)
 	default:
 		h.metrics.Retries.WithLabelValues(district).Inc()
 	}

@@ -230,6 +230,7 @@ func newHarness(t *testing.T) *harness {
 		DeliveryConsumers: 1,
 		RetryInitial:      10 * time.Millisecond,
 		RetryMax:          50 * time.Millisecond,
+		RetryMaxAttempts:  harnessMaxAttempts,
 		SweepInterval:     10 * time.Millisecond,
 		RelayIdle:         5 * time.Millisecond,
 	}, routers.Deps{
@@ -418,6 +419,32 @@ func (h *harness) waitPoisonedOnTopic(topic string) *message.Message {
 	return found
 }
 
+// waitDeadLetter waits for the first open dead letter of kind.
+func (h *harness) waitDeadLetter(kind routers.DeadLetterKind) routers.DeadLetter {
+	h.t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		letters, err := h.ledger.DeadLetters(h.t.Context(), routers.DeadLetterOpen, 0, 100)
+		require.NoError(h.t, err)
+		for _, dl := range letters {
+			if dl.Kind == kind {
+				return dl
+			}
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	h.t.Fatalf("no %s dead letter within 5 s", kind)
+	return routers.DeadLetter{}
+}
+
+func sequencesOf(events []routers.StatusEvent) []int {
+	out := make([]int, len(events))
+	for i, ev := range events {
+		out[i] = ev.Sequence
+	}
+	return out
+}
+
 func (h *harness) appeal(number string) routers.Appeal {
 	h.t.Helper()
 	a, err := h.ledger.Appeal(context.Background(), number)
@@ -459,3 +486,6 @@ func sequences(evs []observed) []int {
 	}
 	return out
 }
+
+// harnessMaxAttempts is the harness hub's retry budget for transient failures.
+const harnessMaxAttempts = 3

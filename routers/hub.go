@@ -23,6 +23,8 @@ type Config struct {
 	DistrictTimeout   time.Duration // budget of one call to a district; default 10s
 	RetryInitial      time.Duration // first delivery retry delay; default 1s
 	RetryMax          time.Duration // longest delivery retry delay; default 5m
+	RetryMaxAttempts  int           // transient failures of one delivery before it is dead-lettered; default 100
+	RetryMaxAge       time.Duration // age of an appeal or comment after which a failing delivery is dead-lettered; default 72h
 	RelayBatch        int           // outbox records per publish; default 200
 	RelayIdle         time.Duration // outbox poll when idle; default 20ms
 	SweepInterval     time.Duration // how often due retries are queued; default 500ms
@@ -46,6 +48,8 @@ func (c *Config) setDefaults() {
 	def(&c.IntakeConsumers, 16)
 	def(&c.DeliveryConsumers, 2)
 	def(&c.RelayBatch, 200)
+	def(&c.RetryMaxAttempts, 100)
+	defDur(&c.RetryMaxAge, 72*time.Hour)
 	def(&c.BreakerFailures, 5)
 	defDur(&c.BreakerCooldown, 30*time.Second)
 	defDur(&c.RegistryTimeout, 5*time.Second)
@@ -156,6 +160,7 @@ func (h *Hub) AddHandlers(router *message.Router) error {
 		// A panic becomes an error instead of killing the process.
 		middleware.Recoverer,
 	)
+	router.AddConsumerHandler("dead-letter-keeper", h.cfg.Topics.Poison, h.subscriber, h.keepPoisoned)
 	for i := 1; i <= h.cfg.IntakeConsumers; i++ {
 		router.AddConsumerHandler(fmt.Sprintf("intake-%d", i), h.cfg.Topics.Requests, h.subscriber, h.handleRequest)
 	}

@@ -163,10 +163,13 @@ func TestHub(t *testing.T) {
 		body, id := h.body("request-appeal.json", nil)
 		h.publish(body)
 
-		poisoned := h.waitPoisonedOnTopic(topics.District("AZ-BIL"))
-		require.Contains(t, poisoned.Metadata.Get(middleware.ReasonForPoisonedKey), "district answered 422: unknown service")
+		letter := h.waitDeadLetter(routers.DeadAppeal)
+		require.Contains(t, letter.Error, "district answered 422: unknown service")
+		require.Equal(t, topics.District("AZ-BIL"), letter.Queue)
+		require.Equal(t, firstNumber, letter.AppealNumber)
+		require.Equal(t, 1, letter.Attempts)
 		var job routers.Job
-		require.NoError(t, json.Unmarshal(poisoned.Payload, &job))
+		require.NoError(t, json.Unmarshal(letter.Body, &job))
 		require.Equal(t, routers.Job{Kind: routers.JobAppeal, Key: firstNumber}, job)
 
 		a := h.appeal(firstNumber)
@@ -178,6 +181,55 @@ func TestHub(t *testing.T) {
 		require.Equal(t, []routers.Status{routers.StatusRegistered}, statuses(h.eventsOf(id)))
 		require.Len(t, h.history(firstNumber), 1)
 		require.Len(t, h.districts["AZ-BIL"].submitsOf(firstNumber), 1, "a refused appeal was retried")
+
+		// The operator fixes the cause and replays: delivered once, sequence intact.
+		desk := &routers.DeadLetterDesk{Ledger: h.ledger, Topics: topics}
+		require.NoError(t, desk.Replay(t.Context(), letter.ID))
+		h.waitEvent(id, routers.StatusDelivered)
+		require.ErrorIs(t, desk.Replay(t.Context(), letter.ID), routers.ErrNotOpen, "a second replay")
+		require.ErrorIs(t, desk.Drop(t.Context(), letter.ID), routers.ErrNotOpen)
+		h.barrier()
+		require.Equal(t, []routers.Status{routers.StatusRegistered, routers.StatusDelivered}, statuses(h.eventsOf(id)))
+		require.Equal(t, []int{1, 2}, sequencesOf(h.history(firstNumber)))
+		require.Len(t, h.districts["AZ-BIL"].submitsOf(firstNumber), 2)
+	})
+
+	t.Run("RetriesSpent", func(t *testing.T) {
+		t.Parallel()
+		h := newHarness(t)
+		busy := &routers.TransientError{Err: errors.New("503")}
+		h.districts["AZ-BIL"].plan(busy, busy, busy)
+		body, id := h.body("request-appeal.json", nil)
+		h.publish(body)
+
+		letter := h.waitDeadLetter(routers.DeadAppeal)
+		require.Equal(t, harnessMaxAttempts, letter.Attempts, "the retry policy's attempts")
+		require.Contains(t, letter.Error, "gave up after 3 attempts")
+		require.Equal(t, routers.DeliveryFailed, h.appeal(firstNumber).Delivery.State)
+		require.Len(t, h.districts["AZ-BIL"].submitsOf(firstNumber), harnessMaxAttempts)
+		h.barrier()
+		require.Equal(t, []routers.Status{routers.StatusRegistered}, statuses(h.eventsOf(id)))
+	})
+
+	t.Run("PoisonIsFiled", func(t *testing.T) {
+		t.Parallel()
+		h := newHarness(t)
+		body, _ := h.body("request-appeal.json", nil)
+		msg := message.NewMessage("poison-1", body)
+		msg.Metadata.Set(routers.SignatureHeader, routers.Sign([]byte("wrong key"), body))
+		h.publishMsg(msg)
+		letter := h.waitDeadLetter(routers.DeadPoison)
+		require.Equal(t, topics.Requests, letter.Queue)
+		require.Equal(t, body, letter.Body)
+		require.Contains(t, letter.Error, "x-signature")
+		require.NotContains(t, letter.Headers, middleware.ReasonForPoisonedKey)
+
+		// Replaying a bad signature poisons it again: a new letter, the old one closed.
+		desk := &routers.DeadLetterDesk{Ledger: h.ledger, Topics: topics}
+		require.NoError(t, desk.Replay(t.Context(), letter.ID))
+		shown, err := desk.Show(t.Context(), letter.ID)
+		require.NoError(t, err)
+		require.Equal(t, routers.DeadLetterReplayed, shown.State)
 	})
 
 	t.Run("Duplicates", func(t *testing.T) {

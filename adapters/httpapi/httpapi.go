@@ -33,10 +33,21 @@ type Check struct {
 	Check func(ctx context.Context) error
 }
 
+// DeadLetters is what monitors may do with dead letters (routers.DeadLetterDesk).
+type DeadLetters interface {
+	List(ctx context.Context, state routers.DeadLetterState, afterID int64, limit int) ([]routers.DeadLetter, error)
+	Show(ctx context.Context, id int64) (routers.DeadLetter, error)
+	Replay(ctx context.Context, id int64) error
+	Drop(ctx context.Context, id int64) error
+}
+
 // Config wires the API.
 type Config struct {
 	// CallbackTokens maps a district code to the bearer token it presents.
 	CallbackTokens map[string]string
+	// MonitorToken is the central monitors' bearer token; empty refuses them.
+	MonitorToken string
+	DeadLetters  DeadLetters
 	Reporter       StatusReporter
 	Gatherer       prometheus.Gatherer
 	Ready          []Check
@@ -49,6 +60,10 @@ func New(cfg Config) http.Handler {
 	for code, token := range cfg.CallbackTokens {
 		api.tokens[code] = sha256.Sum256([]byte(token))
 	}
+	if cfg.MonitorToken != "" {
+		// A key no district code can take: codes are AZ-….
+		api.tokens[monitorKey] = sha256.Sum256([]byte(cfg.MonitorToken))
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/districts/{code}/status", api.status)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Gatherer, promhttp.HandlerOpts{}))
@@ -56,8 +71,16 @@ func New(cfg Config) http.Handler {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.HandleFunc("GET /readyz", api.ready)
+	if cfg.DeadLetters != nil {
+		mux.HandleFunc("GET /v1/dead-letters", api.monitor(api.listDeadLetters))
+		mux.HandleFunc("GET /v1/dead-letters/{id}", api.monitor(api.showDeadLetter))
+		mux.HandleFunc("POST /v1/dead-letters/{id}/replay", api.monitor(api.resolveDeadLetter(cfg.DeadLetters.Replay)))
+		mux.HandleFunc("POST /v1/dead-letters/{id}/drop", api.monitor(api.resolveDeadLetter(cfg.DeadLetters.Drop)))
+	}
 	return mux
 }
+
+const monitorKey = "monitor"
 
 type api struct {
 	cfg    Config
@@ -124,8 +147,7 @@ func (a *api) status(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, routers.ErrBackwardStep):
 		writeError(w, http.StatusConflict, err.Error())
 	default:
-		a.cfg.Logger.Error("status callback failed", "district", code, "appeal", body.AppealNumber, "error", err)
-		writeError(w, http.StatusServiceUnavailable, "temporarily unavailable; try again")
+		a.unavailable(w, "status callback from "+code, err)
 	}
 }
 

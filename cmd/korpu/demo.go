@@ -39,6 +39,7 @@ portal:
   status_queue: egov.portal.status
   signing_key: demo-portal-key
 registry: { url: "${DEMO_SIMS}/registry", token: demo-registry-token }
+monitor: { token: demo-monitor-token }
 hub: { intake_consumers: 1, delivery_consumers: 1, retry_initial: 200ms, retry_max: 5s }
 districts:
   - code: AZ-BIL
@@ -161,8 +162,9 @@ func demo(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	reg := newRegistry()
+	ledger := memory.NewLedger()
 	hub, err := routers.NewHub(hubConfig(cfg), routers.Deps{
-		Ledger: memory.NewLedger(), Registry: registryClient, Districts: districts, Validator: validator,
+		Ledger: ledger, Registry: registryClient, Districts: districts, Validator: validator,
 		Publisher: pubsub, Subscriber: pubsub, Metrics: routers.NewMetrics(reg), Logger: logger,
 	})
 	if err != nil {
@@ -172,7 +174,10 @@ func demo(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	handler := httpapi.New(httpapi.Config{CallbackTokens: callbackTokens(cfg), Reporter: hub, Gatherer: reg, Logger: logger})
+	handler := httpapi.New(httpapi.Config{
+		CallbackTokens: callbackTokens(cfg), Reporter: hub, Gatherer: reg, Logger: logger,
+		MonitorToken: cfg.Monitor.Token, DeadLetters: &routers.DeadLetterDesk{Ledger: ledger, Topics: hubConfig(cfg).Topics},
+	})
 
 	// The portal: a tracker of status events, a poison counter, a publisher.
 	tracker := portalsim.NewTracker()

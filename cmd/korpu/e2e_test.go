@@ -12,7 +12,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -23,6 +22,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/korpu-az/korpu/adapters/amqp"
+	"github.com/korpu-az/korpu/adapters/postgres"
 	"github.com/korpu-az/korpu/adapters/postgres/postgrestest"
 	"github.com/korpu-az/korpu/adapters/sim/portalsim"
 	"github.com/korpu-az/korpu/adapters/sim/registrysim"
@@ -77,21 +77,26 @@ type stack struct {
 	registry  *registrysim.Sim
 	districts map[string]*restdistrict.Sim
 	tracker   *portalsim.Tracker
-	poisoned  *messageCounter
 	publisher message.Publisher
 	topics    routers.Topics
 	codes     []string
 }
 
-type messageCounter struct {
-	mu   sync.Mutex
-	msgs []*message.Message
-}
-
-func (c *messageCounter) count() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.msgs)
+// deadLetters reads the hub's dead letters from its database.
+func (s *stack) deadLetters(kind routers.DeadLetterKind) []routers.DeadLetter {
+	s.t.Helper()
+	pool, err := postgres.Open(s.t.Context(), s.dbURL)
+	require.NoError(s.t, err)
+	defer pool.Close()
+	letters, err := postgres.NewLedger(pool).DeadLetters(s.t.Context(), "", 0, 10000)
+	require.NoError(s.t, err)
+	var out []routers.DeadLetter
+	for _, dl := range letters {
+		if dl.Kind == kind {
+			out = append(out, dl)
+		}
+	}
+	return out
 }
 
 func freeAddr(t *testing.T) string {
@@ -109,7 +114,7 @@ func newStack(t *testing.T, codes ...string) *stack {
 	id := strings.ReplaceAll(uuid.NewString()[:8], "-", "")
 	s := &stack{
 		t: t, id: id, dir: t.TempDir(), dbURL: postgrestest.NewDatabase(t), hubAddr: freeAddr(t),
-		districts: map[string]*restdistrict.Sim{}, tracker: portalsim.NewTracker(), poisoned: &messageCounter{}, codes: codes,
+		districts: map[string]*restdistrict.Sim{}, tracker: portalsim.NewTracker(), codes: codes,
 		topics: routers.Topics{
 			Requests: "test." + id + ".requests", Status: "test." + id + ".status",
 			Poison: "test." + id + ".poison", DistrictQueuePrefix: "test." + id + ".district.",
@@ -184,16 +189,6 @@ districts:%s`, amqpURL(), s.dbURL, s.hubAddr, s.topics.Requests, s.topics.Status
 	statuses, err := sub.Subscribe(subCtx, s.topics.Status)
 	require.NoError(t, err)
 	go s.tracker.Consume(subCtx, statuses)
-	poison, err := sub.Subscribe(subCtx, s.topics.Poison)
-	require.NoError(t, err)
-	go func() {
-		for msg := range poison {
-			s.poisoned.mu.Lock()
-			s.poisoned.msgs = append(s.poisoned.msgs, msg)
-			s.poisoned.mu.Unlock()
-			msg.Ack()
-		}
-	}()
 	return s
 }
 
@@ -373,7 +368,11 @@ func (s *stack) verify(e *expectations) {
 		total += sim.Created()
 	}
 	require.Equal(t, len(e.valid), total, "each valid appeal created once in its district, nothing else")
-	require.Equal(t, e.poisoned, s.poisoned.count(), "poisoned messages")
+	// The poison queue's keeper files what it takes as dead letters.
+	waitFor(t, 10*time.Second, "poisoned messages filed as dead letters", func() bool {
+		return len(s.deadLetters(routers.DeadPoison)) >= e.poisoned
+	})
+	require.Len(t, s.deadLetters(routers.DeadPoison), e.poisoned, "poisoned messages, each filed once")
 }
 
 func distinctBySequence(evs []routers.StatusEvent) []routers.StatusEvent {

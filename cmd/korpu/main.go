@@ -1,6 +1,6 @@
 // Command korpu is the Körpü integration hub: it carries citizens' appeals
 // from the e-gov portal to the local executive authorities and every status
-// back. Subcommands: serve, migrate, demo, sim, probe, version.
+// back. Subcommands: serve, migrate, demo, sim, dlq, probe, version.
 package main
 
 import (
@@ -29,6 +29,8 @@ Usage:
                                 the whole flow in one process, no external services
   korpu sim registry|rest-district|portal [flags]
                                 run a simulator of an outside party
+  korpu dlq list|show|replay|drop --config FILE [ID]
+                                act on dead letters (what the hub gave up on)
   korpu probe [--any] URL       health check: GET URL, succeed on 200
   korpu version                 print the version
 `
@@ -62,6 +64,8 @@ func run(ctx context.Context, args []string, stdout io.Writer, getenv env) error
 		return demo(ctx, rest, stdout)
 	case "sim":
 		return sim(ctx, rest, getenv)
+	case "dlq":
+		return dlq(ctx, rest, stdout, getenv)
 	case "probe":
 		return probe(ctx, rest)
 	case "version":

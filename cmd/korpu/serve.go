@@ -167,8 +167,9 @@ func serve(ctx context.Context, args []string, getenv env) error {
 	defer inspector.Close()
 
 	reg := newRegistry()
+	ledger := postgres.NewLedger(pool)
 	hub, err := routers.NewHub(hubConfig(cfg), routers.Deps{
-		Ledger: postgres.NewLedger(pool), Registry: registryClient, Districts: districts, Validator: validator,
+		Ledger: ledger, Registry: registryClient, Districts: districts, Validator: validator,
 		Publisher: publisher, Subscriber: subscriber, Metrics: routers.NewMetrics(reg), Logger: logger,
 	})
 	if err != nil {
@@ -183,6 +184,8 @@ func serve(ctx context.Context, args []string, getenv env) error {
 	}
 	handler := httpapi.New(httpapi.Config{
 		CallbackTokens: callbackTokens(cfg),
+		MonitorToken:   cfg.Monitor.Token,
+		DeadLetters:    &routers.DeadLetterDesk{Ledger: ledger, Topics: hubConfig(cfg).Topics},
 		Reporter:       hub,
 		Gatherer:       reg,
 		Logger:         logger,

@@ -85,6 +85,10 @@ func hubConfig(cfg *config.Config) routers.Config {
 		RetryInitial:      cfg.Hub.RetryInitial,
 		RetryMax:          cfg.Hub.RetryMax,
 		RelayBatch:        cfg.Hub.RelayBatch,
+		RetryMaxAttempts:  cfg.Hub.RetryMaxAttempts,
+		RetryMaxAge:       cfg.Hub.RetryMaxAge,
+		BreakerFailures:   cfg.Hub.BreakerFailures,
+		BreakerCooldown:   cfg.Hub.BreakerCooldown,
 		ReconcileAfter:    cfg.Hub.ReconcileAfter,
 		ReconcileInterval: cfg.Hub.ReconcileInterval,
 	}

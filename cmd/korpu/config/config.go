@@ -21,6 +21,10 @@
 //	  district_timeout: 10s          # one call to a district system
 //	  retry_initial: 1s              # first back-off of a failed delivery
 //	  retry_max: 5m                  # longest back-off of a failed delivery
+//	  retry_max_attempts: 100        # transient failures of one delivery before it is dead-lettered
+//	  retry_max_age: 72h             # a delivery still failing this long after the appeal arrived is dead-lettered
+//	  breaker_failures: 5            # consecutive transient failures that open a district's circuit breaker
+//	  breaker_cooldown: 30s          # how long an open breaker waits before letting a probe through
 //	  reconcile_after: 1h            # an appeal unchanged this long is checked with its (ESD) district
 //	  reconcile_interval: 1m         # how often such appeals are looked for
 //	  poison_queue: korpu.poison     # where messages that must not be retried go
@@ -120,6 +124,10 @@ type Hub struct {
 	DistrictTimeout     time.Duration // default 10s; District.Timeout overrides it
 	RetryInitial        time.Duration // default 1s
 	RetryMax            time.Duration // default 5m
+	RetryMaxAttempts    int           // default 100
+	RetryMaxAge         time.Duration // default 72h
+	BreakerFailures     int           // default 5
+	BreakerCooldown     time.Duration // default 30s
 	ReconcileAfter      time.Duration // default 1h
 	ReconcileInterval   time.Duration // default 1m
 	PoisonQueue         string        // default "korpu.poison"
@@ -137,6 +145,10 @@ func (h *Hub) setDefaults() {
 	setDefault(&h.DistrictTimeout, 10*time.Second)
 	setDefault(&h.RetryInitial, time.Second)
 	setDefault(&h.RetryMax, 5*time.Minute)
+	setDefault(&h.RetryMaxAttempts, 100)
+	setDefault(&h.RetryMaxAge, 72*time.Hour)
+	setDefault(&h.BreakerFailures, 5)
+	setDefault(&h.BreakerCooldown, 30*time.Second)
 	setDefault(&h.ReconcileAfter, time.Hour)
 	setDefault(&h.ReconcileInterval, time.Minute)
 	setDefault(&h.PoisonQueue, "korpu.poison")

@@ -53,6 +53,10 @@ type fileHub struct {
 	DistrictTimeout     string  `yaml:"district_timeout"`
 	RetryInitial        string  `yaml:"retry_initial"`
 	RetryMax            string  `yaml:"retry_max"`
+	RetryMaxAttempts    *int    `yaml:"retry_max_attempts"`
+	RetryMaxAge         string  `yaml:"retry_max_age"`
+	BreakerFailures     *int    `yaml:"breaker_failures"`
+	BreakerCooldown     string  `yaml:"breaker_cooldown"`
 	ReconcileAfter      string  `yaml:"reconcile_after"`
 	ReconcileInterval   string  `yaml:"reconcile_interval"`
 	PoisonQueue         *string `yaml:"poison_queue"`

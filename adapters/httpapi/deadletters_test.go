@@ -1,0 +1,97 @@
+package httpapi_test
+
+import (
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/stretchr/testify/require"
+
+	"github.com/korpu-az/korpu/adapters/httpapi"
+	"github.com/korpu-az/korpu/adapters/memory"
+	"github.com/korpu-az/korpu/routers"
+)
+
+func TestDeadLetters(t *testing.T) {
+	t.Parallel()
+	ledger := memory.NewLedger()
+	topics := routers.Topics{Requests: "req", Status: "st", Poison: "poison", DistrictQueuePrefix: "d."}
+	for _, fp := range []string{"a", "b"} {
+		require.NoError(t, ledger.AddDeadLetter(t.Context(), routers.DeadLetter{
+			Kind: routers.DeadPoison, Queue: "req", Body: []byte(`{"id":"` + fp + `"}`), Headers: map[string]string{"x-signature": "sha256=00"},
+			Error: "x-signature does not match the body", Attempts: 1, Fingerprint: fp,
+		}))
+	}
+	require.NoError(t, ledger.AddDeadLetter(t.Context(), routers.DeadLetter{Kind: routers.DeadPoison, Queue: "req", Body: []byte{0xff, 0x00}, Error: "not UTF-8", Fingerprint: "c"}))
+	srv := httptest.NewServer(httpapi.New(httpapi.Config{
+		MonitorToken: "monitor-secret", CallbackTokens: map[string]string{"AZ-BIL": "bil"},
+		DeadLetters: &routers.DeadLetterDesk{Ledger: ledger, Topics: topics},
+		Gatherer:    prometheus.NewRegistry(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}))
+	t.Cleanup(srv.Close)
+
+	call := func(method, path, token string) (int, map[string]any) {
+		req, err := http.NewRequestWithContext(t.Context(), method, srv.URL+path, nil)
+		require.NoError(t, err)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		var body map[string]any
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(&body))
+		return resp.StatusCode, body
+	}
+
+	for _, token := range []string{"", "bil", "monitor-secretX"} {
+		code, _ := call(http.MethodGet, "/v1/dead-letters", token)
+		require.Equal(t, http.StatusUnauthorized, code, "token %q", token)
+	}
+	code, body := call(http.MethodGet, "/v1/dead-letters?state=dead", "monitor-secret")
+	require.Equal(t, http.StatusOK, code)
+	require.Len(t, body["dead_letters"], 3)
+	code, body = call(http.MethodGet, "/v1/dead-letters?after=1&limit=1", "monitor-secret")
+	require.Equal(t, http.StatusOK, code)
+	require.Len(t, body["dead_letters"], 1)
+	require.EqualValues(t, 2, body["dead_letters"].([]any)[0].(map[string]any)["id"])
+	code, _ = call(http.MethodGet, "/v1/dead-letters?state=lost", "monitor-secret")
+	require.Equal(t, http.StatusBadRequest, code)
+
+	code, body = call(http.MethodGet, "/v1/dead-letters/1", "monitor-secret")
+	require.Equal(t, http.StatusOK, code)
+	require.Equal(t, `{"id":"a"}`, body["body"])
+	require.Equal(t, map[string]any{"x-signature": "sha256=00"}, body["headers"])
+	code, body = call(http.MethodGet, "/v1/dead-letters/3", "monitor-secret")
+	require.Equal(t, http.StatusOK, code)
+	require.Equal(t, "/wA=", body["body_base64"], "bytes that are not UTF-8 come in base64")
+	code, _ = call(http.MethodGet, "/v1/dead-letters/99", "monitor-secret")
+	require.Equal(t, http.StatusNotFound, code)
+
+	code, _ = call(http.MethodPost, "/v1/dead-letters/1/replay", "monitor-secret")
+	require.Equal(t, http.StatusOK, code)
+	code, body = call(http.MethodPost, "/v1/dead-letters/1/replay", "monitor-secret")
+	require.Equal(t, http.StatusConflict, code, "a second replay")
+	require.True(t, strings.Contains(body["error"].(string), "no longer open"))
+	code, _ = call(http.MethodPost, "/v1/dead-letters/2/drop", "monitor-secret")
+	require.Equal(t, http.StatusOK, code)
+	code, body = call(http.MethodGet, "/v1/dead-letters?state=dead", "monitor-secret")
+	require.Equal(t, http.StatusOK, code)
+	require.Len(t, body["dead_letters"], 1)
+
+	var replayed []routers.OutboxRecord
+	_, err := ledger.Relay(t.Context(), 10, func(records []routers.OutboxRecord) error {
+		replayed = append(replayed, records...)
+		return nil
+	})
+	require.NoError(t, err)
+	require.Len(t, replayed, 1, "the replay put the original message back on its queue")
+	require.Equal(t, "req", replayed[0].Topic)
+	require.Equal(t, `{"id":"a"}`, string(replayed[0].Payload))
+	require.Equal(t, "sha256=00", replayed[0].Metadata["x-signature"])
+}

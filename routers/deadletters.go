@@ -1,0 +1,127 @@
+package routers
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"maps"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
+)
+
+// Errors of the dead-letter desk.
+var (
+	// ErrNotOpen: the dead letter was already replayed or dropped (409).
+	ErrNotOpen = errors.New("the dead letter is no longer open")
+)
+
+// keepPoisoned files every message of the poison queue as a dead letter,
+// with the reason the poison middleware gave and the original headers, so
+// operators can list, replay or drop it. A redelivered poison message has
+// the same fingerprint and is filed once.
+func (h *Hub) keepPoisoned(msg *message.Message) error {
+	headers := maps.Clone(map[string]string(msg.Metadata))
+	reason := headers[middleware.ReasonForPoisonedKey]
+	queue := headers[middleware.PoisonedTopicKey]
+	for _, k := range []string{middleware.ReasonForPoisonedKey, middleware.PoisonedTopicKey, middleware.PoisonedHandlerKey, middleware.PoisonedSubscriberKey} {
+		delete(headers, k)
+	}
+	if queue == "" {
+		queue = h.cfg.Topics.Requests
+	}
+	sum := sha256.New()
+	for _, part := range []string{queue, msg.UUID, reason} {
+		sum.Write([]byte(part))
+		sum.Write([]byte{0})
+	}
+	sum.Write(msg.Payload)
+	dl := DeadLetter{
+		Kind: DeadPoison, Queue: queue, MessageID: msg.UUID, Body: msg.Payload, Headers: headers,
+		Error: reason, Attempts: 1, Fingerprint: "poison:" + hex.EncodeToString(sum.Sum(nil)),
+	}
+	if err := h.ledger.AddDeadLetter(msg.Context(), dl); err != nil {
+		return fmt.Errorf("file poisoned message: %w", err)
+	}
+	return nil
+}
+
+// DeadLetterDesk is what operators do with dead letters, from the CLI
+// (korpu dlq) or the monitors' HTTP API. It needs only the ledger: a replay
+// commits its messages to the outbox, which a running hub relays.
+type DeadLetterDesk struct {
+	Ledger Ledger
+	Topics Topics
+}
+
+// List returns dead letters in state ("" for all) after afterID, oldest first.
+func (d *DeadLetterDesk) List(ctx context.Context, state DeadLetterState, afterID int64, limit int) ([]DeadLetter, error) {
+	return d.Ledger.DeadLetters(ctx, state, afterID, limit)
+}
+
+// Show returns one dead letter.
+func (d *DeadLetterDesk) Show(ctx context.Context, id int64) (DeadLetter, error) {
+	return d.Ledger.DeadLetter(ctx, id)
+}
+
+// Replay sends a dead letter's work round again: a poisoned message goes
+// back to its queue with its original headers; a delivery the hub gave up on
+// becomes pending again with a fresh retry budget. Replaying twice is
+// harmless: the second finds the letter resolved (ErrNotOpen), and the
+// intake's inbox and the delivery state keep any work from being done twice,
+// so the appeal's sequence stays intact.
+func (d *DeadLetterDesk) Replay(ctx context.Context, id int64) error {
+	dl, err := d.Ledger.DeadLetter(ctx, id)
+	if err != nil {
+		return err
+	}
+	if dl.State != DeadLetterOpen {
+		return fmt.Errorf("%w: %d is %s", ErrNotOpen, id, dl.State)
+	}
+	var effects Effects
+	switch dl.Kind {
+	case DeadAppeal:
+		err = d.Ledger.UpdateAppeal(ctx, dl.AppealNumber, func(a *Appeal) (Effects, error) {
+			if a.Delivery.State != DeliveryFailed {
+				return Effects{}, nil // already replayed, or settled by the district meanwhile
+			}
+			a.Delivery = Delivery{State: DeliveryPending}
+			return Effects{Messages: []OutboxMessage{d.Topics.jobMessage(a.District, Job{Kind: JobAppeal, Key: a.Number})}}, nil
+		})
+	case DeadComment:
+		err = d.Ledger.UpdateComment(ctx, dl.CommentID, func(c *Comment, a *Appeal) (Effects, error) {
+			if c.Delivery.State != DeliveryFailed {
+				return Effects{}, nil
+			}
+			c.Delivery = Delivery{State: DeliveryPending}
+			return Effects{Messages: []OutboxMessage{d.Topics.jobMessage(a.District, Job{Kind: JobComment, Key: c.ID})}}, nil
+		})
+	default:
+		effects.Messages = []OutboxMessage{{Topic: dl.Queue, UUID: dl.MessageID, Payload: dl.Body, Metadata: dl.Headers}}
+	}
+	if err != nil {
+		return fmt.Errorf("replay dead letter %d: %w", id, err)
+	}
+	ok, err := d.Ledger.ResolveDeadLetter(ctx, id, DeadLetterReplayed, effects)
+	if err != nil {
+		return fmt.Errorf("replay dead letter %d: %w", id, err)
+	}
+	if !ok {
+		return fmt.Errorf("%w: %d", ErrNotOpen, id)
+	}
+	return nil
+}
+
+// Drop closes a dead letter without replaying it; it stays for the record.
+func (d *DeadLetterDesk) Drop(ctx context.Context, id int64) error {
+	ok, err := d.Ledger.ResolveDeadLetter(ctx, id, DeadLetterDropped, Effects{})
+	if err != nil {
+		return fmt.Errorf("drop dead letter %d: %w", id, err)
+	}
+	if !ok {
+		return fmt.Errorf("%w: %d", ErrNotOpen, id)
+	}
+	return nil
+}
