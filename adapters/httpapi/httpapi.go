@@ -48,10 +48,10 @@ type Config struct {
 	// MonitorToken is the central monitors' bearer token; empty refuses them.
 	MonitorToken string
 	DeadLetters  DeadLetters
-	Reporter       StatusReporter
-	Gatherer       prometheus.Gatherer
-	Ready          []Check
-	Logger         *slog.Logger
+	Reporter     StatusReporter
+	Gatherer     prometheus.Gatherer
+	Ready        []Check
+	Logger       *slog.Logger
 }
 
 // New returns the hub's HTTP handler.
