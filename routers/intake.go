@@ -53,53 +53,62 @@ func (h *Hub) handleRequest(msg *message.Message) error {
 	if err := verifySignature(h.cfg.SigningKey, body, msg.Metadata.Get(SignatureHeader)); err != nil {
 		return &PermanentError{Err: err}
 	}
+	now := h.now()
+	req, errs, err := h.validator.Decode(body, now)
+	if err != nil {
+		return err
+	}
+	switch {
+	case len(errs) > 0:
+		return h.reject(ctx, req, errs, now)
+	case req.Kind == "comment":
+		return h.addComment(ctx, req, now)
+	default:
+		return h.register(ctx, req, body, now)
+	}
+}
+
+// Decode reads a portal message as the intake does. A message that must go
+// to the poison queue (too big, not UTF-8, not a JSON object, no usable id)
+// is a *PermanentError; otherwise it returns the request and every problem
+// of its fields, none if it is valid.
+func (v *Validator) Decode(body []byte, now time.Time) (Request, []FieldError, error) {
 	if len(body) > MaxBodyBytes {
-		return &PermanentError{Err: fmt.Errorf("body of %d bytes exceeds %d", len(body), MaxBodyBytes)}
+		return Request{}, nil, &PermanentError{Err: fmt.Errorf("body of %d bytes exceeds %d", len(body), MaxBodyBytes)}
 	}
 	if !utf8.Valid(body) {
-		return &PermanentError{Err: errors.New("body is not UTF-8")}
+		return Request{}, nil, &PermanentError{Err: errors.New("body is not UTF-8")}
 	}
 	var head struct {
-		ID   any    `json:"id"`
-		Kind string `json:"kind"`
+		ID any `json:"id"`
 	}
 	if err := json.Unmarshal(body, &head); err != nil || !bytes.HasPrefix(bytes.TrimSpace(body), []byte("{")) {
-		return &PermanentError{Err: fmt.Errorf("body is not a JSON object: %v", err)}
+		return Request{}, nil, &PermanentError{Err: fmt.Errorf("body is not a JSON object: %v", err)}
 	}
 	id, _ := head.ID.(string)
 	if !usableID(id) {
-		return &PermanentError{Err: errors.New("body has no usable id")}
+		return Request{}, nil, &PermanentError{Err: errors.New("body has no usable id")}
 	}
-
-	now := h.now()
 	var req Request
-	decodeErr := json.Unmarshal(body, &req)
 	var errs []FieldError
+	decodeErr := json.Unmarshal(body, &req)
 	if fe, ok := decodeError(decodeErr); ok {
 		errs = append(errs, fe)
 	} else if decodeErr != nil {
-		return &PermanentError{Err: fmt.Errorf("decode request: %w", decodeErr)}
+		return Request{}, nil, &PermanentError{Err: fmt.Errorf("decode request: %w", decodeErr)}
 	}
 	req.ID = id
-
 	switch req.Kind {
 	case "request":
-		errs = append(errs, h.validator.ValidateRequest(body, &req, now)...)
-		if len(errs) > 0 {
-			return h.reject(ctx, req, errs, now)
-		}
-		return h.register(ctx, req, body, now)
+		errs = append(errs, v.ValidateRequest(body, &req, now)...)
 	case "comment":
-		errs = append(errs, h.validator.ValidateComment(body, &req, now)...)
-		if len(errs) > 0 {
-			return h.reject(ctx, req, errs, now)
-		}
-		return h.addComment(ctx, req, now)
+		errs = append(errs, v.ValidateComment(body, &req, now)...)
 	case "":
-		return h.reject(ctx, req, []FieldError{{Field: "kind", Message: bilingual("Sahə mütləqdir.", "The field is required.")}}, now)
+		errs = append(errs, FieldError{Field: "kind", Message: bilingual("Sahə mütləqdir.", "The field is required.")})
 	default:
-		return h.reject(ctx, req, []FieldError{{Field: "kind", Message: bilingual("Növ request və ya comment olmalıdır.", "The kind must be request or comment.")}}, now)
+		errs = append(errs, FieldError{Field: "kind", Message: bilingual("Növ request və ya comment olmalıdır.", "The kind must be request or comment.")})
 	}
+	return req, errs, nil
 }
 
 // usableID: an id the hub can answer under, even if it is not a UUID (that

@@ -344,6 +344,9 @@ func reportUnknown(p *problems, prefix string, obj map[string]json.RawMessage, a
 	}
 	sort.Strings(unknown)
 	for _, k := range unknown {
+		if k == "" {
+			k = `""` // an empty key still needs a name the citizen can be shown
+		}
 		p.add(prefix+k, "Müqavilədə belə sahə yoxdur.", "The contract has no such field.")
 	}
 }
