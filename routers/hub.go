@@ -83,6 +83,7 @@ type Hub struct {
 	validator  *Validator
 	publisher  message.Publisher
 	subscriber message.Subscriber
+	outbox     OutboxPublisher
 	metrics    *Metrics
 	logger     *slog.Logger
 	now        func() time.Time
@@ -98,6 +99,7 @@ type Deps struct {
 	Validator  *Validator
 	Publisher  message.Publisher
 	Subscriber message.Subscriber
+	Outbox     OutboxPublisher // optional: batches the relay's publishing
 	Metrics    *Metrics
 	Logger     *slog.Logger
 	Now        func() time.Time // default time.Now
@@ -124,11 +126,15 @@ func NewHub(cfg Config, deps Deps) (*Hub, error) {
 	for code, d := range deps.Districts {
 		guarded[code] = newGuardedDistrict(code, d, uint32(cfg.BreakerFailures), cfg.BreakerCooldown, deps.Metrics, deps.Logger)
 	}
-	return &Hub{
+	h := &Hub{
 		cfg: cfg, ledger: deps.Ledger, registry: deps.Registry, districts: guarded, polled: deps.Polled,
 		validator: deps.Validator, publisher: deps.Publisher, subscriber: deps.Subscriber,
-		metrics: deps.Metrics, logger: deps.Logger, now: deps.Now, wake: make(chan struct{}, 1),
-	}, nil
+		outbox: deps.Outbox, metrics: deps.Metrics, logger: deps.Logger, now: deps.Now, wake: make(chan struct{}, 1),
+	}
+	if h.outbox == nil {
+		h.outbox = watermillOutbox{h.publisher}
+	}
+	return h, nil
 }
 
 // Queues lists every queue the hub consumes or publishes to, for declaring

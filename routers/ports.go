@@ -207,6 +207,13 @@ type Ledger interface {
 	Ping(ctx context.Context) error
 }
 
+// OutboxPublisher publishes relayed outbox records, in order, and returns
+// once the broker holds every one. Without one, the hub publishes through
+// its Watermill publisher, one confirmed message at a time.
+type OutboxPublisher interface {
+	PublishOutbox(ctx context.Context, records []OutboxRecord) error
+}
+
 // Registry looks up a person's ID-card record by FİN.
 type Registry interface {
 	// Person returns the registry's JSON record, ErrPersonNotFound, or a

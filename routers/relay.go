@@ -16,7 +16,7 @@ func (h *Hub) relayLoop(ctx context.Context) error {
 	defer idle.Stop()
 	failures := 0
 	for {
-		n, err := h.ledger.Relay(ctx, h.cfg.RelayBatch, h.publishRecords)
+		n, err := h.relayOnce(ctx)
 		switch {
 		case ctx.Err() != nil:
 			return nil
@@ -46,8 +46,22 @@ func (h *Hub) relayLoop(ctx context.Context) error {
 	}
 }
 
-// publishRecords publishes records in order, one Publish per run of the same topic.
-func (h *Hub) publishRecords(records []OutboxRecord) error {
+// relayOnce hands one batch of the outbox to the publisher.
+func (h *Hub) relayOnce(ctx context.Context) (int, error) {
+	return h.ledger.Relay(ctx, h.cfg.RelayBatch, func(records []OutboxRecord) error {
+		if err := h.outbox.PublishOutbox(ctx, records); err != nil {
+			return err
+		}
+		h.metrics.Relayed.Add(float64(len(records)))
+		return nil
+	})
+}
+
+// watermillOutbox publishes through a Watermill publisher, one Publish per
+// run of records with the same topic, so order is kept.
+type watermillOutbox struct{ publisher message.Publisher }
+
+func (w watermillOutbox) PublishOutbox(_ context.Context, records []OutboxRecord) error {
 	for start := 0; start < len(records); {
 		end := start + 1
 		for end < len(records) && records[end].Topic == records[start].Topic {
@@ -55,19 +69,23 @@ func (h *Hub) publishRecords(records []OutboxRecord) error {
 		}
 		msgs := make([]*message.Message, 0, end-start)
 		for _, r := range records[start:end] {
-			m := message.NewMessage(r.UUID, r.Payload)
-			for k, v := range r.Metadata {
-				m.Metadata.Set(k, v)
-			}
-			msgs = append(msgs, m)
+			msgs = append(msgs, r.Message())
 		}
-		if err := h.publisher.Publish(records[start].Topic, msgs...); err != nil {
+		if err := w.publisher.Publish(records[start].Topic, msgs...); err != nil {
 			return fmt.Errorf("publish to %s: %w", records[start].Topic, err)
 		}
-		h.metrics.Relayed.Add(float64(len(msgs)))
 		start = end
 	}
 	return nil
+}
+
+// Message is the record as a Watermill message.
+func (r OutboxRecord) Message() *message.Message {
+	m := message.NewMessage(r.UUID, r.Payload)
+	for k, v := range r.Metadata {
+		m.Metadata.Set(k, v)
+	}
+	return m
 }
 
 // sweepLoop queues the deliveries whose retry time has come.
@@ -103,7 +121,7 @@ func (h *Hub) sweepLoop(ctx context.Context) error {
 // Flush relays what is left in the outbox, for a clean stop.
 func (h *Hub) Flush(ctx context.Context) error {
 	for {
-		n, err := h.ledger.Relay(ctx, h.cfg.RelayBatch, h.publishRecords)
+		n, err := h.relayOnce(ctx)
 		if err != nil {
 			return err
 		}

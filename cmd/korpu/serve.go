@@ -166,11 +166,15 @@ func serve(ctx context.Context, args []string, getenv env) error {
 	}
 	defer inspector.Close()
 
+	relayPublisher := amqp.NewBatchPublisher(cfg.AMQP.URL)
+	defer relayPublisher.Close()
+
 	reg := newRegistry()
 	ledger := postgres.NewLedger(pool)
 	hub, err := routers.NewHub(hubConfig(cfg), routers.Deps{
 		Ledger: ledger, Registry: registryClient, Districts: districts, Validator: validator,
-		Publisher: publisher, Subscriber: subscriber, Metrics: routers.NewMetrics(reg), Logger: logger,
+		Publisher: publisher, Subscriber: subscriber, Outbox: amqpOutbox{relayPublisher},
+		Metrics: routers.NewMetrics(reg), Logger: logger,
 	})
 	if err != nil {
 		return err
