@@ -20,6 +20,7 @@ import (
 	"github.com/korpu-az/korpu/adapters/httpapi"
 	"github.com/korpu-az/korpu/adapters/memory"
 	"github.com/korpu-az/korpu/adapters/registry"
+	"github.com/korpu-az/korpu/adapters/sim/esdsim"
 	"github.com/korpu-az/korpu/adapters/sim/portalsim"
 	"github.com/korpu-az/korpu/adapters/sim/registrysim"
 	"github.com/korpu-az/korpu/adapters/sim/restdistrict"
@@ -28,8 +29,9 @@ import (
 	"github.com/korpu-az/korpu/routers/catalogue"
 )
 
-// demoConfig is the hub's embedded default: four REST districts, one of
-// them (Biləsuvar) offering every service, served by built-in simulators.
+// demoConfig is the hub's embedded default: Biləsuvar on the legacy ESD
+// system (SOAP, polled) offering every service, and three REST districts,
+// all served by built-in simulators.
 const demoConfig = `
 amqp: { url: "amqp://demo.invalid/" }
 postgres: { url: "postgres://demo.invalid/korpu" }
@@ -43,10 +45,11 @@ monitor: { token: demo-monitor-token }
 hub: { intake_consumers: 1, delivery_consumers: 1, retry_initial: 200ms, retry_max: 5s }
 districts:
   - code: AZ-BIL
-    adapter: rest
+    adapter: esd
     endpoint: ${DEMO_SIMS}/districts/AZ-BIL
-    token: demo-bil-token
-    callback_token: demo-bil-callback
+    username: hub
+    password: demo-esd-password
+    poll_interval: 500ms
     services: all
     officials:
       - id: BIL-01
@@ -130,30 +133,40 @@ func demo(ctx context.Context, args []string, stdout io.Writer) error {
 	// The outside world: the registry and one REST system per district.
 	sims := http.NewServeMux()
 	sims.Handle("/registry/", http.StripPrefix("/registry", registrysim.New(registrysim.Options{Token: cfg.Registry.Token, Latency: 5 * time.Millisecond})))
-	var districtSims []*restdistrict.Sim
 	for _, d := range cfg.Districts {
-		sim := restdistrict.New(restdistrict.Options{
-			Code: d.Code, Token: d.Token, CallbackURL: hubURL, CallbackToken: d.CallbackToken,
-			StepDelay: 300 * time.Millisecond, Latency: 10 * time.Millisecond, FailRate: 0.05, Logger: logger,
-		})
-		sim.Start(ctx)
-		defer sim.Close()
-		districtSims = append(districtSims, sim)
+		var sim http.Handler
+		if d.Adapter == config.AdapterESD {
+			// A busy legacy system: one call in ten answered SISTEM_MESGUL.
+			sim = esdsim.New(esdsim.Options{Code: d.Code, Username: d.Username, Password: d.Password,
+				BusyRate: 0.1, Latency: 15 * time.Millisecond, StepDelay: 400 * time.Millisecond, Logger: logger})
+		} else {
+			rs := restdistrict.New(restdistrict.Options{
+				Code: d.Code, Token: d.Token, CallbackURL: hubURL, CallbackToken: d.CallbackToken,
+				StepDelay: 300 * time.Millisecond, Latency: 10 * time.Millisecond, FailRate: 0.05, Logger: logger,
+			})
+			rs.Start(ctx)
+			defer rs.Close()
+			sim = rs
+		}
 		prefix := "/districts/" + d.Code
+		sims.Handle(prefix, http.StripPrefix(prefix, sim))
 		sims.Handle(prefix+"/", http.StripPrefix(prefix, sim))
 	}
 	simSrv := &http.Server{Handler: sims, ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = simSrv.Serve(simLn) }()
 	defer simSrv.Close()
 
-	// In-process pub/sub instead of RabbitMQ, an in-memory ledger instead of PostgreSQL.
-	pubsub := gochannel.NewGoChannel(gochannel.Config{OutputChannelBuffer: 4096}, watermillLogger(logger))
+	// In-process pub/sub instead of RabbitMQ, an in-memory ledger instead of
+	// PostgreSQL. Blocking until the subscriber acks keeps each topic in
+	// publish order, as a queue does; GoChannel otherwise hands every message
+	// over in a goroutine of its own and the portal would see events reordered.
+	pubsub := gochannel.NewGoChannel(gochannel.Config{OutputChannelBuffer: 4096, BlockPublishUntilSubscriberAck: true}, watermillLogger(logger))
 	defer pubsub.Close()
 	validator, err := newValidator(cfg)
 	if err != nil {
 		return err
 	}
-	districts, err := districtAdapters(cfg, logger)
+	districts, polled, err := districtAdapters(cfg, logger)
 	if err != nil {
 		return err
 	}
@@ -164,7 +177,7 @@ func demo(ctx context.Context, args []string, stdout io.Writer) error {
 	reg := newRegistry()
 	ledger := memory.NewLedger()
 	hub, err := routers.NewHub(hubConfig(cfg), routers.Deps{
-		Ledger: ledger, Registry: registryClient, Districts: districts, Validator: validator,
+		Ledger: ledger, Registry: registryClient, Districts: districts, Polled: polled, Validator: validator,
 		Publisher: pubsub, Subscriber: pubsub, Metrics: routers.NewMetrics(reg), Logger: logger,
 	})
 	if err != nil {

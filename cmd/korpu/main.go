@@ -27,7 +27,7 @@ Usage:
   korpu migrate --config FILE   apply the ledger's database migrations and exit
   korpu demo    [--listen ADDR] [--rate N] [--duration D]
                                 the whole flow in one process, no external services
-  korpu sim registry|rest-district|portal [flags]
+  korpu sim registry|rest-district|esd|portal [flags]
                                 run a simulator of an outside party
   korpu dlq list|show|replay|drop --config FILE [ID]
                                 act on dead letters (what the hub gave up on)

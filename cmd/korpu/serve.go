@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/korpu-az/korpu/adapters/amqp"
+	"github.com/korpu-az/korpu/adapters/district/esd"
 	"github.com/korpu-az/korpu/adapters/district/rest"
 	"github.com/korpu-az/korpu/adapters/httpapi"
 	"github.com/korpu-az/korpu/adapters/postgres"
@@ -77,26 +78,32 @@ func migrate(ctx context.Context, args []string, getenv env) error {
 	return nil
 }
 
-// districtAdapters builds one client per district system.
-func districtAdapters(cfg *config.Config, logger *slog.Logger) (map[string]routers.District, error) {
-	out := make(map[string]routers.District, len(cfg.Districts))
+// districtAdapters builds one client per district system, and the pollers
+// of those that cannot call back.
+func districtAdapters(cfg *config.Config, logger *slog.Logger) (map[string]routers.District, map[string]routers.Polled, error) {
+	districts := make(map[string]routers.District, len(cfg.Districts))
+	polled := map[string]routers.Polled{}
 	for _, d := range cfg.Districts {
+		dlog := logger.With("district", d.Code)
 		switch d.Adapter {
-		case "rest":
-			timeout := d.Timeout
-			if timeout == 0 {
-				timeout = cfg.Hub.DistrictTimeout
-			}
-			client, err := rest.New(rest.Config{Code: d.Code, Endpoint: d.Endpoint, Token: d.Token, Timeout: timeout}, nil, logger.With("district", d.Code))
+		case config.AdapterREST:
+			client, err := rest.New(rest.Config{Code: d.Code, Endpoint: d.Endpoint, Token: d.Token, Timeout: d.Timeout}, nil, dlog)
 			if err != nil {
-				return nil, fmt.Errorf("district %s: %w", d.Code, err)
+				return nil, nil, fmt.Errorf("district %s: %w", d.Code, err)
 			}
-			out[d.Code] = client
+			districts[d.Code] = client
+		case config.AdapterESD:
+			client, err := esd.New(esd.Config{Code: d.Code, Endpoint: d.Endpoint, Username: d.Username, Password: d.Password, Timeout: d.Timeout}, nil, dlog)
+			if err != nil {
+				return nil, nil, fmt.Errorf("district %s: %w", d.Code, err)
+			}
+			districts[d.Code] = client
+			polled[d.Code] = routers.Polled{Poller: esd.Poller{Client: client}, Interval: d.PollInterval}
 		default:
-			return nil, fmt.Errorf("district %s: adapter %q is not available in this build", d.Code, d.Adapter)
+			return nil, nil, fmt.Errorf("district %s: unknown adapter %q", d.Code, d.Adapter)
 		}
 	}
-	return out, nil
+	return districts, polled, nil
 }
 
 func callbackTokens(cfg *config.Config) map[string]string {
@@ -118,7 +125,7 @@ func serve(ctx context.Context, args []string, getenv env) error {
 	if err != nil {
 		return err
 	}
-	districts, err := districtAdapters(cfg, logger)
+	districts, polled, err := districtAdapters(cfg, logger)
 	if err != nil {
 		return err
 	}
@@ -177,7 +184,7 @@ func serve(ctx context.Context, args []string, getenv env) error {
 	reg := newRegistry()
 	ledger := postgres.NewLedger(pool)
 	hub, err := routers.NewHub(hubConfig(cfg), routers.Deps{
-		Ledger: ledger, Registry: registryClient, Districts: districts, Validator: validator,
+		Ledger: ledger, Registry: registryClient, Districts: districts, Polled: polled, Validator: validator,
 		Publisher: publisher, Subscriber: subscriber, Outbox: amqpOutbox{relayPublisher},
 		Metrics: routers.NewMetrics(reg), Logger: logger,
 	})

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/korpu-az/korpu/adapters/amqp"
+	"github.com/korpu-az/korpu/adapters/sim/esdsim"
 	"github.com/korpu-az/korpu/adapters/sim/portalsim"
 	"github.com/korpu-az/korpu/adapters/sim/registrysim"
 	"github.com/korpu-az/korpu/adapters/sim/restdistrict"
@@ -25,6 +26,7 @@ import (
 const simUsage = `korpu sim registry      --listen ADDR [--latency D] [--fail-rate F]          (token: KORPU_REGISTRY_TOKEN)
 korpu sim rest-district --listen ADDR --code AZ-XXX --callback-url URL [--step-delay D] [--latency D] [--fail-rate F]
                                                   (tokens: KORPU_DISTRICT_TOKEN, KORPU_CALLBACK_TOKEN)
+korpu sim esd           --listen ADDR --code AZ-XXX [--busy-rate F] [--step-delay D] [--latency D] (password: KORPU_ESD_PASSWORD)
 korpu sim portal        --config FILE [--rate N] [--count N]                 (publishes to the hub's broker)`
 
 func sim(ctx context.Context, args []string, getenv env) error {
@@ -45,7 +47,7 @@ func sim(ctx context.Context, args []string, getenv env) error {
 	fs := flag.NewFlagSet("sim "+args[0], flag.ContinueOnError)
 	listen := fs.String("listen", "127.0.0.1:0", "address to serve on")
 	latency := fs.Duration("latency", 0, "added to every answer")
-	failRate := fs.Float64("fail-rate", 0, "share of calls answered 503")
+	failRate := fs.Float64("fail-rate", 0, "share of calls answered 503 (registry, rest-district)")
 	switch args[0] {
 	case "registry":
 		if err := fs.Parse(args[1:]); err != nil {
@@ -79,6 +81,23 @@ func sim(ctx context.Context, args []string, getenv env) error {
 		s.Start(ctx)
 		defer s.Close()
 		return serveSim(ctx, logger, *listen, s)
+	case "esd":
+		code := fs.String("code", "", "the district's code, e.g. AZ-BIL")
+		username := fs.String("username", "hub", "the user name ESD expects in the UsernameToken")
+		busyRate := fs.Float64("busy-rate", 0, "share of calls answered SISTEM_MESGUL")
+		stepDelay := fs.Duration("step-delay", 500*time.Millisecond, "time from one state of an appeal to the next")
+		if err := fs.Parse(args[1:]); err != nil {
+			return err
+		}
+		password, err := secret("KORPU_ESD_PASSWORD")
+		if err != nil {
+			return err
+		}
+		if *code == "" {
+			return errors.New("sim esd: --code is required")
+		}
+		return serveSim(ctx, logger, *listen, esdsim.New(esdsim.Options{Code: *code, Username: *username, Password: password,
+			BusyRate: *busyRate, Latency: *latency, StepDelay: *stepDelay, Logger: logger}))
 	case "portal":
 		return portal(ctx, args[1:], getenv, logger)
 	default:
