@@ -45,52 +45,83 @@ func claimRequest(ctx context.Context, tx pgx.Tx, requestID, outcome string) err
 	return nil
 }
 
-// Register implements routers.Ledger.
+// Register implements routers.Ledger in two round trips inside the
+// transaction: one batch claims the request, books the place and takes the
+// number; a second writes the appeal and its effects. The counter row stays
+// locked only between the two, so registrations in one district queue
+// behind each other as briefly as possible.
 func (l *Ledger) Register(ctx context.Context, draft routers.Appeal, booking *routers.Booking, number func(int) string, effects func(routers.Appeal) routers.Effects) (routers.Appeal, error) {
 	a := draft
 	err := l.inTx(ctx, func(tx pgx.Tx) error {
-		if err := claimRequest(ctx, tx, a.RequestID, "registered"); err != nil {
-			return err
-		}
+		var claim pgx.Batch
+		claim.Queue(`INSERT INTO inbox (request_id, outcome) VALUES ($1, 'registered') ON CONFLICT DO NOTHING`, a.RequestID)
 		if booking != nil {
-			var booked int
-			err := tx.QueryRow(ctx, `
+			claim.Queue(`
 				INSERT INTO reception_bookings (official_id, day, booked) VALUES ($1, $2::date, 1)
 				ON CONFLICT (official_id, day) DO UPDATE SET booked = reception_bookings.booked + 1
 				WHERE reception_bookings.booked < $3
-				RETURNING booked`, booking.OfficialID, booking.Date, booking.Capacity).Scan(&booked)
-			if errors.Is(err, pgx.ErrNoRows) || (err == nil && booked > booking.Capacity) {
-				return routers.ErrReceptionFull
-			}
-			if err != nil {
-				return fmt.Errorf("book reception: %w", err)
-			}
+				RETURNING booked`, booking.OfficialID, booking.Date, booking.Capacity)
 		}
-		var seq int
-		err := tx.QueryRow(ctx, `
+		claim.Queue(`
 			INSERT INTO appeal_counters (district, year, last_seq) VALUES ($1, $2, 1)
 			ON CONFLICT (district, year) DO UPDATE SET last_seq = appeal_counters.last_seq + 1
-			RETURNING last_seq`, a.District, a.RegisteredAt.In(routers.Baku).Year()).Scan(&seq)
+			RETURNING last_seq`, a.District, a.RegisteredAt.In(routers.Baku).Year())
+		seq, err := readClaim(tx.SendBatch(ctx, &claim), booking)
 		if err != nil {
-			return fmt.Errorf("allocate number: %w", err)
+			return err // the transaction rolls back whatever the batch did
 		}
 		a.Number = number(seq)
-		_, err = tx.Exec(ctx, `
+		var write pgx.Batch
+		write.Queue(`
 			INSERT INTO appeals (number, request_id, district, service, fin, status, sequence, registered_at,
 				deadline, request, person, delivery_state, delivery_attempts, next_attempt_at, last_error, district_ref)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::date, $10, $11, $12, $13, $14, $15, $16)`,
 			a.Number, a.RequestID, a.District, a.Service, a.FIN, a.Status, a.Sequence, a.RegisteredAt,
 			a.Deadline, jsonArg(a.Request), jsonArg(a.Person), a.Delivery.State, a.Delivery.Attempts,
 			timeArg(a.Delivery.NextAttemptAt), a.Delivery.LastError, a.DistrictRef)
-		if err != nil {
-			return fmt.Errorf("insert appeal: %w", err)
+		if err := queueEffects(&write, effects(a)); err != nil {
+			return err
 		}
-		return writeEffects(ctx, tx, effects(a))
+		if err := tx.SendBatch(ctx, &write).Close(); err != nil {
+			return fmt.Errorf("write appeal: %w", err)
+		}
+		return nil
 	})
 	if err != nil {
 		return routers.Appeal{}, err
 	}
 	return a, nil
+}
+
+// readClaim reads the answers of Register's first batch: the inbox claim,
+// the booking if any, and the number.
+func readClaim(br pgx.BatchResults, booking *routers.Booking) (seq int, err error) {
+	defer func() {
+		if closeErr := br.Close(); err == nil && closeErr != nil {
+			err = fmt.Errorf("claim request: %w", closeErr)
+		}
+	}()
+	tag, err := br.Exec()
+	if err != nil {
+		return 0, fmt.Errorf("claim request: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return 0, routers.ErrDuplicate
+	}
+	if booking != nil {
+		var booked int
+		err := br.QueryRow().Scan(&booked)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return 0, routers.ErrReceptionFull
+		}
+		if err != nil {
+			return 0, fmt.Errorf("book reception: %w", err)
+		}
+	}
+	if err := br.QueryRow().Scan(&seq); err != nil {
+		return 0, fmt.Errorf("allocate number: %w", err)
+	}
+	return seq, nil
 }
 
 // RecordInvalid implements routers.Ledger.
@@ -99,7 +130,7 @@ func (l *Ledger) RecordInvalid(ctx context.Context, requestID string, effects ro
 		if err := claimRequest(ctx, tx, requestID, "invalid"); err != nil {
 			return err
 		}
-		return writeOutbox(ctx, tx, effects.Messages)
+		return writeEffects(ctx, tx, routers.Effects{Messages: effects.Messages})
 	})
 }
 
@@ -136,17 +167,13 @@ func lockAppeal(ctx context.Context, tx pgx.Tx, number string) (routers.Appeal, 
 	return scanAppeal(tx.QueryRow(ctx, `SELECT `+appealColumns+` FROM appeals WHERE number = $1 FOR UPDATE`, number))
 }
 
-func saveAppeal(ctx context.Context, tx pgx.Tx, a routers.Appeal) error {
-	_, err := tx.Exec(ctx, `
+func queueSaveAppeal(b *pgx.Batch, a routers.Appeal) {
+	b.Queue(`
 		UPDATE appeals SET status = $2, sequence = $3, person = $4, delivery_state = $5,
 			delivery_attempts = $6, next_attempt_at = $7, last_error = $8, district_ref = $9, updated_at = now()
 		WHERE number = $1`,
 		a.Number, a.Status, a.Sequence, jsonArg(a.Person), a.Delivery.State, a.Delivery.Attempts,
 		timeArg(a.Delivery.NextAttemptAt), a.Delivery.LastError, a.DistrictRef)
-	if err != nil {
-		return fmt.Errorf("update appeal: %w", err)
-	}
-	return nil
 }
 
 // UpdateAppeal implements routers.Ledger.
@@ -160,10 +187,15 @@ func (l *Ledger) UpdateAppeal(ctx context.Context, number string, fn func(*route
 		if err != nil {
 			return err
 		}
-		if err := saveAppeal(ctx, tx, a); err != nil {
+		var b pgx.Batch
+		queueSaveAppeal(&b, a)
+		if err := queueEffects(&b, effects); err != nil {
 			return err
 		}
-		return writeEffects(ctx, tx, effects)
+		if err := tx.SendBatch(ctx, &b).Close(); err != nil {
+			return fmt.Errorf("update appeal: %w", err)
+		}
+		return nil
 	})
 }
 
@@ -242,10 +274,15 @@ func (l *Ledger) UpdateComment(ctx context.Context, id string, fn func(*routers.
 		if err != nil {
 			return fmt.Errorf("update comment: %w", err)
 		}
-		if err := saveAppeal(ctx, tx, a); err != nil {
+		var b pgx.Batch
+		queueSaveAppeal(&b, a)
+		if err := queueEffects(&b, effects); err != nil {
 			return err
 		}
-		return writeEffects(ctx, tx, effects)
+		if err := tx.SendBatch(ctx, &b).Close(); err != nil {
+			return fmt.Errorf("update comment's appeal: %w", err)
+		}
+		return nil
 	})
 }
 
@@ -290,7 +327,7 @@ func (l *Ledger) ClaimDue(ctx context.Context, now time.Time, limit int, job fun
 			}
 		}
 		claimed = len(messages)
-		return writeOutbox(ctx, tx, messages)
+		return writeEffects(ctx, tx, routers.Effects{Messages: messages})
 	})
 	if err != nil {
 		return 0, err
@@ -389,7 +426,24 @@ func (l *Ledger) Relay(ctx context.Context, limit int, publish func([]routers.Ou
 	return relayed, err
 }
 
+// writeEffects writes effects in one round trip.
 func writeEffects(ctx context.Context, tx pgx.Tx, e routers.Effects) error {
+	var b pgx.Batch
+	if err := queueEffects(&b, e); err != nil {
+		return err
+	}
+	if b.Len() == 0 {
+		return nil
+	}
+	if err := tx.SendBatch(ctx, &b).Close(); err != nil {
+		return fmt.Errorf("write effects: %w", err)
+	}
+	return nil
+}
+
+// queueEffects queues the statements that keep effects: history rows,
+// dead letters and outbox messages, in that order.
+func queueEffects(b *pgx.Batch, e routers.Effects) error {
 	for _, ev := range e.Events {
 		if ev.AppealNumber == "" {
 			continue // invalid requests have no appeal and so no history
@@ -398,38 +452,45 @@ func writeEffects(ctx context.Context, tx pgx.Tx, e routers.Effects) error {
 		if err != nil {
 			return fmt.Errorf("marshal event: %w", err)
 		}
-		_, err = tx.Exec(ctx, `INSERT INTO status_history (appeal_number, sequence, status, event) VALUES ($1, $2, $3, $4)`,
+		b.Queue(`INSERT INTO status_history (appeal_number, sequence, status, event) VALUES ($1, $2, $3, $4)`,
 			ev.AppealNumber, ev.Sequence, ev.Status, body)
-		if err != nil {
-			return fmt.Errorf("insert history: %w", err)
-		}
 	}
 	for _, dl := range e.DeadLetters {
-		if err := insertDeadLetter(ctx, tx, dl); err != nil {
-			return err
-		}
+		queueDeadLetter(b, dl)
 	}
-	return writeOutbox(ctx, tx, e.Messages)
+	queueOutbox(b, e.Messages)
+	return nil
 }
 
-func insertDeadLetter(ctx context.Context, tx pgx.Tx, dl routers.DeadLetter) error {
+func queueOutbox(b *pgx.Batch, messages []routers.OutboxMessage) {
+	for _, m := range messages {
+		metadata := m.Metadata
+		if metadata == nil {
+			metadata = map[string]string{}
+		}
+		b.Queue(`INSERT INTO outbox (topic, uuid, payload, metadata) VALUES ($1, $2, $3, $4)`, m.Topic, m.UUID, m.Payload, metadata)
+	}
+}
+
+func queueDeadLetter(b *pgx.Batch, dl routers.DeadLetter) {
 	headers := dl.Headers
 	if headers == nil {
 		headers = map[string]string{}
 	}
-	_, err := tx.Exec(ctx, `
+	b.Queue(`
 		INSERT INTO dead_letters (kind, queue, message_id, body, headers, error, attempts, appeal_number, comment_id, fingerprint)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (fingerprint) DO NOTHING`,
 		dl.Kind, dl.Queue, dl.MessageID, dl.Body, headers, dl.Error, dl.Attempts, dl.AppealNumber, dl.CommentID, dl.Fingerprint)
-	if err != nil {
-		return fmt.Errorf("insert dead letter: %w", err)
-	}
-	return nil
 }
 
 // AddDeadLetter implements routers.Ledger.
 func (l *Ledger) AddDeadLetter(ctx context.Context, dl routers.DeadLetter) error {
-	return l.inTx(ctx, func(tx pgx.Tx) error { return insertDeadLetter(ctx, tx, dl) })
+	var b pgx.Batch
+	queueDeadLetter(&b, dl)
+	if err := l.pool.SendBatch(ctx, &b).Close(); err != nil {
+		return fmt.Errorf("add dead letter: %w", err)
+	}
+	return nil
 }
 
 const deadLetterColumns = `id, created_at, kind, queue, message_id, body, headers, error, attempts, appeal_number,
@@ -503,21 +564,6 @@ func (l *Ledger) ResolveDeadLetter(ctx context.Context, id int64, state routers.
 		return writeEffects(ctx, tx, effects)
 	})
 	return resolved, err
-}
-
-func writeOutbox(ctx context.Context, tx pgx.Tx, messages []routers.OutboxMessage) error {
-	for _, m := range messages {
-		metadata := m.Metadata
-		if metadata == nil {
-			metadata = map[string]string{}
-		}
-		_, err := tx.Exec(ctx, `INSERT INTO outbox (topic, uuid, payload, metadata) VALUES ($1, $2, $3, $4)`,
-			m.Topic, m.UUID, m.Payload, metadata)
-		if err != nil {
-			return fmt.Errorf("insert outbox: %w", err)
-		}
-	}
-	return nil
 }
 
 // jsonArg stores an empty document as NULL rather than as invalid JSON.

@@ -19,8 +19,10 @@ import (
 	"github.com/korpu-az/korpu/schemas"
 )
 
-// defaultMaxConns serves every consumer of a hub with room to spare.
-const defaultMaxConns = 40
+// defaultMaxConns serves a hub's consumers (they spend most of their time
+// off the database) while leaving room for several hubs under PostgreSQL's
+// default max_connections of 100.
+const defaultMaxConns = 16
 
 // Open connects a pool to url and checks that the database answers.
 func Open(ctx context.Context, url string) (*pgxpool.Pool, error) {

@@ -73,7 +73,8 @@ func NewPool(t testing.TB) *pgxpool.Pool {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	pool, err := postgres.Open(ctx, NewDatabase(t))
+	// A small pool: many tests run at once against one server.
+	pool, err := postgres.Open(ctx, NewDatabase(t)+"&pool_max_conns=4")
 	if err != nil {
 		t.Fatal(err)
 	}
