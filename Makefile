@@ -1,10 +1,13 @@
-.PHONY: help test demo build vet fmt services
+.PHONY: help test faults demo build vet fmt services
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
 
 test: ## every test against real RabbitMQ and PostgreSQL (the README's command)
 	scripts/test
+
+faults: ## fault injection and isolation suites (restart RabbitMQ and PostgreSQL; run alone)
+	scripts/faults
 
 demo: ## the whole flow in one process, no external services
 	go run ./cmd/korpu demo

@@ -546,4 +546,3 @@ func distinctByEventID(evs []routers.StatusEvent) []routers.StatusEvent {
 	}
 	return out
 }
-
