@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -28,6 +29,7 @@ import (
 	"github.com/korpu-az/korpu/adapters/amqp"
 	"github.com/korpu-az/korpu/adapters/postgres"
 	"github.com/korpu-az/korpu/adapters/postgres/postgrestest"
+	"github.com/korpu-az/korpu/adapters/sim/esdsim"
 	"github.com/korpu-az/korpu/adapters/sim/portalsim"
 	"github.com/korpu-az/korpu/adapters/sim/registrysim"
 	"github.com/korpu-az/korpu/adapters/sim/restdistrict"
@@ -88,6 +90,10 @@ type stackOptions struct {
 	wrap func(code string, h http.Handler) http.Handler
 	// observe, if set, sees every status event as it arrives, before the tracker.
 	observe func(routers.StatusEvent)
+	// esdCodes are districts on the legacy ESD system (SOAP, polled) rather
+	// than REST; esdBusyRate is the share of their calls answered SISTEM_MESGUL.
+	esdCodes    []string
+	esdBusyRate float64
 }
 
 // stack is one isolated world: its own database, queues, simulators and
@@ -103,6 +109,8 @@ type stack struct {
 	config    string   // the first hub's
 	registry  *registrysim.Sim
 	districts map[string]*restdistrict.Sim
+	esd       map[string]*esdsim.Sim
+	envelopes *envelopeRecorder // every SOAP request the hubs sent
 	tracker   *portalsim.Tracker
 	publisher message.Publisher
 	topics    routers.Topics
@@ -153,7 +161,8 @@ func newStackWith(t *testing.T, opts stackOptions) *stack {
 	id := strings.ReplaceAll(uuid.NewString()[:8], "-", "")
 	s := &stack{
 		t: t, id: id, dir: t.TempDir(), dbURL: postgrestest.NewDatabase(t),
-		districts: map[string]*restdistrict.Sim{}, tracker: portalsim.NewTracker(), codes: opts.codes,
+		districts: map[string]*restdistrict.Sim{}, esd: map[string]*esdsim.Sim{}, envelopes: &envelopeRecorder{},
+		tracker: portalsim.NewTracker(), codes: append(slices.Clone(opts.codes), opts.esdCodes...),
 		topics: routers.Topics{
 			Requests: "test." + id + ".requests", Status: "test." + id + ".status",
 			Poison: "test." + id + ".poison", DistrictQueuePrefix: "test." + id + ".district.",
@@ -205,6 +214,25 @@ func newStackWith(t *testing.T, opts stackOptions) *stack {
         reception: [{ weekday: tuesday, from: "10:00", to: "13:00", capacity: 500 }, { weekday: thursday, from: "10:00", to: "13:00", capacity: 500 }]
 `, code, srv.URL, code, code, timeout, strings.TrimPrefix(code, "AZ-"))
 	}
+	for _, code := range opts.esdCodes {
+		sim := esdsim.New(esdsim.Options{Code: code, Username: "hub", Password: esdPassword, BusyRate: opts.esdBusyRate, StepDelay: 50 * time.Millisecond})
+		srv := httptest.NewServer(s.envelopes.wrap(sim))
+		t.Cleanup(srv.Close)
+		s.esd[code] = sim
+		fmt.Fprintf(&districts, `
+  - code: %s
+    adapter: esd
+    endpoint: %s/esd
+    username: hub
+    password: %s
+    poll_interval: 200ms
+    services: all
+    officials:
+      - id: %s-01
+        name: Test Official
+        reception: [{ weekday: tuesday, from: "10:00", to: "13:00", capacity: 500 }, { weekday: thursday, from: "10:00", to: "13:00", capacity: 500 }]
+`, code, srv.URL, esdPassword, strings.TrimPrefix(code, "AZ-"))
+	}
 	for i, addr := range s.hubAddrs {
 		cfg := fmt.Sprintf(`
 amqp: { url: %q }
@@ -227,7 +255,7 @@ districts:%s`, amqpURL(), s.dbURL, addr, s.topics.Requests, s.topics.Status, reg
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	queues := []string{s.topics.Requests, s.topics.Status, s.topics.Poison}
-	for _, code := range opts.codes {
+	for _, code := range s.codes {
 		queues = append(queues, s.topics.District(code))
 	}
 	require.NoError(t, amqp.DeclareQueues(ctx, amqpURL(), queues...))
@@ -491,6 +519,13 @@ func (s *stack) verify(e *expectations) {
 		require.False(t, created[number], "appeal number %s given twice", number)
 		created[number] = true
 
+		if sim, ok := s.esd[m.District]; ok {
+			a, ok := sim.Appeal(number)
+			require.True(t, ok, "ESD district %s never registered %s", m.District, number)
+			require.Equal(t, m.FIN, a.FIN, "the registry's person record travels with the appeal (Vetendas)")
+			require.NotEmpty(t, a.Soyad, "Vetendas carries the registry's surname")
+			continue
+		}
 		sim := s.districts[m.District]
 		body, ok := sim.Appeal(number)
 		require.True(t, ok, "district %s never received %s", m.District, number)
@@ -515,12 +550,48 @@ func (s *stack) verify(e *expectations) {
 	for _, sim := range s.districts {
 		total += sim.Created()
 	}
+	for _, sim := range s.esd {
+		total += sim.Registered()
+	}
 	require.Equal(t, len(e.valid), total, "each valid appeal created once in its district, nothing else")
 	// The poison queue's keeper files what it takes as dead letters.
 	waitFor(t, 10*time.Second, "poisoned messages filed as dead letters", func() bool {
 		return len(s.deadLetters(routers.DeadPoison)) >= e.poisoned
 	})
 	require.Len(t, s.deadLetters(routers.DeadPoison), e.poisoned, "poisoned messages, each filed once")
+}
+
+// esdPassword is what the simulated ESD systems expect in the UsernameToken.
+const esdPassword = "esd-secret"
+
+// envelopeRecorder keeps every SOAP request on its way to a simulated ESD,
+// so a test can check them all against the vendor's XSD.
+type envelopeRecorder struct {
+	mu        sync.Mutex
+	envelopes [][]byte
+}
+
+func (r *envelopeRecorder) wrap(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if req.Method == http.MethodPost {
+			body, err := io.ReadAll(req.Body)
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusBadRequest)
+				return
+			}
+			r.mu.Lock()
+			r.envelopes = append(r.envelopes, body)
+			r.mu.Unlock()
+			req.Body = io.NopCloser(bytes.NewReader(body))
+		}
+		next.ServeHTTP(w, req)
+	})
+}
+
+func (r *envelopeRecorder) all() [][]byte {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.envelopes)
 }
 
 func distinctBySequence(evs []routers.StatusEvent) []routers.StatusEvent {

@@ -3,22 +3,20 @@ package esd_test
 import (
 	"encoding/json"
 	"flag"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/beevik/etree"
 	"github.com/stretchr/testify/require"
 
 	"github.com/korpu-az/korpu/adapters/district/esd"
+	"github.com/korpu-az/korpu/adapters/district/esd/esdtest"
 	"github.com/korpu-az/korpu/routers"
 )
 
@@ -27,7 +25,6 @@ var update = flag.Bool("update", false, "rewrite the golden requests in testdata
 const (
 	username = "korpu-hub"
 	password = "s3cret"
-	xsdPath  = "../../../schemas/esd/esd-muraciet-v1.xsd"
 )
 
 // recorder stands in for ESD: it keeps the requests and answers each
@@ -229,35 +226,9 @@ func validate(t *testing.T, envelope []byte) {
 // schemaCheck runs xmllint on the ESD element of an envelope.
 func schemaCheck(t *testing.T, envelope []byte) error {
 	t.Helper()
-	xmllint, err := exec.LookPath("xmllint")
-	require.NoError(t, err, "xmllint is missing: install it with `apt-get install -y libxml2-utils`")
-	env, err := esd.ReadEnvelope(envelope)
-	require.NoError(t, err)
-	payload := env.Payload
-	if payload.Tag == "Fault" {
-		payload = esd.Child(payload.SelectElement("detail"), "Xeta")
-		if payload == nil {
-			return nil
-		}
-	}
-	root := payload.Copy()
-	// Carry the namespace declarations of the ancestors over.
-	for p := payload.Parent(); p != nil; p = p.Parent() {
-		for _, a := range p.Attr {
-			if (a.Space == "xmlns" || (a.Space == "" && a.Key == "xmlns")) && root.SelectAttr(a.FullKey()) == nil {
-				root.CreateAttr(a.FullKey(), a.Value)
-			}
-		}
-	}
-	doc := etree.NewDocument()
-	doc.SetRoot(root)
-	file := filepath.Join(t.TempDir(), "payload.xml")
-	require.NoError(t, doc.WriteToFile(file))
-	out, err := exec.Command(xmllint, "--noout", "--nonet", "--schema", xsdPath, file).CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "validates") {
-		return fmt.Errorf("payload does not validate against the XSD (%v):\n%s", err, out)
-	}
-	return nil
+	err := esdtest.Validate(envelope)
+	require.NotErrorIs(t, err, esdtest.ErrNoXmllint, "the XSD checks never skip")
+	return err
 }
 
 // TestSchemaCheckRejects proves the check bites: requests the XSD forbids fail it.
