@@ -58,11 +58,16 @@ func (g *guardedDistrict) Comment(ctx context.Context, c CommentSubmission) erro
 	return g.translate(err)
 }
 
+// ErrBreakerOpen: the hub did not call the district, its circuit breaker is
+// open. Such a postponement costs a delivery no attempt of its retry budget,
+// only time: a long outage must not exhaust appeals that were never tried.
+var ErrBreakerOpen = errors.New("circuit breaker open")
+
 // translate makes a refusal by the breaker itself a transient error that
 // asks to come back after the cool-down.
 func (g *guardedDistrict) translate(err error) error {
 	if errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests) {
-		return &TransientError{Err: fmt.Errorf("district %s: %w", g.code, err), RetryAfter: g.cooldown}
+		return &TransientError{Err: fmt.Errorf("district %s: %w: %w", g.code, ErrBreakerOpen, err), RetryAfter: g.cooldown}
 	}
 	return err
 }

@@ -127,13 +127,15 @@ func (h *Hub) postpone(ctx context.Context, number string, cause error) error {
 		if cur.Delivery.State != DeliveryPending {
 			return Effects{}, nil
 		}
-		cur.Delivery.Attempts++
+		if !errors.Is(cause, ErrBreakerOpen) {
+			cur.Delivery.Attempts++
+		}
 		cur.Delivery.LastError = cause.Error()
 		if h.spent(cur.Delivery.Attempts, now.Sub(cur.RegisteredAt)) {
 			gaveUp = true
 			return h.giveUpAppeal(cur, fmt.Errorf("gave up after %d attempts: %w", cur.Delivery.Attempts, cause)), nil
 		}
-		cur.Delivery.NextAttemptAt = now.Add(h.backoff(cur.Delivery.Attempts, retryAfter))
+		cur.Delivery.NextAttemptAt = now.Add(h.backoff(max(cur.Delivery.Attempts, 1), retryAfter))
 		return Effects{}, nil
 	})
 	if err != nil {
@@ -150,7 +152,11 @@ func (h *Hub) postpone(ctx context.Context, number string, cause error) error {
 }
 
 // spent reports whether a delivery has used up the retry policy for
-// transient failures: too many attempts, or the appeal grown too old.
+// transient failures: too many attempts, or the appeal grown too old. The
+// policy by class of error: a refusal (4xx, invalid data, credentials) is
+// never retried; a transient failure (5xx, 429, timeouts, busy, registry
+// unavailable) counts against both bounds; a district whose breaker is open
+// counts against the age bound only (see ErrBreakerOpen).
 func (h *Hub) spent(attempts int, age time.Duration) bool {
 	return attempts >= h.cfg.RetryMaxAttempts || age >= h.cfg.RetryMaxAge
 }
@@ -241,7 +247,9 @@ func (h *Hub) settleComment(ctx context.Context, id, district string, outcome er
 		if c.Delivery.State != DeliveryPending {
 			return Effects{}, nil
 		}
-		c.Delivery.Attempts++
+		if !errors.Is(outcome, ErrBreakerOpen) {
+			c.Delivery.Attempts++
+		}
 		if outcome == nil {
 			c.Delivery = Delivery{State: DeliveryDelivered, Attempts: c.Delivery.Attempts}
 			return h.cfg.Topics.events(advance(a, c.ID, StatusCommented, "", now)), nil
@@ -263,7 +271,7 @@ func (h *Hub) settleComment(ctx context.Context, id, district string, outcome er
 		if errors.As(outcome, &transient) {
 			retryAfter = transient.RetryAfter
 		}
-		c.Delivery.NextAttemptAt = now.Add(h.backoff(c.Delivery.Attempts, retryAfter))
+		c.Delivery.NextAttemptAt = now.Add(h.backoff(max(c.Delivery.Attempts, 1), retryAfter))
 		return Effects{}, nil
 	})
 	if err != nil {

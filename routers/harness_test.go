@@ -195,6 +195,8 @@ func (o *observer) consume(t *testing.T, msgs <-chan *message.Message, poison bo
 // harness is a hub with in-memory ports, running on a GoChannel pub/sub.
 type harness struct {
 	t         *testing.T
+	metrics   *prometheus.Registry
+	m         *routers.Metrics
 	hub       *routers.Hub
 	ledger    *memory.Ledger
 	pubsub    *gochannel.GoChannel
@@ -204,7 +206,20 @@ type harness struct {
 	clock     clock
 }
 
+// harnessOptions shape a harness beyond the defaults.
+type harnessOptions struct {
+	polled          map[string]*fakePoller // districts the hub polls
+	reconcileAfter  time.Duration
+	breakerFailures int
+	breakerCooldown time.Duration
+}
+
 func newHarness(t *testing.T) *harness {
+	t.Helper()
+	return newHarnessWith(t, harnessOptions{})
+}
+
+func newHarnessWith(t *testing.T, opts harnessOptions) *harness {
 	t.Helper()
 	// Blocking until the subscriber acks keeps messages in publish order
 	// (GoChannel otherwise hands each one over in its own goroutine) and
@@ -218,6 +233,12 @@ func newHarness(t *testing.T) *harness {
 		districts: map[string]*fakeDistrict{"AZ-BIL": {}, "AZ-SAT": {}},
 		obs:       &observer{},
 		clock:     clock{base: arrival, start: time.Now()},
+		metrics:   prometheus.NewRegistry(),
+	}
+	h.m = routers.NewMetrics(h.metrics)
+	polled := map[string]routers.Polled{}
+	for code, p := range opts.polled {
+		polled[code] = routers.Polled{Poller: p, Interval: 10 * time.Millisecond}
 	}
 	districts := map[string]routers.District{}
 	for code, d := range h.districts {
@@ -233,9 +254,13 @@ func newHarness(t *testing.T) *harness {
 		RetryMaxAttempts:  harnessMaxAttempts,
 		SweepInterval:     10 * time.Millisecond,
 		RelayIdle:         5 * time.Millisecond,
+		ReconcileAfter:    opts.reconcileAfter,
+		ReconcileInterval: 10 * time.Millisecond,
+		BreakerFailures:   opts.breakerFailures,
+		BreakerCooldown:   opts.breakerCooldown,
 	}, routers.Deps{
-		Ledger: h.ledger, Registry: h.registry, Districts: districts, Validator: hubValidator(),
-		Publisher: ps, Subscriber: ps, Metrics: routers.NewMetrics(prometheus.NewRegistry()),
+		Ledger: h.ledger, Registry: h.registry, Districts: districts, Polled: polled, Validator: hubValidator(),
+		Publisher: ps, Subscriber: ps, Metrics: h.m,
 		Logger: slog.New(slog.DiscardHandler), Now: h.clock.Now,
 	})
 	require.NoError(t, err)
@@ -270,6 +295,8 @@ func newHarness(t *testing.T) *harness {
 	}
 	return h
 }
+
+func (h *harness) metricsOf() *routers.Metrics { return h.m }
 
 // body returns an example of testdata with a fresh id, changed by edits
 // ("citizen.fin" → value; a nil value deletes the field).
