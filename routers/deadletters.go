@@ -7,10 +7,15 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"strconv"
 
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
 )
+
+// ReplayedFromHeader marks a message replayed from a dead letter with that
+// letter's ID.
+const ReplayedFromHeader = "x-korpu-replayed-from"
 
 // Errors of the dead-letter desk.
 var (
@@ -33,7 +38,7 @@ func (h *Hub) keepPoisoned(msg *message.Message) error {
 		queue = h.cfg.Topics.Requests
 	}
 	sum := sha256.New()
-	for _, part := range []string{queue, msg.UUID, reason} {
+	for _, part := range []string{queue, msg.UUID, reason, headers[ReplayedFromHeader]} {
 		sum.Write([]byte(part))
 		sum.Write([]byte{0})
 	}
@@ -99,7 +104,14 @@ func (d *DeadLetterDesk) Replay(ctx context.Context, id int64) error {
 			return Effects{Messages: []OutboxMessage{d.Topics.jobMessage(a.District, Job{Kind: JobComment, Key: c.ID})}}, nil
 		})
 	default:
-		effects.Messages = []OutboxMessage{{Topic: dl.Queue, UUID: dl.MessageID, Payload: dl.Body, Metadata: dl.Headers}}
+		// The mark makes a message that fails again a new dead letter
+		// rather than a repeat of this one.
+		headers := maps.Clone(dl.Headers)
+		if headers == nil {
+			headers = map[string]string{}
+		}
+		headers[ReplayedFromHeader] = strconv.FormatInt(dl.ID, 10)
+		effects.Messages = []OutboxMessage{{Topic: dl.Queue, UUID: dl.MessageID, Payload: dl.Body, Metadata: headers}}
 	}
 	if err != nil {
 		return fmt.Errorf("replay dead letter %d: %w", id, err)

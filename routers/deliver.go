@@ -18,11 +18,13 @@ func (h *Hub) handleJob(msg *message.Message) error {
 	if err := json.Unmarshal(msg.Payload, &job); err != nil || job.Key == "" {
 		return &PermanentError{Err: fmt.Errorf("malformed delivery job: %v", err)}
 	}
+	ctx, cancel := h.workContext(msg)
+	defer cancel()
 	switch job.Kind {
 	case JobAppeal:
-		return h.deliverAppeal(msg.Context(), job.Key)
+		return h.deliverAppeal(ctx, job.Key)
 	case JobComment:
-		return h.deliverComment(msg.Context(), job.Key)
+		return h.deliverComment(ctx, job.Key)
 	default:
 		return &PermanentError{Err: fmt.Errorf("unknown delivery job kind %q", job.Kind)}
 	}

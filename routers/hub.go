@@ -178,6 +178,16 @@ func (h *Hub) AddHandlers(router *message.Router) error {
 	return nil
 }
 
+// workContext is the context of a handler's work. It does not end when the
+// router stops: Router.Close cancels every message at once, and a district
+// call or ledger commit cut off half-way would have to be redone. Work in
+// flight finishes within its own bounds (the registry and district
+// timeouts, and this cap); its message, nacked by the stopping subscriber,
+// comes back and finds the work done.
+func (h *Hub) workContext(msg *message.Message) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(msg.Context()), h.cfg.DistrictTimeout+h.cfg.RegistryTimeout+5*time.Second)
+}
+
 // countPoisoned counts the messages the poison middleware is about to take.
 func (h *Hub) countPoisoned(next message.HandlerFunc) message.HandlerFunc {
 	return func(msg *message.Message) ([]*message.Message, error) {

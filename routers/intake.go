@@ -48,7 +48,8 @@ func verifySignature(key, body []byte, header string) error {
 // ends as an appeal, a comment, exactly one invalid event, or a poison
 // message with the reason. Nothing is dropped.
 func (h *Hub) handleRequest(msg *message.Message) error {
-	ctx := msg.Context()
+	ctx, cancel := h.workContext(msg)
+	defer cancel()
 	body := msg.Payload
 	if err := verifySignature(h.cfg.SigningKey, body, msg.Metadata.Get(SignatureHeader)); err != nil {
 		return &PermanentError{Err: err}

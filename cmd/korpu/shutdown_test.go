@@ -1,0 +1,122 @@
+package main
+
+import (
+	"net/http"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/korpu-az/korpu/adapters/sim/portalsim"
+	"github.com/korpu-az/korpu/routers"
+)
+
+// TestServeGracefulShutdown sends SIGTERM mid-stream while districts are
+// slow: the hub stops intake, finishes or returns its in-flight work, flushes
+// the outbox, exits 0 and dead-letters nothing; restarted, it completes
+// every appeal exactly once.
+func TestServeGracefulShutdown(t *testing.T) {
+	t.Parallel()
+	slow := func(_ string, next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			time.Sleep(150 * time.Millisecond)
+			next.ServeHTTP(w, r)
+		})
+	}
+	s := newStackWith(t, stackOptions{codes: []string{"AZ-BIL", "AZ-SAT"}, wrap: slow})
+	hub := s.startHub()
+	gen := s.generator()
+	e := newExpectations()
+	for range 300 {
+		m := gen.Next()
+		e.add(m)
+		s.publish(m)
+	}
+	waitFor(t, time.Minute, "deliveries under way", func() bool {
+		c, _ := s.tracker.Counts()
+		return c[routers.StatusDelivered] >= 10
+	})
+	require.NoError(t, hub.cmd.Process.Signal(syscall.SIGTERM))
+	select {
+	case err := <-hub.done:
+		require.NoError(t, err, "a graceful stop exits 0")
+	case <-time.After(40 * time.Second):
+		t.Fatal("the hub did not stop within 40 s of SIGTERM")
+	}
+	log, err := os.ReadFile(hub.log)
+	require.NoError(t, err)
+	require.Contains(t, string(log), `"msg":"stopped"`)
+	c, _ := s.tracker.Counts()
+	require.Less(t, c[routers.StatusDelivered], len(e.valid), "the stop came mid-stream")
+	require.Empty(t, s.deadLetters(routers.DeadAppeal), "a stop dead-letters nothing")
+	require.Empty(t, s.deadLetters(routers.DeadComment))
+
+	s.startHub()
+	waitFor(t, 2*time.Minute, "every appeal answered after the restart", func() bool {
+		c, _ := s.tracker.Counts()
+		return s.answered(e) == len(e.valid) && c[routers.StatusInvalid] >= len(e.invalid)
+	})
+	s.verify(e)
+}
+
+// TestDLQCommand lists, shows, replays and drops dead letters with the
+// real binary, against the database a hub filled.
+func TestDLQCommand(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, "AZ-BIL")
+	gen := s.generator()
+	for range 3 {
+		m := gen.Next()
+		s.publish(portalsimBadSignature(m))
+	}
+	s.startHub()
+	waitFor(t, 30*time.Second, "three dead letters", func() bool { return len(s.deadLetters(routers.DeadPoison)) == 3 })
+
+	dlq := func(args ...string) (string, error) {
+		cmd := exec.Command(korpuBinary, append([]string{"dlq"}, args...)...)
+		cmd.Env = append(os.Environ(), "KORPU_PORTAL_KEY="+portalKey, "KORPU_REGISTRY_TOKEN="+registryToken, "KORPU_LOG_LEVEL=error")
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	out, err := dlq("list", "--config", s.config)
+	require.NoError(t, err, out)
+	letters := s.deadLetters(routers.DeadPoison)
+	for _, dl := range letters {
+		require.Contains(t, out, strconv.FormatInt(dl.ID, 10)+" ")
+	}
+	require.Contains(t, out, "x-signature does not match")
+	first := strconv.FormatInt(letters[0].ID, 10)
+
+	out, err = dlq("show", "--config", s.config, first)
+	require.NoError(t, err, out)
+	require.Contains(t, out, `"queue": "`+s.topics.Requests+`"`)
+	require.Contains(t, out, `"x-signature"`)
+
+	out, err = dlq("drop", "--config", s.config, first)
+	require.NoError(t, err, out)
+	require.Contains(t, out, "dropped")
+	out, err = dlq("replay", "--config", s.config, first)
+	require.Error(t, err, "a dropped letter cannot be replayed")
+	require.Contains(t, out, "no longer open")
+
+	second := strconv.FormatInt(letters[1].ID, 10)
+	out, err = dlq("replay", "--config", s.config, second)
+	require.NoError(t, err, out)
+	// The replayed message still fails its signature: the hub files it again
+	// as a new letter, and the replayed one stays closed.
+	waitFor(t, 30*time.Second, "the replayed message poisoned again", func() bool { return len(s.deadLetters(routers.DeadPoison)) == 4 })
+	out, err = dlq("list", "--config", s.config, "--state", "dead")
+	require.NoError(t, err, out)
+	require.Equal(t, 2, strings.Count(out, "x-signature does not match"), out)
+}
+
+// portalsimBadSignature signs m with a key that is not the portal's.
+func portalsimBadSignature(m portalsim.Message) portalsim.Message {
+	m.Signature = routers.Sign([]byte("not the portal's key"), m.Body)
+	return m
+}
