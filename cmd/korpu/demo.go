@@ -178,7 +178,7 @@ func demo(ctx context.Context, args []string, stdout io.Writer) error {
 	ledger := memory.NewLedger()
 	hub, err := routers.NewHub(hubConfig(cfg), routers.Deps{
 		Ledger: ledger, Registry: registryClient, Districts: districts, Polled: polled, Validator: validator,
-		Publisher: pubsub, Subscriber: pubsub, Metrics: routers.NewMetrics(reg), Logger: logger,
+		Publisher: pubsub, Subscriber: keepOpen{pubsub}, Metrics: routers.NewMetrics(reg), Logger: logger,
 	})
 	if err != nil {
 		return err
@@ -237,6 +237,14 @@ func demo(ctx context.Context, args []string, stdout io.Writer) error {
 		counts[routers.StatusInvalid], poisonCount.Load(), len(tracker.Violations()))
 	return err
 }
+
+// keepOpen hands the router the in-process pub/sub without letting it close
+// it: the router closes its subscribers when it stops, and the hub's last
+// outbox flush still publishes through the same GoChannel. The demo closes
+// it itself at the end.
+type keepOpen struct{ message.Subscriber }
+
+func (keepOpen) Close() error { return nil }
 
 // portalDistricts tells the portal simulator what the districts offer.
 func portalDistricts(cfg *config.Config) []portalsim.District {
