@@ -302,9 +302,17 @@ func TestFaults(t *testing.T) {
 	at(40 * time.Second)
 	n := log.begin("RabbitMQ stop_app, start_app after 10 s")
 	require.NoError(t, control("rabbitmqctl", "stop_app"))
-	time.Sleep(10 * time.Second) // the outage itself
+	outageStart := time.Now()
+	// /readyz tells the truth: not ready while the broker is gone …
+	require.True(t, pollUntil(9*time.Second, func() bool { return readyz(s.hubAddrs[2]) == http.StatusServiceUnavailable }),
+		"/readyz kept answering 200 with the broker stopped")
+	report(t, "/readyz answered 503 %s into the broker outage", time.Since(outageStart).Round(100*time.Millisecond))
+	time.Sleep(time.Until(outageStart.Add(10 * time.Second))) // the outage itself
 	require.NoError(t, control("rabbitmqctl", "start_app"))
 	log.finish(n)
+	// … and ready again once it is back.
+	require.True(t, pollUntil(time.Minute, func() bool { return readyz(s.hubAddrs[2]) == http.StatusOK }),
+		"/readyz not 200 within 60 s of start_app")
 	// The portal's status consumer must come back by itself.
 	_, before := s.tracker.Counts()
 	resumeStart := time.Now()
@@ -436,11 +444,15 @@ func consumersMissing(t *testing.T, s *stack, hubs int) []string {
 }
 
 // pollUntil polls cond until it holds or within passes.
-func pollUntil(within time.Duration, cond func() bool) {
+func pollUntil(within time.Duration, cond func() bool) bool {
 	deadline := time.Now().Add(within)
-	for !cond() && time.Now().Before(deadline) {
+	for !cond() {
+		if time.Now().After(deadline) {
+			return false
+		}
 		time.Sleep(250 * time.Millisecond)
 	}
+	return true
 }
 
 // audit is what the portal and the districts saw, against what was sent.
@@ -539,4 +551,15 @@ func auditRun(s *stack, e *expectations) audit {
 	slices.Sort(a.lost)
 	slices.Sort(a.duplicated)
 	return a
+}
+
+// readyz is the status code of a hub's /readyz, 0 when it does not answer.
+func readyz(addr string) int {
+	client := http.Client{Timeout: 3 * time.Second}
+	resp, err := client.Get("http://" + addr + "/readyz")
+	if err != nil {
+		return 0
+	}
+	resp.Body.Close()
+	return resp.StatusCode
 }
