@@ -203,8 +203,20 @@ type Ledger interface {
 	// effects with it; it reports false, committing nothing, if the letter
 	// is not open (ErrNotFound if there is none).
 	ResolveDeadLetter(ctx context.Context, id int64, state DeadLetterState, effects Effects) (bool, error)
+	// DistrictStats counts, per district, the appeals the monitors watch:
+	// those whose answer is not given yet and those past their deadline (a
+	// deadline before today), and deliveries pending or failed.
+	DistrictStats(ctx context.Context, today string) (map[string]DistrictStats, error)
 	// Ping reports whether the store answers.
 	Ping(ctx context.Context) error
+}
+
+// DistrictStats is one district's backlog as the monitors see it.
+type DistrictStats struct {
+	Open             int // registered, delivered or in progress: no answer yet
+	Overdue          int // open and past the legal deadline
+	PendingDelivery  int // not yet handed over to the district
+	FailedDeliveries int // given up on: dead letters to act on
 }
 
 // OutboxPublisher publishes relayed outbox records, in order, and returns

@@ -281,6 +281,39 @@ func (l *Ledger) StaleAppeals(ctx context.Context, district string, before time.
 	return out[:min(limit, len(out))], nil
 }
 
+// DistrictStats implements routers.Ledger.
+func (l *Ledger) DistrictStats(ctx context.Context, today string) (map[string]routers.DistrictStats, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("district stats: %w", err)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := map[string]routers.DistrictStats{}
+	for _, a := range l.appeals {
+		st := out[a.District]
+		switch a.Status {
+		case routers.StatusRegistered, routers.StatusDelivered, routers.StatusInProgress:
+			st.Open++
+			if a.Deadline < today {
+				st.Overdue++
+			}
+		}
+		switch a.Delivery.State {
+		case routers.DeliveryPending:
+			st.PendingDelivery++
+		case routers.DeliveryFailed:
+			st.FailedDeliveries++
+		}
+		out[a.District] = st
+	}
+	for code, st := range out {
+		if st == (routers.DistrictStats{}) {
+			delete(out, code)
+		}
+	}
+	return out, nil
+}
+
 // ClaimDue implements routers.Ledger.
 func (l *Ledger) ClaimDue(ctx context.Context, now time.Time, limit int, job func(routers.DueJob) routers.OutboxMessage) (int, error) {
 	if err := ctx.Err(); err != nil {

@@ -382,6 +382,39 @@ func (l *Ledger) StaleAppeals(ctx context.Context, district string, before time.
 	return out, nil
 }
 
+// DistrictStats implements routers.Ledger from the partial index of open
+// appeals and the delivery states.
+func (l *Ledger) DistrictStats(ctx context.Context, today string) (map[string]routers.DistrictStats, error) {
+	rows, err := l.pool.Query(ctx, `
+		SELECT district,
+			count(*) FILTER (WHERE status IN ('registered', 'delivered', 'in_progress')),
+			count(*) FILTER (WHERE status IN ('registered', 'delivered', 'in_progress') AND deadline < $1::date),
+			count(*) FILTER (WHERE delivery_state = 'pending'),
+			count(*) FILTER (WHERE delivery_state = 'failed')
+		FROM appeals
+		WHERE status IN ('registered', 'delivered', 'in_progress') OR delivery_state <> 'delivered'
+		GROUP BY district`, today)
+	if err != nil {
+		return nil, fmt.Errorf("district stats: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]routers.DistrictStats{}
+	for rows.Next() {
+		var (
+			code string
+			st   routers.DistrictStats
+		)
+		if err := rows.Scan(&code, &st.Open, &st.Overdue, &st.PendingDelivery, &st.FailedDeliveries); err != nil {
+			return nil, fmt.Errorf("district stats: %w", err)
+		}
+		out[code] = st
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("district stats: %w", err)
+	}
+	return out, nil
+}
+
 // Relay implements routers.Ledger. The transaction holds the relay lock
 // while publishing, so a crash mid-publish leaves the records for the next
 // relay (the portal drops the repeats by sequence).

@@ -183,6 +183,7 @@ func demo(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	reg.MustRegister(routers.NewBacklogCollector(ledger, districtCodes(cfg), time.Now))
 	router, err := newRouter(hub, reg, logger)
 	if err != nil {
 		return err

@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -74,6 +76,26 @@ func TestServeEndToEnd(t *testing.T) {
 		require.Len(t, s.districts[m.District].Comments(number), 1, "the district got the comment once")
 	}
 	s.verify(e)
+
+	// What the monitors read: per-district counters, queue depths and the backlog.
+	resp, err := http.Get("http://" + s.hubAddr + "/metrics")
+	require.NoError(t, err)
+	metrics, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.NoError(t, err)
+	for _, series := range []string{
+		`korpu_appeals_received_total{district="AZ-BIL"}`,
+		`korpu_appeals_delivered_total{district="AZ-SAT"}`,
+		`korpu_queue_messages{queue="` + s.topics.Requests + `"} 0`,
+		`korpu_queue_consumers{queue="` + s.topics.District("AZ-SAB") + `"} 2`,
+		`korpu_appeals_open{district="AZ-BIL"} 0`,
+		`korpu_deliveries_pending{district="AZ-SAB"} 0`,
+		`korpu_backlog_up 1`,
+		`korpu_handler_execution_time_seconds_count{handler_name="intake-1"`,
+	} {
+		require.Contains(t, string(metrics), series)
+	}
+
 	for id := range comments.invalid {
 		evs := s.tracker.Request(id)
 		require.Len(t, evs, 1)

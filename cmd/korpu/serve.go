@@ -194,6 +194,10 @@ func serve(ctx context.Context, args []string, getenv env) error {
 	if err := amqp.DeclareQueues(ctx, cfg.AMQP.URL, hub.Queues()...); err != nil {
 		return err
 	}
+	reg.MustRegister(
+		amqp.NewQueueCollector(inspector, hub.Queues()),
+		routers.NewBacklogCollector(ledger, districtCodes(cfg), time.Now),
+	)
 	router, err := newRouter(hub, reg, logger)
 	if err != nil {
 		return err

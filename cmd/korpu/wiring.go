@@ -52,6 +52,15 @@ func directory(cfg *config.Config) routers.Directory {
 	return dir
 }
 
+// districtCodes lists the configured districts in the config's order.
+func districtCodes(cfg *config.Config) []string {
+	codes := make([]string, len(cfg.Districts))
+	for i, d := range cfg.Districts {
+		codes[i] = d.Code
+	}
+	return codes
+}
+
 // loadCalendar reads the embedded holidays and the operator's extra file.
 func loadCalendar(cfg *config.Config) (*calendar.Calendar, error) {
 	if cfg.HolidaysFile == "" {

@@ -34,6 +34,7 @@ func Run(t *testing.T, newLedger func(t *testing.T) routers.Ledger) {
 		{"Store", testStore},
 		{"Polling", testPolling},
 		{"DeadLetters", testDeadLetters},
+		{"Stats", testStats},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
