@@ -31,6 +31,8 @@ Usage:
                                 run a simulator of an outside party
   korpu dlq list|show|replay|drop --config FILE [ID]
                                 act on dead letters (what the hub gave up on)
+  korpu bench   [--requests N] [--rate R --duration D] [--backlog] [--hubs H] [--districts D] [--json]
+                                measure real hub processes against RabbitMQ and PostgreSQL
   korpu probe [--any] URL       health check: GET URL, succeed on 200
   korpu version                 print the version
 `
@@ -66,6 +68,8 @@ func run(ctx context.Context, args []string, stdout io.Writer, getenv env) error
 		return sim(ctx, rest, getenv)
 	case "dlq":
 		return dlq(ctx, rest, stdout, getenv)
+	case "bench":
+		return benchCmd(ctx, rest, stdout, getenv)
 	case "probe":
 		return probe(ctx, rest)
 	case "version":

@@ -59,6 +59,9 @@ type Options struct {
 	SigningKey []byte
 	// BadRate is the share of messages that are bad in some way (default 0.15);
 	// DuplicateRate the share that repeat an earlier message (default 0.05).
+	// A negative rate means none: BadRate and DuplicateRate both negative
+	// give valid requests only, as a benchmark wants (a reception booking
+	// that finds every place taken still comes out bad).
 	BadRate, DuplicateRate float64
 	Seed                   uint64
 	Now                    func() time.Time
@@ -93,6 +96,7 @@ func NewGenerator(opts Options) *Generator {
 	if opts.DuplicateRate == 0 {
 		opts.DuplicateRate = 0.05
 	}
+	opts.BadRate, opts.DuplicateRate = max(opts.BadRate, 0), max(opts.DuplicateRate, 0)
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}

@@ -1,0 +1,362 @@
+// Package bench measures the hub end to end, for `korpu bench`: it starts
+// real hub processes against the real RabbitMQ and PostgreSQL (a fresh
+// database and fresh queue names, removed at the end), runs the registry and
+// district simulators in its own process, publishes valid signed portal
+// requests, and reports throughput, latency from publish to `registered` and
+// `delivered`, CPU per appeal split by process group, the hubs' memory, and
+// how close the hub comes to the broker's own single-hop ceiling.
+//
+// CPU times come from /proc (Linux only): utime+stime+cutime+cstime of each
+// group's processes, in clock ticks per second read from the auxiliary
+// vector (AT_CLKTCK, what sysconf(_SC_CLK_TCK) returns; 100 if unreadable).
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Options configure a run; zero fields take the defaults noted.
+type Options struct {
+	// Binary is the korpu executable whose `serve` is measured. Required.
+	Binary string
+	// AMQPURL is RabbitMQ. Default amqp://guest:guest@127.0.0.1:5672/.
+	AMQPURL string
+	// PostgresURL is a database the bench may CREATE DATABASE from; the run's
+	// own database korpu_bench_<random> lives beside it. Default
+	// postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable.
+	PostgresURL string
+	// Hubs is how many hub processes share the work. Default 1.
+	Hubs int
+	// Districts is how many districts the hub serves (the first codes of
+	// ISO 3166-2:AZ, at most 90). Default 10.
+	Districts int
+	// ESD is how many of them run the legacy SOAP system; the rest are REST.
+	// Default 1; negative means none.
+	ESD int
+	// Requests is how many requests are published. Default 20000; with Rate
+	// and Duration both set, Rate × Duration.
+	Requests int
+	// Rate is requests per second; 0 publishes as fast as possible.
+	Rate float64
+	// Duration with Rate sets Requests.
+	Duration time.Duration
+	// Backlog publishes every request before the hubs start, then measures
+	// their drain (the clock starts when the hubs do).
+	Backlog bool
+	// DownDistrict, if set, answers 503 until every other district's appeals
+	// are delivered, then recovers.
+	DownDistrict string
+	// CeilingMessages is the size of the broker's single-hop ceiling run.
+	// Default 20000; negative skips it.
+	CeilingMessages int
+	// CeilingPublishers and CeilingConsumers shape the ceiling run. Default
+	// the hub's own: one publisher (one outbox relay runs at a time, whatever
+	// the number of hubs) confirming batches of relay_batch, and
+	// intake_consumers × Hubs consumers of prefetch 1.
+	CeilingPublishers, CeilingConsumers int
+	// HubTuning is added to the hub config's hub map, e.g.
+	// "intake_consumers: 32, relay_batch: 500". Default none: the hub's defaults.
+	HubTuning string
+	// HubLogLevel is the hubs' KORPU_LOG_LEVEL. Default info, as in production.
+	HubLogLevel string
+	// Publishers and Consumers are the bench's own goroutines publishing
+	// requests and consuming status events. Default 4 each.
+	Publishers, Consumers int
+	// Timeout bounds the whole run. Default 30m.
+	Timeout time.Duration
+	// KeepLogs keeps the configs and hub logs in their temporary directory.
+	KeepLogs bool
+	// Progress receives a progress line a second; nil shows none.
+	Progress io.Writer
+	// Logger receives the bench's own logs. Default discards them.
+	Logger *slog.Logger
+}
+
+func (o *Options) setDefaults() {
+	def := func(v *int, d int) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	if o.AMQPURL == "" {
+		o.AMQPURL = "amqp://guest:guest@127.0.0.1:5672/"
+	}
+	if o.PostgresURL == "" {
+		o.PostgresURL = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+	}
+	def(&o.Hubs, 1)
+	def(&o.Districts, 10)
+	def(&o.ESD, 1)
+	o.ESD = max(o.ESD, 0)
+	if o.Rate > 0 && o.Duration > 0 {
+		o.Requests = int(math.Round(o.Rate * o.Duration.Seconds()))
+	}
+	def(&o.Requests, 20000)
+	def(&o.CeilingMessages, 20000)
+	def(&o.Publishers, 4)
+	def(&o.Consumers, 4)
+	if o.HubLogLevel == "" {
+		o.HubLogLevel = "info"
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = 30 * time.Minute
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	tuning := parseTuning(o.HubTuning)
+	intake := tuning["intake_consumers"]
+	if intake <= 0 {
+		intake = 16 // the hub's default
+	}
+	def(&o.CeilingConsumers, intake*o.Hubs)
+	def(&o.CeilingPublishers, 1)
+}
+
+// Validate reports what is wrong with o, defaults applied.
+func (o Options) Validate() error {
+	var errs []error
+	if o.Binary == "" {
+		errs = append(errs, errors.New("no korpu binary"))
+	}
+	if o.Hubs < 1 || o.Districts < 1 || o.Requests < 1 || o.Publishers < 1 || o.Consumers < 1 {
+		errs = append(errs, errors.New("hubs, districts, requests, publishers and consumers must be positive"))
+	}
+	if o.ESD > o.Districts {
+		errs = append(errs, fmt.Errorf("--esd %d is more than --districts %d", o.ESD, o.Districts))
+	}
+	if _, err := districtCodes(o.Districts); err != nil {
+		errs = append(errs, err)
+	}
+	if o.Rate < 0 {
+		errs = append(errs, errors.New("negative rate"))
+	}
+	if o.DownDistrict != "" {
+		codes, err := districtCodes(min(o.Districts, 90))
+		if err == nil && !slices.Contains(codes, o.DownDistrict) {
+			errs = append(errs, fmt.Errorf("--down-district %s is not among the first %d districts (%s…)", o.DownDistrict, o.Districts, codes[0]))
+		}
+	}
+	if strings.ContainsAny(o.HubTuning, "{}\n") {
+		errs = append(errs, errors.New("--hub-tuning is 'key: value, …' without braces or newlines"))
+	}
+	return errors.Join(errs...)
+}
+
+// parseTuning reads the integer values of a "k: v, k: v" tuning string.
+func parseTuning(s string) map[string]int {
+	out := map[string]int{}
+	for item := range strings.SplitSeq(s, ",") {
+		k, v, ok := strings.Cut(item, ":")
+		if !ok {
+			continue
+		}
+		if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil {
+			out[strings.TrimSpace(k)] = n
+		}
+	}
+	return out
+}
+
+// Run runs one benchmark and reports its figures.
+func Run(ctx context.Context, opts Options) (*Report, error) {
+	opts.setDefaults()
+	if err := opts.Validate(); err != nil {
+		return nil, fmt.Errorf("bench: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
+	defer cancel()
+	log := opts.Logger
+	s, err := newStack(ctx, opts, log)
+	if err != nil {
+		return nil, fmt.Errorf("bench: set up: %w", err)
+	}
+	defer s.close(context.WithoutCancel(ctx))
+	if opts.KeepLogs {
+		log.Info("configs and hub logs kept", "dir", s.dir)
+	}
+
+	reqs, byID := generate(s.codes, opts.Requests, uint64(time.Now().UnixNano()))
+	rep := newReport(opts, reqs)
+
+	if opts.CeilingMessages > 0 {
+		log.Info("measuring the broker's single-hop ceiling", "messages", opts.CeilingMessages)
+		c, err := runCeiling(ctx, opts.AMQPURL, s.ceilingQueue, reqs, opts.CeilingMessages,
+			opts.CeilingPublishers, opts.CeilingConsumers, relayBatch(opts))
+		if err != nil {
+			return nil, fmt.Errorf("bench: ceiling: %w", err)
+		}
+		rep.setCeiling(opts, c)
+	}
+
+	o := &observer{byID: byID, down: opts.DownDistrict}
+	stopConsuming, err := consumeStatus(ctx, opts.AMQPURL, s.topics.Status, opts.Consumers, o)
+	if err != nil {
+		return nil, fmt.Errorf("bench: %w", err)
+	}
+	defer stopConsuming()
+	if opts.DownDistrict != "" {
+		s.setDown(opts.DownDistrict, true)
+	}
+
+	var (
+		before    cpuSnapshot
+		start     time.Time
+		relayed0  float64
+		published = make(chan error, 1)
+	)
+	if opts.Backlog {
+		log.Info("publishing the backlog with the hubs stopped", "requests", len(reqs))
+		t := time.Now()
+		if err := publish(ctx, opts.AMQPURL, s.topics.Requests, reqs, opts.Publishers, 0); err != nil {
+			return nil, fmt.Errorf("bench: %w", err)
+		}
+		rep.Backlog = &BacklogFigures{PublishSeconds: time.Since(t).Seconds()}
+		published <- nil
+		before, start = takeCPUSnapshot(nil), time.Now()
+		if err := s.startHubs(ctx); err != nil {
+			return nil, fmt.Errorf("bench: %w", err)
+		}
+		rep.Backlog.HubsReadySeconds = time.Since(start).Seconds()
+	} else {
+		if err := s.startHubs(ctx); err != nil {
+			return nil, fmt.Errorf("bench: %w", err)
+		}
+		if relayed0, err = s.relayed(ctx); err != nil {
+			return nil, fmt.Errorf("bench: %w", err)
+		}
+		before, start = takeCPUSnapshot(s.hubPIDs()), time.Now()
+		go func() { published <- publish(ctx, opts.AMQPURL, s.topics.Requests, reqs, opts.Publishers, opts.Rate) }()
+	}
+
+	w := &watcher{s: s, o: o, opts: opts, rep: rep, start: start, published: published}
+	if err := w.wait(ctx); err != nil {
+		return nil, fmt.Errorf("bench: %w", err)
+	}
+	after := takeCPUSnapshot(s.hubPIDs())
+	relayed1, err := s.relayed(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("bench: %w", err)
+	}
+	rep.finish(o, reqs, start, before, after, relayed1-relayed0, s.hubPIDs(), w)
+	return rep, nil
+}
+
+// relayBatch is the hub's relay batch under opts' tuning.
+func relayBatch(opts Options) int {
+	if n := parseTuning(opts.HubTuning)["relay_batch"]; n > 0 {
+		return n
+	}
+	return 200 // the hub's default
+}
+
+// watcher follows the run until every appeal is answered and the hubs'
+// outbox is quiet, draws the progress line, samples the hubs' memory and
+// recovers the down district when its time comes.
+type watcher struct {
+	s         *stack
+	o         *observer
+	opts      Options
+	rep       *Report
+	start     time.Time
+	published chan error
+
+	recovered   time.Time
+	rssAtFirst  []int64 // KiB, per hub, when the first appeal was registered
+	rssSampled  bool
+	downAppeals int64
+}
+
+func (w *watcher) wait(ctx context.Context) error {
+	n := int64(len(w.o.byID))
+	for _, r := range w.o.byID {
+		if r.msg.District == w.opts.DownDistrict {
+			w.downAppeals++
+		}
+	}
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	var (
+		lastDraw     time.Time
+		lastCount    int64
+		lastRelayed  = -1.0
+		stableSince  time.Time
+		publishingOK bool
+	)
+	defer w.clearProgress()
+	for {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%w after %d registered, %d delivered, %d answered of %d", ctx.Err(),
+				w.o.registered.Load(), w.o.delivered.Load(), w.o.answered.Load(), n)
+		case err := <-w.published:
+			if err != nil {
+				return err
+			}
+			publishingOK = true
+		case <-tick.C:
+		}
+		if err := w.s.hubsAlive(); err != nil {
+			return err
+		}
+		if !w.rssSampled && w.o.registered.Load() > 0 && len(w.s.hubs) > 0 {
+			w.rssSampled = true
+			for _, pid := range w.s.hubPIDs() {
+				kib, _ := memoryKiB(pid, "VmRSS")
+				w.rssAtFirst = append(w.rssAtFirst, kib)
+			}
+		}
+		if w.opts.DownDistrict != "" && w.recovered.IsZero() && w.o.othersDelivered.Load() == n-w.downAppeals {
+			w.recovered = time.Now()
+			w.s.setDown(w.opts.DownDistrict, false)
+		}
+		if now := time.Now(); now.Sub(lastDraw) >= time.Second {
+			delivered := w.o.delivered.Load()
+			w.draw(n, float64(delivered-lastCount)/now.Sub(lastDraw).Seconds())
+			lastDraw, lastCount = now, delivered
+		}
+		if !publishingOK || w.o.answered.Load() < n {
+			continue
+		}
+		// Everything is answered; wait until the outbox has nothing more to
+		// relay and the bench has every event the hubs relayed.
+		relayed, err := w.s.relayed(ctx)
+		if err != nil {
+			return err
+		}
+		if relayed != lastRelayed {
+			lastRelayed, stableSince = relayed, time.Now()
+			continue
+		}
+		if time.Since(stableSince) >= 500*time.Millisecond {
+			return nil
+		}
+	}
+}
+
+func (w *watcher) draw(n int64, rate float64) {
+	if w.opts.Progress == nil {
+		return
+	}
+	const width = 30
+	delivered := w.o.delivered.Load()
+	filled := int(float64(width) * float64(delivered) / float64(n))
+	fmt.Fprintf(w.opts.Progress, "\r[%s%s] registered %d/%d  delivered %d/%d  answered %d  %.0f delivered/s  %s ",
+		strings.Repeat("#", filled), strings.Repeat(".", width-filled), w.o.registered.Load(), n, delivered, n,
+		w.o.answered.Load(), rate, time.Since(w.start).Truncate(time.Second))
+}
+
+func (w *watcher) clearProgress() {
+	if w.opts.Progress != nil {
+		fmt.Fprintln(w.opts.Progress)
+	}
+}
