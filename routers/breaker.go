@@ -22,7 +22,9 @@ type guardedDistrict struct {
 	breaker  *gobreaker.CircuitBreaker[string]
 }
 
-func newGuardedDistrict(code string, d District, failures uint32, cooldown time.Duration, m *Metrics, logger *slog.Logger) *guardedDistrict {
+// newGuardedDistrict guards d; recovered is called when its breaker closes
+// again after an outage.
+func newGuardedDistrict(code string, d District, failures uint32, cooldown time.Duration, m *Metrics, logger *slog.Logger, recovered func(code string)) *guardedDistrict {
 	m.BreakerState.WithLabelValues(code).Set(float64(gobreaker.StateClosed))
 	return &guardedDistrict{
 		District: d,
@@ -37,14 +39,21 @@ func newGuardedDistrict(code string, d District, failures uint32, cooldown time.
 			IsSuccessful: func(err error) bool { return err == nil || IsPermanent(err) },
 			OnStateChange: func(name string, from, to gobreaker.State) {
 				m.BreakerState.WithLabelValues(name).Set(float64(to))
-				if to == gobreaker.StateOpen {
+				switch to {
+				case gobreaker.StateOpen:
 					m.BreakerTrips.WithLabelValues(name).Inc()
+				case gobreaker.StateClosed:
+					recovered(name)
 				}
 				logger.Warn("district circuit breaker", "district", name, "from", from.String(), "to", to.String())
 			},
 		}),
 	}
 }
+
+// available reports whether calls flow: the breaker is closed. While it is
+// open or probing, the district's backlog stays parked in the ledger.
+func (g *guardedDistrict) available() bool { return g.breaker.State() == gobreaker.StateClosed }
 
 // Submit implements District through the breaker.
 func (g *guardedDistrict) Submit(ctx context.Context, s Submission) (string, error) {

@@ -212,6 +212,8 @@ type harnessOptions struct {
 	reconcileAfter  time.Duration
 	breakerFailures int
 	breakerCooldown time.Duration
+	retryMax        time.Duration // default 50ms
+	maxAttempts     int           // default harnessMaxAttempts
 }
 
 func newHarness(t *testing.T) *harness {
@@ -221,6 +223,12 @@ func newHarness(t *testing.T) *harness {
 
 func newHarnessWith(t *testing.T, opts harnessOptions) *harness {
 	t.Helper()
+	if opts.retryMax == 0 {
+		opts.retryMax = 50 * time.Millisecond
+	}
+	if opts.maxAttempts == 0 {
+		opts.maxAttempts = harnessMaxAttempts
+	}
 	// Blocking until the subscriber acks keeps messages in publish order
 	// (GoChannel otherwise hands each one over in its own goroutine) and
 	// means a request published by the test has been handled on return.
@@ -250,8 +258,8 @@ func newHarnessWith(t *testing.T, opts harnessOptions) *harness {
 		IntakeConsumers:   1,
 		DeliveryConsumers: 1,
 		RetryInitial:      10 * time.Millisecond,
-		RetryMax:          50 * time.Millisecond,
-		RetryMaxAttempts:  harnessMaxAttempts,
+		RetryMax:          opts.retryMax,
+		RetryMaxAttempts:  opts.maxAttempts,
 		SweepInterval:     10 * time.Millisecond,
 		RelayIdle:         5 * time.Millisecond,
 		ReconcileAfter:    opts.reconcileAfter,
@@ -516,3 +524,10 @@ func sequences(evs []observed) []int {
 
 // harnessMaxAttempts is the harness hub's retry budget for transient failures.
 const harnessMaxAttempts = 3
+
+// allSubmits returns every call of Submit.
+func (d *fakeDistrict) allSubmits() []submitCall {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return append([]submitCall(nil), d.submits...)
+}

@@ -79,6 +79,8 @@ type Hub struct {
 	ledger     Ledger
 	registry   Registry
 	districts  map[string]District
+	guards     map[string]*guardedDistrict
+	recovered  chan string // districts whose breaker just closed
 	polled     map[string]Polled
 	validator  *Validator
 	publisher  message.Publisher
@@ -122,12 +124,21 @@ func NewHub(cfg Config, deps Deps) (*Hub, error) {
 	if deps.Now == nil {
 		deps.Now = time.Now
 	}
+	recovered := make(chan string, len(deps.Districts))
+	guards := make(map[string]*guardedDistrict, len(deps.Districts))
 	guarded := make(map[string]District, len(deps.Districts))
 	for code, d := range deps.Districts {
-		guarded[code] = newGuardedDistrict(code, d, uint32(cfg.BreakerFailures), cfg.BreakerCooldown, deps.Metrics, deps.Logger)
+		guards[code] = newGuardedDistrict(code, d, uint32(cfg.BreakerFailures), cfg.BreakerCooldown, deps.Metrics, deps.Logger,
+			func(code string) {
+				select {
+				case recovered <- code:
+				default: // already signalled
+				}
+			})
+		guarded[code] = guards[code]
 	}
 	h := &Hub{
-		cfg: cfg, ledger: deps.Ledger, registry: deps.Registry, districts: guarded, polled: deps.Polled,
+		cfg: cfg, ledger: deps.Ledger, registry: deps.Registry, districts: guarded, guards: guards, recovered: recovered, polled: deps.Polled,
 		validator: deps.Validator, publisher: deps.Publisher, subscriber: deps.Subscriber,
 		outbox: deps.Outbox, metrics: deps.Metrics, logger: deps.Logger, now: deps.Now, wake: make(chan struct{}, 1),
 	}

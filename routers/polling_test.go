@@ -197,3 +197,45 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// TestBreakerParksTheBacklog: while a district is down its backlog waits in
+// the ledger at almost no cost (one probe per cool-down), and when a probe
+// succeeds the whole backlog drains at once, without waiting out each
+// appeal's grown back-off.
+func TestBreakerParksTheBacklog(t *testing.T) {
+	t.Parallel()
+	h := newHarnessWith(t, harnessOptions{breakerFailures: 2, breakerCooldown: 300 * time.Millisecond, retryMax: time.Minute, maxAttempts: 100})
+	down := &routers.TransientError{Err: errors.New("503")}
+	var mu sync.Mutex
+	isDown := true
+	h.districts["AZ-BIL"].setHook(func(context.Context) error {
+		mu.Lock()
+		defer mu.Unlock()
+		if isDown {
+			return down
+		}
+		return nil
+	})
+	var ids []string
+	for range 20 {
+		body, id := h.body("request-appeal.json", nil)
+		h.publish(body)
+		ids = append(ids, id)
+	}
+	waitUntil(t, "the breaker opens", func() bool {
+		return testutil.ToFloat64(h.metricsOf().BreakerState.WithLabelValues("AZ-BIL")) == 2
+	})
+	callsAtOpen := len(h.districts["AZ-BIL"].allSubmits())
+	time.Sleep(1200 * time.Millisecond) // four cool-downs with the district down
+	probes := len(h.districts["AZ-BIL"].allSubmits()) - callsAtOpen
+	require.LessOrEqual(t, probes, 5, "while open, the district gets a probe per cool-down, not the backlog")
+
+	mu.Lock()
+	isDown = false
+	mu.Unlock()
+	recovered := time.Now()
+	for _, id := range ids {
+		h.waitEvent(id, routers.StatusDelivered)
+	}
+	require.Less(t, time.Since(recovered), 2*time.Second, "the backlog drained at once, not after each appeal's back-off")
+}

@@ -152,6 +152,12 @@ type DueJob struct {
 	District string
 }
 
+// DueFilter narrows ClaimDue to one district, or leaves some out.
+type DueFilter struct {
+	Only string   // if set, only this district
+	Skip []string // never these districts
+}
+
 // Ledger is the hub's durable record of appeals: PostgreSQL in production, an
 // in-memory store in the demo. Every method that changes state commits that
 // change together with its Effects, or nothing.
@@ -174,9 +180,13 @@ type Ledger interface {
 	AddComment(ctx context.Context, c Comment, effects Effects) error
 	// UpdateComment runs fn on the comment and its appeal under a lock.
 	UpdateComment(ctx context.Context, id string, fn func(*Comment, *Appeal) (Effects, error)) error
-	// ClaimDue takes up to limit deliveries whose retry time is before now,
-	// clears their retry time and commits the messages job(d) makes for them.
-	ClaimDue(ctx context.Context, now time.Time, limit int, job func(DueJob) OutboxMessage) (int, error)
+	// ClaimDue takes up to limit deliveries (of the districts filter lets
+	// through) whose retry time is before now, oldest first, clears their
+	// retry time and commits the messages job(d) makes for them.
+	ClaimDue(ctx context.Context, now time.Time, limit int, filter DueFilter, job func(DueJob) OutboxMessage) (int, error)
+	// Expedite makes every pending delivery of a district due now, for when
+	// it comes back from an outage; it returns how many it moved.
+	Expedite(ctx context.Context, district string, now time.Time) (int, error)
 	// Relay hands up to limit outbox records, oldest first, to publish and
 	// deletes them once it returns nil. Only one relay runs at a time across
 	// all hub processes, so the portal sees events in commit order.

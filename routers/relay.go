@@ -88,32 +88,63 @@ func (r OutboxRecord) Message() *message.Message {
 	return m
 }
 
-// sweepLoop queues the deliveries whose retry time has come.
+// sweepBatch is how many due deliveries one claim takes.
+const sweepBatch = 500
+
+// sweepLoop queues the deliveries whose retry time has come. A district
+// whose breaker is open keeps its backlog parked in the ledger, costing
+// nothing, but for one probe per cool-down; when the probe closes the
+// breaker, its whole backlog is made due at once and drains.
 func (h *Hub) sweepLoop(ctx context.Context) error {
 	tick := time.NewTicker(h.cfg.SweepInterval)
 	defer tick.Stop()
+	lastProbe := map[string]time.Time{}
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-tick.C:
+		case code := <-h.recovered:
+			if n, err := h.ledger.Expedite(ctx, code, h.now()); err != nil {
+				h.logger.Warn("expediting a recovered district failed", "district", code, "error", err)
+			} else {
+				h.logger.Info("district recovered; its backlog is due now", "district", code, "appeals", n)
+			}
 		}
-		for {
-			n, err := h.ledger.ClaimDue(ctx, h.now(), 500, func(j DueJob) OutboxMessage {
-				return h.cfg.Topics.jobMessage(j.District, Job{Kind: j.Kind, Key: j.Key})
-			})
-			if err != nil {
-				if !errors.Is(err, context.Canceled) {
-					h.logger.Warn("retry sweep failed", "error", err)
-				}
-				break
+		var parked []string
+		for code, g := range h.guards {
+			if !g.available() {
+				parked = append(parked, code)
 			}
-			if n > 0 {
-				h.committed()
+		}
+		h.claimDue(ctx, DueFilter{Skip: parked}, sweepBatch)
+		now := h.now()
+		for _, code := range parked {
+			if now.Sub(lastProbe[code]) >= h.cfg.BreakerCooldown {
+				lastProbe[code] = now
+				h.claimDue(ctx, DueFilter{Only: code}, 1)
 			}
-			if n < 500 {
-				break
+		}
+	}
+}
+
+// claimDue queues due deliveries, batch after batch while there are more.
+func (h *Hub) claimDue(ctx context.Context, filter DueFilter, limit int) {
+	for {
+		n, err := h.ledger.ClaimDue(ctx, h.now(), limit, filter, func(j DueJob) OutboxMessage {
+			return h.cfg.Topics.jobMessage(j.District, Job{Kind: j.Kind, Key: j.Key})
+		})
+		if err != nil {
+			if !errors.Is(err, context.Canceled) {
+				h.logger.Warn("retry sweep failed", "error", err)
 			}
+			return
+		}
+		if n > 0 {
+			h.committed()
+		}
+		if n < limit || limit == 1 {
+			return
 		}
 	}
 }

@@ -315,7 +315,7 @@ func (l *Ledger) DistrictStats(ctx context.Context, today string) (map[string]ro
 }
 
 // ClaimDue implements routers.Ledger.
-func (l *Ledger) ClaimDue(ctx context.Context, now time.Time, limit int, job func(routers.DueJob) routers.OutboxMessage) (int, error) {
+func (l *Ledger) ClaimDue(ctx context.Context, now time.Time, limit int, filter routers.DueFilter, job func(routers.DueJob) routers.OutboxMessage) (int, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, fmt.Errorf("claim due: %w", err)
 	}
@@ -328,17 +328,17 @@ func (l *Ledger) ClaimDue(ctx context.Context, now time.Time, limit int, job fun
 		delivery *routers.Delivery
 	}
 	var due []candidate
-	isDue := func(d routers.Delivery) bool {
-		return d.State == routers.DeliveryPending && !d.NextAttemptAt.IsZero() && !d.NextAttemptAt.After(now)
+	isDue := func(d routers.Delivery, district string) bool {
+		return d.State == routers.DeliveryPending && !d.NextAttemptAt.IsZero() && !d.NextAttemptAt.After(now) &&
+			(filter.Only == "" || filter.Only == district) && !slices.Contains(filter.Skip, district)
 	}
 	for _, a := range l.appeals {
-		if isDue(a.Delivery) {
+		if isDue(a.Delivery, a.District) {
 			due = append(due, candidate{routers.DueJob{Kind: routers.JobAppeal, Key: a.Number, District: a.District}, a.Delivery.NextAttemptAt, &a.Delivery})
 		}
 	}
 	for _, c := range l.comments {
-		if isDue(c.Delivery) {
-			district := l.appeals[c.AppealNumber].District
+		if district := l.appeals[c.AppealNumber].District; isDue(c.Delivery, district) {
 			due = append(due, candidate{routers.DueJob{Kind: routers.JobComment, Key: c.ID, District: district}, c.Delivery.NextAttemptAt, &c.Delivery})
 		}
 	}
@@ -357,6 +357,33 @@ func (l *Ledger) ClaimDue(ctx context.Context, now time.Time, limit int, job fun
 	}
 	l.commit(routers.Effects{Messages: messages})
 	return len(due), nil
+}
+
+// Expedite implements routers.Ledger.
+func (l *Ledger) Expedite(ctx context.Context, district string, now time.Time) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, fmt.Errorf("expedite: %w", err)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	moved := 0
+	expedite := func(d *routers.Delivery) {
+		if d.State == routers.DeliveryPending && d.NextAttemptAt.After(now) {
+			d.NextAttemptAt = now
+			moved++
+		}
+	}
+	for _, a := range l.appeals {
+		if a.District == district {
+			expedite(&a.Delivery)
+		}
+	}
+	for _, c := range l.comments {
+		if l.appeals[c.AppealNumber].District == district {
+			expedite(&c.Delivery)
+		}
+	}
+	return moved, nil
 }
 
 // Relay implements routers.Ledger. publish runs without the store's lock.

@@ -287,18 +287,28 @@ func (l *Ledger) UpdateComment(ctx context.Context, id string, fn func(*routers.
 }
 
 // ClaimDue implements routers.Ledger.
-func (l *Ledger) ClaimDue(ctx context.Context, now time.Time, limit int, job func(routers.DueJob) routers.OutboxMessage) (int, error) {
+func (l *Ledger) ClaimDue(ctx context.Context, now time.Time, limit int, filter routers.DueFilter, job func(routers.DueJob) routers.OutboxMessage) (int, error) {
 	claimed := 0
+	skip := filter.Skip
+	if skip == nil {
+		skip = []string{}
+	}
 	err := l.inTx(ctx, func(tx pgx.Tx) error {
+		// Two hubs sweeping at once may pick the same rows: the UPDATE checks
+		// the conditions again under the row lock, so each is claimed once.
 		rows, err := tx.Query(ctx, `
 			WITH due AS (
-				SELECT 'appeal' AS kind, number AS key, district, next_attempt_at FROM appeals
-				WHERE delivery_state = 'pending' AND next_attempt_at <= $1
+				(SELECT 'appeal' AS kind, number AS key, district, next_attempt_at FROM appeals
+				 WHERE delivery_state = 'pending' AND next_attempt_at <= $1
+				   AND ($3 = '' OR district = $3) AND NOT (district = ANY($4))
+				 ORDER BY next_attempt_at LIMIT $2)
 				UNION ALL
-				SELECT 'comment', c.id, a.district, c.next_attempt_at FROM comments c JOIN appeals a ON a.number = c.appeal_number
-				WHERE c.delivery_state = 'pending' AND c.next_attempt_at <= $1
+				(SELECT 'comment', c.id, a.district, c.next_attempt_at FROM comments c JOIN appeals a ON a.number = c.appeal_number
+				 WHERE c.delivery_state = 'pending' AND c.next_attempt_at <= $1
+				   AND ($3 = '' OR a.district = $3) AND NOT (a.district = ANY($4))
+				 ORDER BY c.next_attempt_at LIMIT $2)
 			)
-			SELECT kind, key, district FROM due ORDER BY next_attempt_at LIMIT $2`, now, limit)
+			SELECT kind, key, district FROM due ORDER BY next_attempt_at LIMIT $2`, now, limit, filter.Only, skip)
 		if err != nil {
 			return fmt.Errorf("find due: %w", err)
 		}
@@ -310,20 +320,36 @@ func (l *Ledger) ClaimDue(ctx context.Context, now time.Time, limit int, job fun
 		if err != nil {
 			return fmt.Errorf("find due: %w", err)
 		}
-		var messages []routers.OutboxMessage
+		var appeals, comments []string
+		byKey := map[string]routers.DueJob{}
 		for _, j := range jobs {
-			// The condition is checked again under the row lock: another
-			// process may have claimed or delivered it since the SELECT.
-			query := `UPDATE appeals SET next_attempt_at = NULL WHERE number = $1 AND delivery_state = 'pending' AND next_attempt_at <= $2`
+			byKey[string(j.Kind)+"/"+j.Key] = j
 			if j.Kind == routers.JobComment {
-				query = `UPDATE comments SET next_attempt_at = NULL WHERE id = $1 AND delivery_state = 'pending' AND next_attempt_at <= $2`
+				comments = append(comments, j.Key)
+			} else {
+				appeals = append(appeals, j.Key)
 			}
-			tag, err := tx.Exec(ctx, query, j.Key, now)
+		}
+		// One statement per kind; RETURNING tells which rows were still due.
+		var messages []routers.OutboxMessage
+		for kind, keys := range map[routers.JobKind][]string{routers.JobAppeal: appeals, routers.JobComment: comments} {
+			if len(keys) == 0 {
+				continue
+			}
+			query := `UPDATE appeals SET next_attempt_at = NULL WHERE number = ANY($1) AND delivery_state = 'pending' AND next_attempt_at <= $2 RETURNING number`
+			if kind == routers.JobComment {
+				query = `UPDATE comments SET next_attempt_at = NULL WHERE id = ANY($1) AND delivery_state = 'pending' AND next_attempt_at <= $2 RETURNING id`
+			}
+			rows, err := tx.Query(ctx, query, keys, now)
 			if err != nil {
 				return fmt.Errorf("claim due: %w", err)
 			}
-			if tag.RowsAffected() == 1 {
-				messages = append(messages, job(j))
+			claimedKeys, err := pgx.CollectRows(rows, pgx.RowTo[string])
+			if err != nil {
+				return fmt.Errorf("claim due: %w", err)
+			}
+			for _, k := range claimedKeys {
+				messages = append(messages, job(byKey[string(kind)+"/"+k]))
 			}
 		}
 		claimed = len(messages)
@@ -333,6 +359,27 @@ func (l *Ledger) ClaimDue(ctx context.Context, now time.Time, limit int, job fun
 		return 0, err
 	}
 	return claimed, nil
+}
+
+// Expedite implements routers.Ledger.
+func (l *Ledger) Expedite(ctx context.Context, district string, now time.Time) (int, error) {
+	moved := 0
+	err := l.inTx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE appeals SET next_attempt_at = $2
+			WHERE district = $1 AND delivery_state = 'pending' AND next_attempt_at > $2`, district, now)
+		if err != nil {
+			return fmt.Errorf("expedite appeals: %w", err)
+		}
+		moved = int(tag.RowsAffected())
+		tag, err = tx.Exec(ctx, `UPDATE comments c SET next_attempt_at = $2 FROM appeals a
+			WHERE a.number = c.appeal_number AND a.district = $1 AND c.delivery_state = 'pending' AND c.next_attempt_at > $2`, district, now)
+		if err != nil {
+			return fmt.Errorf("expedite comments: %w", err)
+		}
+		moved += int(tag.RowsAffected())
+		return nil
+	})
+	return moved, err
 }
 
 // PollCursor implements routers.Ledger.

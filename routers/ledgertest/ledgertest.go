@@ -35,6 +35,7 @@ func Run(t *testing.T, newLedger func(t *testing.T) routers.Ledger) {
 		{"Polling", testPolling},
 		{"DeadLetters", testDeadLetters},
 		{"Stats", testStats},
+		{"Parking", testParking},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

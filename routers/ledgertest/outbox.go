@@ -48,7 +48,7 @@ func testClaimDue(t *testing.T, newLedger func(*testing.T) routers.Ledger) {
 
 		claim := func(at time.Time, limit int) []routers.DueJob {
 			t.Helper()
-			n, err := l.ClaimDue(t.Context(), at, limit, jobMessage)
+			n, err := l.ClaimDue(t.Context(), at, limit, routers.DueFilter{}, jobMessage)
 			require.NoError(t, err)
 			claimed := jobs(t, drain(t, l))
 			require.Len(t, claimed, n)

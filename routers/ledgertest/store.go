@@ -51,7 +51,7 @@ func testStore(t *testing.T, newLedger func(*testing.T) routers.Ledger) {
 			{"UpdateComment", func() error {
 				return l.UpdateComment(ctx, c.ID, func(_ *routers.Comment, ap *routers.Appeal) (routers.Effects, error) { return update(ap) })
 			}},
-			{"ClaimDue", func() error { _, err := l.ClaimDue(ctx, registeredAt, 10, jobMessage); return err }},
+			{"ClaimDue", func() error { _, err := l.ClaimDue(ctx, registeredAt, 10, routers.DueFilter{}, jobMessage); return err }},
 			{"Relay", func() error {
 				_, err := l.Relay(ctx, 10, func([]routers.OutboxRecord) error { return nil })
 				return err
