@@ -45,14 +45,14 @@ func claimRequest(ctx context.Context, tx pgx.Tx, requestID, outcome string) err
 	return nil
 }
 
-// Register implements routers.Ledger in two round trips inside the
-// transaction: one batch claims the request, books the place and takes the
-// number; a second writes the appeal and its effects. The counter row stays
-// locked only between the two, so registrations in one district queue
-// behind each other as briefly as possible.
+// Register implements routers.Ledger in two round trips: one batch opens
+// the transaction, claims the request, books the place and takes the
+// number; a second writes the appeal and its effects and commits. The
+// counter row stays locked only between the two, so registrations in one
+// district queue behind each other as briefly as possible.
 func (l *Ledger) Register(ctx context.Context, draft routers.Appeal, booking *routers.Booking, number func(int) string, effects func(routers.Appeal) routers.Effects) (routers.Appeal, error) {
 	a := draft
-	err := l.inTx(ctx, func(tx pgx.Tx) error {
+	err := l.inPipeline(ctx, func(p *pipeline) error {
 		var claim pgx.Batch
 		claim.Queue(`INSERT INTO inbox (request_id, outcome) VALUES ($1, 'registered') ON CONFLICT DO NOTHING`, a.RequestID)
 		if booking != nil {
@@ -66,7 +66,11 @@ func (l *Ledger) Register(ctx context.Context, draft routers.Appeal, booking *ro
 			INSERT INTO appeal_counters (district, year, last_seq) VALUES ($1, $2, 1)
 			ON CONFLICT (district, year) DO UPDATE SET last_seq = appeal_counters.last_seq + 1
 			RETURNING last_seq`, a.District, a.RegisteredAt.In(routers.Baku).Year())
-		seq, err := readClaim(tx.SendBatch(ctx, &claim), booking)
+		br, err := p.send(ctx, &claim)
+		if err != nil {
+			return err
+		}
+		seq, err := readClaim(br, booking)
 		if err != nil {
 			return err // the transaction rolls back whatever the batch did
 		}
@@ -82,7 +86,7 @@ func (l *Ledger) Register(ctx context.Context, draft routers.Appeal, booking *ro
 		if err := queueEffects(&write, effects(a)); err != nil {
 			return err
 		}
-		if err := tx.SendBatch(ctx, &write).Close(); err != nil {
+		if err := p.commit(ctx, &write); err != nil {
 			return fmt.Errorf("write appeal: %w", err)
 		}
 		return nil
@@ -176,10 +180,20 @@ func queueSaveAppeal(b *pgx.Batch, a routers.Appeal) {
 		timeArg(a.Delivery.NextAttemptAt), a.Delivery.LastError, a.DistrictRef)
 }
 
-// UpdateAppeal implements routers.Ledger.
+// UpdateAppeal implements routers.Ledger in two round trips: open and lock,
+// then write and commit.
 func (l *Ledger) UpdateAppeal(ctx context.Context, number string, fn func(*routers.Appeal) (routers.Effects, error)) error {
-	return l.inTx(ctx, func(tx pgx.Tx) error {
-		a, err := lockAppeal(ctx, tx, number)
+	return l.inPipeline(ctx, func(p *pipeline) error {
+		var lock pgx.Batch
+		lock.Queue(`SELECT `+appealColumns+` FROM appeals WHERE number = $1 FOR UPDATE`, number)
+		br, err := p.send(ctx, &lock)
+		if err != nil {
+			return err
+		}
+		a, err := scanAppeal(br.QueryRow())
+		if closeErr := br.Close(); err == nil && closeErr != nil {
+			err = fmt.Errorf("lock appeal: %w", closeErr)
+		}
 		if err != nil {
 			return err
 		}
@@ -192,7 +206,7 @@ func (l *Ledger) UpdateAppeal(ctx context.Context, number string, fn func(*route
 		if err := queueEffects(&b, effects); err != nil {
 			return err
 		}
-		if err := tx.SendBatch(ctx, &b).Close(); err != nil {
+		if err := p.commit(ctx, &b); err != nil {
 			return fmt.Errorf("update appeal: %w", err)
 		}
 		return nil
