@@ -335,9 +335,7 @@ func (l *Ledger) ClaimDue(ctx context.Context, now time.Time, limit int, filter 
 			return fmt.Errorf("find due: %w", err)
 		}
 		var appeals, comments []string
-		byKey := map[string]routers.DueJob{}
 		for _, j := range jobs {
-			byKey[string(j.Kind)+"/"+j.Key] = j
 			if j.Kind == routers.JobComment {
 				comments = append(comments, j.Key)
 			} else {
@@ -345,14 +343,14 @@ func (l *Ledger) ClaimDue(ctx context.Context, now time.Time, limit int, filter 
 			}
 		}
 		// One statement per kind; RETURNING tells which rows were still due.
-		var messages []routers.OutboxMessage
-		for kind, keys := range map[routers.JobKind][]string{routers.JobAppeal: appeals, routers.JobComment: comments} {
+		still := map[string]bool{}
+		for _, kind := range []routers.JobKind{routers.JobAppeal, routers.JobComment} {
+			keys, query := appeals, `UPDATE appeals SET next_attempt_at = NULL WHERE number = ANY($1) AND delivery_state = 'pending' AND next_attempt_at <= $2 RETURNING number`
+			if kind == routers.JobComment {
+				keys, query = comments, `UPDATE comments SET next_attempt_at = NULL WHERE id = ANY($1) AND delivery_state = 'pending' AND next_attempt_at <= $2 RETURNING id`
+			}
 			if len(keys) == 0 {
 				continue
-			}
-			query := `UPDATE appeals SET next_attempt_at = NULL WHERE number = ANY($1) AND delivery_state = 'pending' AND next_attempt_at <= $2 RETURNING number`
-			if kind == routers.JobComment {
-				query = `UPDATE comments SET next_attempt_at = NULL WHERE id = ANY($1) AND delivery_state = 'pending' AND next_attempt_at <= $2 RETURNING id`
 			}
 			rows, err := tx.Query(ctx, query, keys, now)
 			if err != nil {
@@ -363,7 +361,13 @@ func (l *Ledger) ClaimDue(ctx context.Context, now time.Time, limit int, filter 
 				return fmt.Errorf("claim due: %w", err)
 			}
 			for _, k := range claimedKeys {
-				messages = append(messages, job(byKey[string(kind)+"/"+k]))
+				still[string(kind)+"/"+k] = true
+			}
+		}
+		var messages []routers.OutboxMessage
+		for _, j := range jobs { // oldest first
+			if still[string(j.Kind)+"/"+j.Key] {
+				messages = append(messages, job(j))
 			}
 		}
 		claimed = len(messages)
