@@ -187,11 +187,26 @@ func decode(data []byte, getenv func(string) (string, bool)) (*file, *problems, 
 	// Unknown keys are reported by the walker with their full path (all of
 	// them, in file order), so the decoder itself need not be strict:
 	// yaml.Strict() would stop at the first one and hide every other problem.
-	if err := yaml.NodeToValue(body, &raw); err != nil {
-		// Without the source lines: they may hold a secret written literally.
-		return nil, nil, fmt.Errorf("yaml: %s", yaml.FormatError(err, false, false))
+	if err := nodeToValue(body, &raw); err != nil {
+		return nil, nil, err
 	}
 	return &raw, ps, nil
+}
+
+// nodeToValue decodes the tree into raw. goccy/go-yaml v1.19.2 panics on
+// some malformed trees (a bare "!" tag, found by FuzzParse): an operator's
+// typo must be an error, not a crash.
+func nodeToValue(body ast.Node, raw *file) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("yaml: the file cannot be decoded (%v)", r)
+		}
+	}()
+	if err := yaml.NodeToValue(body, raw); err != nil {
+		// Without the source lines: they may hold a secret written literally.
+		return fmt.Errorf("yaml: %s", yaml.FormatError(err, false, false))
+	}
+	return nil
 }
 
 // walker visits the YAML tree along the Go type it decodes into.
