@@ -18,7 +18,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -27,6 +26,7 @@ import (
 	"golang.org/x/sync/semaphore"
 	"golang.org/x/sync/singleflight"
 
+	"github.com/korpu-az/korpu/adapters/retryafter"
 	"github.com/korpu-az/korpu/routers"
 )
 
@@ -272,7 +272,7 @@ func (c *Client) fetch(ctx context.Context, fin string) (json.RawMessage, error)
 		return nil, fmt.Errorf("registry answered %d: %w", code, ErrUnauthorized)
 	case code == http.StatusTooManyRequests, code >= 500:
 		discard(resp.Body)
-		wait := retryAfter(resp.Header.Get("Retry-After"), time.Now())
+		wait := retryafter.Parse(resp.Header.Get("Retry-After"), time.Now(), maxRetryAfter)
 		if wait > 0 {
 			c.holdOff(wait)
 		}
@@ -314,22 +314,4 @@ func checkRecord(body []byte, fin string) error {
 // discard reads a little of an unwanted body so the connection can be reused.
 func discard(body io.Reader) {
 	_, _ = io.Copy(io.Discard, io.LimitReader(body, errBodyPeek))
-}
-
-// retryAfter parses a Retry-After header, delay-seconds or HTTP-date, into
-// a wait from now capped at maxRetryAfter; 0 when absent, invalid or past.
-func retryAfter(h string, now time.Time) time.Duration {
-	if h == "" {
-		return 0
-	}
-	var d time.Duration
-	if secs, err := strconv.ParseInt(h, 10, 64); err == nil {
-		if secs > int64(maxRetryAfter/time.Second) {
-			return maxRetryAfter
-		}
-		d = time.Duration(secs) * time.Second
-	} else if t, err := http.ParseTime(h); err == nil {
-		d = t.Sub(now)
-	}
-	return max(0, min(d, maxRetryAfter))
 }

@@ -55,32 +55,5 @@ func TestConfigValidate(t *testing.T) {
 	}
 }
 
-func TestRetryAfter(t *testing.T) {
-	t.Parallel()
-	now := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
-	tests := []struct {
-		name   string
-		header string
-		want   time.Duration
-	}{
-		{"Absent", "", 0},
-		{"Seconds", "7", 7 * time.Second},
-		{"Zero", "0", 0},
-		{"Negative", "-5", 0},
-		{"Huge", "999999999999", maxRetryAfter},
-		{"Capped", "301", maxRetryAfter},
-		{"Date", now.Add(90 * time.Second).Format(http1123), 90 * time.Second},
-		{"PastDate", now.Add(-time.Hour).Format(http1123), 0},
-		{"FarDate", now.Add(24 * time.Hour).Format(http1123), maxRetryAfter},
-		{"Garbage", "soon", 0},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			require.Equal(t, tt.want, retryAfter(tt.header, now))
-		})
-	}
-}
-
 // http1123 is http.TimeFormat, spelt out so the test does not trust the parser's own constant.
 const http1123 = "Mon, 02 Jan 2006 15:04:05 GMT"

@@ -16,7 +16,7 @@ import (
 	"github.com/beevik/etree"
 	lru "github.com/hashicorp/golang-lru/v2"
 
-	"github.com/korpu-az/korpu/adapters/district/rest"
+	"github.com/korpu-az/korpu/adapters/retryafter"
 	"github.com/korpu-az/korpu/routers"
 )
 
@@ -25,6 +25,9 @@ import (
 // operator fixes the credentials, so callers log it loudly. It comes wrapped
 // in a *routers.PermanentError.
 var ErrCredentials = routers.ErrDistrictCredentials
+
+// maxRetryAfter caps the delay ESD may ask for with Retry-After.
+const maxRetryAfter = 10 * time.Minute
 
 const (
 	// maxExcerpt caps the part of an answer quoted in an error.
@@ -344,7 +347,7 @@ func (c *Client) answer(op string, resp *http.Response, data []byte) (*etree.Ele
 			return env.Payload, nil
 		}
 	}
-	retryAfter := rest.ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+	retryAfter := retryafter.Parse(resp.Header.Get("Retry-After"), time.Now(), maxRetryAfter)
 	switch code := resp.StatusCode; {
 	case code >= 200 && code <= 299:
 		return nil, c.malformed(op, fmt.Errorf("%w; answer starts %q", perr, excerpt(data)))

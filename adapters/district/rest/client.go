@@ -14,6 +14,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/korpu-az/korpu/adapters/retryafter"
 	"github.com/korpu-az/korpu/routers"
 )
 
@@ -248,7 +249,7 @@ func (c *Client) failure(r *reply, what string) error {
 	case r.status == http.StatusRequestTimeout || r.status == http.StatusTooManyRequests || r.status >= 500:
 		return &routers.TransientError{
 			Err:        fmt.Errorf("district %s answered %d to %s: %s", c.cfg.Code, r.status, what, msg),
-			RetryAfter: ParseRetryAfter(r.header.Get("Retry-After"), time.Now()),
+			RetryAfter: retryafter.Parse(r.header.Get("Retry-After"), time.Now(), maxRetryAfter),
 		}
 	case r.status == http.StatusNotFound:
 		return &routers.PermanentError{Err: fmt.Errorf("district %s answered 404 to %s: %s: %w", c.cfg.Code, what, msg, routers.ErrNotFound)}

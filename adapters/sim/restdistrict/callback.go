@@ -13,7 +13,7 @@ import (
 
 	"github.com/cenkalti/backoff/v5"
 
-	"github.com/korpu-az/korpu/adapters/district/rest"
+	"github.com/korpu-az/korpu/adapters/retryafter"
 	"github.com/korpu-az/korpu/routers"
 )
 
@@ -131,7 +131,7 @@ func (s *Sim) post(ctx context.Context, target string, body []byte) error {
 		return nil
 	case code == http.StatusRequestTimeout || code == http.StatusTooManyRequests || code >= 500:
 		err := fmt.Errorf("hub answered %d: %s", code, bytes.TrimSpace(msg))
-		if d := rest.ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); d > 0 {
+		if d := retryafter.Parse(resp.Header.Get("Retry-After"), time.Now(), 10*time.Minute); d > 0 {
 			return fmt.Errorf("%w (%w)", err, backoff.RetryAfter(int(d/time.Second)))
 		}
 		return err
