@@ -73,7 +73,9 @@ func (d *DeadLetterDesk) Show(ctx context.Context, id int64) (DeadLetter, error)
 
 // Replay sends a dead letter's work round again: a poisoned message goes
 // back to its queue with its original headers; a delivery the hub gave up on
-// becomes pending again with a fresh retry budget. Replaying twice is
+// becomes pending again with a fresh budget of attempts (the age bound still
+// counts from the appeal's arrival: an operator replaying an old appeal
+// watches it). Replaying twice is
 // harmless: the second finds the letter resolved (ErrNotOpen), and the
 // intake's inbox and the delivery state keep any work from being done twice,
 // so the appeal's sequence stays intact.

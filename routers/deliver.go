@@ -15,8 +15,11 @@ import (
 // sweeper queues the job again when that time comes.
 func (h *Hub) handleJob(msg *message.Message) error {
 	var job Job
-	if err := json.Unmarshal(msg.Payload, &job); err != nil || job.Key == "" {
-		return &PermanentError{Err: fmt.Errorf("malformed delivery job: %v", err)}
+	if err := json.Unmarshal(msg.Payload, &job); err != nil {
+		return &PermanentError{Err: fmt.Errorf("malformed delivery job: %w", err)}
+	}
+	if job.Key == "" {
+		return &PermanentError{Err: errors.New("delivery job without a key")}
 	}
 	ctx, cancel := h.workContext(msg)
 	defer cancel()
@@ -100,6 +103,9 @@ func (h *Hub) deliverAppeal(ctx context.Context, number string) error {
 func (h *Hub) refuseUnknownPerson(ctx context.Context, a Appeal) error {
 	now := h.now()
 	err := h.ledger.UpdateAppeal(ctx, a.Number, func(cur *Appeal) (Effects, error) {
+		if cur.Delivery.State != DeliveryPending || cur.Status != StatusRegistered {
+			return Effects{}, nil // another job for the appeal settled it first
+		}
 		cur.Delivery.State = DeliveryFailed
 		cur.Delivery.LastError = ErrPersonNotFound.Error()
 		note := bilingual("Bu FİN ilə şəxs şəxsiyyət vəsiqələri reyestrində tapılmadı.", "No person with this FIN is in the ID-card registry.")
@@ -112,6 +118,10 @@ func (h *Hub) refuseUnknownPerson(ctx context.Context, a Appeal) error {
 	h.metrics.Failed.WithLabelValues(a.District, "person_not_found").Inc()
 	return nil
 }
+
+// errAppealNotDelivered: a comment waits for its appeal to reach the
+// district; like an open breaker, waiting spends no attempt.
+var errAppealNotDelivered = errors.New("appeal not delivered yet")
 
 // postpone records a transient failure and when to try again, or gives the
 // delivery up when the retry policy is spent.
@@ -173,7 +183,8 @@ func (h *Hub) giveUpAppeal(a *Appeal, cause error) Effects {
 	return Effects{DeadLetters: []DeadLetter{{
 		Kind: DeadAppeal, Queue: job.Topic, MessageID: job.UUID, Body: job.Payload, Headers: job.Metadata,
 		Error: cause.Error(), Attempts: a.Delivery.Attempts, AppealNumber: a.Number,
-		Fingerprint: fmt.Sprintf("appeal:%s:%d", a.Number, a.Delivery.Attempts),
+		// The job's fresh UUID: a replayed delivery given up again is a new letter.
+		Fingerprint: "appeal:" + a.Number + ":" + job.UUID,
 	}}}
 }
 
@@ -211,7 +222,8 @@ func (h *Hub) deliverComment(ctx context.Context, id string) error {
 		appeal  Appeal
 		pending bool
 	)
-	// A read under the lock, without changes, to learn what to send.
+	// Read the comment and its appeal under their locks (the update writes
+	// them back unchanged) to learn what to send.
 	err := h.ledger.UpdateComment(ctx, id, func(c *Comment, a *Appeal) (Effects, error) {
 		target, appeal, pending = *c, *a, c.Delivery.State == DeliveryPending
 		return Effects{}, nil
@@ -230,7 +242,7 @@ func (h *Hub) deliverComment(ctx context.Context, id string) error {
 	}
 	if appeal.Delivery.State != DeliveryDelivered {
 		// The district must have the appeal before a remark on it.
-		return h.settleComment(ctx, id, appeal.District, &TransientError{Err: errors.New("appeal not delivered yet")})
+		return h.settleComment(ctx, id, appeal.District, &TransientError{Err: errAppealNotDelivered})
 	}
 	callCtx, cancel := context.WithTimeout(ctx, h.cfg.DistrictTimeout)
 	err = h.districts[appeal.District].Comment(callCtx, CommentSubmission{
@@ -249,7 +261,7 @@ func (h *Hub) settleComment(ctx context.Context, id, district string, outcome er
 		if c.Delivery.State != DeliveryPending {
 			return Effects{}, nil
 		}
-		if !errors.Is(outcome, ErrBreakerOpen) {
+		if !errors.Is(outcome, ErrBreakerOpen) && !errors.Is(outcome, errAppealNotDelivered) {
 			c.Delivery.Attempts++
 		}
 		if outcome == nil {
@@ -265,7 +277,7 @@ func (h *Hub) settleComment(ctx context.Context, id, district string, outcome er
 			return Effects{DeadLetters: []DeadLetter{{
 				Kind: DeadComment, Queue: job.Topic, MessageID: job.UUID, Body: job.Payload, Headers: job.Metadata,
 				Error: outcome.Error(), Attempts: c.Delivery.Attempts, AppealNumber: a.Number, CommentID: c.ID,
-				Fingerprint: fmt.Sprintf("comment:%s:%d", c.ID, c.Delivery.Attempts),
+				Fingerprint: "comment:" + c.ID + ":" + job.UUID,
 			}}}, nil
 		}
 		var transient *TransientError

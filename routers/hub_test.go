@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -192,6 +193,24 @@ func TestHub(t *testing.T) {
 		require.Equal(t, []routers.Status{routers.StatusRegistered, routers.StatusDelivered}, statuses(h.eventsOf(id)))
 		require.Equal(t, []int{1, 2}, sequencesOf(h.history(firstNumber)))
 		require.Len(t, h.districts["AZ-BIL"].submitsOf(firstNumber), 2)
+	})
+
+	t.Run("ReplayRefusedAgain", func(t *testing.T) {
+		t.Parallel()
+		h := newHarness(t)
+		refused := &routers.PermanentError{Err: errors.New("district answered 422")}
+		h.districts["AZ-BIL"].plan(refused, refused)
+		body, _ := h.body("request-appeal.json", nil)
+		h.publish(body)
+		first := h.waitDeadLetter(routers.DeadAppeal)
+		desk := &routers.DeadLetterDesk{Ledger: h.ledger, Topics: topics}
+		require.NoError(t, desk.Replay(t.Context(), first.ID))
+		waitUntil(t, "a second dead letter for the refused replay", func() bool {
+			open, err := h.ledger.DeadLetters(t.Context(), routers.DeadLetterOpen, 0, 10)
+			require.NoError(t, err)
+			return len(open) == 1 && open[0].ID != first.ID
+		})
+		require.Equal(t, routers.DeliveryFailed, h.appeal(firstNumber).Delivery.State)
 	})
 
 	t.Run("RetriesSpent", func(t *testing.T) {
@@ -446,7 +465,7 @@ func TestHub(t *testing.T) {
 
 		t.Run("BeforeDelivery", func(t *testing.T) {
 			t.Parallel()
-			h := newHarness(t)
+			h := newHarnessWith(t, harnessOptions{maxAttempts: 100})
 			var open atomic.Bool
 			h.districts["AZ-BIL"].setHook(func(context.Context) error {
 				if !open.Load() {
@@ -460,8 +479,9 @@ func TestHub(t *testing.T) {
 
 			comment, commentID := h.body("comment.json", map[string]any{"appeal_number": firstNumber, "submitted_at": commentAt})
 			h.publish(comment)
-			require.Eventually(t, func() bool { return h.comment(commentID).Delivery.Attempts >= 1 }, waitFor, 2*time.Millisecond)
+			require.Eventually(t, func() bool { return strings.Contains(h.comment(commentID).Delivery.LastError, "not delivered yet") }, waitFor, 2*time.Millisecond)
 			require.Equal(t, routers.DeliveryPending, h.comment(commentID).Delivery.State)
+			require.Zero(t, h.comment(commentID).Delivery.Attempts, "waiting for the appeal spends no attempt")
 			require.Empty(t, h.districts["AZ-BIL"].commentsReceived(), "a comment went out before its appeal")
 
 			open.Store(true)

@@ -83,8 +83,11 @@ func (v *Validator) Decode(body []byte, now time.Time) (Request, []FieldError, e
 	var head struct {
 		ID any `json:"id"`
 	}
-	if err := json.Unmarshal(body, &head); err != nil || !bytes.HasPrefix(bytes.TrimSpace(body), []byte("{")) {
-		return Request{}, nil, &PermanentError{Err: fmt.Errorf("body is not a JSON object: %v", err)}
+	if err := json.Unmarshal(body, &head); err != nil {
+		return Request{}, nil, &PermanentError{Err: fmt.Errorf("body is not a JSON object: %w", err)}
+	}
+	if !bytes.HasPrefix(bytes.TrimSpace(body), []byte("{")) {
+		return Request{}, nil, &PermanentError{Err: errors.New("body is not a JSON object")}
 	}
 	id, _ := head.ID.(string)
 	if !usableID(id) {

@@ -124,6 +124,16 @@ func (h *Hub) reconcileOnce(ctx context.Context, district string, poller Poller)
 			continue // delivered by a callback before the reference was known
 		}
 		state, err := poller.State(ctx, a.DistrictRef)
+		if IsPermanent(err) || errors.Is(err, ErrNotFound) {
+			// This appeal cannot be checked (unknown to the district): say so
+			// and move on, or it would head every round and block the others.
+			h.metrics.Reconciled.WithLabelValues(district, "unknown_to_district").Inc()
+			h.logger.Error("reconciliation: the district does not know the appeal", "appeal", a.Number, "district", district, "error", err)
+			if err := h.ledger.UpdateAppeal(ctx, a.Number, func(*Appeal) (Effects, error) { return Effects{}, nil }); err != nil {
+				return err
+			}
+			continue
+		}
 		if err != nil {
 			return err
 		}

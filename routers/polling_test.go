@@ -3,6 +3,7 @@ package routers_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sort"
 	"sync"
 	"testing"
@@ -70,7 +71,7 @@ func (p *fakePoller) State(_ context.Context, ref string) (routers.DistrictChang
 	defer p.mu.Unlock()
 	st, ok := p.states[ref]
 	if !ok {
-		return routers.DistrictChange{}, errors.New("unknown reference")
+		return routers.DistrictChange{}, &routers.PermanentError{Err: fmt.Errorf("unknown reference %s: %w", ref, routers.ErrNotFound)}
 	}
 	return st, nil
 }
@@ -165,6 +166,23 @@ func TestReconciliation(t *testing.T) {
 	})
 	h.barrier()
 	require.Len(t, h.eventsOf(id), 3, "no event for a district that is behind")
+}
+
+// TestReconciliationSkipsUnknownAppeals: an appeal the district does not
+// know is reported and passed over; it does not block the others.
+func TestReconciliationSkipsUnknownAppeals(t *testing.T) {
+	t.Parallel()
+	poller := &fakePoller{}
+	h := newHarnessWith(t, harnessOptions{polled: map[string]*fakePoller{"AZ-BIL": poller}, reconcileAfter: time.Millisecond})
+	first := deliveredAppeal(t, h) // the district does not know it: State fails
+	second := deliveredAppeal(t, h)
+	_ = first
+	secondRef := "REF-AZ-BIL-2026-000002"
+	poller.setState(secondRef, routers.DistrictChange{Reference: secondRef, Status: routers.StatusAnswered, At: time.Now()})
+	h.waitEvent(second, routers.StatusAnswered)
+	waitUntil(t, "the unknown appeal counted", func() bool {
+		return testutil.ToFloat64(h.metricsOf().Reconciled.WithLabelValues("AZ-BIL", "unknown_to_district")) >= 1
+	})
 }
 
 func TestCircuitBreaker(t *testing.T) {

@@ -46,10 +46,17 @@ func (h *Hub) relayLoop(ctx context.Context) error {
 	}
 }
 
+// relayPublishTimeout bounds the publishing of one relay batch.
+const relayPublishTimeout = 30 * time.Second
+
 // relayOnce hands one batch of the outbox to the publisher.
 func (h *Hub) relayOnce(ctx context.Context) (int, error) {
 	return h.ledger.Relay(ctx, h.cfg.RelayBatch, func(records []OutboxRecord) error {
-		if err := h.outbox.PublishOutbox(ctx, records); err != nil {
+		// Bounded: a broker that blocks publishers (flow control, a memory
+		// alarm) must not hold the relay's lock and transaction forever.
+		pubCtx, cancel := context.WithTimeout(ctx, relayPublishTimeout)
+		defer cancel()
+		if err := h.outbox.PublishOutbox(pubCtx, records); err != nil {
 			return err
 		}
 		h.metrics.Relayed.Add(float64(len(records)))

@@ -59,11 +59,13 @@ func (Marshaler) Marshal(msg *message.Message) (amqp091.Publishing, error) {
 		case MetadataContentType:
 			p.ContentType = v
 		case MetadataTimestamp:
-			ts, err := time.Parse(time.RFC3339Nano, v)
-			if err != nil {
-				return amqp091.Publishing{}, fmt.Errorf("amqp: metadata %s: %w", MetadataTimestamp, err)
+			// A foreign "timestamp" header that is no time stays a header:
+			// failing here would leave its message unpublishable forever.
+			if ts, err := time.Parse(time.RFC3339Nano, v); err == nil {
+				p.Timestamp = ts
+			} else {
+				p.Headers[k] = v
 			}
-			p.Timestamp = ts
 		default:
 			p.Headers[k] = v
 		}

@@ -14,7 +14,7 @@ import (
 // monitor admits only the central monitors' token.
 func (a *api) monitor(next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if !a.authorized(monitorKey, r) {
+		if !bearerMatches(r, a.monitorToken) {
 			writeError(w, http.StatusUnauthorized, "missing or wrong monitor token")
 			return
 		}

@@ -168,7 +168,7 @@ func (l *Ledger) Appeal(ctx context.Context, number string) (routers.Appeal, err
 }
 
 func lockAppeal(ctx context.Context, tx pgx.Tx, number string) (routers.Appeal, error) {
-	return scanAppeal(tx.QueryRow(ctx, `SELECT `+appealColumns+` FROM appeals WHERE number = $1 FOR UPDATE`, number))
+	return scanAppeal(tx.QueryRow(ctx, `SELECT `+appealColumns+` FROM appeals WHERE number = $1 FOR NO KEY UPDATE`, number))
 }
 
 func queueSaveAppeal(b *pgx.Batch, a routers.Appeal) {
@@ -185,7 +185,7 @@ func queueSaveAppeal(b *pgx.Batch, a routers.Appeal) {
 func (l *Ledger) UpdateAppeal(ctx context.Context, number string, fn func(*routers.Appeal) (routers.Effects, error)) error {
 	return l.inPipeline(ctx, func(p *pipeline) error {
 		var lock pgx.Batch
-		lock.Queue(`SELECT `+appealColumns+` FROM appeals WHERE number = $1 FOR UPDATE`, number)
+		lock.Queue(`SELECT `+appealColumns+` FROM appeals WHERE number = $1 FOR NO KEY UPDATE`, number)
 		br, err := p.send(ctx, &lock)
 		if err != nil {
 			return err
@@ -270,7 +270,7 @@ func (l *Ledger) UpdateComment(ctx context.Context, id string, fn func(*routers.
 		)
 		err = tx.QueryRow(ctx, `
 			SELECT id, appeal_number, text, submitted_at, delivery_state, delivery_attempts, next_attempt_at, last_error
-			FROM comments WHERE id = $1 FOR UPDATE`, id).Scan(&c.ID, &c.AppealNumber, &c.Text, &c.SubmittedAt,
+			FROM comments WHERE id = $1 FOR NO KEY UPDATE`, id).Scan(&c.ID, &c.AppealNumber, &c.Text, &c.SubmittedAt,
 			&c.Delivery.State, &c.Delivery.Attempts, &next, &c.Delivery.LastError)
 		if err != nil {
 			return fmt.Errorf("lock comment: %w", err)
@@ -645,7 +645,7 @@ func (l *Ledger) ResolveDeadLetter(ctx context.Context, id int64, state routers.
 	resolved := false
 	err := l.inTx(ctx, func(tx pgx.Tx) error {
 		var current routers.DeadLetterState
-		err := tx.QueryRow(ctx, `SELECT state FROM dead_letters WHERE id = $1 FOR UPDATE`, id).Scan(&current)
+		err := tx.QueryRow(ctx, `SELECT state FROM dead_letters WHERE id = $1 FOR NO KEY UPDATE`, id).Scan(&current)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return routers.ErrNotFound
 		}

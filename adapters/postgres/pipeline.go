@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -32,7 +33,9 @@ func (l *Ledger) inPipeline(ctx context.Context, fn func(*pipeline) error) error
 	if p.began && !p.committed {
 		// Whatever failed, the transaction must end before the connection is
 		// reused; if even ROLLBACK fails, pgxpool discards the connection.
-		_, _ = conn.Exec(context.WithoutCancel(ctx), "ROLLBACK")
+		rollbackCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		_, _ = conn.Exec(rollbackCtx, "ROLLBACK")
+		cancel()
 	}
 	return err
 }

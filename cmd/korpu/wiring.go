@@ -150,6 +150,7 @@ func runHub(ctx context.Context, logger *slog.Logger, hub *routers.Hub, router *
 		return fmt.Errorf("router: %w", err)
 	case <-ctx.Done():
 		_ = router.Close()
+		<-routerDone
 		return nil
 	}
 
@@ -157,7 +158,8 @@ func runHub(ctx context.Context, logger *slog.Logger, hub *routers.Hub, router *
 	hubDone := make(chan error, 1)
 	go func() { hubDone <- hub.Run(hubCtx) }()
 
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 5 * time.Second}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 15 * time.Second,
+		WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
 	httpDone := make(chan error, 1)
 	go func() { httpDone <- srv.Serve(ln) }()
 	logger.Info("hub running", "http", ln.Addr().String())
@@ -177,12 +179,14 @@ func runHub(ctx context.Context, logger *slog.Logger, hub *routers.Hub, router *
 	if err := router.Close(); err != nil {
 		runErr = errors.Join(runErr, fmt.Errorf("close router: %w", err))
 	}
-	if err := hub.Flush(stopCtx); err != nil {
-		runErr = errors.Join(runErr, fmt.Errorf("flush outbox: %w", err))
-	}
+	// The relay loop stops before the last flush, so the flush is the only
+	// publisher left in this process.
 	stopHub()
 	if err := <-hubDone; err != nil {
 		runErr = errors.Join(runErr, err)
+	}
+	if err := hub.Flush(stopCtx); err != nil {
+		runErr = errors.Join(runErr, fmt.Errorf("flush outbox: %w", err))
 	}
 	if err := srv.Shutdown(stopCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		runErr = errors.Join(runErr, fmt.Errorf("http shutdown: %w", err))
