@@ -79,8 +79,6 @@ func New(cfg Config) http.Handler {
 	return mux
 }
 
-
-
 type api struct {
 	cfg          Config
 	tokens       map[string][32]byte // districts' callback tokens, hashed
