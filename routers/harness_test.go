@@ -12,7 +12,6 @@ import (
 
 	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/message"
-	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
 	"github.com/ThreeDotsLabs/watermill/pubsub/gochannel"
 	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
@@ -435,22 +434,6 @@ func (h *harness) waitPoisoned(uuid string) *message.Message {
 		}
 		return false
 	}, waitFor, 2*time.Millisecond, "message %s was not poisoned", uuid)
-	return found
-}
-
-// waitPoisonedOnTopic waits for one poison message taken from topic.
-func (h *harness) waitPoisonedOnTopic(topic string) *message.Message {
-	h.t.Helper()
-	var found *message.Message
-	require.Eventuallyf(h.t, func() bool {
-		for _, m := range h.poisoned() {
-			if m.Metadata.Get(middleware.PoisonedTopicKey) == topic {
-				found = m
-				return true
-			}
-		}
-		return false
-	}, waitFor, 2*time.Millisecond, "nothing from %s was poisoned", topic)
 	return found
 }
 

@@ -54,6 +54,3 @@ func TestConfigValidate(t *testing.T) {
 		})
 	}
 }
-
-// http1123 is http.TimeFormat, spelt out so the test does not trust the parser's own constant.
-const http1123 = "Mon, 02 Jan 2006 15:04:05 GMT"
