@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"maps"
 	"strconv"
+	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
@@ -55,7 +56,8 @@ func (h *Hub) keepPoisoned(msg *message.Message) error {
 
 // DeadLetterDesk is what operators do with dead letters, from the CLI
 // (korpu dlq) or the monitors' HTTP API. It needs only the ledger: a replay
-// commits its messages to the outbox, which a running hub relays.
+// commits its message to the outbox, or its delivery as due, and a running
+// hub's relay or sweeper takes it from there.
 type DeadLetterDesk struct {
 	Ledger Ledger
 	Topics Topics
@@ -87,24 +89,16 @@ func (d *DeadLetterDesk) Replay(ctx context.Context, id int64) error {
 	if dl.State != DeadLetterOpen {
 		return fmt.Errorf("%w: %d is %s", ErrNotOpen, id, dl.State)
 	}
-	var effects Effects
+	var (
+		effects   Effects
+		requeueAt time.Time
+	)
 	switch dl.Kind {
-	case DeadAppeal:
-		err = d.Ledger.UpdateAppeal(ctx, dl.AppealNumber, func(a *Appeal) (Effects, error) {
-			if a.Delivery.State != DeliveryFailed {
-				return Effects{}, nil // already replayed, or settled by the district meanwhile
-			}
-			a.Delivery = Delivery{State: DeliveryPending}
-			return Effects{Messages: []OutboxMessage{d.Topics.jobMessage(a.District, Job{Kind: JobAppeal, Key: a.Number})}}, nil
-		})
-	case DeadComment:
-		err = d.Ledger.UpdateComment(ctx, dl.CommentID, func(c *Comment, a *Appeal) (Effects, error) {
-			if c.Delivery.State != DeliveryFailed {
-				return Effects{}, nil
-			}
-			c.Delivery = Delivery{State: DeliveryPending}
-			return Effects{Messages: []OutboxMessage{d.Topics.jobMessage(a.District, Job{Kind: JobComment, Key: c.ID})}}, nil
-		})
+	case DeadAppeal, DeadComment:
+		// The delivery becomes due now, in the commit that closes the
+		// letter; the sweeper queues it. A Drop racing this one finds the
+		// letter closed.
+		requeueAt = time.Now()
 	default:
 		// The mark makes a message that fails again a new dead letter
 		// rather than a repeat of this one.
@@ -115,10 +109,7 @@ func (d *DeadLetterDesk) Replay(ctx context.Context, id int64) error {
 		headers[ReplayedFromHeader] = strconv.FormatInt(dl.ID, 10)
 		effects.Messages = []OutboxMessage{{Topic: dl.Queue, UUID: dl.MessageID, Payload: dl.Body, Metadata: headers}}
 	}
-	if err != nil {
-		return fmt.Errorf("replay dead letter %d: %w", id, err)
-	}
-	ok, err := d.Ledger.ResolveDeadLetter(ctx, id, DeadLetterReplayed, effects)
+	ok, err := d.Ledger.ResolveDeadLetter(ctx, id, DeadLetterReplayed, effects, requeueAt)
 	if err != nil {
 		return fmt.Errorf("replay dead letter %d: %w", id, err)
 	}
@@ -130,7 +121,7 @@ func (d *DeadLetterDesk) Replay(ctx context.Context, id int64) error {
 
 // Drop closes a dead letter without replaying it; it stays for the record.
 func (d *DeadLetterDesk) Drop(ctx context.Context, id int64) error {
-	ok, err := d.Ledger.ResolveDeadLetter(ctx, id, DeadLetterDropped, Effects{})
+	ok, err := d.Ledger.ResolveDeadLetter(ctx, id, DeadLetterDropped, Effects{}, time.Time{})
 	if err != nil {
 		return fmt.Errorf("drop dead letter %d: %w", id, err)
 	}

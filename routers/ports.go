@@ -211,8 +211,11 @@ type Ledger interface {
 	DeadLetter(ctx context.Context, id int64) (DeadLetter, error)
 	// ResolveDeadLetter moves an open dead letter to state and commits
 	// effects with it; it reports false, committing nothing, if the letter
-	// is not open (ErrNotFound if there is none).
-	ResolveDeadLetter(ctx context.Context, id int64, state DeadLetterState, effects Effects) (bool, error)
+	// is not open (ErrNotFound if there is none). With a non-zero requeueAt,
+	// the same commit makes the letter's delivery (an appeal's or a
+	// comment's) pending again, with no attempts and due at requeueAt, if it
+	// is still failed.
+	ResolveDeadLetter(ctx context.Context, id int64, state DeadLetterState, effects Effects, requeueAt time.Time) (bool, error)
 	// DistrictStats counts, per district, the appeals the monitors watch:
 	// those whose answer is not given yet and those past their deadline (a
 	// deadline before today), and deliveries pending or failed.

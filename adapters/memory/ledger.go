@@ -531,7 +531,7 @@ func (l *Ledger) DeadLetter(ctx context.Context, id int64) (routers.DeadLetter, 
 }
 
 // ResolveDeadLetter implements routers.Ledger.
-func (l *Ledger) ResolveDeadLetter(ctx context.Context, id int64, state routers.DeadLetterState, effects routers.Effects) (bool, error) {
+func (l *Ledger) ResolveDeadLetter(ctx context.Context, id int64, state routers.DeadLetterState, effects routers.Effects, requeueAt time.Time) (bool, error) {
 	if err := ctx.Err(); err != nil {
 		return false, fmt.Errorf("resolve dead letter: %w", err)
 	}
@@ -548,6 +548,19 @@ func (l *Ledger) ResolveDeadLetter(ctx context.Context, id int64, state routers.
 		return false, fmt.Errorf("resolve dead letter %d: %w", id, err)
 	}
 	dl.State, dl.ResolvedAt = state, time.Now()
+	if !requeueAt.IsZero() {
+		var d *routers.Delivery
+		switch {
+		case dl.Kind == routers.DeadAppeal && l.appeals[dl.AppealNumber] != nil:
+			d = &l.appeals[dl.AppealNumber].Delivery
+			l.changed[dl.AppealNumber] = time.Now()
+		case dl.Kind == routers.DeadComment && l.comments[dl.CommentID] != nil:
+			d = &l.comments[dl.CommentID].Delivery
+		}
+		if d != nil && d.State == routers.DeliveryFailed {
+			*d = routers.Delivery{State: routers.DeliveryPending, NextAttemptAt: requeueAt}
+		}
+	}
 	l.commit(effects)
 	return true, nil
 }

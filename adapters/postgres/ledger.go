@@ -641,11 +641,16 @@ func (l *Ledger) DeadLetter(ctx context.Context, id int64) (routers.DeadLetter, 
 }
 
 // ResolveDeadLetter implements routers.Ledger.
-func (l *Ledger) ResolveDeadLetter(ctx context.Context, id int64, state routers.DeadLetterState, effects routers.Effects) (bool, error) {
+func (l *Ledger) ResolveDeadLetter(ctx context.Context, id int64, state routers.DeadLetterState, effects routers.Effects, requeueAt time.Time) (bool, error) {
 	resolved := false
 	err := l.inTx(ctx, func(tx pgx.Tx) error {
-		var current routers.DeadLetterState
-		err := tx.QueryRow(ctx, `SELECT state FROM dead_letters WHERE id = $1 FOR NO KEY UPDATE`, id).Scan(&current)
+		var (
+			current            routers.DeadLetterState
+			kind               routers.DeadLetterKind
+			appeal, commentKey string
+		)
+		err := tx.QueryRow(ctx, `SELECT state, kind, appeal_number, comment_id FROM dead_letters WHERE id = $1 FOR NO KEY UPDATE`, id).
+			Scan(&current, &kind, &appeal, &commentKey)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return routers.ErrNotFound
 		}
@@ -657,6 +662,19 @@ func (l *Ledger) ResolveDeadLetter(ctx context.Context, id int64, state routers.
 		}
 		if _, err := tx.Exec(ctx, `UPDATE dead_letters SET state = $2, resolved_at = now() WHERE id = $1`, id, state); err != nil {
 			return fmt.Errorf("resolve dead letter: %w", err)
+		}
+		if !requeueAt.IsZero() {
+			query, key := `UPDATE appeals SET delivery_state = 'pending', delivery_attempts = 0, next_attempt_at = $2, last_error = '', updated_at = now()
+				WHERE number = $1 AND delivery_state = 'failed'`, appeal
+			if kind == routers.DeadComment {
+				query, key = `UPDATE comments SET delivery_state = 'pending', delivery_attempts = 0, next_attempt_at = $2, last_error = ''
+					WHERE id = $1 AND delivery_state = 'failed'`, commentKey
+			}
+			if kind == routers.DeadAppeal || kind == routers.DeadComment {
+				if _, err := tx.Exec(ctx, query, key, requeueAt); err != nil {
+					return fmt.Errorf("requeue delivery: %w", err)
+				}
+			}
 		}
 		resolved = true
 		return writeEffects(ctx, tx, effects)

@@ -69,10 +69,10 @@ func testDeadLetters(t *testing.T, newLedger func(*testing.T) routers.Ledger) {
 		id := all[0].ID
 		replay := routers.OutboxMessage{Topic: "egov.portal.requests", UUID: "u-1", Payload: []byte("again"), Metadata: map[string]string{"x-signature": "sha256=00"}}
 
-		ok, err := l.ResolveDeadLetter(ctx, id, routers.DeadLetterReplayed, routers.Effects{Messages: []routers.OutboxMessage{replay}})
+		ok, err := l.ResolveDeadLetter(ctx, id, routers.DeadLetterReplayed, routers.Effects{Messages: []routers.OutboxMessage{replay}}, time.Time{})
 		require.NoError(t, err)
 		require.True(t, ok)
-		ok, err = l.ResolveDeadLetter(ctx, id, routers.DeadLetterDropped, routers.Effects{Messages: []routers.OutboxMessage{replay}})
+		ok, err = l.ResolveDeadLetter(ctx, id, routers.DeadLetterDropped, routers.Effects{Messages: []routers.OutboxMessage{replay}}, time.Time{})
 		require.NoError(t, err)
 		require.False(t, ok, "only an open letter can be resolved")
 		requireMessages(t, []routers.OutboxMessage{replay}, drain(t, l))
@@ -85,7 +85,7 @@ func testDeadLetters(t *testing.T, newLedger func(*testing.T) routers.Ledger) {
 		require.NoError(t, err)
 		require.Empty(t, open)
 
-		_, err = l.ResolveDeadLetter(ctx, id+1000, routers.DeadLetterDropped, routers.Effects{})
+		_, err = l.ResolveDeadLetter(ctx, id+1000, routers.DeadLetterDropped, routers.Effects{}, time.Time{})
 		require.ErrorIs(t, err, routers.ErrNotFound)
 	})
 
@@ -113,5 +113,36 @@ func testDeadLetters(t *testing.T, newLedger func(*testing.T) routers.Ledger) {
 		require.NoError(t, err)
 		require.Len(t, letters, 1)
 		require.Equal(t, a.Number, letters[0].AppealNumber)
+	})
+
+	t.Run("ReplayRequeuesInTheSameCommit", func(t *testing.T) {
+		t.Parallel()
+		l := newLedger(t)
+		ctx := context.Background()
+		a := registerDrained(t, l, draft("req-dead-rq", "AZ-BIL", time.Date(2026, 11, 27, 10, 0, 0, 0, routers.Baku)))
+		dl := deadLetter("appeal:" + a.Number + ":job-1")
+		dl.Kind, dl.AppealNumber = routers.DeadAppeal, a.Number
+		require.NoError(t, l.UpdateAppeal(ctx, a.Number, func(cur *routers.Appeal) (routers.Effects, error) {
+			cur.Delivery = routers.Delivery{State: routers.DeliveryFailed, Attempts: 7, LastError: "422"}
+			return routers.Effects{DeadLetters: []routers.DeadLetter{dl}}, nil
+		}))
+		letters, err := l.DeadLetters(ctx, routers.DeadLetterOpen, 0, 10)
+		require.NoError(t, err)
+		require.Len(t, letters, 1)
+
+		due := time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
+		ok, err := l.ResolveDeadLetter(ctx, letters[0].ID, routers.DeadLetterReplayed, routers.Effects{}, due)
+		require.NoError(t, err)
+		require.True(t, ok)
+		got, err := l.Appeal(ctx, a.Number)
+		require.NoError(t, err)
+		require.Equal(t, routers.DeliveryPending, got.Delivery.State)
+		require.Zero(t, got.Delivery.Attempts)
+		requireTime(t, due, got.Delivery.NextAttemptAt, "due at the replay")
+
+		// A drop racing the replay finds the letter closed and changes nothing.
+		ok, err = l.ResolveDeadLetter(ctx, letters[0].ID, routers.DeadLetterDropped, routers.Effects{}, time.Time{})
+		require.NoError(t, err)
+		require.False(t, ok)
 	})
 }
