@@ -1,4 +1,4 @@
-.PHONY: help test faults demo build vet fmt services
+.PHONY: help test faults bench demo build vet services
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -8,6 +8,9 @@ test: ## every test against real RabbitMQ and PostgreSQL (the README's command)
 
 faults: ## fault injection and isolation suites (restart RabbitMQ and PostgreSQL; run alone)
 	scripts/faults
+
+bench: ## korpu bench against the local RabbitMQ and PostgreSQL (see README)
+	go run ./cmd/korpu bench
 
 demo: ## the whole flow in one process, no external services
 	go run ./cmd/korpu demo
