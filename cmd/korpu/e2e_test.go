@@ -23,14 +23,9 @@ func TestServeEndToEnd(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, "AZ-BIL", "AZ-SAT", "AZ-SAB")
 	gen := s.generator()
-	e := newExpectations()
 	// The requests wait in the queue before the hub starts, so the time to
 	// drain them measures the hub, not this test's publishing.
-	for range 500 {
-		m := gen.Next()
-		e.add(m)
-		s.publish(m)
-	}
+	e := s.publishGenerated(gen, 500)
 	s.startHub()
 	start := time.Now()
 	waitFor(t, 2*time.Minute, "every request registered or invalid", func() bool {
@@ -110,12 +105,7 @@ func TestServeSurvivesSIGKILL(t *testing.T) {
 	s := newStack(t, "AZ-BIL", "AZ-SAT")
 	hub := s.startHub()
 	gen := s.generator()
-	e := newExpectations()
-	for range 500 {
-		m := gen.Next()
-		e.add(m)
-		s.publish(m)
-	}
+	e := s.publishGenerated(gen, 500)
 	waitFor(t, time.Minute, "some progress before the kill", func() bool {
 		c, _ := s.tracker.Counts()
 		return c[routers.StatusRegistered] >= 50

@@ -20,12 +20,7 @@ func TestServeWithESD(t *testing.T) {
 	t.Parallel()
 	s := newStackWith(t, stackOptions{codes: []string{"AZ-SAT"}, esdCodes: []string{"AZ-BIL", "AZ-SAB"}, esdBusyRate: 0.2, failRate: 0.05})
 	gen := s.generator()
-	e := newExpectations()
-	for range 300 {
-		m := gen.Next()
-		e.add(m)
-		s.publish(m)
-	}
+	e := s.publishGenerated(gen, 300)
 	s.startHub()
 	start := time.Now()
 	waitFor(t, 2*time.Minute, "every appeal answered", func() bool { return s.answered(e) == len(e.valid) })

@@ -439,6 +439,18 @@ func (s *stack) publish(m portalsim.Message) {
 	require.NoError(s.t, s.publisher.Publish(s.topics.Requests, portalMessage(m)))
 }
 
+// publishGenerated publishes n messages of gen and returns what they owe.
+func (s *stack) publishGenerated(gen *portalsim.Generator, n int) *expectations {
+	s.t.Helper()
+	e := newExpectations()
+	for range n {
+		m := gen.Next()
+		e.add(m)
+		s.publish(m)
+	}
+	return e
+}
+
 // waitFor polls cond until it holds or the deadline passes.
 func waitFor(t *testing.T, within time.Duration, what string, cond func() bool) {
 	t.Helper()

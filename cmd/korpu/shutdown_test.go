@@ -31,12 +31,7 @@ func TestServeGracefulShutdown(t *testing.T) {
 	s := newStackWith(t, stackOptions{codes: []string{"AZ-BIL", "AZ-SAT"}, wrap: slow})
 	hub := s.startHub()
 	gen := s.generator()
-	e := newExpectations()
-	for range 300 {
-		m := gen.Next()
-		e.add(m)
-		s.publish(m)
-	}
+	e := s.publishGenerated(gen, 300)
 	waitFor(t, time.Minute, "deliveries under way", func() bool {
 		c, _ := s.tracker.Counts()
 		return c[routers.StatusDelivered] >= 10
