@@ -119,6 +119,9 @@ func (h *Hub) refuseUnknownPerson(ctx context.Context, a Appeal) error {
 	return nil
 }
 
+// errOnlyRead ends an update that only reads, committing nothing.
+var errOnlyRead = errors.New("read only")
+
 // errAppealNotDelivered: a comment waits for its appeal to reach the
 // district; like an open breaker, waiting spends no attempt.
 var errAppealNotDelivered = errors.New("appeal not delivered yet")
@@ -126,11 +129,6 @@ var errAppealNotDelivered = errors.New("appeal not delivered yet")
 // postpone records a transient failure and when to try again, or gives the
 // delivery up when the retry policy is spent.
 func (h *Hub) postpone(ctx context.Context, number string, cause error) error {
-	var retryAfter time.Duration
-	var transient *TransientError
-	if errors.As(cause, &transient) {
-		retryAfter = transient.RetryAfter
-	}
 	var district string
 	gaveUp := false
 	now := h.now()
@@ -139,7 +137,7 @@ func (h *Hub) postpone(ctx context.Context, number string, cause error) error {
 		if cur.Delivery.State != DeliveryPending {
 			return Effects{}, nil
 		}
-		if !errors.Is(cause, ErrBreakerOpen) {
+		if spendsAttempt(cause) {
 			cur.Delivery.Attempts++
 		}
 		cur.Delivery.LastError = cause.Error()
@@ -147,7 +145,7 @@ func (h *Hub) postpone(ctx context.Context, number string, cause error) error {
 			gaveUp = true
 			return h.giveUpAppeal(cur, fmt.Errorf("gave up after %d attempts: %w", cur.Delivery.Attempts, cause)), nil
 		}
-		cur.Delivery.NextAttemptAt = now.Add(h.backoff(max(cur.Delivery.Attempts, 1), retryAfter))
+		cur.Delivery.NextAttemptAt = now.Add(h.backoff(cur.Delivery.Attempts, cause))
 		return Effects{}, nil
 	})
 	if err != nil {
@@ -173,19 +171,35 @@ func (h *Hub) spent(attempts int, age time.Duration) bool {
 	return attempts >= h.cfg.RetryMaxAttempts || age >= h.cfg.RetryMaxAge
 }
 
+// spendsAttempt tells whether a failure counts against the attempts bound:
+// waiting (an open breaker, a comment's appeal not delivered yet) does not.
+func spendsAttempt(err error) bool {
+	return !errors.Is(err, ErrBreakerOpen) && !errors.Is(err, errAppealNotDelivered)
+}
+
 // giveUpAppeal flags an appeal's delivery failed and files its job as a
 // dead letter, in the same commit.
 func (h *Hub) giveUpAppeal(a *Appeal, cause error) Effects {
-	a.Delivery.State = DeliveryFailed
-	a.Delivery.NextAttemptAt = time.Time{}
-	a.Delivery.LastError = cause.Error()
-	job := h.cfg.Topics.jobMessage(a.District, Job{Kind: JobAppeal, Key: a.Number})
-	return Effects{DeadLetters: []DeadLetter{{
+	return h.giveUp(&a.Delivery, a, JobAppeal, a.Number, cause)
+}
+
+// giveUp flags a delivery (an appeal's or a comment's, key naming it)
+// failed and files its job as a dead letter, in the same commit.
+func (h *Hub) giveUp(d *Delivery, a *Appeal, kind JobKind, key string, cause error) Effects {
+	d.State = DeliveryFailed
+	d.NextAttemptAt = time.Time{}
+	d.LastError = cause.Error()
+	job := h.cfg.Topics.jobMessage(a.District, Job{Kind: kind, Key: key})
+	dl := DeadLetter{
 		Kind: DeadAppeal, Queue: job.Topic, MessageID: job.UUID, Body: job.Payload, Headers: job.Metadata,
-		Error: cause.Error(), Attempts: a.Delivery.Attempts, AppealNumber: a.Number,
+		Error: cause.Error(), Attempts: d.Attempts, AppealNumber: a.Number,
 		// The job's fresh UUID: a replayed delivery given up again is a new letter.
-		Fingerprint: "appeal:" + a.Number + ":" + job.UUID,
-	}}}
+		Fingerprint: string(kind) + ":" + key + ":" + job.UUID,
+	}
+	if kind == JobComment {
+		dl.Kind, dl.CommentID = DeadComment, key
+	}
+	return Effects{DeadLetters: []DeadLetter{dl}}
 }
 
 // fail flags an appeal the district refused for good and files it as a
@@ -222,12 +236,16 @@ func (h *Hub) deliverComment(ctx context.Context, id string) error {
 		appeal  Appeal
 		pending bool
 	)
-	// Read the comment and its appeal under their locks (the update writes
-	// them back unchanged) to learn what to send.
+	// Read the comment and its appeal under their locks; errOnlyRead rolls
+	// the update back, so nothing is written and the appeal's last change
+	// (which reconciliation goes by) stays as it was.
 	err := h.ledger.UpdateComment(ctx, id, func(c *Comment, a *Appeal) (Effects, error) {
 		target, appeal, pending = *c, *a, c.Delivery.State == DeliveryPending
-		return Effects{}, nil
+		return Effects{}, errOnlyRead
 	})
+	if errors.Is(err, errOnlyRead) {
+		err = nil
+	}
 	if errors.Is(err, ErrNotFound) {
 		return &PermanentError{Err: fmt.Errorf("delivery job for unknown comment %s", id)}
 	}
@@ -261,7 +279,7 @@ func (h *Hub) settleComment(ctx context.Context, id, district string, outcome er
 		if c.Delivery.State != DeliveryPending {
 			return Effects{}, nil
 		}
-		if !errors.Is(outcome, ErrBreakerOpen) && !errors.Is(outcome, errAppealNotDelivered) {
+		if spendsAttempt(outcome) {
 			c.Delivery.Attempts++
 		}
 		if outcome == nil {
@@ -271,21 +289,9 @@ func (h *Hub) settleComment(ctx context.Context, id, district string, outcome er
 		c.Delivery.LastError = outcome.Error()
 		if IsPermanent(outcome) || h.spent(c.Delivery.Attempts, now.Sub(c.SubmittedAt)) {
 			gaveUp = true
-			c.Delivery.State = DeliveryFailed
-			c.Delivery.NextAttemptAt = time.Time{}
-			job := h.cfg.Topics.jobMessage(a.District, Job{Kind: JobComment, Key: c.ID})
-			return Effects{DeadLetters: []DeadLetter{{
-				Kind: DeadComment, Queue: job.Topic, MessageID: job.UUID, Body: job.Payload, Headers: job.Metadata,
-				Error: outcome.Error(), Attempts: c.Delivery.Attempts, AppealNumber: a.Number, CommentID: c.ID,
-				Fingerprint: "comment:" + c.ID + ":" + job.UUID,
-			}}}, nil
+			return h.giveUp(&c.Delivery, a, JobComment, c.ID, outcome), nil
 		}
-		var transient *TransientError
-		var retryAfter time.Duration
-		if errors.As(outcome, &transient) {
-			retryAfter = transient.RetryAfter
-		}
-		c.Delivery.NextAttemptAt = now.Add(h.backoff(max(c.Delivery.Attempts, 1), retryAfter))
+		c.Delivery.NextAttemptAt = now.Add(h.backoff(c.Delivery.Attempts, outcome))
 		return Effects{}, nil
 	})
 	if err != nil {

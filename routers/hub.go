@@ -237,13 +237,18 @@ func (h *Hub) committed() {
 	}
 }
 
-// backoff is the delay before delivery attempt n+1: exponential with full
-// jitter, never shorter than what the other side asked for.
-func (h *Hub) backoff(attempts int, retryAfter time.Duration) time.Duration {
+// backoff is the delay after a delivery's attempts failed, the last with
+// cause: exponential with full jitter, never shorter than the Retry-After
+// the other side sent with a transient error.
+func (h *Hub) backoff(attempts int, cause error) time.Duration {
 	d := h.cfg.RetryInitial << min(max(attempts-1, 0), 20)
 	if d <= 0 || d > h.cfg.RetryMax {
 		d = h.cfg.RetryMax
 	}
 	d = d/2 + rand.N(d/2+1)
-	return max(d, retryAfter)
+	var transient *TransientError
+	if errors.As(cause, &transient) {
+		d = max(d, transient.RetryAfter)
+	}
+	return d
 }

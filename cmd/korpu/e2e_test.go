@@ -116,12 +116,7 @@ func TestServeSurvivesSIGKILL(t *testing.T) {
 	t.Logf("killed after %d registered, %d delivered, %d answered", c[routers.StatusRegistered], c[routers.StatusDelivered], c[routers.StatusAnswered])
 	require.Less(t, c[routers.StatusAnswered], len(e.valid), "the kill came mid-stream")
 
-	s.startHub()
-	waitFor(t, 3*time.Minute, "every appeal answered after the restart", func() bool {
-		c, _ := s.tracker.Counts()
-		return s.answered(e) == len(e.valid) && c[routers.StatusInvalid] >= len(e.invalid)
-	})
-	s.verify(e)
+	s.restartAndVerify(e, 3*time.Minute)
 }
 
 // TestServeRefusesBadConfig: a broken config stops the hub at start with

@@ -451,6 +451,18 @@ func (s *stack) publishGenerated(gen *portalsim.Generator, n int) *expectations 
 	return e
 }
 
+// restartAndVerify starts the hub again, waits within for every request of
+// e at its final status, and checks every promise.
+func (s *stack) restartAndVerify(e *expectations, within time.Duration) {
+	s.t.Helper()
+	s.startHub()
+	waitFor(s.t, within, "every appeal answered after the restart", func() bool {
+		c, _ := s.tracker.Counts()
+		return s.answered(e) == len(e.valid) && c[routers.StatusInvalid] >= len(e.invalid)
+	})
+	s.verify(e)
+}
+
 // waitFor polls cond until it holds or the deadline passes.
 func waitFor(t *testing.T, within time.Duration, what string, cond func() bool) {
 	t.Helper()

@@ -51,12 +51,7 @@ func TestServeGracefulShutdown(t *testing.T) {
 	require.Empty(t, s.deadLetters(routers.DeadAppeal), "a stop dead-letters nothing")
 	require.Empty(t, s.deadLetters(routers.DeadComment))
 
-	s.startHub()
-	waitFor(t, 2*time.Minute, "every appeal answered after the restart", func() bool {
-		c, _ := s.tracker.Counts()
-		return s.answered(e) == len(e.valid) && c[routers.StatusInvalid] >= len(e.invalid)
-	})
-	s.verify(e)
+	s.restartAndVerify(e, 2*time.Minute)
 }
 
 // TestDLQCommand lists, shows, replays and drops dead letters with the
