@@ -59,18 +59,23 @@ func (h *Hub) keepPoisoned(msg *message.Message) error {
 // commits its message to the outbox, or its delivery as due, and a running
 // hub's relay or sweeper takes it from there.
 type DeadLetterDesk struct {
-	Ledger Ledger
-	Topics Topics
+	ledger Ledger
+	now    func() time.Time
+}
+
+// NewDeadLetterDesk returns the desk on ledger, with the hub's clock.
+func NewDeadLetterDesk(ledger Ledger, now func() time.Time) *DeadLetterDesk {
+	return &DeadLetterDesk{ledger: ledger, now: now}
 }
 
 // List returns dead letters in state ("" for all) after afterID, oldest first.
 func (d *DeadLetterDesk) List(ctx context.Context, state DeadLetterState, afterID int64, limit int) ([]DeadLetter, error) {
-	return d.Ledger.DeadLetters(ctx, state, afterID, limit)
+	return d.ledger.DeadLetters(ctx, state, afterID, limit)
 }
 
 // Show returns one dead letter.
 func (d *DeadLetterDesk) Show(ctx context.Context, id int64) (DeadLetter, error) {
-	return d.Ledger.DeadLetter(ctx, id)
+	return d.ledger.DeadLetter(ctx, id)
 }
 
 // Replay sends a dead letter's work round again: a poisoned message goes
@@ -82,7 +87,7 @@ func (d *DeadLetterDesk) Show(ctx context.Context, id int64) (DeadLetter, error)
 // intake's inbox and the delivery state keep any work from being done twice,
 // so the appeal's sequence stays intact.
 func (d *DeadLetterDesk) Replay(ctx context.Context, id int64) error {
-	dl, err := d.Ledger.DeadLetter(ctx, id)
+	dl, err := d.ledger.DeadLetter(ctx, id)
 	if err != nil {
 		return err
 	}
@@ -98,7 +103,7 @@ func (d *DeadLetterDesk) Replay(ctx context.Context, id int64) error {
 		// The delivery becomes due now, in the commit that closes the
 		// letter; the sweeper queues it. A Drop racing this one finds the
 		// letter closed.
-		requeueAt = time.Now()
+		requeueAt = d.now()
 	default:
 		// The mark makes a message that fails again a new dead letter
 		// rather than a repeat of this one.
@@ -109,7 +114,7 @@ func (d *DeadLetterDesk) Replay(ctx context.Context, id int64) error {
 		headers[ReplayedFromHeader] = strconv.FormatInt(dl.ID, 10)
 		effects.Messages = []OutboxMessage{{Topic: dl.Queue, UUID: dl.MessageID, Payload: dl.Body, Metadata: headers}}
 	}
-	ok, err := d.Ledger.ResolveDeadLetter(ctx, id, DeadLetterReplayed, effects, requeueAt)
+	ok, err := d.ledger.ResolveDeadLetter(ctx, id, DeadLetterReplayed, effects, requeueAt)
 	if err != nil {
 		return fmt.Errorf("replay dead letter %d: %w", id, err)
 	}
@@ -121,7 +126,7 @@ func (d *DeadLetterDesk) Replay(ctx context.Context, id int64) error {
 
 // Drop closes a dead letter without replaying it; it stays for the record.
 func (d *DeadLetterDesk) Drop(ctx context.Context, id int64) error {
-	ok, err := d.Ledger.ResolveDeadLetter(ctx, id, DeadLetterDropped, Effects{}, time.Time{})
+	ok, err := d.ledger.ResolveDeadLetter(ctx, id, DeadLetterDropped, Effects{}, time.Time{})
 	if err != nil {
 		return fmt.Errorf("drop dead letter %d: %w", id, err)
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -21,6 +22,7 @@ import (
 	"github.com/korpu-az/korpu/routers"
 	"github.com/korpu-az/korpu/routers/calendar"
 	"github.com/korpu-az/korpu/routers/catalogue"
+	"github.com/korpu-az/korpu/schemas"
 )
 
 // waitFor bounds every poll of the harness; the flows take milliseconds.
@@ -33,12 +35,26 @@ var (
 	}
 )
 
+// testCalendar is the embedded calendar with an operator's file for 2031
+// (testdata/holidays-2031.json), so the flows also run years ahead.
+var testCalendar = sync.OnceValue(func() *calendar.Calendar {
+	extra, err := os.ReadFile("testdata/holidays-2031.json")
+	if err != nil {
+		panic(err)
+	}
+	c, err := calendar.Load(schemas.Holidays, extra)
+	if err != nil {
+		panic(err)
+	}
+	return c
+})
+
 // hubValidator serves AZ-BIL (everything; BIL-01 receives 2 citizens on
 // Tuesdays) and AZ-SAT (a few services).
 func hubValidator() *routers.Validator {
 	return &routers.Validator{
 		Catalogue: catalogue.Default(),
-		Calendar:  calendar.Default(),
+		Calendar:  testCalendar(),
 		Directory: routers.Directory{Districts: map[string]routers.DistrictInfo{
 			"AZ-BIL": {Code: "AZ-BIL", AllServices: true, Officials: map[string]routers.Official{
 				"BIL-01": {ID: "BIL-01", Capacity: map[time.Weekday]int{time.Tuesday: 2}},
@@ -48,8 +64,9 @@ func hubValidator() *routers.Validator {
 	}
 }
 
-// clock is the hub's Deps.Now: it starts at arrival and runs at real speed,
-// so retry times computed from it fall due as the test runs.
+// clock is the hub's (and its ledger's) one clock: it starts at the
+// harness's start and runs at real speed, so retry times computed from it
+// fall due as the test runs.
 type clock struct {
 	base  time.Time
 	start time.Time
@@ -203,6 +220,7 @@ type harness struct {
 	districts map[string]*fakeDistrict
 	obs       *observer
 	clock     clock
+	start     time.Time // where the clock started
 }
 
 // harnessOptions shape a harness beyond the defaults.
@@ -213,6 +231,7 @@ type harnessOptions struct {
 	breakerCooldown time.Duration
 	retryMax        time.Duration // default 50ms
 	maxAttempts     int           // default harnessMaxAttempts
+	start           time.Time     // where the clock starts; default arrival
 }
 
 func newHarness(t *testing.T) *harness {
@@ -228,20 +247,24 @@ func newHarnessWith(t *testing.T, opts harnessOptions) *harness {
 	if opts.maxAttempts == 0 {
 		opts.maxAttempts = harnessMaxAttempts
 	}
+	if opts.start.IsZero() {
+		opts.start = arrival
+	}
 	// Blocking until the subscriber acks keeps messages in publish order
 	// (GoChannel otherwise hands each one over in its own goroutine) and
 	// means a request published by the test has been handled on return.
 	ps := gochannel.NewGoChannel(gochannel.Config{BlockPublishUntilSubscriberAck: true}, watermill.NopLogger{})
 	h := &harness{
 		t:         t,
-		ledger:    memory.NewLedger(),
+		start:     opts.start,
 		pubsub:    ps,
 		registry:  &fakeRegistry{fail: map[string]error{}, calls: map[string]int{}},
 		districts: map[string]*fakeDistrict{"AZ-BIL": {}, "AZ-SAT": {}},
 		obs:       &observer{},
-		clock:     clock{base: arrival, start: time.Now()},
+		clock:     clock{base: opts.start, start: time.Now()},
 		metrics:   prometheus.NewRegistry(),
 	}
+	h.ledger = memory.NewLedger(h.clock.Now)
 	h.m = routers.NewMetrics(h.metrics)
 	polled := map[string]routers.Polled{}
 	for code, p := range opts.polled {
@@ -305,11 +328,28 @@ func newHarnessWith(t *testing.T, opts harnessOptions) *harness {
 
 func (h *harness) metricsOf() *routers.Metrics { return h.m }
 
-// body returns an example of testdata with a fresh id, changed by edits
+// body returns an example of testdata with a fresh id, moved to the
+// harness's start (sent half an hour before it, a reception booked on
+// BIL-01's first reception day after it), then changed by edits
 // ("citizen.fin" → value; a nil value deletes the field).
 func (h *harness) body(name string, edits map[string]any) (body []byte, id string) {
 	h.t.Helper()
-	return exampleBody(h.t, name, edits)
+	moved := map[string]any{"submitted_at": h.start.Add(-30 * time.Minute).Format(time.RFC3339)}
+	if name == "request-reception.json" {
+		moved["reception.date"] = h.receptionDay()
+	}
+	for k, v := range edits {
+		moved[k] = v
+	}
+	return exampleBody(h.t, name, moved)
+}
+
+// receptionDay is BIL-01's first reception day (a working Tuesday) after the start.
+func (h *harness) receptionDay() string {
+	h.t.Helper()
+	days, err := testCalendar().NextWorkingDays(h.start, 1, func(wd time.Weekday) bool { return wd == time.Tuesday })
+	require.NoError(h.t, err)
+	return days[0].Format(time.DateOnly)
 }
 
 // exampleBody is harness.body without a harness.

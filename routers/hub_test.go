@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -18,19 +19,88 @@ import (
 	"github.com/korpu-az/korpu/routers"
 )
 
-// The examples' filer, the number the first appeal of a hub gets in 2026, and
-// its deadline: 15 working days from Friday 2026-11-27 (contract example).
+// The examples' filer, and a FİN the registry does not know.
 const (
 	filer        = "5ZJ7K2M"
-	firstNumber  = "AZ-BIL-2026-000001"
-	firstRef     = "REF-" + firstNumber
-	firstDue     = "2026-12-18"
-	commentAt    = "2026-11-27T12:50:00+04:00" // before the harness's clock
 	unknownFiler = "6KLM2P9"
 )
 
+// startDates are the days the flow tests also start their clock on: the
+// year's end (a holiday, the number's year about to turn, the deadline
+// across the New Year holidays), the eve of Novruz 2025 (twelve days off,
+// then a Tuesday worked in their place), and a day years after the embedded
+// calendar ends (its holidays from an operator's file). Days before and
+// after any day the suite runs on, so a component reading the wall clock
+// instead of the hub's fails either way.
+var startDates = []struct {
+	name string
+	at   time.Time
+}{
+	{"YearEnd", time.Date(2026, 12, 31, 20, 0, 0, 0, routers.Baku)},
+	{"NovruzWeek", time.Date(2025, 3, 19, 11, 0, 0, 0, routers.Baku)},
+	{"YearsAhead", time.Date(2031, 6, 13, 11, 0, 0, 0, routers.Baku)},
+}
+
+// flowTests are the flow tests that run with the clock started on any day.
+var flowTests = []struct {
+	name string
+	run  func(t *testing.T, start time.Time)
+}{
+	{"Hub", testHub},
+	{"Polling", testPolling},
+	{"Reconciliation", testReconciliation},
+	{"ReconciliationSkipsUnknownAppeals", testReconciliationSkipsUnknownAppeals},
+	{"CircuitBreaker", testCircuitBreaker},
+	{"BreakerParksTheBacklog", testBreakerParksTheBacklog},
+}
+
+// TestHubOnDates runs every flow test with the clock started on each of
+// startDates, so the suite passes whatever day it runs on.
+func TestHubOnDates(t *testing.T) {
+	t.Parallel()
+	for _, d := range startDates {
+		t.Run(d.name, func(t *testing.T) {
+			t.Parallel()
+			for _, f := range flowTests {
+				t.Run(f.name, func(t *testing.T) {
+					t.Parallel()
+					f.run(t, d.at)
+				})
+			}
+		})
+	}
+}
+
+// appealNumber is the number of the seq-th appeal of AZ-BIL registered at start.
+func appealNumber(start time.Time, seq int) string {
+	return fmt.Sprintf("AZ-BIL-%d-%06d", start.In(routers.Baku).Year(), seq)
+}
+
+// deadlineOf is the legal deadline of an appeal registered at start: 15
+// working days on (from Friday 2026-11-27, 2026-12-18: the contract's example).
+func deadlineOf(t *testing.T, start time.Time) string {
+	t.Helper()
+	due, err := testCalendar().AddWorkingDays(start, 15)
+	require.NoError(t, err)
+	return due.Format(time.DateOnly)
+}
+
 func TestHub(t *testing.T) {
 	t.Parallel()
+	require.Equal(t, "2026-12-18", deadlineOf(t, arrival), "the contract's example")
+	testHub(t, arrival)
+}
+
+func testHub(t *testing.T, start time.Time) {
+	// The number the first appeal of a hub gets, its deadline, and when the
+	// comments are written: before the hub's clock.
+	var (
+		firstNumber = appealNumber(start, 1)
+		firstRef    = "REF-" + firstNumber
+		firstDue    = deadlineOf(t, start)
+		commentAt   = start.Add(-10 * time.Minute).Format(time.RFC3339)
+	)
+	newHarness := func(t *testing.T) *harness { return newHarnessWith(t, harnessOptions{start: start}) }
 
 	t.Run("ValidRequestFlow", func(t *testing.T) {
 		t.Parallel()
@@ -41,7 +111,7 @@ func TestHub(t *testing.T) {
 
 		reg := h.waitEvent(id, routers.StatusRegistered)
 		require.Equal(t, firstNumber, reg.AppealNumber)
-		require.Regexp(t, `^AZ-BIL-2026-[0-9]{6}$`, reg.AppealNumber)
+		require.Regexp(t, fmt.Sprintf(`^AZ-BIL-%d-[0-9]{6}$`, start.In(routers.Baku).Year()), reg.AppealNumber)
 		require.Equal(t, 1, reg.Sequence)
 		require.Equal(t, firstDue, reg.Deadline)
 		require.Equal(t, "AZ-BIL", reg.District)
@@ -184,7 +254,7 @@ func TestHub(t *testing.T) {
 		require.Len(t, h.districts["AZ-BIL"].submitsOf(firstNumber), 1, "a refused appeal was retried")
 
 		// The operator fixes the cause and replays: delivered once, sequence intact.
-		desk := &routers.DeadLetterDesk{Ledger: h.ledger, Topics: topics}
+		desk := routers.NewDeadLetterDesk(h.ledger, h.clock.Now)
 		require.NoError(t, desk.Replay(t.Context(), letter.ID))
 		h.waitEvent(id, routers.StatusDelivered)
 		require.ErrorIs(t, desk.Replay(t.Context(), letter.ID), routers.ErrNotOpen, "a second replay")
@@ -203,7 +273,7 @@ func TestHub(t *testing.T) {
 		body, _ := h.body("request-appeal.json", nil)
 		h.publish(body)
 		first := h.waitDeadLetter(routers.DeadAppeal)
-		desk := &routers.DeadLetterDesk{Ledger: h.ledger, Topics: topics}
+		desk := routers.NewDeadLetterDesk(h.ledger, h.clock.Now)
 		require.NoError(t, desk.Replay(t.Context(), first.ID))
 		waitUntil(t, "a second dead letter for the refused replay", func() bool {
 			open, err := h.ledger.DeadLetters(t.Context(), routers.DeadLetterOpen, 0, 10)
@@ -244,7 +314,7 @@ func TestHub(t *testing.T) {
 		require.NotContains(t, letter.Headers, middleware.ReasonForPoisonedKey)
 
 		// Replaying a bad signature poisons it again: a new letter, the old one closed.
-		desk := &routers.DeadLetterDesk{Ledger: h.ledger, Topics: topics}
+		desk := routers.NewDeadLetterDesk(h.ledger, h.clock.Now)
 		require.NoError(t, desk.Replay(t.Context(), letter.ID))
 		shown, err := desk.Show(t.Context(), letter.ID)
 		require.NoError(t, err)
@@ -262,7 +332,7 @@ func TestHub(t *testing.T) {
 		for range 2 {
 			h.publish(bad)
 		}
-		require.Equal(t, "AZ-BIL-2026-000002", h.barrier(), "a duplicate took an appeal number")
+		require.Equal(t, appealNumber(start, 2), h.barrier(), "a duplicate took an appeal number")
 
 		evs := h.eventsOf(id)
 		require.Equal(t, []routers.Status{routers.StatusRegistered, routers.StatusDelivered}, statuses(evs))
@@ -317,7 +387,7 @@ func TestHub(t *testing.T) {
 		h.publish(body)
 		h.waitEvent(id, routers.StatusDelivered)
 
-		at := time.Date(2026, 12, 2, 9, 30, 0, 0, routers.Baku)
+		at := h.clock.Now()
 		steps := []struct {
 			name     string
 			district string
@@ -326,7 +396,7 @@ func TestHub(t *testing.T) {
 			want     error
 		}{
 			{"another district's appeal", "AZ-SAT", firstNumber, routers.StatusInProgress, routers.ErrForeignAppeal},
-			{"unknown appeal", "AZ-BIL", "AZ-BIL-2026-000999", routers.StatusInProgress, routers.ErrNotFound},
+			{"unknown appeal", "AZ-BIL", appealNumber(start, 999), routers.StatusInProgress, routers.ErrNotFound},
 			{"status a district may not report", "AZ-BIL", firstNumber, routers.StatusRegistered, routers.ErrBadStatus},
 			{"commented is not a district status", "AZ-BIL", firstNumber, routers.StatusCommented, routers.ErrBadStatus},
 			{"answered", "AZ-BIL", firstNumber, routers.StatusAnswered, nil},
@@ -440,7 +510,7 @@ func TestHub(t *testing.T) {
 			field string
 		}{
 			{"ByAnotherFIN", map[string]any{"appeal_number": firstNumber, "submitted_at": commentAt, "citizen.fin": unknownFiler}, "citizen.fin"},
-			{"OnUnknownAppeal", map[string]any{"appeal_number": "AZ-BIL-2026-000999", "submitted_at": commentAt}, "appeal_number"},
+			{"OnUnknownAppeal", map[string]any{"appeal_number": appealNumber(start, 999), "submitted_at": commentAt}, "appeal_number"},
 		}
 		for _, tc := range invalid {
 			t.Run(tc.name, func(t *testing.T) {
@@ -465,7 +535,7 @@ func TestHub(t *testing.T) {
 
 		t.Run("BeforeDelivery", func(t *testing.T) {
 			t.Parallel()
-			h := newHarnessWith(t, harnessOptions{maxAttempts: 100})
+			h := newHarnessWith(t, harnessOptions{start: start, maxAttempts: 100})
 			var open atomic.Bool
 			h.districts["AZ-BIL"].setHook(func(context.Context) error {
 				if !open.Load() {

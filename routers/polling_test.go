@@ -87,14 +87,19 @@ func deliveredAppeal(t *testing.T, h *harness) (id string) {
 
 func TestPolling(t *testing.T) {
 	t.Parallel()
+	testPolling(t, arrival)
+}
+
+func testPolling(t *testing.T, start time.Time) {
+	firstNumber := appealNumber(start, 1)
 
 	t.Run("ChangesOnceInOrderDespiteRepeats", func(t *testing.T) {
 		t.Parallel()
 		poller := &fakePoller{}
-		h := newHarnessWith(t, harnessOptions{polled: map[string]*fakePoller{"AZ-BIL": poller}})
+		h := newHarnessWith(t, harnessOptions{start: start, polled: map[string]*fakePoller{"AZ-BIL": poller}})
 		id := deliveredAppeal(t, h)
 		// A real ESD's clock: close to the hub's, in the recent past.
-		at := time.Now().Add(-time.Minute)
+		at := h.clock.Now().Add(-time.Minute)
 		poller.add(
 			routers.DistrictChange{AppealNumber: firstNumber, Reference: "ESD-1", Status: routers.StatusDelivered, At: at},
 			routers.DistrictChange{AppealNumber: firstNumber, Reference: "ESD-1", Status: routers.StatusInProgress, At: at.Add(time.Second)},
@@ -112,7 +117,7 @@ func TestPolling(t *testing.T) {
 	t.Run("SkippedStatesStillASequence", func(t *testing.T) {
 		t.Parallel()
 		poller := &fakePoller{}
-		h := newHarnessWith(t, harnessOptions{polled: map[string]*fakePoller{"AZ-BIL": poller}})
+		h := newHarnessWith(t, harnessOptions{start: start, polled: map[string]*fakePoller{"AZ-BIL": poller}})
 		// The district has not accepted the appeal yet: ESD reports it closed
 		// straight away (registered, then everything at once).
 		h.districts["AZ-BIL"].setHook(func(context.Context) error {
@@ -121,7 +126,7 @@ func TestPolling(t *testing.T) {
 		body, id := h.body("request-appeal.json", nil)
 		h.publish(body)
 		h.waitEvent(id, routers.StatusRegistered)
-		poller.add(routers.DistrictChange{AppealNumber: firstNumber, Reference: "ESD-9", Status: routers.StatusClosed, At: time.Now().Add(-time.Minute)})
+		poller.add(routers.DistrictChange{AppealNumber: firstNumber, Reference: "ESD-9", Status: routers.StatusClosed, At: h.clock.Now().Add(-time.Minute)})
 		h.waitEvent(id, routers.StatusClosed)
 		require.Equal(t, []routers.Status{routers.StatusRegistered, routers.StatusDelivered, routers.StatusClosed}, statuses(h.eventsOf(id)))
 		require.Equal(t, "ESD-9", h.appeal(firstNumber).DistrictRef)
@@ -130,15 +135,15 @@ func TestPolling(t *testing.T) {
 	t.Run("AnInstantBiggerThanAPage", func(t *testing.T) {
 		t.Parallel()
 		poller := &fakePoller{}
-		h := newHarnessWith(t, harnessOptions{polled: map[string]*fakePoller{"AZ-BIL": poller}})
+		h := newHarnessWith(t, harnessOptions{start: start, polled: map[string]*fakePoller{"AZ-BIL": poller}})
 		var ids []string
 		for range 3 {
 			ids = append(ids, deliveredAppeal(t, h))
 		}
 		// 150 changes of one instant (more than a page of 100), then one more.
-		at := time.Now().Add(-time.Minute)
+		at := h.clock.Now().Add(-time.Minute)
 		for i := range 150 {
-			poller.add(routers.DistrictChange{AppealNumber: "AZ-BIL-2026-999999", Reference: "X", Status: routers.StatusInProgress, At: at, Note: string(rune('a' + i%26))})
+			poller.add(routers.DistrictChange{AppealNumber: appealNumber(start, 999999), Reference: "X", Status: routers.StatusInProgress, At: at, Note: string(rune('a' + i%26))})
 		}
 		poller.add(routers.DistrictChange{AppealNumber: firstNumber, Status: routers.StatusAnswered, At: at.Add(time.Second)})
 		h.waitEvent(ids[0], routers.StatusAnswered)
@@ -147,11 +152,16 @@ func TestPolling(t *testing.T) {
 
 func TestReconciliation(t *testing.T) {
 	t.Parallel()
+	testReconciliation(t, arrival)
+}
+
+func testReconciliation(t *testing.T, start time.Time) {
+	firstNumber := appealNumber(start, 1)
 	poller := &fakePoller{}
-	h := newHarnessWith(t, harnessOptions{polled: map[string]*fakePoller{"AZ-BIL": poller}, reconcileAfter: time.Millisecond})
+	h := newHarnessWith(t, harnessOptions{start: start, polled: map[string]*fakePoller{"AZ-BIL": poller}, reconcileAfter: time.Millisecond})
 	// The district reference of the first appeal is REF-<number> (the fake district).
 	ref := "REF-" + firstNumber
-	poller.setState(ref, routers.DistrictChange{Reference: ref, Status: routers.StatusAnswered, Note: "missed by polling", At: time.Now()})
+	poller.setState(ref, routers.DistrictChange{Reference: ref, Status: routers.StatusAnswered, Note: "missed by polling", At: h.clock.Now()})
 	id := deliveredAppeal(t, h)
 	h.waitEvent(id, routers.StatusAnswered)
 	waitUntil(t, "a correction counted", func() bool {
@@ -160,7 +170,7 @@ func TestReconciliation(t *testing.T) {
 	require.Equal(t, []routers.Status{routers.StatusRegistered, routers.StatusDelivered, routers.StatusAnswered}, statuses(h.eventsOf(id)))
 
 	// The district now claims an older state: the hub cannot undo, it counts it.
-	poller.setState(ref, routers.DistrictChange{Reference: ref, Status: routers.StatusInProgress, At: time.Now()})
+	poller.setState(ref, routers.DistrictChange{Reference: ref, Status: routers.StatusInProgress, At: h.clock.Now()})
 	waitUntil(t, "hub ahead counted", func() bool {
 		return testutil.ToFloat64(h.metricsOf().Reconciled.WithLabelValues("AZ-BIL", "hub_ahead")) >= 1
 	})
@@ -172,13 +182,16 @@ func TestReconciliation(t *testing.T) {
 // know is reported and passed over; it does not block the others.
 func TestReconciliationSkipsUnknownAppeals(t *testing.T) {
 	t.Parallel()
+	testReconciliationSkipsUnknownAppeals(t, arrival)
+}
+
+func testReconciliationSkipsUnknownAppeals(t *testing.T, start time.Time) {
 	poller := &fakePoller{}
-	h := newHarnessWith(t, harnessOptions{polled: map[string]*fakePoller{"AZ-BIL": poller}, reconcileAfter: time.Millisecond})
-	first := deliveredAppeal(t, h) // the district does not know it: State fails
+	h := newHarnessWith(t, harnessOptions{start: start, polled: map[string]*fakePoller{"AZ-BIL": poller}, reconcileAfter: time.Millisecond})
+	deliveredAppeal(t, h) // the first: the district does not know it, State fails
 	second := deliveredAppeal(t, h)
-	_ = first
-	secondRef := "REF-AZ-BIL-2026-000002"
-	poller.setState(secondRef, routers.DistrictChange{Reference: secondRef, Status: routers.StatusAnswered, At: time.Now()})
+	secondRef := "REF-" + appealNumber(start, 2)
+	poller.setState(secondRef, routers.DistrictChange{Reference: secondRef, Status: routers.StatusAnswered, At: h.clock.Now()})
 	h.waitEvent(second, routers.StatusAnswered)
 	waitUntil(t, "the unknown appeal counted", func() bool {
 		return testutil.ToFloat64(h.metricsOf().Reconciled.WithLabelValues("AZ-BIL", "unknown_to_district")) >= 1
@@ -187,7 +200,12 @@ func TestReconciliationSkipsUnknownAppeals(t *testing.T) {
 
 func TestCircuitBreaker(t *testing.T) {
 	t.Parallel()
-	h := newHarnessWith(t, harnessOptions{breakerFailures: 2, breakerCooldown: 300 * time.Millisecond})
+	testCircuitBreaker(t, arrival)
+}
+
+func testCircuitBreaker(t *testing.T, start time.Time) {
+	firstNumber := appealNumber(start, 1)
+	h := newHarnessWith(t, harnessOptions{start: start, breakerFailures: 2, breakerCooldown: 300 * time.Millisecond})
 	down := &routers.TransientError{Err: errors.New("503")}
 	h.districts["AZ-BIL"].plan(down, down)
 	body, id := h.body("request-appeal.json", nil)
@@ -222,7 +240,11 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 // appeal's grown back-off.
 func TestBreakerParksTheBacklog(t *testing.T) {
 	t.Parallel()
-	h := newHarnessWith(t, harnessOptions{breakerFailures: 2, breakerCooldown: 300 * time.Millisecond, retryMax: time.Minute, maxAttempts: 100})
+	testBreakerParksTheBacklog(t, arrival)
+}
+
+func testBreakerParksTheBacklog(t *testing.T, start time.Time) {
+	h := newHarnessWith(t, harnessOptions{start: start, breakerFailures: 2, breakerCooldown: 300 * time.Millisecond, retryMax: time.Minute, maxAttempts: 100})
 	down := &routers.TransientError{Err: errors.New("503")}
 	var mu sync.Mutex
 	isDown := true

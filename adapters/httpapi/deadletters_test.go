@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
@@ -19,8 +20,7 @@ import (
 
 func TestDeadLetters(t *testing.T) {
 	t.Parallel()
-	ledger := memory.NewLedger()
-	topics := routers.Topics{Requests: "req", Status: "st", Poison: "poison", DistrictQueuePrefix: "d."}
+	ledger := memory.NewLedger(time.Now)
 	for _, fp := range []string{"a", "b"} {
 		require.NoError(t, ledger.AddDeadLetter(t.Context(), routers.DeadLetter{
 			Kind: routers.DeadPoison, Queue: "req", Body: []byte(`{"id":"` + fp + `"}`), Headers: map[string]string{"x-signature": "sha256=00"},
@@ -30,7 +30,7 @@ func TestDeadLetters(t *testing.T) {
 	require.NoError(t, ledger.AddDeadLetter(t.Context(), routers.DeadLetter{Kind: routers.DeadPoison, Queue: "req", Body: []byte{0xff, 0x00}, Error: "not UTF-8", Fingerprint: "c"}))
 	srv := httptest.NewServer(httpapi.New(httpapi.Config{
 		MonitorToken: "monitor-secret", CallbackTokens: map[string]string{"AZ-BIL": "bil"},
-		DeadLetters: &routers.DeadLetterDesk{Ledger: ledger, Topics: topics},
+		DeadLetters: routers.NewDeadLetterDesk(ledger, time.Now),
 		Gatherer:    prometheus.NewRegistry(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}))
 	t.Cleanup(srv.Close)

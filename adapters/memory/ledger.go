@@ -40,6 +40,8 @@ type Ledger struct {
 	cursors  map[string]time.Time                   // poll cursors by district
 	dead     []*routers.DeadLetter                  // in ID order
 	printed  map[string]bool                        // fingerprints of dead letters
+
+	now func() time.Time // the hub's clock: every time the ledger records comes from it
 }
 
 type counterKey struct {
@@ -54,9 +56,14 @@ type bookingKey struct {
 
 var _ routers.Ledger = (*Ledger)(nil)
 
-// NewLedger returns an empty ledger.
-func NewLedger() *Ledger {
+// NewLedger returns an empty ledger that takes its time from now (time.Now
+// if nil).
+func NewLedger(now func() time.Time) *Ledger {
+	if now == nil {
+		now = time.Now
+	}
 	return &Ledger{
+		now:      now,
 		inbox:    map[string]struct{}{},
 		counters: map[counterKey]int{},
 		booked:   map[bookingKey]int{},
@@ -106,7 +113,7 @@ func (l *Ledger) Register(ctx context.Context, draft routers.Appeal, booking *ro
 	}
 	l.counters[counter] = seq
 	l.appeals[a.Number] = &a
-	l.changed[a.Number] = time.Now()
+	l.changed[a.Number] = l.now()
 	l.commit(eff)
 	return cloneAppeal(a), nil
 }
@@ -166,7 +173,7 @@ func (l *Ledger) UpdateAppeal(ctx context.Context, number string, fn func(*route
 		return fmt.Errorf("update appeal %s: %w", number, err)
 	}
 	applyChanges(stored, work)
-	l.changed[number] = time.Now()
+	l.changed[number] = l.now()
 	l.commit(eff)
 	return nil
 }
@@ -238,7 +245,7 @@ func (l *Ledger) UpdateComment(ctx context.Context, id string, fn func(*routers.
 	}
 	c.Delivery = workC.Delivery
 	applyChanges(a, workA)
-	l.changed[a.Number] = time.Now()
+	l.changed[a.Number] = l.now()
 	l.commit(eff)
 	return nil
 }
@@ -478,7 +485,7 @@ func (l *Ledger) addDeadLetter(dl routers.DeadLetter) {
 	l.printed[dl.Fingerprint] = true
 	stored := cloneDeadLetter(dl)
 	stored.ID = int64(len(l.dead) + 1)
-	stored.CreatedAt = time.Now()
+	stored.CreatedAt = l.now()
 	stored.State = routers.DeadLetterOpen
 	stored.ResolvedAt = time.Time{}
 	l.dead = append(l.dead, &stored)
@@ -547,13 +554,13 @@ func (l *Ledger) ResolveDeadLetter(ctx context.Context, id int64, state routers.
 	if err := l.checkEffects(effects, ""); err != nil {
 		return false, fmt.Errorf("resolve dead letter %d: %w", id, err)
 	}
-	dl.State, dl.ResolvedAt = state, time.Now()
+	dl.State, dl.ResolvedAt = state, l.now()
 	if !requeueAt.IsZero() {
 		var d *routers.Delivery
 		switch {
 		case dl.Kind == routers.DeadAppeal && l.appeals[dl.AppealNumber] != nil:
 			d = &l.appeals[dl.AppealNumber].Delivery
-			l.changed[dl.AppealNumber] = time.Now()
+			l.changed[dl.AppealNumber] = l.now()
 		case dl.Kind == routers.DeadComment && l.comments[dl.CommentID] != nil:
 			d = &l.comments[dl.CommentID].Delivery
 		}

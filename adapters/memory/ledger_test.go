@@ -2,6 +2,7 @@ package memory_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/korpu-az/korpu/adapters/memory"
 	"github.com/korpu-az/korpu/routers"
@@ -10,5 +11,5 @@ import (
 
 func TestLedger(t *testing.T) {
 	t.Parallel()
-	ledgertest.Run(t, func(*testing.T) routers.Ledger { return memory.NewLedger() })
+	ledgertest.Run(t, func(_ *testing.T, now func() time.Time) routers.Ledger { return memory.NewLedger(now) })
 }

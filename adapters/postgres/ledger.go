@@ -20,12 +20,23 @@ const relayLockKey = 0x6b6f7270755f6f62 // "korpu_ob"
 // Ledger is routers.Ledger on PostgreSQL.
 type Ledger struct {
 	pool *pgxpool.Pool
+	// now is the hub's clock. Every time the ledger records (last change,
+	// dead letter, resolution) comes from it, never from the database's
+	// now(), so the ledger and the flows that compare against those times
+	// share one clock.
+	now func() time.Time
 }
 
 var _ routers.Ledger = (*Ledger)(nil)
 
-// NewLedger returns a ledger on a migrated database.
-func NewLedger(pool *pgxpool.Pool) *Ledger { return &Ledger{pool: pool} }
+// NewLedger returns a ledger on a migrated database that takes its time
+// from now (time.Now if nil).
+func NewLedger(pool *pgxpool.Pool, now func() time.Time) *Ledger {
+	if now == nil {
+		now = time.Now
+	}
+	return &Ledger{pool: pool, now: now}
+}
 
 // Ping reports whether the database answers.
 func (l *Ledger) Ping(ctx context.Context) error { return l.pool.Ping(ctx) }
@@ -78,12 +89,12 @@ func (l *Ledger) Register(ctx context.Context, draft routers.Appeal, booking *ro
 		var write pgx.Batch
 		write.Queue(`
 			INSERT INTO appeals (number, request_id, district, service, fin, status, sequence, registered_at,
-				deadline, request, person, delivery_state, delivery_attempts, next_attempt_at, last_error, district_ref)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::date, $10, $11, $12, $13, $14, $15, $16)`,
+				deadline, request, person, delivery_state, delivery_attempts, next_attempt_at, last_error, district_ref, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::date, $10, $11, $12, $13, $14, $15, $16, $17)`,
 			a.Number, a.RequestID, a.District, a.Service, a.FIN, a.Status, a.Sequence, a.RegisteredAt,
 			a.Deadline, jsonArg(a.Request), jsonArg(a.Person), a.Delivery.State, a.Delivery.Attempts,
-			timeArg(a.Delivery.NextAttemptAt), a.Delivery.LastError, a.DistrictRef)
-		if err := queueEffects(&write, effects(a)); err != nil {
+			timeArg(a.Delivery.NextAttemptAt), a.Delivery.LastError, a.DistrictRef, l.now())
+		if err := queueEffects(&write, effects(a), l.now()); err != nil {
 			return err
 		}
 		if err := p.commit(ctx, &write); err != nil {
@@ -134,7 +145,7 @@ func (l *Ledger) RecordInvalid(ctx context.Context, requestID string, effects ro
 		if err := claimRequest(ctx, tx, requestID, "invalid"); err != nil {
 			return err
 		}
-		return writeEffects(ctx, tx, routers.Effects{Messages: effects.Messages})
+		return writeEffects(ctx, tx, l.now(), routers.Effects{Messages: effects.Messages})
 	})
 }
 
@@ -171,13 +182,13 @@ func lockAppeal(ctx context.Context, tx pgx.Tx, number string) (routers.Appeal, 
 	return scanAppeal(tx.QueryRow(ctx, `SELECT `+appealColumns+` FROM appeals WHERE number = $1 FOR NO KEY UPDATE`, number))
 }
 
-func queueSaveAppeal(b *pgx.Batch, a routers.Appeal) {
+func queueSaveAppeal(b *pgx.Batch, a routers.Appeal, now time.Time) {
 	b.Queue(`
 		UPDATE appeals SET status = $2, sequence = $3, person = $4, delivery_state = $5,
-			delivery_attempts = $6, next_attempt_at = $7, last_error = $8, district_ref = $9, updated_at = now()
+			delivery_attempts = $6, next_attempt_at = $7, last_error = $8, district_ref = $9, updated_at = $10
 		WHERE number = $1`,
 		a.Number, a.Status, a.Sequence, jsonArg(a.Person), a.Delivery.State, a.Delivery.Attempts,
-		timeArg(a.Delivery.NextAttemptAt), a.Delivery.LastError, a.DistrictRef)
+		timeArg(a.Delivery.NextAttemptAt), a.Delivery.LastError, a.DistrictRef, now)
 }
 
 // UpdateAppeal implements routers.Ledger in two round trips: open and lock,
@@ -202,8 +213,8 @@ func (l *Ledger) UpdateAppeal(ctx context.Context, number string, fn func(*route
 			return err
 		}
 		var b pgx.Batch
-		queueSaveAppeal(&b, a)
-		if err := queueEffects(&b, effects); err != nil {
+		queueSaveAppeal(&b, a, l.now())
+		if err := queueEffects(&b, effects, l.now()); err != nil {
 			return err
 		}
 		if err := p.commit(ctx, &b); err != nil {
@@ -244,7 +255,7 @@ func (l *Ledger) AddComment(ctx context.Context, c routers.Comment, effects rout
 		if err != nil {
 			return fmt.Errorf("insert comment: %w", err)
 		}
-		return writeEffects(ctx, tx, effects)
+		return writeEffects(ctx, tx, l.now(), effects)
 	})
 }
 
@@ -289,8 +300,8 @@ func (l *Ledger) UpdateComment(ctx context.Context, id string, fn func(*routers.
 			return fmt.Errorf("update comment: %w", err)
 		}
 		var b pgx.Batch
-		queueSaveAppeal(&b, a)
-		if err := queueEffects(&b, effects); err != nil {
+		queueSaveAppeal(&b, a, l.now())
+		if err := queueEffects(&b, effects, l.now()); err != nil {
 			return err
 		}
 		if err := tx.SendBatch(ctx, &b).Close(); err != nil {
@@ -371,7 +382,7 @@ func (l *Ledger) ClaimDue(ctx context.Context, now time.Time, limit int, filter 
 			}
 		}
 		claimed = len(messages)
-		return writeEffects(ctx, tx, routers.Effects{Messages: messages})
+		return writeEffects(ctx, tx, l.now(), routers.Effects{Messages: messages})
 	})
 	if err != nil {
 		return 0, err
@@ -416,8 +427,8 @@ func (l *Ledger) PollCursor(ctx context.Context, district string) (time.Time, er
 // SetPollCursor implements routers.Ledger.
 func (l *Ledger) SetPollCursor(ctx context.Context, district string, at time.Time) error {
 	_, err := l.pool.Exec(ctx, `
-		INSERT INTO poll_cursors (district, resume_at) VALUES ($1, $2)
-		ON CONFLICT (district) DO UPDATE SET resume_at = excluded.resume_at, updated_at = now()`, district, at)
+		INSERT INTO poll_cursors (district, resume_at, updated_at) VALUES ($1, $2, $3)
+		ON CONFLICT (district) DO UPDATE SET resume_at = excluded.resume_at, updated_at = excluded.updated_at`, district, at, l.now())
 	if err != nil {
 		return fmt.Errorf("set poll cursor: %w", err)
 	}
@@ -525,9 +536,9 @@ func (l *Ledger) Relay(ctx context.Context, limit int, publish func([]routers.Ou
 }
 
 // writeEffects writes effects in one round trip.
-func writeEffects(ctx context.Context, tx pgx.Tx, e routers.Effects) error {
+func writeEffects(ctx context.Context, tx pgx.Tx, now time.Time, e routers.Effects) error {
 	var b pgx.Batch
-	if err := queueEffects(&b, e); err != nil {
+	if err := queueEffects(&b, e, now); err != nil {
 		return err
 	}
 	if b.Len() == 0 {
@@ -540,8 +551,8 @@ func writeEffects(ctx context.Context, tx pgx.Tx, e routers.Effects) error {
 }
 
 // queueEffects queues the statements that keep effects: history rows,
-// dead letters and outbox messages, in that order.
-func queueEffects(b *pgx.Batch, e routers.Effects) error {
+// dead letters (created now) and outbox messages, in that order.
+func queueEffects(b *pgx.Batch, e routers.Effects, now time.Time) error {
 	for _, ev := range e.Events {
 		if ev.AppealNumber == "" {
 			continue // invalid requests have no appeal and so no history
@@ -554,7 +565,7 @@ func queueEffects(b *pgx.Batch, e routers.Effects) error {
 			ev.AppealNumber, ev.Sequence, ev.Status, body)
 	}
 	for _, dl := range e.DeadLetters {
-		queueDeadLetter(b, dl)
+		queueDeadLetter(b, dl, now)
 	}
 	queueOutbox(b, e.Messages)
 	return nil
@@ -570,21 +581,21 @@ func queueOutbox(b *pgx.Batch, messages []routers.OutboxMessage) {
 	}
 }
 
-func queueDeadLetter(b *pgx.Batch, dl routers.DeadLetter) {
+func queueDeadLetter(b *pgx.Batch, dl routers.DeadLetter, now time.Time) {
 	headers := dl.Headers
 	if headers == nil {
 		headers = map[string]string{}
 	}
 	b.Queue(`
-		INSERT INTO dead_letters (kind, queue, message_id, body, headers, error, attempts, appeal_number, comment_id, fingerprint)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (fingerprint) DO NOTHING`,
-		dl.Kind, dl.Queue, dl.MessageID, dl.Body, headers, dl.Error, dl.Attempts, dl.AppealNumber, dl.CommentID, dl.Fingerprint)
+		INSERT INTO dead_letters (kind, queue, message_id, body, headers, error, attempts, appeal_number, comment_id, fingerprint, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (fingerprint) DO NOTHING`,
+		dl.Kind, dl.Queue, dl.MessageID, dl.Body, headers, dl.Error, dl.Attempts, dl.AppealNumber, dl.CommentID, dl.Fingerprint, now)
 }
 
 // AddDeadLetter implements routers.Ledger.
 func (l *Ledger) AddDeadLetter(ctx context.Context, dl routers.DeadLetter) error {
 	var b pgx.Batch
-	queueDeadLetter(&b, dl)
+	queueDeadLetter(&b, dl, l.now())
 	if err := l.pool.SendBatch(ctx, &b).Close(); err != nil {
 		return fmt.Errorf("add dead letter: %w", err)
 	}
@@ -660,24 +671,24 @@ func (l *Ledger) ResolveDeadLetter(ctx context.Context, id int64, state routers.
 		if current != routers.DeadLetterOpen {
 			return nil
 		}
-		if _, err := tx.Exec(ctx, `UPDATE dead_letters SET state = $2, resolved_at = now() WHERE id = $1`, id, state); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE dead_letters SET state = $2, resolved_at = $3 WHERE id = $1`, id, state, l.now()); err != nil {
 			return fmt.Errorf("resolve dead letter: %w", err)
 		}
 		if !requeueAt.IsZero() {
-			query, key := `UPDATE appeals SET delivery_state = 'pending', delivery_attempts = 0, next_attempt_at = $2, last_error = '', updated_at = now()
-				WHERE number = $1 AND delivery_state = 'failed'`, appeal
+			query, args := `UPDATE appeals SET delivery_state = 'pending', delivery_attempts = 0, next_attempt_at = $2, last_error = '', updated_at = $3
+				WHERE number = $1 AND delivery_state = 'failed'`, []any{appeal, requeueAt, l.now()}
 			if kind == routers.DeadComment {
-				query, key = `UPDATE comments SET delivery_state = 'pending', delivery_attempts = 0, next_attempt_at = $2, last_error = ''
-					WHERE id = $1 AND delivery_state = 'failed'`, commentKey
+				query, args = `UPDATE comments SET delivery_state = 'pending', delivery_attempts = 0, next_attempt_at = $2, last_error = ''
+					WHERE id = $1 AND delivery_state = 'failed'`, []any{commentKey, requeueAt}
 			}
 			if kind == routers.DeadAppeal || kind == routers.DeadComment {
-				if _, err := tx.Exec(ctx, query, key, requeueAt); err != nil {
+				if _, err := tx.Exec(ctx, query, args...); err != nil {
 					return fmt.Errorf("requeue delivery: %w", err)
 				}
 			}
 		}
 		resolved = true
-		return writeEffects(ctx, tx, effects)
+		return writeEffects(ctx, tx, l.now(), effects)
 	})
 	return resolved, err
 }

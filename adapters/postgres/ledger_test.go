@@ -16,8 +16,8 @@ import (
 
 func TestLedgerConformance(t *testing.T) {
 	t.Parallel()
-	ledgertest.Run(t, func(t *testing.T) routers.Ledger {
-		return postgres.NewLedger(postgrestest.NewPool(t))
+	ledgertest.Run(t, func(t *testing.T, now func() time.Time) routers.Ledger {
+		return postgres.NewLedger(postgrestest.NewPool(t), now)
 	})
 }
 
@@ -35,7 +35,7 @@ func TestTwoProcessesNumberGapFree(t *testing.T) {
 		if i == 0 {
 			require.NoError(t, postgres.Migrate(ctx, pool, quietLogger()))
 		}
-		ledgers[i] = postgres.NewLedger(pool)
+		ledgers[i] = postgres.NewLedger(pool, time.Now)
 	}
 	const perProcess = 60
 	registered := time.Date(2026, 11, 27, 10, 0, 0, 0, routers.Baku)

@@ -175,22 +175,25 @@ func demo(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	reg := newRegistry()
-	ledger := memory.NewLedger()
+	// One clock for the whole process: the ledger, the hub, the desk and
+	// the collectors compare times that each other wrote.
+	clock := time.Now
+	ledger := memory.NewLedger(clock)
 	hub, err := routers.NewHub(hubConfig(cfg), routers.Deps{
 		Ledger: ledger, Registry: registryClient, Districts: districts, Polled: polled, Validator: validator,
-		Publisher: pubsub, Subscriber: keepOpen{pubsub}, Metrics: routers.NewMetrics(reg), Logger: logger,
+		Publisher: pubsub, Subscriber: keepOpen{pubsub}, Metrics: routers.NewMetrics(reg), Logger: logger, Now: clock,
 	})
 	if err != nil {
 		return err
 	}
-	reg.MustRegister(routers.NewBacklogCollector(ledger, districtCodes(cfg), time.Now))
+	reg.MustRegister(routers.NewBacklogCollector(ledger, districtCodes(cfg), clock))
 	router, err := newRouter(hub, reg, logger)
 	if err != nil {
 		return err
 	}
 	handler := httpapi.New(httpapi.Config{
 		CallbackTokens: callbackTokens(cfg), Reporter: hub, Gatherer: reg, Logger: logger,
-		MonitorToken: cfg.Monitor.Token, DeadLetters: &routers.DeadLetterDesk{Ledger: ledger, Topics: hubConfig(cfg).Topics},
+		MonitorToken: cfg.Monitor.Token, DeadLetters: routers.NewDeadLetterDesk(ledger, clock),
 	})
 
 	// The portal: a tracker of status events, a poison counter, a publisher.

@@ -10,6 +10,7 @@ import (
 	"io"
 	"strconv"
 	"text/tabwriter"
+	"time"
 	"unicode/utf8"
 
 	"github.com/korpu-az/korpu/adapters/postgres"
@@ -48,7 +49,7 @@ func dlq(ctx context.Context, args []string, stdout io.Writer, getenv env) error
 	if err := postgres.Migrate(ctx, pool, logger); err != nil {
 		return err
 	}
-	desk := &routers.DeadLetterDesk{Ledger: postgres.NewLedger(pool), Topics: hubConfig(cfg).Topics}
+	desk := routers.NewDeadLetterDesk(postgres.NewLedger(pool, time.Now), time.Now)
 
 	if action == "list" {
 		letters, err := desk.List(ctx, routers.DeadLetterState(*state), *after, *limit)

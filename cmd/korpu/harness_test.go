@@ -123,7 +123,7 @@ func (s *stack) deadLetters(kind routers.DeadLetterKind) []routers.DeadLetter {
 	pool, err := postgres.Open(s.t.Context(), s.dbURL)
 	require.NoError(s.t, err)
 	defer pool.Close()
-	letters, err := postgres.NewLedger(pool).DeadLetters(s.t.Context(), "", 0, 10000)
+	letters, err := postgres.NewLedger(pool, time.Now).DeadLetters(s.t.Context(), "", 0, 10000)
 	require.NoError(s.t, err)
 	var out []routers.DeadLetter
 	for _, dl := range letters {

@@ -182,11 +182,14 @@ func serve(ctx context.Context, args []string, getenv env) error {
 	defer relayPublisher.Close()
 
 	reg := newRegistry()
-	ledger := postgres.NewLedger(pool)
+	// One clock for the whole process: the ledger, the hub, the desk and
+	// the collectors compare times that each other wrote.
+	clock := time.Now
+	ledger := postgres.NewLedger(pool, clock)
 	hub, err := routers.NewHub(hubConfig(cfg), routers.Deps{
 		Ledger: ledger, Registry: registryClient, Districts: districts, Polled: polled, Validator: validator,
 		Publisher: publisher, Subscriber: subscriber, Outbox: amqpOutbox{relayPublisher},
-		Metrics: routers.NewMetrics(reg), Logger: logger,
+		Metrics: routers.NewMetrics(reg), Logger: logger, Now: clock,
 	})
 	if err != nil {
 		return err
@@ -196,7 +199,7 @@ func serve(ctx context.Context, args []string, getenv env) error {
 	}
 	reg.MustRegister(
 		amqp.NewQueueCollector(inspector, hub.Queues()),
-		routers.NewBacklogCollector(ledger, districtCodes(cfg), time.Now),
+		routers.NewBacklogCollector(ledger, districtCodes(cfg), clock),
 	)
 	router, err := newRouter(hub, reg, logger)
 	if err != nil {
@@ -205,7 +208,7 @@ func serve(ctx context.Context, args []string, getenv env) error {
 	handler := httpapi.New(httpapi.Config{
 		CallbackTokens: callbackTokens(cfg),
 		MonitorToken:   cfg.Monitor.Token,
-		DeadLetters:    &routers.DeadLetterDesk{Ledger: ledger, Topics: hubConfig(cfg).Topics},
+		DeadLetters:    routers.NewDeadLetterDesk(ledger, clock),
 		Reporter:       hub,
 		Gatherer:       reg,
 		Logger:         logger,

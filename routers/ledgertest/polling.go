@@ -53,7 +53,7 @@ func testPolling(t *testing.T, newLedger func(*testing.T) routers.Ledger) {
 		newer := register(t, l, draft("req-stale-5", "AZ-BIL", at))
 		setDelivery(t, l, newer.Number, delivered)
 
-		cutoff := time.Now().Add(time.Minute)
+		cutoff := clockOf(t).Now().Add(time.Minute)
 		stale, err := l.StaleAppeals(ctx, "AZ-BIL", cutoff, 10)
 		require.NoError(t, err)
 		require.Equal(t, []string{oldest.Number, newer.Number}, numbers(stale),
@@ -65,11 +65,11 @@ func testPolling(t *testing.T, newLedger func(*testing.T) routers.Ledger) {
 
 		// Checking an appeal (an UpdateAppeal that changes nothing) moves it to the back.
 		require.NoError(t, l.UpdateAppeal(ctx, oldest.Number, func(*routers.Appeal) (routers.Effects, error) { return routers.Effects{}, nil }))
-		stale, err = l.StaleAppeals(ctx, "AZ-BIL", time.Now().Add(time.Minute), 10)
+		stale, err = l.StaleAppeals(ctx, "AZ-BIL", clockOf(t).Now().Add(time.Minute), 10)
 		require.NoError(t, err)
 		require.Equal(t, []string{newer.Number, oldest.Number}, numbers(stale))
 
-		stale, err = l.StaleAppeals(ctx, "AZ-BIL", time.Now().Add(-time.Hour), 10)
+		stale, err = l.StaleAppeals(ctx, "AZ-BIL", clockOf(t).Now().Add(-time.Hour), 10)
 		require.NoError(t, err)
 		require.Empty(t, stale, "nothing was last changed an hour ago")
 	})
