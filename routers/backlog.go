@@ -7,12 +7,20 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
+// StatsLedger is what the monitors' backlog figures need of the ledger.
+type StatsLedger interface {
+	// DistrictStats counts, per district, the appeals the monitors watch:
+	// those whose answer is not given yet and those past their deadline (a
+	// deadline before today), and deliveries pending or failed.
+	DistrictStats(ctx context.Context, today string) (map[string]DistrictStats, error)
+}
+
 // BacklogCollector puts each district's backlog on /metrics, read from the
 // ledger at scrape time: open appeals, those past their legal deadline, and
 // deliveries pending or given up. Every configured district has its series,
 // zero included, so a monitor's query never finds a hole.
 type BacklogCollector struct {
-	ledger    Ledger
+	ledger    StatsLedger
 	districts []string
 	now       func() time.Time
 
@@ -20,7 +28,7 @@ type BacklogCollector struct {
 }
 
 // NewBacklogCollector returns a collector over the ledger for districts.
-func NewBacklogCollector(ledger Ledger, districts []string, now func() time.Time) *BacklogCollector {
+func NewBacklogCollector(ledger StatsLedger, districts []string, now func() time.Time) *BacklogCollector {
 	desc := func(name, help string) *prometheus.Desc {
 		return prometheus.NewDesc("korpu_"+name, help, []string{"district"}, nil)
 	}

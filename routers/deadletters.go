@@ -14,6 +14,29 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
 )
 
+// DeadLetterFiler is what filing poisoned messages needs of the ledger.
+type DeadLetterFiler interface {
+	// AddDeadLetter stores a dead letter; one with a stored Fingerprint is
+	// ignored.
+	AddDeadLetter(ctx context.Context, dl DeadLetter) error
+}
+
+// DeadLetterBook is what the dead-letter desk needs of the ledger.
+type DeadLetterBook interface {
+	// DeadLetters lists dead letters in a state (all states if empty) with
+	// an ID above afterID, oldest first, at most limit.
+	DeadLetters(ctx context.Context, state DeadLetterState, afterID int64, limit int) ([]DeadLetter, error)
+	// DeadLetter returns one dead letter (ErrNotFound).
+	DeadLetter(ctx context.Context, id int64) (DeadLetter, error)
+	// ResolveDeadLetter moves an open dead letter to state and commits
+	// effects with it; it reports false, committing nothing, if the letter
+	// is not open (ErrNotFound if there is none). With a non-zero requeueAt,
+	// the same commit makes the letter's delivery (an appeal's or a
+	// comment's) pending again, with no attempts and due at requeueAt, if it
+	// is still failed.
+	ResolveDeadLetter(ctx context.Context, id int64, state DeadLetterState, effects Effects, requeueAt time.Time) (bool, error)
+}
+
 // ReplayedFromHeader marks a message replayed from a dead letter with that
 // letter's ID.
 const ReplayedFromHeader = "x-korpu-replayed-from"
@@ -59,12 +82,12 @@ func (h *Hub) keepPoisoned(msg *message.Message) error {
 // commits its message to the outbox, or its delivery as due, and a running
 // hub's relay or sweeper takes it from there.
 type DeadLetterDesk struct {
-	ledger Ledger
+	ledger DeadLetterBook
 	now    func() time.Time
 }
 
 // NewDeadLetterDesk returns the desk on ledger, with the hub's clock.
-func NewDeadLetterDesk(ledger Ledger, now func() time.Time) *DeadLetterDesk {
+func NewDeadLetterDesk(ledger DeadLetterBook, now func() time.Time) *DeadLetterDesk {
 	return &DeadLetterDesk{ledger: ledger, now: now}
 }
 

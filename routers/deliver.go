@@ -10,6 +10,22 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 )
 
+// DeliveryLedger is what the hand-over of appeals and comments needs of the
+// ledger.
+type DeliveryLedger interface {
+	// Appeal returns one appeal, read without a lock (ErrNotFound).
+	Appeal(ctx context.Context, number string) (Appeal, error)
+	// Comment returns one comment, read without a lock (ErrNotFound).
+	Comment(ctx context.Context, id string) (Comment, error)
+	// UpdateAppeal runs fn on the appeal under a lock and commits the
+	// changed appeal with fn's effects; an error from fn commits nothing.
+	// It counts as a change of the appeal even when fn changes nothing.
+	UpdateAppeal(ctx context.Context, number string, fn func(*Appeal) (Effects, error)) error
+	// UpdateComment runs fn on the comment and its appeal under their locks
+	// and commits both with fn's effects; an error from fn commits nothing.
+	UpdateComment(ctx context.Context, id string, fn func(*Comment, *Appeal) (Effects, error)) error
+}
+
 // handleJob hands one appeal or comment over to its district. It never
 // sleeps: a transient failure records when to try again and acks; the
 // sweeper queues the job again when that time comes.
@@ -118,9 +134,6 @@ func (h *Hub) refuseUnknownPerson(ctx context.Context, a Appeal) error {
 	h.metrics.Failed.WithLabelValues(a.District, "person_not_found").Inc()
 	return nil
 }
-
-// errOnlyRead ends an update that only reads, committing nothing.
-var errOnlyRead = errors.New("read only")
 
 // errAppealNotDelivered: a comment waits for its appeal to reach the
 // district; like an open breaker, waiting spends no attempt.
@@ -231,29 +244,22 @@ func (h *Hub) failed(district, reason string, cause error) {
 }
 
 func (h *Hub) deliverComment(ctx context.Context, id string) error {
-	var (
-		target  Comment
-		appeal  Appeal
-		pending bool
-	)
-	// Read the comment and its appeal under their locks; errOnlyRead rolls
-	// the update back, so nothing is written and the appeal's last change
-	// (which reconciliation goes by) stays as it was.
-	err := h.ledger.UpdateComment(ctx, id, func(c *Comment, a *Appeal) (Effects, error) {
-		target, appeal, pending = *c, *a, c.Delivery.State == DeliveryPending
-		return Effects{}, errOnlyRead
-	})
-	if errors.Is(err, errOnlyRead) {
-		err = nil
-	}
+	// Plain reads, no locks: settleComment decides under the locks, and a
+	// read commits nothing, so the appeal's last change (which
+	// reconciliation goes by) stays as it was.
+	target, err := h.ledger.Comment(ctx, id)
 	if errors.Is(err, ErrNotFound) {
 		return &PermanentError{Err: fmt.Errorf("delivery job for unknown comment %s", id)}
 	}
 	if err != nil {
 		return fmt.Errorf("load comment: %w", err)
 	}
-	if !pending {
+	if target.Delivery.State != DeliveryPending {
 		return nil
+	}
+	appeal, err := h.ledger.Appeal(ctx, target.AppealNumber)
+	if err != nil {
+		return fmt.Errorf("load the appeal of comment %s: %w", id, err)
 	}
 	if appeal.Delivery.State == DeliveryFailed {
 		return h.settleComment(ctx, id, appeal.District, &PermanentError{Err: errors.New("the appeal itself could not be delivered")})

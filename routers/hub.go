@@ -73,6 +73,19 @@ func (c *Config) validate() error {
 	return errors.Join(errs...)
 }
 
+// Ledger is what a hub needs of its durable record of appeals (PostgreSQL
+// in production, memory in the demo): the ports of its flows, each declared
+// beside the flow that uses it. Every method that changes state commits
+// that change together with its Effects, or nothing.
+type Ledger interface {
+	RegistrationLedger
+	DeliveryLedger
+	StatusLedger
+	PollingLedger
+	OutboxLedger
+	DeadLetterFiler
+}
+
 // Hub is the whole of Körpü's logic, wired to its ports.
 type Hub struct {
 	cfg        Config

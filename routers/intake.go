@@ -16,6 +16,22 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 )
 
+// RegistrationLedger is what intake needs of the ledger.
+type RegistrationLedger interface {
+	// Register records a valid request as a new appeal: it claims the request
+	// ID (ErrDuplicate if taken), books the reception place if any
+	// (ErrReceptionFull), allocates the next number of the district and year
+	// without gaps, and commits the appeal with effects(appeal).
+	Register(ctx context.Context, draft Appeal, booking *Booking, number func(seq int) string, effects func(Appeal) Effects) (Appeal, error)
+	// RecordInvalid claims the request ID (ErrDuplicate if taken) and commits effects.
+	RecordInvalid(ctx context.Context, requestID string, effects Effects) error
+	// AddComment claims the comment's ID (ErrDuplicate if taken) and stores
+	// it with effects; ErrNotFound, claiming nothing, if its appeal is unknown.
+	AddComment(ctx context.Context, c Comment, effects Effects) error
+	// Appeal returns one appeal, read without a lock (ErrNotFound).
+	Appeal(ctx context.Context, number string) (Appeal, error)
+}
+
 // SignatureHeader carries the portal's HMAC-SHA256 of the body.
 const SignatureHeader = "x-signature"
 

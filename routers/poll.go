@@ -6,6 +6,22 @@ import (
 	"time"
 )
 
+// PollingLedger is what polling and reconciling districts that cannot call
+// back needs of the ledger.
+type PollingLedger interface {
+	// PollCursor returns where polling a district's changes resumes (zero:
+	// never polled).
+	PollCursor(ctx context.Context, district string) (time.Time, error)
+	// SetPollCursor records where polling a district's changes resumes.
+	SetPollCursor(ctx context.Context, district string, at time.Time) error
+	// StaleAppeals returns up to limit appeals of district that were
+	// delivered, are not closed, and that the ledger last changed before
+	// before, least recently changed first.
+	StaleAppeals(ctx context.Context, district string, before time.Time, limit int) ([]Appeal, error)
+	// UpdateAppeal: see DeliveryLedger.
+	UpdateAppeal(ctx context.Context, number string, fn func(*Appeal) (Effects, error)) error
+}
+
 const (
 	pollPage = 100 // changes asked for per DeyisiklikleriAl
 	// firstPollLookback: a district never polled before is asked for the

@@ -9,6 +9,21 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 )
 
+// OutboxLedger is what the relay and the retry sweeper need of the ledger.
+type OutboxLedger interface {
+	// Relay hands up to limit outbox records, oldest first, to publish and
+	// deletes them once it returns nil. Only one relay runs at a time across
+	// all hub processes, so the portal sees events in commit order.
+	Relay(ctx context.Context, limit int, publish func([]OutboxRecord) error) (int, error)
+	// ClaimDue takes up to limit deliveries (of the districts filter lets
+	// through) whose retry time is before now, oldest first, clears their
+	// retry time and commits the messages job(d) makes for them.
+	ClaimDue(ctx context.Context, now time.Time, limit int, filter DueFilter, job func(DueJob) OutboxMessage) (int, error)
+	// Expedite makes every pending delivery of a district due now, for when
+	// it comes back from an outage; it returns how many it moved.
+	Expedite(ctx context.Context, district string, now time.Time) (int, error)
+}
+
 // relayLoop publishes the outbox, in commit order, until ctx ends. A
 // publish failure (broker down) leaves the records in place and is retried.
 func (h *Hub) relayLoop(ctx context.Context) error {

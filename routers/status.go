@@ -7,6 +7,12 @@ import (
 	"time"
 )
 
+// StatusLedger is what a district's status reports need of the ledger.
+type StatusLedger interface {
+	// UpdateAppeal: see DeliveryLedger.
+	UpdateAppeal(ctx context.Context, number string, fn func(*Appeal) (Effects, error)) error
+}
+
 // Errors of a district's status report, each mapped to an HTTP status by the API.
 var (
 	// ErrForeignAppeal: the appeal belongs to another district (403).

@@ -54,7 +54,11 @@ type bookingKey struct {
 	date     string
 }
 
-var _ routers.Ledger = (*Ledger)(nil)
+var (
+	_ routers.Ledger         = (*Ledger)(nil)
+	_ routers.DeadLetterBook = (*Ledger)(nil)
+	_ routers.StatsLedger    = (*Ledger)(nil)
+)
 
 // NewLedger returns an empty ledger that takes its time from now (time.Now
 // if nil).
@@ -215,6 +219,21 @@ func (l *Ledger) AddComment(ctx context.Context, c routers.Comment, effects rout
 	l.comments[c.ID] = &c // c is the callee's copy; its Delivery holds no references
 	l.commit(effects)
 	return nil
+}
+
+// Comment implements routers.DeliveryLedger.
+func (l *Ledger) Comment(ctx context.Context, id string) (routers.Comment, error) {
+	if err := ctx.Err(); err != nil {
+		return routers.Comment{}, fmt.Errorf("comment: %w", err)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+
+	c, ok := l.comments[id]
+	if !ok {
+		return routers.Comment{}, fmt.Errorf("comment %s: %w", id, routers.ErrNotFound)
+	}
+	return *c, nil // a Comment holds no references
 }
 
 // UpdateComment implements routers.Ledger. Of fn's changes only the
@@ -422,14 +441,6 @@ func (l *Ledger) Relay(ctx context.Context, limit int, publish func([]routers.Ou
 	l.outbox = slices.Delete(l.outbox, 0, n)
 	l.mu.Unlock()
 	return n, nil
-}
-
-// Ping implements routers.Ledger: memory always answers.
-func (l *Ledger) Ping(ctx context.Context) error {
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("ping: %w", err)
-	}
-	return nil
 }
 
 // checkEffects refuses what PostgreSQL's keys would refuse, before anything

@@ -5,11 +5,10 @@ import (
 	"time"
 
 	"github.com/korpu-az/korpu/adapters/memory"
-	"github.com/korpu-az/korpu/routers"
 	"github.com/korpu-az/korpu/routers/ledgertest"
 )
 
 func TestLedger(t *testing.T) {
 	t.Parallel()
-	ledgertest.Run(t, func(_ *testing.T, now func() time.Time) routers.Ledger { return memory.NewLedger(now) })
+	ledgertest.Run(t, func(_ *testing.T, now func() time.Time) ledgertest.Ledger { return memory.NewLedger(now) })
 }

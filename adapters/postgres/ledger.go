@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jackc/pgerrcode"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/korpu-az/korpu/routers"
@@ -27,7 +29,11 @@ type Ledger struct {
 	now func() time.Time
 }
 
-var _ routers.Ledger = (*Ledger)(nil)
+var (
+	_ routers.Ledger         = (*Ledger)(nil)
+	_ routers.DeadLetterBook = (*Ledger)(nil)
+	_ routers.StatsLedger    = (*Ledger)(nil)
+)
 
 // NewLedger returns a ledger on a migrated database that takes its time
 // from now (time.Now if nil).
@@ -37,9 +43,6 @@ func NewLedger(pool *pgxpool.Pool, now func() time.Time) *Ledger {
 	}
 	return &Ledger{pool: pool, now: now}
 }
-
-// Ping reports whether the database answers.
-func (l *Ledger) Ping(ctx context.Context) error { return l.pool.Ping(ctx) }
 
 func (l *Ledger) inTx(ctx context.Context, fn func(pgx.Tx) error) error {
 	return pgx.BeginFunc(ctx, l.pool, fn)
@@ -252,11 +255,39 @@ func (l *Ledger) AddComment(ctx context.Context, c routers.Comment, effects rout
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
 			c.ID, c.AppealNumber, c.Text, c.SubmittedAt, c.Delivery.State, c.Delivery.Attempts,
 			timeArg(c.Delivery.NextAttemptAt), c.Delivery.LastError)
+		if pgErr, ok := errors.AsType[*pgconn.PgError](err); ok && pgErr.Code == pgerrcode.ForeignKeyViolation {
+			return fmt.Errorf("add comment %s: appeal %s: %w", c.ID, c.AppealNumber, routers.ErrNotFound)
+		}
 		if err != nil {
 			return fmt.Errorf("insert comment: %w", err)
 		}
 		return writeEffects(ctx, tx, l.now(), effects)
 	})
+}
+
+const commentColumns = `id, appeal_number, text, submitted_at, delivery_state, delivery_attempts, next_attempt_at, last_error`
+
+func scanComment(row pgx.Row) (routers.Comment, error) {
+	var (
+		c    routers.Comment
+		next *time.Time
+	)
+	err := row.Scan(&c.ID, &c.AppealNumber, &c.Text, &c.SubmittedAt, &c.Delivery.State, &c.Delivery.Attempts, &next, &c.Delivery.LastError)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return c, routers.ErrNotFound
+	}
+	if err != nil {
+		return c, fmt.Errorf("scan comment: %w", err)
+	}
+	if next != nil {
+		c.Delivery.NextAttemptAt = *next
+	}
+	return c, nil
+}
+
+// Comment implements routers.DeliveryLedger: one statement, no lock.
+func (l *Ledger) Comment(ctx context.Context, id string) (routers.Comment, error) {
+	return scanComment(l.pool.QueryRow(ctx, `SELECT `+commentColumns+` FROM comments WHERE id = $1`, id))
 }
 
 // UpdateComment implements routers.Ledger. The appeal is locked first, as
@@ -275,19 +306,9 @@ func (l *Ledger) UpdateComment(ctx context.Context, id string, fn func(*routers.
 		if err != nil {
 			return err
 		}
-		var (
-			c    routers.Comment
-			next *time.Time
-		)
-		err = tx.QueryRow(ctx, `
-			SELECT id, appeal_number, text, submitted_at, delivery_state, delivery_attempts, next_attempt_at, last_error
-			FROM comments WHERE id = $1 FOR NO KEY UPDATE`, id).Scan(&c.ID, &c.AppealNumber, &c.Text, &c.SubmittedAt,
-			&c.Delivery.State, &c.Delivery.Attempts, &next, &c.Delivery.LastError)
+		c, err := scanComment(tx.QueryRow(ctx, `SELECT `+commentColumns+` FROM comments WHERE id = $1 FOR NO KEY UPDATE`, id))
 		if err != nil {
 			return fmt.Errorf("lock comment: %w", err)
-		}
-		if next != nil {
-			c.Delivery.NextAttemptAt = *next
 		}
 		effects, err := fn(&c, &a)
 		if err != nil {

@@ -16,7 +16,7 @@ import (
 
 func TestLedgerConformance(t *testing.T) {
 	t.Parallel()
-	ledgertest.Run(t, func(t *testing.T, now func() time.Time) routers.Ledger {
+	ledgertest.Run(t, func(t *testing.T, now func() time.Time) ledgertest.Ledger {
 		return postgres.NewLedger(postgrestest.NewPool(t), now)
 	})
 }

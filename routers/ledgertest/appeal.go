@@ -12,7 +12,7 @@ import (
 	"github.com/korpu-az/korpu/routers"
 )
 
-func testAppeal(t *testing.T, newLedger func(*testing.T) routers.Ledger) {
+func testAppeal(t *testing.T, newLedger func(*testing.T) Ledger) {
 	t.Run("UnknownIsNotFound", func(t *testing.T) {
 		t.Parallel()
 		l := newLedger(t)

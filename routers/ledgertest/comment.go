@@ -5,13 +5,14 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/korpu-az/korpu/routers"
 )
 
-func testComment(t *testing.T, newLedger func(*testing.T) routers.Ledger) {
+func testComment(t *testing.T, newLedger func(*testing.T) Ledger) {
 	t.Run("AddStoresCommentWithEffects", func(t *testing.T) {
 		t.Parallel()
 		l := newLedger(t)
@@ -78,6 +79,38 @@ func testComment(t *testing.T, newLedger func(*testing.T) routers.Ledger) {
 		requireAppeal(t, want, gotAppeal)
 		require.Equal(t, []int{1}, sequences(history(t, l, want.Number)))
 		require.Empty(t, drain(t, l))
+	})
+
+	// Comment and History are plain reads: they find what was stored, say
+	// ErrNotFound (or nothing) alike for what was not, and change nothing,
+	// not even the appeal's last change that reconciliation goes by.
+	t.Run("PlainReads", func(t *testing.T) {
+		t.Parallel()
+		l := newLedger(t)
+		first := registerDrained(t, l, draft("req-1", bil, registeredAt))
+		second := registerDrained(t, l, draft("req-2", bil, registeredAt))
+		for _, a := range []routers.Appeal{first, second} {
+			setDelivery(t, l, a.Number, routers.Delivery{State: routers.DeliveryDelivered, Attempts: 1})
+		}
+		c := comment("c-1", first)
+		addComment(t, l, c)
+
+		got, err := l.Comment(t.Context(), c.ID)
+		require.NoError(t, err)
+		requireComment(t, c, got)
+		_, err = l.Comment(t.Context(), "c-404")
+		require.ErrorIs(t, err, routers.ErrNotFound)
+
+		events, err := l.History(t.Context(), first.Number)
+		require.NoError(t, err)
+		require.Equal(t, []int{1}, sequences(events))
+		events, err = l.History(t.Context(), number(bil, 2026, 404))
+		require.NoError(t, err)
+		require.Empty(t, events, "no history for an unknown appeal")
+
+		stale, err := l.StaleAppeals(t.Context(), bil, clockOf(t).Now().Add(time.Minute), 10)
+		require.NoError(t, err)
+		require.Equal(t, []string{first.Number, second.Number}, numbers(stale), "reading moved the appeal's last change")
 	})
 
 	t.Run("UpdateUnknownIsNotFound", func(t *testing.T) {

@@ -18,7 +18,7 @@ func deadLetter(fingerprint string) routers.DeadLetter {
 	}
 }
 
-func testDeadLetters(t *testing.T, newLedger func(*testing.T) routers.Ledger) {
+func testDeadLetters(t *testing.T, newLedger func(*testing.T) Ledger) {
 	t.Run("AddListShow", func(t *testing.T) {
 		t.Parallel()
 		l := newLedger(t)

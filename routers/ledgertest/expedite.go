@@ -9,7 +9,7 @@ import (
 	"github.com/korpu-az/korpu/routers"
 )
 
-func testParking(t *testing.T, newLedger func(*testing.T) routers.Ledger) {
+func testParking(t *testing.T, newLedger func(*testing.T) Ledger) {
 	t.Run("FilterAndExpedite", func(t *testing.T) {
 		t.Parallel()
 		l := newLedger(t)

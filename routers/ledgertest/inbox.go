@@ -13,19 +13,19 @@ type claimer struct {
 	name string
 	// registers tells whether a success allocates an appeal number.
 	registers bool
-	claim     func(t *testing.T, l routers.Ledger, id string, base routers.Appeal) error
+	claim     func(t *testing.T, l Ledger, id string, base routers.Appeal) error
 }
 
 var claimers = []claimer{
-	{"Register", true, func(t *testing.T, l routers.Ledger, id string, _ routers.Appeal) error {
+	{"Register", true, func(t *testing.T, l Ledger, id string, _ routers.Appeal) error {
 		d := draft(id, bil, registeredAt)
 		_, err := l.Register(t.Context(), d, nil, numberOf(d), registered)
 		return err
 	}},
-	{"RecordInvalid", false, func(t *testing.T, l routers.Ledger, id string, _ routers.Appeal) error {
+	{"RecordInvalid", false, func(t *testing.T, l Ledger, id string, _ routers.Appeal) error {
 		return l.RecordInvalid(t.Context(), id, invalid(id))
 	}},
-	{"AddComment", false, func(t *testing.T, l routers.Ledger, id string, base routers.Appeal) error {
+	{"AddComment", false, func(t *testing.T, l Ledger, id string, base routers.Appeal) error {
 		c := comment(id, base)
 		return l.AddComment(t.Context(), c, routers.Effects{Messages: []routers.OutboxMessage{commentMessage(c)}})
 	}},
@@ -51,7 +51,7 @@ func invalid(requestID string) routers.Effects {
 	}
 }
 
-func testInbox(t *testing.T, newLedger func(*testing.T) routers.Ledger) {
+func testInbox(t *testing.T, newLedger func(*testing.T) Ledger) {
 	t.Run("RecordInvalidCommitsMessagesInOrder", func(t *testing.T) {
 		t.Parallel()
 		l := newLedger(t)
@@ -89,7 +89,7 @@ func testInbox(t *testing.T, newLedger func(*testing.T) routers.Ledger) {
 		ghost.Number = number(bil, 2026, 1)
 		c := comment("c-1", ghost)
 		err := l.AddComment(t.Context(), c, routers.Effects{Messages: []routers.OutboxMessage{commentMessage(c)}})
-		require.Error(t, err)
+		require.ErrorIs(t, err, routers.ErrNotFound)
 		require.Empty(t, drain(t, l))
 
 		a := registerDrained(t, l, draft("real", bil, registeredAt))

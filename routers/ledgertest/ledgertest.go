@@ -3,14 +3,15 @@
 // tests, so the flows can rely on the same behaviour whichever store they get.
 //
 //	func TestLedger(t *testing.T) {
-//		ledgertest.Run(t, func(t *testing.T, now func() time.Time) routers.Ledger { return memory.NewLedger(now) })
+//		ledgertest.Run(t, func(t *testing.T, now func() time.Time) ledgertest.Ledger { return memory.NewLedger(now) })
 //	}
 //
-// The suite uses nothing but the port: it reads comments back through
-// UpdateComment with a callback that rolls back, and the outbox through Relay.
+// The suite uses nothing but the ledgers' ports: it reads the outbox back
+// through Relay.
 package ledgertest
 
 import (
+	"context"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -18,6 +19,18 @@ import (
 
 	"github.com/korpu-az/korpu/routers"
 )
+
+// Ledger is every port a ledger implements: what the hub, the dead-letter
+// desk and the monitors' figures need, and the plain read of an appeal's
+// history.
+type Ledger interface {
+	routers.Ledger
+	routers.DeadLetterBook
+	routers.StatsLedger
+	// History returns the events of an appeal in sequence order, read
+	// without a lock; none for an unknown appeal.
+	History(ctx context.Context, number string) ([]routers.StatusEvent, error)
+}
 
 // Epoch is where every test's clock starts: years away from any day the
 // suite runs on, so a store that reads the wall clock instead of the one it
@@ -47,9 +60,9 @@ func clockOf(t *testing.T) *clock {
 // Run runs every conformance test against the ledgers newLedger makes. Each
 // test calls newLedger once and must get a fresh, empty store of its own
 // that takes its time from now; tests run in parallel.
-func Run(t *testing.T, newLedgerAt func(t *testing.T, now func() time.Time) routers.Ledger) {
+func Run(t *testing.T, newLedgerAt func(t *testing.T, now func() time.Time) Ledger) {
 	t.Helper()
-	newLedger := func(t *testing.T) routers.Ledger {
+	newLedger := func(t *testing.T) Ledger {
 		c := &clock{}
 		clocks.Store(t, c)
 		t.Cleanup(func() { clocks.Delete(t) })
@@ -57,7 +70,7 @@ func Run(t *testing.T, newLedgerAt func(t *testing.T, now func() time.Time) rout
 	}
 	groups := []struct {
 		name string
-		run  func(*testing.T, func(*testing.T) routers.Ledger)
+		run  func(*testing.T, func(*testing.T) Ledger)
 	}{
 		{"Register", testRegister},
 		{"Inbox", testInbox},

@@ -12,7 +12,7 @@ import (
 	"github.com/korpu-az/korpu/routers"
 )
 
-func testClaimDue(t *testing.T, newLedger func(*testing.T) routers.Ledger) {
+func testClaimDue(t *testing.T, newLedger func(*testing.T) Ledger) {
 	t.Run("ClaimsDueDeliveriesOldestFirst", func(t *testing.T) {
 		t.Parallel()
 		l := newLedger(t)
@@ -86,7 +86,7 @@ func testClaimDue(t *testing.T, newLedger func(*testing.T) routers.Ledger) {
 	})
 }
 
-func testRelay(t *testing.T, newLedger func(*testing.T) routers.Ledger) {
+func testRelay(t *testing.T, newLedger func(*testing.T) Ledger) {
 	t.Run("PublishesInCommitOrderUpToLimit", func(t *testing.T) {
 		t.Parallel()
 		l := newLedger(t)

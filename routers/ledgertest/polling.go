@@ -10,7 +10,7 @@ import (
 	"github.com/korpu-az/korpu/routers"
 )
 
-func testPolling(t *testing.T, newLedger func(*testing.T) routers.Ledger) {
+func testPolling(t *testing.T, newLedger func(*testing.T) Ledger) {
 	t.Run("PollCursorRoundTrip", func(t *testing.T) {
 		t.Parallel()
 		l := newLedger(t)

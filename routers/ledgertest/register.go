@@ -14,7 +14,7 @@ import (
 	"github.com/korpu-az/korpu/routers"
 )
 
-func testRegister(t *testing.T, newLedger func(*testing.T) routers.Ledger) {
+func testRegister(t *testing.T, newLedger func(*testing.T) Ledger) {
 	t.Run("StoresAppealWithEffects", func(t *testing.T) {
 		t.Parallel()
 		withPerson := draft("req-person", bil, registeredAt)

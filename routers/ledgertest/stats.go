@@ -10,7 +10,7 @@ import (
 	"github.com/korpu-az/korpu/routers"
 )
 
-func testStats(t *testing.T, newLedger func(*testing.T) routers.Ledger) {
+func testStats(t *testing.T, newLedger func(*testing.T) Ledger) {
 	t.Run("DistrictStats", func(t *testing.T) {
 		t.Parallel()
 		l := newLedger(t)
