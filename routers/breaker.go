@@ -24,7 +24,7 @@ type guardedDistrict struct {
 
 // newGuardedDistrict guards d; recovered is called when its breaker closes
 // again after an outage.
-func newGuardedDistrict(code string, d District, failures uint32, cooldown time.Duration, m *Metrics, logger *slog.Logger, recovered func(code string)) *guardedDistrict {
+func newGuardedDistrict(code string, d District, failures int, cooldown time.Duration, m *Metrics, logger *slog.Logger, recovered func(code string)) *guardedDistrict {
 	m.BreakerState.WithLabelValues(code).Set(float64(gobreaker.StateClosed))
 	return &guardedDistrict{
 		District: d,
@@ -34,7 +34,7 @@ func newGuardedDistrict(code string, d District, failures uint32, cooldown time.
 			Name:        code,
 			MaxRequests: 1,
 			Timeout:     cooldown,
-			ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= failures },
+			ReadyToTrip: func(c gobreaker.Counts) bool { return int(c.ConsecutiveFailures) >= failures },
 			// A refusal (4xx) proves the district is up; only transient failures count.
 			IsSuccessful: func(err error) bool { return err == nil || IsPermanent(err) },
 			OnStateChange: func(name string, from, to gobreaker.State) {

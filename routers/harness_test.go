@@ -234,11 +234,6 @@ type harnessOptions struct {
 	start           time.Time     // where the clock starts; default arrival
 }
 
-func newHarness(t *testing.T) *harness {
-	t.Helper()
-	return newHarnessWith(t, harnessOptions{})
-}
-
 func newHarnessWith(t *testing.T, opts harnessOptions) *harness {
 	t.Helper()
 	if opts.retryMax == 0 {

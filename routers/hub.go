@@ -141,7 +141,7 @@ func NewHub(cfg Config, deps Deps) (*Hub, error) {
 	guards := make(map[string]*guardedDistrict, len(deps.Districts))
 	guarded := make(map[string]District, len(deps.Districts))
 	for code, d := range deps.Districts {
-		guards[code] = newGuardedDistrict(code, d, uint32(cfg.BreakerFailures), cfg.BreakerCooldown, deps.Metrics, deps.Logger,
+		guards[code] = newGuardedDistrict(code, d, cfg.BreakerFailures, cfg.BreakerCooldown, deps.Metrics, deps.Logger,
 			func(code string) {
 				select {
 				case recovered <- code:

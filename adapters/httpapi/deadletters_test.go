@@ -2,7 +2,6 @@ package httpapi_test
 
 import (
 	"encoding/json"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -31,7 +30,7 @@ func TestDeadLetters(t *testing.T) {
 	srv := httptest.NewServer(httpapi.New(httpapi.Config{
 		MonitorToken: "monitor-secret", CallbackTokens: map[string]string{"AZ-BIL": "bil"},
 		DeadLetters: routers.NewDeadLetterDesk(ledger, time.Now),
-		Gatherer:    prometheus.NewRegistry(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Gatherer:    prometheus.NewRegistry(), Logger: slog.New(slog.DiscardHandler),
 	}))
 	t.Cleanup(srv.Close)
 

@@ -2,7 +2,6 @@ package postgres_test
 
 import (
 	"context"
-	"io"
 	"log/slog"
 	"testing"
 
@@ -33,4 +32,4 @@ func TestMigrationsUpDownUp(t *testing.T) {
 	require.Equal(t, 1, tables)
 }
 
-func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+func quietLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }

@@ -6,6 +6,7 @@ package postgres
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
@@ -90,8 +91,7 @@ func newProvider(pool *pgxpool.Pool) (*goose.Provider, *sql.DB, error) {
 	db := stdlib.OpenDBFromPool(pool)
 	provider, err := goose.NewProvider(goose.DialectPostgres, db, migrations, goose.WithSessionLocker(locker))
 	if err != nil {
-		db.Close()
-		return nil, nil, fmt.Errorf("postgres: migrations: %w", err)
+		return nil, nil, errors.Join(fmt.Errorf("postgres: migrations: %w", err), db.Close())
 	}
 	return provider, db, nil
 }

@@ -18,8 +18,8 @@ func Parse(h string, now time.Time, limit time.Duration) time.Duration {
 		return 0
 	}
 	if strings.Trim(h, "0123456789") == "" {
-		secs, err := strconv.ParseUint(h, 10, 64)
-		if err != nil || secs > uint64(limit/time.Second) {
+		secs, err := strconv.ParseInt(h, 10, 64)
+		if err != nil || secs > int64(limit/time.Second) {
 			return limit // only a number too large to parse fails here
 		}
 		return time.Duration(secs) * time.Second

@@ -29,7 +29,7 @@ func probe(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("probe: %w", err)
 	}
-	resp.Body.Close()
+	_ = resp.Body.Close() // only the status matters
 	if resp.StatusCode != http.StatusOK && !*anyStatus {
 		return fmt.Errorf("probe: %s answered %s", fs.Arg(0), resp.Status)
 	}

@@ -21,7 +21,7 @@ const (
 	// WSSENamespace is the OASIS WS-Security 1.0 extension namespace.
 	WSSENamespace = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
 	// PasswordText is the Type of a wsse:Password sent in clear text.
-	PasswordText = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-username-token-profile-1.0#PasswordText"
+	PasswordText = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-username-token-profile-1.0#PasswordText" //nolint:gosec // G101: a type URI of the standard, not a credential
 )
 
 // The operations of the WSDL's MuracietPort.

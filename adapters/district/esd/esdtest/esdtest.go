@@ -61,7 +61,7 @@ func Validate(envelopes ...[]byte) error {
 	}
 	out, err := exec.Command(xmllint, append([]string{"--noout", "--nonet", "--schema", xsdPath}, files...)...).CombinedOutput()
 	if err != nil || strings.Count(string(out), " validates") != len(files) {
-		return fmt.Errorf("payloads do not validate against the XSD (%v):\n%s", err, out)
+		return fmt.Errorf("payloads do not validate against the XSD (%w):\n%s", err, out)
 	}
 	return nil
 }
