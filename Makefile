@@ -1,4 +1,4 @@
-.PHONY: help test faults bench demo build vet services
+.PHONY: help test faults bench demo build vet lint services
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -21,6 +21,9 @@ build: ## the korpu binary in ./bin
 vet: ## gofmt and go vet
 	@test -z "$$(gofmt -l .)" || { gofmt -l .; exit 1; }
 	go vet ./...
+
+lint: ## golangci-lint v2 with .golangci.yml (installs the pinned version if missing)
+	scripts/lint
 
 services: ## make sure RabbitMQ and PostgreSQL answer
 	scripts/services
