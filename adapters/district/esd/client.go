@@ -391,15 +391,16 @@ func (c *Client) malformed(op string, err error) error {
 	return &routers.TransientError{Err: fmt.Errorf("district %s: unreadable answer to %s: %w", c.cfg.Code, op, err)}
 }
 
-// excerpt returns at most maxExcerpt bytes of a body as valid UTF-8 text.
+// excerpt returns at most maxExcerpt bytes of a body as valid UTF-8 text. It
+// cuts before it converts, so quoting a 4 MiB answer copies no 4 MiB.
 func excerpt(b []byte) string {
-	s := strings.TrimSpace(string(b))
-	if len(s) > maxExcerpt {
+	b = bytes.TrimSpace(b)
+	if len(b) > maxExcerpt {
 		i := maxExcerpt
-		for i > 0 && !utf8.RuneStart(s[i]) {
+		for i > 0 && !utf8.RuneStart(b[i]) {
 			i--
 		}
-		s = s[:i]
+		b = b[:i]
 	}
-	return strings.ToValidUTF8(s, "\uFFFD")
+	return strings.ToValidUTF8(string(b), "\uFFFD")
 }
