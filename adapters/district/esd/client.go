@@ -16,6 +16,7 @@ import (
 	"github.com/beevik/etree"
 	lru "github.com/hashicorp/golang-lru/v2"
 
+	"github.com/korpu-az/korpu/adapters/outbound"
 	"github.com/korpu-az/korpu/adapters/retryafter"
 	"github.com/korpu-az/korpu/routers"
 )
@@ -59,6 +60,7 @@ func New(cfg Config, client *http.Client, logger *slog.Logger) (*Client, error) 
 	if client == nil {
 		client = newHTTPClient(cfg.MaxConcurrent)
 	}
+	client = outbound.NoRedirects(client) // a redirect would post the password elsewhere
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -324,6 +326,11 @@ func (c *Client) call(ctx context.Context, op, appeal string, payload *etree.Ele
 		return nil, &routers.TransientError{Err: fmt.Errorf("district %s: %s: %w", c.cfg.Code, op, err)}
 	}
 	defer resp.Body.Close()
+	if outbound.IsRedirect(resp.StatusCode) {
+		// Checked before the body is read: a redirect's body could hold a
+		// TEKRAR fault whose number Submit would take.
+		return nil, c.redirected(ctx, op, appeal, resp)
+	}
 	data, err := io.ReadAll(io.LimitReader(resp.Body, c.cfg.MaxResponseBytes+1))
 	if err != nil {
 		return nil, &routers.TransientError{Err: fmt.Errorf("district %s: read answer %d to %s: %w", c.cfg.Code, resp.StatusCode, op, err)}
@@ -333,6 +340,14 @@ func (c *Client) call(ctx context.Context, op, appeal string, payload *etree.Ele
 		return nil, &routers.TransientError{Err: fmt.Errorf("district %s answered %s (%d) with more than %d bytes", c.cfg.Code, op, resp.StatusCode, c.cfg.MaxResponseBytes)}
 	}
 	return c.answer(op, resp, data)
+}
+
+// redirected fails a call that ESD answered with a 3xx: transient, for the
+// reasons package outbound gives.
+func (c *Client) redirected(ctx context.Context, op, appeal string, resp *http.Response) error {
+	host := outbound.LocationHost(resp)
+	c.log.ErrorContext(ctx, "ESD answered with a redirect, which is never followed", "op", op, "appeal", appeal, "status", resp.StatusCode, "location_host", host)
+	return &routers.TransientError{Err: fmt.Errorf("district %s answered %s with %d, a redirect to %q that is not followed", c.cfg.Code, op, resp.StatusCode, host)}
 }
 
 // answer classifies a read answer: a SOAP fault by its Xeta code, a non-SOAP
