@@ -207,7 +207,8 @@ type harness struct {
 
 // harnessOptions shape a harness beyond the defaults.
 type harnessOptions struct {
-	polled          map[string]*fakePoller // districts the hub polls
+	polled          map[string]*fakePoller    // districts the hub polls
+	pollers         map[string]routers.Poller // more districts the hub polls, with pollers of their own
 	reconcileAfter  time.Duration
 	breakerFailures int
 	breakerCooldown time.Duration
@@ -245,6 +246,9 @@ func newHarnessWith(t *testing.T, opts harnessOptions) *harness {
 	h.m = routers.NewMetrics(h.metrics)
 	polled := map[string]routers.Polled{}
 	for code, p := range opts.polled {
+		polled[code] = routers.Polled{Poller: p, Interval: 10 * time.Millisecond}
+	}
+	for code, p := range opts.pollers {
 		polled[code] = routers.Polled{Poller: p, Interval: 10 * time.Millisecond}
 	}
 	districts := map[string]routers.District{}

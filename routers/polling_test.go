@@ -94,7 +94,7 @@ func TestPolling(t *testing.T) {
 		h := newHarnessWith(t, harnessOptions{polled: map[string]*fakePoller{"AZ-BIL": poller}})
 		id := deliveredAppeal(t, h)
 		// A real ESD's clock: close to the hub's, in the recent past.
-		at := time.Now().Add(-time.Minute)
+		at := h.clock.Now().Add(-time.Minute)
 		poller.add(
 			routers.DistrictChange{AppealNumber: firstNumber, Reference: "ESD-1", Status: routers.StatusDelivered, At: at},
 			routers.DistrictChange{AppealNumber: firstNumber, Reference: "ESD-1", Status: routers.StatusInProgress, At: at.Add(time.Second)},
@@ -121,7 +121,7 @@ func TestPolling(t *testing.T) {
 		body, id := h.body("request-appeal.json", nil)
 		h.publish(body)
 		h.waitEvent(id, routers.StatusRegistered)
-		poller.add(routers.DistrictChange{AppealNumber: firstNumber, Reference: "ESD-9", Status: routers.StatusClosed, At: time.Now().Add(-time.Minute)})
+		poller.add(routers.DistrictChange{AppealNumber: firstNumber, Reference: "ESD-9", Status: routers.StatusClosed, At: h.clock.Now().Add(-time.Minute)})
 		h.waitEvent(id, routers.StatusClosed)
 		require.Equal(t, []routers.Status{routers.StatusRegistered, routers.StatusDelivered, routers.StatusClosed}, statuses(h.eventsOf(id)))
 		require.Equal(t, "ESD-9", h.appeal(firstNumber).DistrictRef)
@@ -136,7 +136,7 @@ func TestPolling(t *testing.T) {
 			ids = append(ids, deliveredAppeal(t, h))
 		}
 		// 150 changes of one instant (more than a page of 100), then one more.
-		at := time.Now().Add(-time.Minute)
+		at := h.clock.Now().Add(-time.Minute)
 		for i := range 150 {
 			poller.add(routers.DistrictChange{AppealNumber: "AZ-BIL-2026-999999", Reference: "X", Status: routers.StatusInProgress, At: at, Note: string(rune('a' + i%26))})
 		}
@@ -151,7 +151,7 @@ func TestReconciliation(t *testing.T) {
 	h := newHarnessWith(t, harnessOptions{polled: map[string]*fakePoller{"AZ-BIL": poller}, reconcileAfter: time.Millisecond})
 	// The district reference of the first appeal is REF-<number> (the fake district).
 	ref := "REF-" + firstNumber
-	poller.setState(ref, routers.DistrictChange{Reference: ref, Status: routers.StatusAnswered, Note: "missed by polling", At: time.Now()})
+	poller.setState(ref, routers.DistrictChange{Reference: ref, Status: routers.StatusAnswered, Note: "missed by polling", At: h.clock.Now()})
 	id := deliveredAppeal(t, h)
 	h.waitEvent(id, routers.StatusAnswered)
 	waitUntil(t, "a correction counted", func() bool {
@@ -160,7 +160,7 @@ func TestReconciliation(t *testing.T) {
 	require.Equal(t, []routers.Status{routers.StatusRegistered, routers.StatusDelivered, routers.StatusAnswered}, statuses(h.eventsOf(id)))
 
 	// The district now claims an older state: the hub cannot undo, it counts it.
-	poller.setState(ref, routers.DistrictChange{Reference: ref, Status: routers.StatusInProgress, At: time.Now()})
+	poller.setState(ref, routers.DistrictChange{Reference: ref, Status: routers.StatusInProgress, At: h.clock.Now()})
 	waitUntil(t, "hub ahead counted", func() bool {
 		return testutil.ToFloat64(h.metricsOf().Reconciled.WithLabelValues("AZ-BIL", "hub_ahead")) >= 1
 	})
@@ -178,7 +178,7 @@ func TestReconciliationSkipsUnknownAppeals(t *testing.T) {
 	second := deliveredAppeal(t, h)
 	_ = first
 	secondRef := "REF-AZ-BIL-2026-000002"
-	poller.setState(secondRef, routers.DistrictChange{Reference: secondRef, Status: routers.StatusAnswered, At: time.Now()})
+	poller.setState(secondRef, routers.DistrictChange{Reference: secondRef, Status: routers.StatusAnswered, At: h.clock.Now()})
 	h.waitEvent(second, routers.StatusAnswered)
 	waitUntil(t, "the unknown appeal counted", func() bool {
 		return testutil.ToFloat64(h.metricsOf().Reconciled.WithLabelValues("AZ-BIL", "unknown_to_district")) >= 1

@@ -98,6 +98,9 @@ func (c *Client) Submit(ctx context.Context, s routers.Submission) (string, erro
 	if err != nil {
 		var f *FaultError
 		if errors.As(err, &f) && f.Code == CodeDuplicate && f.Existing != "" {
+			if err := c.checkNumber("MovcudNomre", f.Existing); err != nil {
+				return "", err
+			}
 			c.log.DebugContext(ctx, "appeal already registered", "appeal", s.AppealNumber, "reference", f.Existing)
 			return f.Existing, nil
 		}
@@ -114,7 +117,21 @@ func (c *Client) readRegistered(answer *etree.Element) (string, error) {
 	if number == "" {
 		return "", c.malformed(OpRegister, errors.New("QeydiyyataAlCavab without QeydiyyatNomresi"))
 	}
+	if err := c.checkNumber("QeydiyyatNomresi", number); err != nil {
+		return "", err
+	}
 	return number, nil
+}
+
+// checkNumber refuses an ESD number the hub would store as the appeal's
+// reference if it is too long or holds a control character. Permanent: the
+// repeat gets the same number back (TEKRAR), so no retry mends it, and the
+// dead letter tells an operator to take it up with the vendor.
+func (c *Client) checkNumber(element, number string) error {
+	if err := routers.CheckDistrictText("reference", number, routers.MaxReferenceRunes); err != nil {
+		return &routers.PermanentError{Err: fmt.Errorf("district %s: %s refused: %w", c.cfg.Code, element, err)}
+	}
+	return nil
 }
 
 // Comment forwards a citizen's remark with SerhElaveEt on the appeal's ESD

@@ -242,6 +242,11 @@ func (c *Client) reference(r *reply) (string, error) {
 	if strings.TrimSpace(b.Reference) == "" {
 		return "", &routers.TransientError{Err: fmt.Errorf("district %s accepted the appeal (%d) without a reference", c.cfg.Code, r.status)}
 	}
+	// Too long or with control characters: permanent, as the repeat with the
+	// same Idempotency-Key gets the same reference back.
+	if err := routers.CheckDistrictText("reference", b.Reference, routers.MaxReferenceRunes); err != nil {
+		return "", &routers.PermanentError{Err: fmt.Errorf("district %s accepted the appeal (%d) with a reference the hub refuses: %w", c.cfg.Code, r.status, err)}
+	}
 	return b.Reference, nil
 }
 
