@@ -225,13 +225,19 @@ type harness struct {
 
 // harnessOptions shape a harness beyond the defaults.
 type harnessOptions struct {
-	polled          map[string]*fakePoller // districts the hub polls
+	polled          map[string]*fakePoller    // districts the hub polls
+	pollers         map[string]routers.Poller // more districts the hub polls, with pollers of their own
 	reconcileAfter  time.Duration
 	breakerFailures int
 	breakerCooldown time.Duration
 	retryMax        time.Duration // default 50ms
 	maxAttempts     int           // default harnessMaxAttempts
 	start           time.Time     // where the clock starts; default arrival
+}
+
+func newHarness(t *testing.T) *harness {
+	t.Helper()
+	return newHarnessWith(t, harnessOptions{})
 }
 
 func newHarnessWith(t *testing.T, opts harnessOptions) *harness {
@@ -263,6 +269,9 @@ func newHarnessWith(t *testing.T, opts harnessOptions) *harness {
 	h.m = routers.NewMetrics(h.metrics)
 	polled := map[string]routers.Polled{}
 	for code, p := range opts.polled {
+		polled[code] = routers.Polled{Poller: p, Interval: 10 * time.Millisecond}
+	}
+	for code, p := range opts.pollers {
 		polled[code] = routers.Polled{Poller: p, Interval: 10 * time.Millisecond}
 	}
 	districts := map[string]routers.District{}

@@ -18,6 +18,7 @@ type Metrics struct {
 	PollErrors  *prometheus.CounterVec // failed polls
 	Reconciled  *prometheus.CounterVec // appeals checked by reconciliation, by outcome
 	Credentials *prometheus.CounterVec // calls a district refused for the hub's credentials
+	Refused     *prometheus.CounterVec // district reports and changes refused, by field out of bounds
 
 	BreakerState *prometheus.GaugeVec   // 0 closed, 1 half-open, 2 open
 	BreakerTrips *prometheus.CounterVec // times a district's breaker opened
@@ -43,6 +44,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		PollErrors:  counter("poll_errors_total", "Polls of a district's changes that failed.", district),
 		Reconciled:  counter("reconciled_appeals_total", "Appeals checked against the district's state: agreed, corrected (the hub had missed a change) or hub_ahead.", []string{"district", "outcome"}),
 		Credentials: counter("district_credential_errors_total", "Calls a district's system refused for the hub's credentials: a configuration error.", district),
+		Refused:     counter("district_input_refused_total", "District reports and polled changes refused for a field out of bounds (text too long, control characters, time outside the appeal's span), by field.", []string{"district", "field"}),
 		Relayed: prometheus.NewCounter(prometheus.CounterOpts{
 			Namespace: "korpu", Name: "outbox_relayed_total", Help: "Outbox messages published to the broker.",
 		}),

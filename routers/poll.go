@@ -3,6 +3,7 @@ package routers
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -29,6 +30,10 @@ const (
 	// restart wiped nothing (the cursor is durable) or a first start.
 	firstPollLookback = 24 * time.Hour
 	reconcileBatch    = 50
+	// maxPollLimit ends a round whose page does not move past its start
+	// even this large: a district that keeps saying "more" without moving
+	// on must not be asked for ever bigger pages.
+	maxPollLimit = 64 * pollPage
 )
 
 // Polled is a district whose system the hub must poll.
@@ -65,8 +70,10 @@ func (h *Hub) pollOnce(ctx context.Context, district string, poller Poller) erro
 	if err != nil {
 		return err
 	}
-	if since.IsZero() {
-		since = h.now().Add(-firstPollLookback)
+	if now := h.now(); since.IsZero() {
+		since = now.Add(-firstPollLookback)
+	} else if since.After(now) {
+		since = now // a cursor a district's clock once pushed ahead
 	}
 	limit := pollPage
 	for {
@@ -80,17 +87,28 @@ func (h *Hub) pollOnce(ctx context.Context, district string, poller Poller) erro
 			}
 		}
 		h.metrics.PollChanges.WithLabelValues(district).Add(float64(len(page.Changes)))
+		// The cursor never passes the hub's clock: a change dated ahead of
+		// it would otherwise hide every real change until that date. Such a
+		// change is refused until the clock reaches it (checkDistrictTime),
+		// so it is asked for again; the rest waits for the next round.
+		next, ahead := page.Next, false
+		if now := h.now(); next.After(now) {
+			next, ahead = now, true
+		}
 		switch {
-		case page.Next.After(since):
-			since, limit = page.Next, pollPage
+		case next.After(since):
+			since, limit = next, pollPage
 			if err := h.ledger.SetPollCursor(ctx, district, since); err != nil {
 				return err
 			}
-		case page.More:
+		case page.More && !ahead:
 			// One instant holds more changes than a page: ask for a bigger one.
+			if limit >= maxPollLimit {
+				return fmt.Errorf("district %s says more changes follow %s but its pages do not move on, even %d long", district, FormatTime(since), limit)
+			}
 			limit *= 2
 		}
-		if !page.More {
+		if !page.More || ahead {
 			return nil
 		}
 	}
@@ -106,6 +124,13 @@ func (h *Hub) applyPolled(ctx context.Context, district string, ch DistrictChang
 	case errors.Is(err, ErrNotFound), errors.Is(err, ErrForeignAppeal):
 		// Not an appeal the hub gave this district: log it, never stop polling for it.
 		h.logger.Warn("district reported a change of an unknown appeal", "district", district, "appeal", ch.AppealNumber, "reference", ch.Reference, "error", err)
+		return nil
+	case errors.Is(err, ErrDistrictInput):
+		// Refused whole, not cut to fit: a shortened or cleaned note would
+		// put words in the authority's mouth. Stopping here would stall the
+		// district's polling on one bad change, so polling goes on; the
+		// error names the field, never quotes the value.
+		h.logger.Warn("district sent a change the hub refuses", "district", district, "appeal", loggable(ch.AppealNumber), "status", ch.Status, "error", err)
 		return nil
 	default:
 		return err
@@ -164,6 +189,12 @@ func (h *Hub) reconcileOnce(ctx context.Context, district string, poller Poller)
 			// undo, but a monitor must see it.
 			h.metrics.Reconciled.WithLabelValues(district, "hub_ahead").Inc()
 			h.logger.Error("district system is behind the hub", "appeal", a.Number, "district", district, "hub", a.Status, "district_state", state.Status)
+			err = nil
+		case errors.Is(err, ErrDistrictInput):
+			// Refused as a polled change is; marked checked so it does not
+			// head every round.
+			h.metrics.Reconciled.WithLabelValues(district, "refused").Inc()
+			h.logger.Warn("reconciliation: the district's state is refused", "appeal", a.Number, "district", district, "error", err)
 			err = nil
 		default:
 			h.metrics.Reconciled.WithLabelValues(district, "agreed").Inc()

@@ -48,15 +48,25 @@ func (h *Hub) ReportStatus(ctx context.Context, r StatusReport) error {
 // the delivery (the district answered faster than the hub wrote down its
 // acceptance, or ESD's own "registered") first records "delivered", so the
 // portal never sees a step skipped or reversed.
+//
+// A change whose text or time is out of bounds is refused whole, with a
+// *DistrictInputError, before anything is stored.
 func (h *Hub) applyChange(ctx context.Context, district string, ch DistrictChange) (bool, error) {
+	if err := checkDistrictText(ch); err != nil {
+		return false, h.refused(district, err)
+	}
+	now := h.now()
 	at := ch.At
 	if at.IsZero() {
-		at = h.now()
+		at = now
 	}
 	changed := false
 	err := h.ledger.UpdateAppeal(ctx, ch.AppealNumber, func(a *Appeal) (Effects, error) {
 		if a.District != district {
 			return Effects{}, ErrForeignAppeal
+		}
+		if err := checkDistrictTime(ch.At, a.RegisteredAt, now); err != nil {
+			return Effects{}, err
 		}
 		if ch.Reference != "" && a.DistrictRef == "" {
 			a.DistrictRef = ch.Reference
@@ -86,7 +96,7 @@ func (h *Hub) applyChange(ctx context.Context, district string, ch DistrictChang
 		return h.cfg.Topics.events(events...), nil
 	})
 	if err != nil {
-		return false, err
+		return false, h.refused(district, err)
 	}
 	if changed {
 		h.committed()

@@ -143,6 +143,14 @@ func (a *api) status(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"result": "accepted"})
 	case errors.Is(err, routers.ErrBadStatus):
 		writeError(w, http.StatusUnprocessableEntity, err.Error())
+	case errors.Is(err, routers.ErrDistrictInput):
+		// Text with control characters or too long, a time outside the
+		// appeal's span: nothing was stored, and the district learns which field.
+		field := ""
+		if e, ok := errors.AsType[*routers.DistrictInputError](err); ok {
+			field = e.Field
+		}
+		writeJSON(w, http.StatusUnprocessableEntity, map[string]string{"error": err.Error(), "field": field})
 	case errors.Is(err, routers.ErrNotFound):
 		writeError(w, http.StatusNotFound, "no appeal "+body.AppealNumber)
 	case errors.Is(err, routers.ErrForeignAppeal):

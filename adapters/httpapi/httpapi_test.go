@@ -210,3 +210,15 @@ func TestMetrics(t *testing.T) {
 	require.NoError(t, err)
 	require.Contains(t, string(body), `korpu_appeals_received_total{district="AZ-BIL"} 3`)
 }
+
+// TestStatusCallbackRefusedField: a report the hub refuses for one field
+// (district input out of bounds) is 422 and names the field.
+func TestStatusCallbackRefusedField(t *testing.T) {
+	t.Parallel()
+	refusal := fmt.Errorf("apply: %w", errors.Join(&routers.DistrictInputError{Field: "note", Reason: "holds the control character U+0000 at character 6"}))
+	rec := serve(newAPI(t, &fakeReporter{err: refusal}, nil), http.MethodPost, bilPath, bilAuth, report)
+	require.Equal(t, http.StatusUnprocessableEntity, rec.Code, rec.Body.String())
+	answer := decode(t, rec)
+	require.Equal(t, "note", answer["field"])
+	require.Contains(t, answer["error"], "note: holds the control character U+0000")
+}

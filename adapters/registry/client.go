@@ -26,6 +26,7 @@ import (
 	"golang.org/x/sync/semaphore"
 	"golang.org/x/sync/singleflight"
 
+	"github.com/korpu-az/korpu/adapters/outbound"
 	"github.com/korpu-az/korpu/adapters/retryafter"
 	"github.com/korpu-az/korpu/routers"
 )
@@ -98,6 +99,7 @@ func New(cfg Config, client *http.Client, logger *slog.Logger) (*Client, error) 
 		tr.MaxConnsPerHost = cfg.MaxConcurrent
 		client = &http.Client{Transport: tr}
 	}
+	client = outbound.NoRedirects(client) // a redirect would send the token and the FİN elsewhere
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -270,6 +272,12 @@ func (c *Client) fetch(ctx context.Context, fin string) (json.RawMessage, error)
 		discard(resp.Body)
 		c.logger.ErrorContext(ctx, "registry refused the token", "status", code)
 		return nil, fmt.Errorf("registry answered %d: %w", code, ErrUnauthorized)
+	case outbound.IsRedirect(code):
+		// Transient, for the reasons package outbound gives.
+		discard(resp.Body)
+		host := outbound.LocationHost(resp)
+		c.logger.ErrorContext(ctx, "registry answered with a redirect, which is never followed", "fin", masked, "status", code, "location_host", host)
+		return nil, &routers.TransientError{Err: fmt.Errorf("registry answered %d for fin %s, a redirect to %q that is not followed", code, masked, host)}
 	case code == http.StatusTooManyRequests, code >= 500:
 		discard(resp.Body)
 		wait := retryafter.Parse(resp.Header.Get("Retry-After"), time.Now(), maxRetryAfter)

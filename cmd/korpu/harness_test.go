@@ -86,6 +86,9 @@ type stackOptions struct {
 	districtTimeout map[string]time.Duration
 	// failRate is the share of calls every district answers 503.
 	failRate float64
+	// progress, if not nil, is what the REST simulators report after
+	// accepting an appeal; empty: nothing, the test calls back itself.
+	progress []string
 	// wrap, if set, stands in front of each district's simulator (to inject latency).
 	wrap func(code string, h http.Handler) http.Handler
 	// observe, if set, sees every status event as it arrives, before the tracker.
@@ -186,7 +189,7 @@ func newStackWith(t *testing.T, opts stackOptions) *stack {
 	for _, code := range opts.codes {
 		sim := restdistrict.New(restdistrict.Options{
 			Code: code, Token: "token-" + code, CallbackURL: callbackURL, CallbackToken: "callback-" + code,
-			StepDelay: 50 * time.Millisecond, FailRate: opts.failRate,
+			StepDelay: 50 * time.Millisecond, FailRate: opts.failRate, Progress: opts.progress,
 		})
 		ctx, cancel := context.WithCancel(context.Background())
 		sim.Start(ctx)

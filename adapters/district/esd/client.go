@@ -16,6 +16,7 @@ import (
 	"github.com/beevik/etree"
 	lru "github.com/hashicorp/golang-lru/v2"
 
+	"github.com/korpu-az/korpu/adapters/outbound"
 	"github.com/korpu-az/korpu/adapters/retryafter"
 	"github.com/korpu-az/korpu/routers"
 )
@@ -59,6 +60,7 @@ func New(cfg Config, client *http.Client, logger *slog.Logger) (*Client, error) 
 	if client == nil {
 		client = newHTTPClient(cfg.MaxConcurrent)
 	}
+	client = outbound.NoRedirects(client) // a redirect would post the password elsewhere
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -96,6 +98,9 @@ func (c *Client) Submit(ctx context.Context, s routers.Submission) (string, erro
 	if err != nil {
 		var f *FaultError
 		if errors.As(err, &f) && f.Code == CodeDuplicate && f.Existing != "" {
+			if err := c.checkNumber("MovcudNomre", f.Existing); err != nil {
+				return "", err
+			}
 			c.log.DebugContext(ctx, "appeal already registered", "appeal", s.AppealNumber, "reference", f.Existing)
 			return f.Existing, nil
 		}
@@ -112,7 +117,21 @@ func (c *Client) readRegistered(answer *etree.Element) (string, error) {
 	if number == "" {
 		return "", c.malformed(OpRegister, errors.New("QeydiyyataAlCavab without QeydiyyatNomresi"))
 	}
+	if err := c.checkNumber("QeydiyyatNomresi", number); err != nil {
+		return "", err
+	}
 	return number, nil
+}
+
+// checkNumber refuses an ESD number the hub would store as the appeal's
+// reference if it is too long or holds a control character. Permanent: the
+// repeat gets the same number back (TEKRAR), so no retry mends it, and the
+// dead letter tells an operator to take it up with the vendor.
+func (c *Client) checkNumber(element, number string) error {
+	if err := routers.CheckDistrictText("reference", number, routers.MaxReferenceRunes); err != nil {
+		return &routers.PermanentError{Err: fmt.Errorf("district %s: %s refused: %w", c.cfg.Code, element, err)}
+	}
+	return nil
 }
 
 // Comment forwards a citizen's remark with SerhElaveEt on the appeal's ESD
@@ -324,6 +343,11 @@ func (c *Client) call(ctx context.Context, op, appeal string, payload *etree.Ele
 		return nil, &routers.TransientError{Err: fmt.Errorf("district %s: %s: %w", c.cfg.Code, op, err)}
 	}
 	defer resp.Body.Close()
+	if outbound.IsRedirect(resp.StatusCode) {
+		// Checked before the body is read: a redirect's body could hold a
+		// TEKRAR fault whose number Submit would take.
+		return nil, c.redirected(ctx, op, appeal, resp)
+	}
 	data, err := io.ReadAll(io.LimitReader(resp.Body, c.cfg.MaxResponseBytes+1))
 	if err != nil {
 		return nil, &routers.TransientError{Err: fmt.Errorf("district %s: read answer %d to %s: %w", c.cfg.Code, resp.StatusCode, op, err)}
@@ -333,6 +357,14 @@ func (c *Client) call(ctx context.Context, op, appeal string, payload *etree.Ele
 		return nil, &routers.TransientError{Err: fmt.Errorf("district %s answered %s (%d) with more than %d bytes", c.cfg.Code, op, resp.StatusCode, c.cfg.MaxResponseBytes)}
 	}
 	return c.answer(op, resp, data)
+}
+
+// redirected fails a call that ESD answered with a 3xx: transient, for the
+// reasons package outbound gives.
+func (c *Client) redirected(ctx context.Context, op, appeal string, resp *http.Response) error {
+	host := outbound.LocationHost(resp)
+	c.log.ErrorContext(ctx, "ESD answered with a redirect, which is never followed", "op", op, "appeal", appeal, "status", resp.StatusCode, "location_host", host)
+	return &routers.TransientError{Err: fmt.Errorf("district %s answered %s with %d, a redirect to %q that is not followed", c.cfg.Code, op, resp.StatusCode, host)}
 }
 
 // answer classifies a read answer: a SOAP fault by its Xeta code, a non-SOAP
@@ -391,15 +423,16 @@ func (c *Client) malformed(op string, err error) error {
 	return &routers.TransientError{Err: fmt.Errorf("district %s: unreadable answer to %s: %w", c.cfg.Code, op, err)}
 }
 
-// excerpt returns at most maxExcerpt bytes of a body as valid UTF-8 text.
+// excerpt returns at most maxExcerpt bytes of a body as valid UTF-8 text. It
+// cuts before it converts, so quoting a 4 MiB answer copies no 4 MiB.
 func excerpt(b []byte) string {
-	s := strings.TrimSpace(string(b))
-	if len(s) > maxExcerpt {
+	b = bytes.TrimSpace(b)
+	if len(b) > maxExcerpt {
 		i := maxExcerpt
-		for i > 0 && !utf8.RuneStart(s[i]) {
+		for i > 0 && !utf8.RuneStart(b[i]) {
 			i--
 		}
-		s = s[:i]
+		b = b[:i]
 	}
-	return strings.ToValidUTF8(s, "\uFFFD")
+	return strings.ToValidUTF8(string(b), "\uFFFD")
 }

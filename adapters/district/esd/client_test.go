@@ -99,6 +99,11 @@ func TestAnswers(t *testing.T) {
 		{name: "Unclosed", call: submit, status: 200, body: `<S:Envelope xmlns:S="http://schemas.xmlsoap.org/soap/envelope/"><S:Body>`, want: transient, message: "not well-formed"},
 		{name: "EmptyBody", call: submit, status: 200, body: "", want: transient},
 		{name: "NoNumber", call: submit, status: 200, body: strings.Replace(golden(t, "register.xml"), "BIL-2026/000123", "", 1), want: transient},
+		{name: "NumberAtTheCap", call: submit, status: 200, body: strings.Replace(golden(t, "register.xml"), "BIL-2026/000123", strings.Repeat("ə", 100), 1), value: strings.Repeat("ə", 100)},
+		{name: "NumberTooLong", call: submit, status: 200, body: strings.Replace(golden(t, "register.xml"), "BIL-2026/000123", strings.Repeat("ə", 101), 1), want: permanent, message: "reference: 101 characters, more than 100"},
+		{name: "NumberWithDEL", call: submit, status: 200, body: strings.Replace(golden(t, "register.xml"), "BIL-2026/000123", "BIL-2026/&#127;1", 1), want: permanent, message: "U+007F"},
+		{name: "NumberWithLineSeparator", call: submit, status: 200, body: strings.Replace(golden(t, "register.xml"), "BIL-2026/000123", "BIL-2026/ 1", 1), want: permanent, message: "U+2028"},
+		{name: "TekrarNumberTooLong", call: submit, status: 500, body: strings.Replace(golden(t, "fault-TEKRAR.xml"), "BIL-2026/000123", strings.Repeat("9", 101), 1), want: permanent, message: "MovcudNomre"},
 		{name: "WrongAnswer", call: submit, status: 200, body: "comment.xml", want: transient},
 		{name: "GatewayDown", call: submit, status: 502, body: "Bad Gateway", want: transient},
 		{name: "HTTP401", call: submit, status: 401, body: "", want: permanent, is: esd.ErrCredentials},

@@ -14,6 +14,7 @@
 // hub's appeal number) with the TEKRAR fault, which the client reads as success.
 //
 // Answers are read up to Config.MaxResponseBytes and refused if they hold a
-// DTD, so no entity can be expanded; at most Config.MaxConcurrent calls run at
-// once against one district.
+// DTD, so no entity can be expanded, or more than MaxEnvelopeNodes nodes, so
+// no answer holds more than a few MiB as a tree; at most Config.MaxConcurrent
+// calls run at once against one district.
 package esd

@@ -1,9 +1,10 @@
 package esd
 
 import (
-	"bytes"
+	"encoding/xml"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -79,19 +80,24 @@ type Envelope struct {
 // and refusing it rules out entity expansion whatever the parser does.
 var errNoDTD = errors.New("the document holds a DTD (<!DOCTYPE), which is not allowed")
 
+// MaxEnvelopeNodes caps the nodes (elements, attributes, runs of text,
+// comments, processing instructions) of an envelope ReadEnvelope accepts. etree costs
+// about a hundred bytes a node, so a 4 MiB answer of a million empty elements
+// would hold over 100 MiB; at this cap an answer holds a few MiB. A page of
+// DeyisiklikleriAl costs about 17 nodes a change, so over a thousand changes
+// still fit.
+const MaxEnvelopeNodes = 20_000
+
 // ReadEnvelope parses a SOAP 1.1 envelope and finds its header and payload.
+// An envelope with more than MaxEnvelopeNodes nodes or any DTD is refused
+// before a tree is built.
 func ReadEnvelope(data []byte) (*Envelope, error) {
-	if bytes.Contains(bytes.ToUpper(data), []byte("<!DOCTYPE")) {
-		return nil, errNoDTD
+	if err := precheck(data); err != nil {
+		return nil, err
 	}
 	doc := etree.NewDocument()
 	if err := doc.ReadFromBytes(data); err != nil {
 		return nil, fmt.Errorf("not well-formed XML: %w", err)
-	}
-	for _, tok := range doc.Child {
-		if _, ok := tok.(*etree.Directive); ok {
-			return nil, errNoDTD
-		}
 	}
 	root := doc.Root()
 	if root == nil || root.Tag != "Envelope" || root.NamespaceURI() != SOAPNamespace {
@@ -106,6 +112,79 @@ func ReadEnvelope(data []byte) (*Envelope, error) {
 		return nil, errors.New("the SOAP Body is empty")
 	}
 	return &Envelope{Header: ChildNS(root, SOAPNamespace, "Header"), Payload: payload}, nil
+}
+
+// maxTokenBytes caps one token of an envelope: a tag with its attributes, a
+// run of text, a comment. encoding/xml gathers a whole tag's attributes
+// before it returns, so without this a single tag of a million attributes
+// would allocate hundreds of MiB before any count could stop it. A note of
+// 4,000 characters is at most 16 KiB.
+const maxTokenBytes = 64 << 10
+
+// precheck streams through data's tokens without building a tree: etree has
+// a depth limit but none on the count of nodes. Any <!...> other than a
+// comment or CDATA is a directive, so this also refuses every DTD, wherever
+// it stands. The decoder is set up as etree's own (strict, charset passed
+// through), so what passes here is what etree reads.
+func precheck(data []byte) error {
+	r := &tokenReader{data: data}
+	d := xml.NewDecoder(r)
+	d.CharsetReader = func(_ string, in io.Reader) (io.Reader, error) { return in, nil }
+	for nodes := 0; ; {
+		r.mark = r.pos
+		tok, err := d.RawToken()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("not well-formed XML: %w", err)
+		}
+		switch t := tok.(type) {
+		case xml.Directive:
+			return errNoDTD
+		case xml.EndElement:
+			continue
+		case xml.StartElement:
+			nodes += len(t.Attr) // etree keeps each attribute as a value of its own
+		}
+		if nodes++; nodes > MaxEnvelopeNodes {
+			return fmt.Errorf("the document has more than %d nodes", MaxEnvelopeNodes)
+		}
+	}
+}
+
+// tokenReader hands data to an xml.Decoder byte by byte (being an
+// io.ByteReader, the decoder reads no further ahead) and fails once one token
+// has taken more than maxTokenBytes since mark.
+type tokenReader struct {
+	data      []byte
+	pos, mark int
+}
+
+var errTokenTooLong = fmt.Errorf("a tag or text is longer than %d bytes", maxTokenBytes)
+
+func (r *tokenReader) ReadByte() (byte, error) {
+	if r.pos >= len(r.data) {
+		return 0, io.EOF
+	}
+	if r.pos-r.mark > maxTokenBytes {
+		return 0, errTokenTooLong
+	}
+	b := r.data[r.pos]
+	r.pos++
+	return b, nil
+}
+
+func (r *tokenReader) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	b, err := r.ReadByte()
+	if err != nil {
+		return 0, err
+	}
+	p[0] = b
+	return 1, nil
 }
 
 // Child returns the first child of e named local in the ESD namespace.

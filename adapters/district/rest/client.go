@@ -14,6 +14,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/korpu-az/korpu/adapters/outbound"
 	"github.com/korpu-az/korpu/adapters/retryafter"
 	"github.com/korpu-az/korpu/routers"
 )
@@ -114,6 +115,7 @@ func New(cfg Config, client *http.Client, logger *slog.Logger) (*Client, error) 
 	if client == nil {
 		client = newHTTPClient()
 	}
+	client = outbound.NoRedirects(client) // a redirect would hand the appeal to another host
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -208,6 +210,12 @@ func (c *Client) post(ctx context.Context, path, appeal, key string, payload any
 		return nil, &routers.TransientError{Err: fmt.Errorf("district %s: POST %s: %w", c.cfg.Code, path, err)}
 	}
 	defer resp.Body.Close()
+	if outbound.IsRedirect(resp.StatusCode) {
+		// Transient, for the reasons package outbound gives.
+		host := outbound.LocationHost(resp)
+		c.log.ErrorContext(ctx, "district answered with a redirect, which is never followed", "appeal", appeal, "path", path, "status", resp.StatusCode, "location_host", host)
+		return nil, &routers.TransientError{Err: fmt.Errorf("district %s answered POST %s with %d, a redirect to %q that is not followed", c.cfg.Code, path, resp.StatusCode, host)}
+	}
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBody+1))
 	if err != nil {
 		return nil, &routers.TransientError{Err: fmt.Errorf("district %s: read answer %d to POST %s: %w", c.cfg.Code, resp.StatusCode, path, err)}
@@ -234,6 +242,11 @@ func (c *Client) reference(r *reply) (string, error) {
 	if strings.TrimSpace(b.Reference) == "" {
 		return "", &routers.TransientError{Err: fmt.Errorf("district %s accepted the appeal (%d) without a reference", c.cfg.Code, r.status)}
 	}
+	// Too long or with control characters: permanent, as the repeat with the
+	// same Idempotency-Key gets the same reference back.
+	if err := routers.CheckDistrictText("reference", b.Reference, routers.MaxReferenceRunes); err != nil {
+		return "", &routers.PermanentError{Err: fmt.Errorf("district %s accepted the appeal (%d) with a reference the hub refuses: %w", c.cfg.Code, r.status, err)}
+	}
 	return b.Reference, nil
 }
 
@@ -253,7 +266,7 @@ func (c *Client) failure(r *reply, what string) error {
 		}
 	case r.status == http.StatusNotFound:
 		return &routers.PermanentError{Err: fmt.Errorf("district %s answered 404 to %s: %s: %w", c.cfg.Code, what, msg, routers.ErrNotFound)}
-	default: // 400, 422, other 4xx, and 1xx/3xx that no retry will change
+	default: // 400, 422, other 4xx, and 1xx that no retry will change
 		return &routers.PermanentError{Err: fmt.Errorf("district %s refused %s (%d): %s", c.cfg.Code, what, r.status, msg)}
 	}
 }
