@@ -197,7 +197,7 @@ type harness struct {
 	metrics   *prometheus.Registry
 	m         *routers.Metrics
 	hub       *routers.Hub
-	ledger    *memory.Ledger
+	ledger    routers.Ledger
 	pubsub    *gochannel.GoChannel
 	registry  *fakeRegistry
 	districts map[string]*fakeDistrict
@@ -213,6 +213,8 @@ type harnessOptions struct {
 	breakerCooldown time.Duration
 	retryMax        time.Duration // default 50ms
 	maxAttempts     int           // default harnessMaxAttempts
+
+	ledger routers.Ledger // default a memory ledger
 }
 
 func newHarness(t *testing.T) *harness {
@@ -228,13 +230,16 @@ func newHarnessWith(t *testing.T, opts harnessOptions) *harness {
 	if opts.maxAttempts == 0 {
 		opts.maxAttempts = harnessMaxAttempts
 	}
+	if opts.ledger == nil {
+		opts.ledger = memory.NewLedger()
+	}
 	// Blocking until the subscriber acks keeps messages in publish order
 	// (GoChannel otherwise hands each one over in its own goroutine) and
 	// means a request published by the test has been handled on return.
 	ps := gochannel.NewGoChannel(gochannel.Config{BlockPublishUntilSubscriberAck: true}, watermill.NopLogger{})
 	h := &harness{
 		t:         t,
-		ledger:    memory.NewLedger(),
+		ledger:    opts.ledger,
 		pubsub:    ps,
 		registry:  &fakeRegistry{fail: map[string]error{}, calls: map[string]int{}},
 		districts: map[string]*fakeDistrict{"AZ-BIL": {}, "AZ-SAT": {}},

@@ -18,6 +18,10 @@ var (
 	ErrReceptionFull = errors.New("reception day is fully booked")
 	// ErrPersonNotFound: the registry has no person with that FİN.
 	ErrPersonNotFound = errors.New("person not found in the registry")
+	// ErrDataRefused: the ledger refused a value for what it is (a NUL in
+	// text, JSON its store cannot keep, an impossible date …). No retry can
+	// mend it, so ledgers return it inside a *PermanentError.
+	ErrDataRefused = errors.New("the ledger refused the data")
 )
 
 // DeliveryState tracks the hand-over of an appeal (or comment) to its district.
@@ -123,7 +127,9 @@ type DeadLetter struct {
 	Kind         DeadLetterKind
 	Queue        string // where the message was consumed from, and goes back to on replay
 	MessageID    string
-	Body         []byte
+	Body         []byte // the body, or its first MaxDeadLetterBody bytes (see Truncated)
+	Size         int64  // of the whole body
+	SHA256       string // lowercase hex of the whole body's SHA-256
 	Headers      map[string]string
 	Error        string
 	Attempts     int
@@ -160,7 +166,8 @@ type DueFilter struct {
 
 // Ledger is the hub's durable record of appeals: PostgreSQL in production, an
 // in-memory store in the demo. Every method that changes state commits that
-// change together with its Effects, or nothing.
+// change together with its Effects, or nothing. A value the store cannot
+// keep (see ErrDataRefused) commits nothing and gives a *PermanentError.
 type Ledger interface {
 	// Register records a valid request as a new appeal: it claims the request
 	// ID (ErrDuplicate if taken), books the reception place if any
@@ -201,8 +208,8 @@ type Ledger interface {
 	// before, least recently changed first. UpdateAppeal counts as a change
 	// even when fn changes nothing.
 	StaleAppeals(ctx context.Context, district string, before time.Time, limit int) ([]Appeal, error)
-	// AddDeadLetter stores a dead letter; one with a stored Fingerprint is
-	// ignored.
+	// AddDeadLetter stores a dead letter; one whose Fingerprint is stored
+	// already is not stored again and gives ErrDuplicate.
 	AddDeadLetter(ctx context.Context, dl DeadLetter) error
 	// DeadLetters lists dead letters in a state (all states if empty) with
 	// an ID above afterID, oldest first, at most limit.

@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"net/mail"
 	"net/url"
+	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -76,8 +78,11 @@ type Validator struct {
 // problems collects FieldErrors in the order they are found.
 type problems []FieldError
 
+// add reports a problem of field. Field names and messages may quote the
+// citizen's own keys and values, so forbidden characters in them are
+// written as escapes: the portal never receives a control character.
 func (p *problems) add(field, az, en string) {
-	*p = append(*p, FieldError{Field: field, Message: bilingual(az, en)})
+	*p = append(*p, FieldError{Field: escapeForbidden(field), Message: escapeForbidden(bilingual(az, en))})
 }
 
 func (p *problems) required(field string) {
@@ -147,6 +152,7 @@ func (v *Validator) ValidateRequest(body []byte, r *Request, now time.Time) []Fi
 		}
 	}
 	checkAttachments(&p, r.Attachments)
+	checkCharacters(&p, r)
 	return p
 }
 
@@ -163,6 +169,7 @@ func (v *Validator) ValidateComment(body []byte, r *Request, now time.Time) []Fi
 		p.add("appeal_number", "Müraciət nömrəsi düzgün deyil.", "The appeal number is malformed.")
 	}
 	checkText(&p, "text", r.Text, maxCommentRunes)
+	checkCharacters(&p, r)
 	return p
 }
 
@@ -302,6 +309,88 @@ func checkAttachments(p *problems, list []Attachment) {
 			p.add(field+"url", "Faylın ünvanı düzgün deyil.", "The file URL is malformed.")
 		}
 	}
+}
+
+// forbiddenRune tells the characters no text of a request may hold: the C0
+// controls but TAB, LF and CR, DEL, and the line and paragraph separators.
+// PostgreSQL cannot store NUL at all, and the others garble the district
+// systems' records and the portal's pages.
+func forbiddenRune(r rune) bool {
+	return r < 0x20 && r != '\t' && r != '\n' && r != '\r' || r == 0x7f || r == '\u2028' || r == '\u2029'
+}
+
+// checkCharacters applies forbiddenRune to every string the decoder took
+// from the request, at any depth (form values and the keys of maps too), so
+// a field added to Request is covered without being listed here. A field
+// with a problem already is not reported twice.
+func checkCharacters(p *problems, r *Request) {
+	reported := make(map[string]bool, len(*p))
+	for _, e := range *p {
+		reported[e.Field] = true
+	}
+	eachString(reflect.ValueOf(r).Elem(), "", func(field, s string) {
+		i := strings.IndexFunc(s, forbiddenRune)
+		if i < 0 || reported[escapeForbidden(field)] {
+			return
+		}
+		reported[escapeForbidden(field)] = true
+		bad, _ := utf8.DecodeRuneInString(s[i:])
+		p.add(field, fmt.Sprintf("Sahədə icazəsiz idarəedici simvol var (U+%04X).", bad),
+			fmt.Sprintf("The field holds a control character that is not allowed (U+%04X).", bad))
+	})
+}
+
+// eachString calls fn with every string in v and the JSON path of its field
+// ("appeal.text", "form.code", "attachments[0].name"); a map key is passed
+// as a string of its own entry's path.
+func eachString(v reflect.Value, path string, fn func(field, s string)) {
+	join := func(name string) string {
+		if path == "" {
+			return name
+		}
+		return path + "." + name
+	}
+	switch v.Kind() {
+	case reflect.String:
+		fn(path, v.String())
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			eachString(v.Elem(), path, fn)
+		}
+	case reflect.Struct:
+		for i := range v.NumField() {
+			if name, _, _ := strings.Cut(v.Type().Field(i).Tag.Get("json"), ","); name != "" && name != "-" {
+				eachString(v.Field(i), join(name), fn)
+			}
+		}
+	case reflect.Map:
+		keys := v.MapKeys()
+		slices.SortFunc(keys, func(a, b reflect.Value) int { return strings.Compare(a.String(), b.String()) })
+		for _, k := range keys {
+			fn(join(k.String()), k.String())
+			eachString(v.MapIndex(k), join(k.String()), fn)
+		}
+	case reflect.Slice, reflect.Array:
+		for i := range v.Len() {
+			eachString(v.Index(i), fmt.Sprintf("%s[%d]", path, i), fn)
+		}
+	}
+}
+
+// escapeForbidden writes each forbidden character of s as \uXXXX.
+func escapeForbidden(s string) string {
+	if !strings.ContainsFunc(s, forbiddenRune) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if forbiddenRune(r) {
+			fmt.Fprintf(&b, "\\u%04X", r)
+		} else {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
 
 // unknownFields reports keys the contract does not define, at every level,

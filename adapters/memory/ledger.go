@@ -99,6 +99,12 @@ func (l *Ledger) Register(ctx context.Context, draft routers.Appeal, booking *ro
 	if err := l.checkEffects(eff, a.Number); err != nil {
 		return routers.Appeal{}, fmt.Errorf("register %s: %w", draft.RequestID, err)
 	}
+	var refused refusal
+	refused.appeal(a)
+	refused.effects(eff)
+	if err := refused.err(); err != nil {
+		return routers.Appeal{}, fmt.Errorf("register %s: %w", draft.RequestID, err)
+	}
 
 	l.inbox[draft.RequestID] = struct{}{}
 	if booking != nil {
@@ -120,6 +126,12 @@ func (l *Ledger) RecordInvalid(ctx context.Context, requestID string, effects ro
 	l.mu.Lock()
 	defer l.mu.Unlock()
 
+	var refused refusal
+	refused.text("inbox", requestID)
+	refused.messages(effects.Messages)
+	if err := refused.err(); err != nil {
+		return fmt.Errorf("record invalid: %w", err)
+	}
 	if _, ok := l.inbox[requestID]; ok {
 		return fmt.Errorf("record invalid %s: %w", requestID, routers.ErrDuplicate)
 	}
@@ -153,6 +165,9 @@ func (l *Ledger) UpdateAppeal(ctx context.Context, number string, fn func(*route
 	l.mu.Lock()
 	defer l.mu.Unlock()
 
+	if err := keyRefused("appeals", number); err != nil {
+		return fmt.Errorf("update appeal: %w", err)
+	}
 	stored, ok := l.appeals[number]
 	if !ok {
 		return fmt.Errorf("update appeal %s: %w", number, routers.ErrNotFound)
@@ -163,6 +178,12 @@ func (l *Ledger) UpdateAppeal(ctx context.Context, number string, fn func(*route
 		return err
 	}
 	if err := l.checkEffects(eff, ""); err != nil {
+		return fmt.Errorf("update appeal %s: %w", number, err)
+	}
+	var refused refusal
+	refused.changes(work)
+	refused.effects(eff)
+	if err := refused.err(); err != nil {
 		return fmt.Errorf("update appeal %s: %w", number, err)
 	}
 	applyChanges(stored, work)
@@ -195,6 +216,12 @@ func (l *Ledger) AddComment(ctx context.Context, c routers.Comment, effects rout
 	l.mu.Lock()
 	defer l.mu.Unlock()
 
+	var refused refusal
+	refused.comment(c)
+	refused.effects(effects)
+	if err := refused.err(); err != nil {
+		return fmt.Errorf("add comment: %w", err)
+	}
 	if _, ok := l.inbox[c.ID]; ok {
 		return fmt.Errorf("add comment %s: %w", c.ID, routers.ErrDuplicate)
 	}
@@ -219,6 +246,9 @@ func (l *Ledger) UpdateComment(ctx context.Context, id string, fn func(*routers.
 	l.mu.Lock()
 	defer l.mu.Unlock()
 
+	if err := keyRefused("comments", id); err != nil {
+		return fmt.Errorf("update comment: %w", err)
+	}
 	c, ok := l.comments[id]
 	if !ok {
 		return fmt.Errorf("update comment %s: %w", id, routers.ErrNotFound)
@@ -234,6 +264,13 @@ func (l *Ledger) UpdateComment(ctx context.Context, id string, fn func(*routers.
 		return err
 	}
 	if err := l.checkEffects(eff, ""); err != nil {
+		return fmt.Errorf("update comment %s: %w", id, err)
+	}
+	var refused refusal
+	refused.delivery("comments", workC.Delivery)
+	refused.changes(workA)
+	refused.effects(eff)
+	if err := refused.err(); err != nil {
 		return fmt.Errorf("update comment %s: %w", id, err)
 	}
 	c.Delivery = workC.Delivery
@@ -256,6 +293,9 @@ func (l *Ledger) PollCursor(ctx context.Context, district string) (time.Time, er
 // SetPollCursor implements routers.Ledger.
 func (l *Ledger) SetPollCursor(ctx context.Context, district string, at time.Time) error {
 	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("set poll cursor: %w", err)
+	}
+	if err := keyRefused("poll_cursors", district); err != nil {
 		return fmt.Errorf("set poll cursor: %w", err)
 	}
 	l.mu.Lock()
@@ -352,6 +392,11 @@ func (l *Ledger) ClaimDue(ctx context.Context, now time.Time, limit int, filter 
 	for i, d := range due {
 		messages[i] = job(d.job)
 	}
+	var refused refusal
+	refused.messages(messages)
+	if err := refused.err(); err != nil {
+		return 0, fmt.Errorf("claim due: %w", err)
+	}
 	for _, d := range due {
 		d.delivery.NextAttemptAt = time.Time{}
 	}
@@ -362,6 +407,9 @@ func (l *Ledger) ClaimDue(ctx context.Context, now time.Time, limit int, filter 
 // Expedite implements routers.Ledger.
 func (l *Ledger) Expedite(ctx context.Context, district string, now time.Time) (int, error) {
 	if err := ctx.Err(); err != nil {
+		return 0, fmt.Errorf("expedite: %w", err)
+	}
+	if err := keyRefused("appeals", district); err != nil {
 		return 0, fmt.Errorf("expedite: %w", err)
 	}
 	l.mu.Lock()
@@ -471,9 +519,11 @@ func (l *Ledger) commit(eff routers.Effects) {
 	}
 }
 
-func (l *Ledger) addDeadLetter(dl routers.DeadLetter) {
+// addDeadLetter stores dl and reports whether it did: a stored
+// fingerprint keeps its one letter.
+func (l *Ledger) addDeadLetter(dl routers.DeadLetter) bool {
 	if l.printed[dl.Fingerprint] {
-		return
+		return false
 	}
 	l.printed[dl.Fingerprint] = true
 	stored := cloneDeadLetter(dl)
@@ -482,6 +532,7 @@ func (l *Ledger) addDeadLetter(dl routers.DeadLetter) {
 	stored.State = routers.DeadLetterOpen
 	stored.ResolvedAt = time.Time{}
 	l.dead = append(l.dead, &stored)
+	return true
 }
 
 func cloneDeadLetter(dl routers.DeadLetter) routers.DeadLetter {
@@ -495,9 +546,16 @@ func (l *Ledger) AddDeadLetter(ctx context.Context, dl routers.DeadLetter) error
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("add dead letter: %w", err)
 	}
+	var refused refusal
+	refused.deadLetter(dl)
+	if err := refused.err(); err != nil {
+		return fmt.Errorf("add dead letter: %w", err)
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.addDeadLetter(dl)
+	if !l.addDeadLetter(dl) {
+		return fmt.Errorf("add dead letter %s: %w", dl.Fingerprint, routers.ErrDuplicate)
+	}
 	return nil
 }
 
@@ -545,6 +603,11 @@ func (l *Ledger) ResolveDeadLetter(ctx context.Context, id int64, state routers.
 		return false, nil
 	}
 	if err := l.checkEffects(effects, ""); err != nil {
+		return false, fmt.Errorf("resolve dead letter %d: %w", id, err)
+	}
+	var refused refusal
+	refused.effects(effects)
+	if err := refused.err(); err != nil {
 		return false, fmt.Errorf("resolve dead letter %d: %w", id, err)
 	}
 	dl.State, dl.ResolvedAt = state, time.Now()

@@ -36,6 +36,7 @@ func Run(t *testing.T, newLedger func(t *testing.T) routers.Ledger) {
 		{"DeadLetters", testDeadLetters},
 		{"Stats", testStats},
 		{"Parking", testParking},
+		{"DataErrors", testDataErrors},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
