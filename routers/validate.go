@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -324,57 +325,72 @@ func forbiddenRune(r rune) bool {
 // a field added to Request is covered without being listed here. A field
 // with a problem already is not reported twice.
 func checkCharacters(p *problems, r *Request) {
-	reported := make(map[string]bool, len(*p))
-	for _, e := range *p {
-		reported[e.Field] = true
-	}
-	eachString(reflect.ValueOf(r).Elem(), "", func(field, s string) {
-		i := strings.IndexFunc(s, forbiddenRune)
-		if i < 0 || reported[escapeForbidden(field)] {
+	var reported map[string]bool // made at the first hit: most requests have none
+	walkForbidden(reflect.ValueOf(r).Elem(), make([]string, 0, 8), func(field string, bad rune) {
+		if reported == nil {
+			reported = make(map[string]bool, len(*p)+1)
+			for _, e := range *p {
+				reported[e.Field] = true
+			}
+		}
+		if reported[escapeForbidden(field)] {
 			return
 		}
 		reported[escapeForbidden(field)] = true
-		bad, _ := utf8.DecodeRuneInString(s[i:])
 		p.add(field, fmt.Sprintf("Sahədə icazəsiz idarəedici simvol var (U+%04X).", bad),
 			fmt.Sprintf("The field holds a control character that is not allowed (U+%04X).", bad))
 	})
 }
 
-// eachString calls fn with every string in v and the JSON path of its field
-// ("appeal.text", "form.code", "attachments[0].name"); a map key is passed
-// as a string of its own entry's path.
-func eachString(v reflect.Value, path string, fn func(field, s string)) {
-	join := func(name string) string {
-		if path == "" {
-			return name
+// walkForbidden calls found with the JSON path ("appeal.text", "form.code",
+// "attachments[0].name") and the first forbidden character of every string
+// in v that holds one; a map key counts as a string of its entry's path.
+// The path is joined only for a hit, so a clean request costs no allocation
+// for it.
+func walkForbidden(v reflect.Value, path []string, found func(field string, bad rune)) {
+	check := func(s string, path []string) {
+		if i := strings.IndexFunc(s, forbiddenRune); i >= 0 {
+			bad, _ := utf8.DecodeRuneInString(s[i:])
+			found(joinPath(path), bad)
 		}
-		return path + "." + name
 	}
 	switch v.Kind() {
 	case reflect.String:
-		fn(path, v.String())
+		check(v.String(), path)
 	case reflect.Pointer, reflect.Interface:
 		if !v.IsNil() {
-			eachString(v.Elem(), path, fn)
+			walkForbidden(v.Elem(), path, found)
 		}
 	case reflect.Struct:
 		for i := range v.NumField() {
 			if name, _, _ := strings.Cut(v.Type().Field(i).Tag.Get("json"), ","); name != "" && name != "-" {
-				eachString(v.Field(i), join(name), fn)
+				walkForbidden(v.Field(i), append(path, name), found)
 			}
 		}
 	case reflect.Map:
 		keys := v.MapKeys()
 		slices.SortFunc(keys, func(a, b reflect.Value) int { return strings.Compare(a.String(), b.String()) })
 		for _, k := range keys {
-			fn(join(k.String()), k.String())
-			eachString(v.MapIndex(k), join(k.String()), fn)
+			check(k.String(), append(path, k.String()))
+			walkForbidden(v.MapIndex(k), append(path, k.String()), found)
 		}
 	case reflect.Slice, reflect.Array:
 		for i := range v.Len() {
-			eachString(v.Index(i), fmt.Sprintf("%s[%d]", path, i), fn)
+			walkForbidden(v.Index(i), append(path, "["+strconv.Itoa(i)+"]"), found)
 		}
 	}
+}
+
+// joinPath writes a JSON path: names joined by dots, indexes appended.
+func joinPath(segments []string) string {
+	var b strings.Builder
+	for i, seg := range segments {
+		if i > 0 && !strings.HasPrefix(seg, "[") {
+			b.WriteByte('.')
+		}
+		b.WriteString(seg)
+	}
+	return b.String()
 }
 
 // escapeForbidden writes each forbidden character of s as \uXXXX.

@@ -23,6 +23,7 @@ import (
 // effects, fn, job) run under that mutex and must not call the Ledger; the
 // relay's publish runs outside it, so a slow broker does not stall intake.
 // Everything handed in or out is deep-copied: callers cannot alias the state.
+// What PostgreSQL's column types would refuse it refuses too (data.go).
 type Ledger struct {
 	// relay is held by the one running Relay, so records leave in commit order.
 	relay sync.Mutex
