@@ -94,7 +94,7 @@ func (l *Ledger) Register(ctx context.Context, draft routers.Appeal, booking *ro
 	a := cloneAppeal(draft)
 	a.Number = number(seq)
 	if _, ok := l.appeals[a.Number]; ok {
-		return routers.Appeal{}, fmt.Errorf("register %s: number %s is taken", draft.RequestID, a.Number)
+		return routers.Appeal{}, &routers.PermanentError{Err: fmt.Errorf("%w: register %s: number %s is taken", routers.ErrDataRefused, draft.RequestID, a.Number)}
 	}
 	eff := effects(cloneAppeal(a))
 	if err := l.checkEffects(eff, a.Number); err != nil {
@@ -489,7 +489,9 @@ func (l *Ledger) checkEffects(eff routers.Effects, registering string) error {
 		}
 		_, stored := l.history[ev.AppealNumber][ev.Sequence]
 		if stored || seen[ev.AppealNumber][ev.Sequence] {
-			return fmt.Errorf("event %s: appeal %s already has an event with sequence %d", ev.EventID, ev.AppealNumber, ev.Sequence)
+			// A unique violation in PostgreSQL: a data error, like every other of class 23.
+			return &routers.PermanentError{Err: fmt.Errorf("%w: event %s: appeal %s already has an event with sequence %d",
+				routers.ErrDataRefused, ev.EventID, ev.AppealNumber, ev.Sequence)}
 		}
 		if seen[ev.AppealNumber] == nil {
 			seen[ev.AppealNumber] = map[int]bool{}

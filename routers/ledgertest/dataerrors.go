@@ -87,6 +87,29 @@ func testDataErrors(t *testing.T, newLedger func(*testing.T) routers.Ledger) {
 		require.Empty(t, drain(t, l))
 	})
 
+	// Class 23 too: a unique key violated is the same violation on every retry.
+	t.Run("SequenceTaken", func(t *testing.T) {
+		t.Parallel()
+		l := newLedger(t)
+		a := registerDrained(t, l, draft("req-data-seq", bil, registeredAt))
+		err := l.UpdateAppeal(t.Context(), a.Number, func(cur *routers.Appeal) (routers.Effects, error) {
+			return emit(event(*cur, 1, routers.StatusInProgress)), nil
+		})
+		requireRefused(t, err)
+		require.Equal(t, []routers.Status{routers.StatusRegistered}, statusesOf(history(t, l, a.Number)))
+	})
+
+	t.Run("NumberTaken", func(t *testing.T) {
+		t.Parallel()
+		l := newLedger(t)
+		first := register(t, l, draft("req-data-n1", bil, registeredAt))
+		d := draft("req-data-n2", bil, registeredAt)
+		_, err := l.Register(t.Context(), d, nil, func(int) string { return first.Number }, registered)
+		requireRefused(t, err)
+		_, err = l.Register(t.Context(), d, nil, numberOf(d), registered)
+		require.NoError(t, err, "the request id stays free")
+	})
+
 	t.Run("LastError", func(t *testing.T) {
 		t.Parallel()
 		l := newLedger(t)
@@ -199,4 +222,12 @@ func testDataErrors(t *testing.T, newLedger func(*testing.T) routers.Ledger) {
 		require.NoError(t, err)
 		require.Equal(t, routers.DeliveryPending, got.Delivery.State)
 	})
+}
+
+func statusesOf(events []routers.StatusEvent) []routers.Status {
+	out := make([]routers.Status, len(events))
+	for i, ev := range events {
+		out[i] = ev.Status
+	}
+	return out
 }
