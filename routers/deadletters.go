@@ -7,8 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
@@ -16,8 +19,8 @@ import (
 
 // DeadLetterFiler is what filing poisoned messages needs of the ledger.
 type DeadLetterFiler interface {
-	// AddDeadLetter stores a dead letter; one with a stored Fingerprint is
-	// ignored.
+	// AddDeadLetter stores a dead letter; one whose Fingerprint is stored
+	// already is not stored again and gives ErrDuplicate.
 	AddDeadLetter(ctx context.Context, dl DeadLetter) error
 }
 
@@ -41,16 +44,47 @@ type DeadLetterBook interface {
 // letter's ID.
 const ReplayedFromHeader = "x-korpu-replayed-from"
 
+// Bounds of what a poisoned message may store: anyone who can publish can
+// poison, so a letter costs at most a few tens of KiB however big the
+// message was.
+const (
+	// MaxDeadLetterBody is how much of a poisoned body is kept.
+	MaxDeadLetterBody = 64 << 10
+	maxLetterText     = 4 << 10 // of the reason, queue and message id, each
+	maxLetterHeaders  = 8 << 10 // of every header's name and value together
+)
+
 // Errors of the dead-letter desk.
 var (
 	// ErrNotOpen: the dead letter was already replayed or dropped (409).
 	ErrNotOpen = errors.New("the dead letter is no longer open")
+	// ErrTruncated: the dead letter keeps only the start of its body, so
+	// there is nothing whole to replay (409); it can still be dropped.
+	ErrTruncated = errors.New("the dead letter keeps only the start of its body and cannot be replayed")
 )
+
+// Truncated reports whether dl keeps only the start of its body.
+func (dl DeadLetter) Truncated() bool { return dl.Size > int64(len(dl.Body)) }
+
+// keepBody sets the letter's body, cut to MaxDeadLetterBody, and the whole
+// body's size and hash.
+func (dl *DeadLetter) keepBody(body []byte) {
+	sum := sha256.Sum256(body)
+	dl.Size, dl.SHA256 = int64(len(body)), hex.EncodeToString(sum[:])
+	dl.Body = body[:min(len(body), MaxDeadLetterBody)]
+}
 
 // keepPoisoned files every message of the poison queue as a dead letter,
 // with the reason the poison middleware gave and the original headers, so
-// operators can list, replay or drop it. A redelivered poison message has
-// the same fingerprint and is filed once.
+// operators can list, replay or drop it. The letter is bounded (the body's
+// first MaxDeadLetterBody bytes, its size and hash; headers and texts
+// capped) and made storable (no NUL, valid UTF-8), so neither a big nor a
+// crafted message can grow the database or make the filing fail.
+//
+// Its fingerprint is the body's hash within its queue and replay round:
+// the message id and reason are left out, so the same bytes published again
+// under new ids, or redelivered, keep one letter; a replay that fails again
+// is a new letter.
 func (h *Hub) keepPoisoned(msg *message.Message) error {
 	headers := maps.Clone(map[string]string(msg.Metadata))
 	reason := headers[middleware.ReasonForPoisonedKey]
@@ -61,21 +95,73 @@ func (h *Hub) keepPoisoned(msg *message.Message) error {
 	if queue == "" {
 		queue = h.cfg.Topics.Requests
 	}
-	sum := sha256.New()
-	for _, part := range []string{queue, msg.UUID, reason, headers[ReplayedFromHeader]} {
-		sum.Write([]byte(part))
-		sum.Write([]byte{0})
-	}
-	sum.Write(msg.Payload)
 	dl := DeadLetter{
-		Kind: DeadPoison, Queue: queue, MessageID: msg.UUID, Body: msg.Payload, Headers: headers,
-		Error: reason, Attempts: 1, Fingerprint: "poison:" + hex.EncodeToString(sum.Sum(nil)),
+		Kind: DeadPoison, Queue: storable(queue, maxLetterText), MessageID: storable(msg.UUID, maxLetterText),
+		Headers: storableHeaders(headers), Error: storable(reason, maxLetterText), Attempts: 1,
 	}
-	if err := h.ledger.AddDeadLetter(msg.Context(), dl); err != nil {
+	dl.keepBody(msg.Payload)
+	fp := sha256.New()
+	for _, part := range []string{queue, headers[ReplayedFromHeader], dl.SHA256} {
+		fp.Write([]byte(part))
+		fp.Write([]byte{0})
+	}
+	dl.Fingerprint = "poison:" + hex.EncodeToString(fp.Sum(nil))
+
+	err := h.ledger.AddDeadLetter(msg.Context(), dl)
+	if errors.Is(err, ErrDuplicate) {
+		h.metrics.PoisonLetters.WithLabelValues("repeat").Inc()
+		h.metrics.PoisonedBytes.WithLabelValues("discarded").Add(float64(dl.Size))
+		return nil
+	}
+	if err != nil {
 		return fmt.Errorf("file poisoned message: %w", err)
+	}
+	h.metrics.PoisonLetters.WithLabelValues("filed").Inc()
+	h.metrics.PoisonedBytes.WithLabelValues("stored").Add(float64(len(dl.Body)))
+	h.metrics.PoisonedBytes.WithLabelValues("discarded").Add(float64(dl.Size - int64(len(dl.Body))))
+	if dl.Truncated() {
+		h.logger.Warn("poisoned message stored truncated", "message_id", dl.MessageID, "bytes", dl.Size, "sha256", dl.SHA256)
 	}
 	return nil
 }
+
+// storable makes s fit a text column: valid UTF-8, no NUL (which
+// PostgreSQL's text refuses), at most max bytes.
+func storable(s string, max int) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = strings.ReplaceAll(s, "\x00", "\uFFFD")
+	if len(s) <= max {
+		return s
+	}
+	cut := max
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+// storableHeaders keeps the headers, in name order, while they fit
+// maxLetterHeaders, and says how many it left out.
+func storableHeaders(headers map[string]string) map[string]string {
+	out := make(map[string]string, len(headers))
+	budget, dropped := maxLetterHeaders, 0
+	for _, k := range slices.Sorted(maps.Keys(headers)) {
+		name, value := storable(k, maxLetterText), storable(headers[k], maxLetterText)
+		if len(name)+len(value) > budget {
+			dropped++
+			continue
+		}
+		budget -= len(name) + len(value)
+		out[name] = value
+	}
+	if dropped > 0 {
+		out[droppedHeadersHeader] = strconv.Itoa(dropped)
+	}
+	return out
+}
+
+// droppedHeadersHeader counts the headers a dead letter had no room for.
+const droppedHeadersHeader = "x-korpu-headers-dropped"
 
 // DeadLetterDesk is what operators do with dead letters, from the CLI
 // (korpu dlq) or the monitors' HTTP API. It needs only the ledger: a replay
@@ -108,7 +194,8 @@ func (d *DeadLetterDesk) Show(ctx context.Context, id int64) (DeadLetter, error)
 // watches it). Replaying twice is
 // harmless: the second finds the letter resolved (ErrNotOpen), and the
 // intake's inbox and the delivery state keep any work from being done twice,
-// so the appeal's sequence stays intact.
+// so the appeal's sequence stays intact. A letter that keeps only the start
+// of its body is not replayed (ErrTruncated): the portal must send it again.
 func (d *DeadLetterDesk) Replay(ctx context.Context, id int64) error {
 	dl, err := d.ledger.DeadLetter(ctx, id)
 	if err != nil {
@@ -116,6 +203,9 @@ func (d *DeadLetterDesk) Replay(ctx context.Context, id int64) error {
 	}
 	if dl.State != DeadLetterOpen {
 		return fmt.Errorf("%w: %d is %s", ErrNotOpen, id, dl.State)
+	}
+	if dl.Truncated() {
+		return fmt.Errorf("%w: %d keeps %d of %d bytes (sha256 %s)", ErrTruncated, id, len(dl.Body), dl.Size, dl.SHA256)
 	}
 	var (
 		effects   Effects

@@ -204,11 +204,12 @@ func (h *Hub) giveUp(d *Delivery, a *Appeal, kind JobKind, key string, cause err
 	d.LastError = cause.Error()
 	job := h.cfg.Topics.jobMessage(a.District, Job{Kind: kind, Key: key})
 	dl := DeadLetter{
-		Kind: DeadAppeal, Queue: job.Topic, MessageID: job.UUID, Body: job.Payload, Headers: job.Metadata,
+		Kind: DeadAppeal, Queue: job.Topic, MessageID: job.UUID, Headers: job.Metadata,
 		Error: cause.Error(), Attempts: d.Attempts, AppealNumber: a.Number,
 		// The job's fresh UUID: a replayed delivery given up again is a new letter.
 		Fingerprint: string(kind) + ":" + key + ":" + job.UUID,
 	}
+	dl.keepBody(job.Payload)
 	if kind == JobComment {
 		dl.Kind, dl.CommentID = DeadComment, key
 	}

@@ -17,13 +17,6 @@ import (
 // TestDistrictReportBounds: a status report whose text or time is out of
 // bounds is refused naming the field, and nothing changes; one just inside
 // every bound is taken.
-// The number of the first appeal of a harness started at arrival, and the
-// fake district's reference of it.
-var (
-	firstNumber = appealNumber(arrival, 1)
-	firstRef    = "REF-" + firstNumber
-)
-
 func TestDistrictReportBounds(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)

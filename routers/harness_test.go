@@ -22,6 +22,7 @@ import (
 	"github.com/korpu-az/korpu/routers"
 	"github.com/korpu-az/korpu/routers/calendar"
 	"github.com/korpu-az/korpu/routers/catalogue"
+	"github.com/korpu-az/korpu/routers/ledgertest"
 	"github.com/korpu-az/korpu/schemas"
 )
 
@@ -33,6 +34,14 @@ var (
 	topics     = routers.Topics{
 		Requests: "requests", Status: "status", Poison: "poison", DistrictQueuePrefix: "district.",
 	}
+)
+
+// For a harness started at arrival: the number of the first appeal, the
+// fake district's reference of it, and when its comments are written.
+var (
+	firstNumber = appealNumber(arrival, 1)
+	firstRef    = "REF-" + firstNumber
+	commentAt   = arrival.Add(-10 * time.Minute).Format(time.RFC3339)
 )
 
 // testCalendar is the embedded calendar with an operator's file for 2031
@@ -214,7 +223,7 @@ type harness struct {
 	metrics   *prometheus.Registry
 	m         *routers.Metrics
 	hub       *routers.Hub
-	ledger    *memory.Ledger
+	ledger    ledgertest.Ledger
 	pubsub    *gochannel.GoChannel
 	registry  *fakeRegistry
 	districts map[string]*fakeDistrict
@@ -233,6 +242,8 @@ type harnessOptions struct {
 	retryMax        time.Duration // default 50ms
 	maxAttempts     int           // default harnessMaxAttempts
 	start           time.Time     // where the clock starts; default arrival
+	// ledger makes the hub's ledger on the harness's clock; default a memory ledger.
+	ledger func(t *testing.T, now func() time.Time) ledgertest.Ledger
 }
 
 func newHarness(t *testing.T) *harness {
@@ -251,6 +262,9 @@ func newHarnessWith(t *testing.T, opts harnessOptions) *harness {
 	if opts.start.IsZero() {
 		opts.start = arrival
 	}
+	if opts.ledger == nil {
+		opts.ledger = func(_ *testing.T, now func() time.Time) ledgertest.Ledger { return memory.NewLedger(now) }
+	}
 	// Blocking until the subscriber acks keeps messages in publish order
 	// (GoChannel otherwise hands each one over in its own goroutine) and
 	// means a request published by the test has been handled on return.
@@ -265,7 +279,7 @@ func newHarnessWith(t *testing.T, opts harnessOptions) *harness {
 		clock:     clock{base: opts.start, start: time.Now()},
 		metrics:   prometheus.NewRegistry(),
 	}
-	h.ledger = memory.NewLedger(h.clock.Now)
+	h.ledger = opts.ledger(t, h.clock.Now)
 	h.m = routers.NewMetrics(h.metrics)
 	polled := map[string]routers.Polled{}
 	for code, p := range opts.polled {
@@ -524,11 +538,7 @@ func (h *harness) history(number string) []routers.StatusEvent {
 // comment reads a comment from the ledger without changing it.
 func (h *harness) comment(id string) routers.Comment {
 	h.t.Helper()
-	var c routers.Comment
-	err := h.ledger.UpdateComment(context.Background(), id, func(cur *routers.Comment, _ *routers.Appeal) (routers.Effects, error) {
-		c = *cur
-		return routers.Effects{}, nil
-	})
+	c, err := h.ledger.Comment(context.Background(), id)
 	require.NoError(h.t, err)
 	return c
 }

@@ -76,7 +76,9 @@ func (c *Config) validate() error {
 // Ledger is what a hub needs of its durable record of appeals (PostgreSQL
 // in production, memory in the demo): the ports of its flows, each declared
 // beside the flow that uses it. Every method that changes state commits
-// that change together with its Effects, or nothing.
+// that change together with its Effects, or nothing. A value the store
+// cannot keep (see ErrDataRefused) commits nothing and gives a
+// *PermanentError.
 type Ledger interface {
 	RegistrationLedger
 	DeliveryLedger

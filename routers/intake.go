@@ -67,6 +67,11 @@ func (h *Hub) handleRequest(msg *message.Message) error {
 	ctx, cancel := h.workContext(msg)
 	defer cancel()
 	body := msg.Payload
+	// The size first: anyone can publish, and a body of any size must not
+	// cost an HMAC over all of it before it is refused.
+	if err := checkSize(body); err != nil {
+		return err
+	}
 	if err := verifySignature(h.cfg.SigningKey, body, msg.Metadata.Get(SignatureHeader)); err != nil {
 		return &PermanentError{Err: err}
 	}
@@ -90,8 +95,8 @@ func (h *Hub) handleRequest(msg *message.Message) error {
 // is a *PermanentError; otherwise it returns the request and every problem
 // of its fields, none if it is valid.
 func (v *Validator) Decode(body []byte, now time.Time) (Request, []FieldError, error) {
-	if len(body) > MaxBodyBytes {
-		return Request{}, nil, &PermanentError{Err: fmt.Errorf("body of %d bytes exceeds %d", len(body), MaxBodyBytes)}
+	if err := checkSize(body); err != nil {
+		return Request{}, nil, err
 	}
 	if !utf8.Valid(body) {
 		return Request{}, nil, &PermanentError{Err: errors.New("body is not UTF-8")}
@@ -129,6 +134,14 @@ func (v *Validator) Decode(body []byte, now time.Time) (Request, []FieldError, e
 		errs = append(errs, FieldError{Field: "kind", Message: bilingual("Növ request və ya comment olmalıdır.", "The kind must be request or comment.")})
 	}
 	return req, errs, nil
+}
+
+// checkSize refuses a body over the contract's limit, for good.
+func checkSize(body []byte) error {
+	if len(body) > MaxBodyBytes {
+		return &PermanentError{Err: fmt.Errorf("body of %d bytes exceeds %d", len(body), MaxBodyBytes)}
+	}
+	return nil
 }
 
 // usableID: an id the hub can answer under, even if it is not a UUID (that

@@ -22,6 +22,9 @@ type Metrics struct {
 
 	BreakerState *prometheus.GaugeVec   // 0 closed, 1 half-open, 2 open
 	BreakerTrips *prometheus.CounterVec // times a district's breaker opened
+
+	PoisonLetters *prometheus.CounterVec // poisoned messages filed as dead letters, or absorbed by the letter of the same body
+	PoisonedBytes *prometheus.CounterVec // bytes of poisoned bodies stored, and left out (cut off or repeated)
 }
 
 // NewMetrics registers the hub's series on reg.
@@ -54,6 +57,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		Help: "Circuit breaker of each district's system: 0 closed (calls flow), 1 half-open (probing), 2 open (calls stopped).",
 	}, district)
 	m.BreakerTrips = counter("district_breaker_trips_total", "Times a district's circuit breaker opened.", district)
+	m.PoisonLetters = counter("poison_letters_total",
+		"Poisoned messages filed as dead letters (filed) or absorbed by the letter of the same body (repeat).", []string{"outcome"})
+	m.PoisonedBytes = counter("poisoned_bytes_total",
+		"Bytes of poisoned bodies stored in the ledger (stored) and left out: cut off or repeated (discarded).", []string{"outcome"})
 	reg.MustRegister(m.Relayed, m.BreakerState)
 	return m
 }

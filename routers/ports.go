@@ -18,6 +18,10 @@ var (
 	ErrReceptionFull = errors.New("reception day is fully booked")
 	// ErrPersonNotFound: the registry has no person with that FİN.
 	ErrPersonNotFound = errors.New("person not found in the registry")
+	// ErrDataRefused: the ledger refused a value for what it is (a NUL in
+	// text, JSON its store cannot keep, an impossible date …). No retry can
+	// mend it, so ledgers return it inside a *PermanentError.
+	ErrDataRefused = errors.New("the ledger refused the data")
 )
 
 // DeliveryState tracks the hand-over of an appeal (or comment) to its district.
@@ -123,7 +127,9 @@ type DeadLetter struct {
 	Kind         DeadLetterKind
 	Queue        string // where the message was consumed from, and goes back to on replay
 	MessageID    string
-	Body         []byte
+	Body         []byte // the body, or its first MaxDeadLetterBody bytes (see Truncated)
+	Size         int64  // of the whole body
+	SHA256       string // lowercase hex of the whole body's SHA-256
 	Headers      map[string]string
 	Error        string
 	Attempts     int

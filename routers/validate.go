@@ -7,8 +7,11 @@ import (
 	"fmt"
 	"net/mail"
 	"net/url"
+	"reflect"
 	"regexp"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -76,8 +79,11 @@ type Validator struct {
 // problems collects FieldErrors in the order they are found.
 type problems []FieldError
 
+// add reports a problem of field. Field names and messages may quote the
+// citizen's own keys and values, so forbidden characters in them are
+// written as escapes: the portal never receives a control character.
 func (p *problems) add(field, az, en string) {
-	*p = append(*p, FieldError{Field: field, Message: bilingual(az, en)})
+	*p = append(*p, FieldError{Field: escapeForbidden(field), Message: escapeForbidden(bilingual(az, en))})
 }
 
 func (p *problems) required(field string) {
@@ -147,6 +153,7 @@ func (v *Validator) ValidateRequest(body []byte, r *Request, now time.Time) []Fi
 		}
 	}
 	checkAttachments(&p, r.Attachments)
+	checkCharacters(&p, r)
 	return p
 }
 
@@ -163,6 +170,7 @@ func (v *Validator) ValidateComment(body []byte, r *Request, now time.Time) []Fi
 		p.add("appeal_number", "Müraciət nömrəsi düzgün deyil.", "The appeal number is malformed.")
 	}
 	checkText(&p, "text", r.Text, maxCommentRunes)
+	checkCharacters(&p, r)
 	return p
 }
 
@@ -302,6 +310,103 @@ func checkAttachments(p *problems, list []Attachment) {
 			p.add(field+"url", "Faylın ünvanı düzgün deyil.", "The file URL is malformed.")
 		}
 	}
+}
+
+// forbiddenRune tells the characters no text of a request may hold: the C0
+// controls but TAB, LF and CR, DEL, and the line and paragraph separators.
+// PostgreSQL cannot store NUL at all, and the others garble the district
+// systems' records and the portal's pages.
+func forbiddenRune(r rune) bool {
+	return r < 0x20 && r != '\t' && r != '\n' && r != '\r' || r == 0x7f || r == '\u2028' || r == '\u2029'
+}
+
+// checkCharacters applies forbiddenRune to every string the decoder took
+// from the request, at any depth (form values and the keys of maps too), so
+// a field added to Request is covered without being listed here. A field
+// with a problem already is not reported twice.
+func checkCharacters(p *problems, r *Request) {
+	var reported map[string]bool // made at the first hit: most requests have none
+	walkForbidden(reflect.ValueOf(r).Elem(), make([]string, 0, 8), func(field string, bad rune) {
+		if reported == nil {
+			reported = make(map[string]bool, len(*p)+1)
+			for _, e := range *p {
+				reported[e.Field] = true
+			}
+		}
+		if reported[escapeForbidden(field)] {
+			return
+		}
+		reported[escapeForbidden(field)] = true
+		p.add(field, fmt.Sprintf("Sahədə icazəsiz idarəedici simvol var (U+%04X).", bad),
+			fmt.Sprintf("The field holds a control character that is not allowed (U+%04X).", bad))
+	})
+}
+
+// walkForbidden calls found with the JSON path ("appeal.text", "form.code",
+// "attachments[0].name") and the first forbidden character of every string
+// in v that holds one; a map key counts as a string of its entry's path.
+// The path is joined only for a hit, so a clean request costs no allocation
+// for it.
+func walkForbidden(v reflect.Value, path []string, found func(field string, bad rune)) {
+	check := func(s string, path []string) {
+		if i := strings.IndexFunc(s, forbiddenRune); i >= 0 {
+			bad, _ := utf8.DecodeRuneInString(s[i:])
+			found(joinPath(path), bad)
+		}
+	}
+	switch v.Kind() {
+	case reflect.String:
+		check(v.String(), path)
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			walkForbidden(v.Elem(), path, found)
+		}
+	case reflect.Struct:
+		for i := range v.NumField() {
+			if name, _, _ := strings.Cut(v.Type().Field(i).Tag.Get("json"), ","); name != "" && name != "-" {
+				walkForbidden(v.Field(i), append(path, name), found)
+			}
+		}
+	case reflect.Map:
+		keys := v.MapKeys()
+		slices.SortFunc(keys, func(a, b reflect.Value) int { return strings.Compare(a.String(), b.String()) })
+		for _, k := range keys {
+			check(k.String(), append(path, k.String()))
+			walkForbidden(v.MapIndex(k), append(path, k.String()), found)
+		}
+	case reflect.Slice, reflect.Array:
+		for i := range v.Len() {
+			walkForbidden(v.Index(i), append(path, "["+strconv.Itoa(i)+"]"), found)
+		}
+	}
+}
+
+// joinPath writes a JSON path: names joined by dots, indexes appended.
+func joinPath(segments []string) string {
+	var b strings.Builder
+	for i, seg := range segments {
+		if i > 0 && !strings.HasPrefix(seg, "[") {
+			b.WriteByte('.')
+		}
+		b.WriteString(seg)
+	}
+	return b.String()
+}
+
+// escapeForbidden writes each forbidden character of s as \uXXXX.
+func escapeForbidden(s string) string {
+	if !strings.ContainsFunc(s, forbiddenRune) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if forbiddenRune(r) {
+			fmt.Fprintf(&b, "\\u%04X", r)
+		} else {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
 
 // unknownFields reports keys the contract does not define, at every level,

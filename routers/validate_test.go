@@ -2,6 +2,7 @@ package routers_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -211,4 +212,82 @@ func TestValidateComment(t *testing.T) {
 			require.Equal(t, tc.fields, nilIfEmpty(fields(validate(t, m))))
 		})
 	}
+}
+
+// TestValidateRefusesControlCharacters: every free-text field, of requests
+// and comments, refuses the C0 controls but TAB, LF and CR, DEL and U+2028/9,
+// with the field named and a message in both languages.
+func TestValidateRefusesControlCharacters(t *testing.T) {
+	t.Parallel()
+	set := func(path ...string) func(m map[string]any, v string) {
+		return func(m map[string]any, v string) {
+			obj := m
+			for _, k := range path[:len(path)-1] {
+				obj = obj[k].(map[string]any)
+			}
+			obj[path[len(path)-1]] = v
+		}
+	}
+	fieldsOf := []struct {
+		field string
+		base  string
+		set   func(m map[string]any, v string)
+	}{
+		{"appeal.text", "request-appeal.json", set("appeal", "text")},
+		{"appeal.subject", "request-appeal.json", set("appeal", "subject")},
+		{"citizen.address", "request-appeal.json", set("citizen", "address")},
+		{"citizen.workplace", "request-appeal.json", set("citizen", "workplace")},
+		{"citizen.position", "request-appeal.json", set("citizen", "position")},
+		{"attachments[0].name", "request-appeal.json", func(m map[string]any, v string) {
+			m["attachments"].([]any)[0].(map[string]any)["name"] = v
+		}},
+		{"form.purpose", "request-service.json", set("form", "purpose")},
+		{"text", "comment.json", set("text")},
+	}
+	for _, f := range fieldsOf {
+		for _, bad := range []rune{0x00, 0x01, 0x1b, 0x1f, 0x7f, 0x2028, 0x2029} {
+			t.Run(fmt.Sprintf("%sU%04X", f.field, bad), func(t *testing.T) {
+				t.Parallel()
+				m := example(t, f.base)
+				f.set(m, "Küçədə "+string(bad)+"işıq yoxdur")
+				errs := validate(t, m)
+				require.Equal(t, []string{f.field}, fields(errs), "%+v", errs)
+				az, en, ok := strings.Cut(errs[0].Message, " / ")
+				require.True(t, ok && az != "" && en != "", errs[0].Message)
+				require.NotContains(t, errs[0].Message, string(bad))
+			})
+		}
+	}
+	t.Run("TabsAndNewlinesAreText", func(t *testing.T) {
+		t.Parallel()
+		m := example(t, "request-appeal.json")
+		m["appeal"].(map[string]any)["text"] = "Birinci sətir.\r\n\tİkinci sətir.\n"
+		require.Empty(t, validate(t, m))
+	})
+	t.Run("NULFromJSONEscape", func(t *testing.T) {
+		t.Parallel()
+		body := []byte(strings.Replace(string(mustRead(t, "request-appeal.json")), `"text": "`, `"text": "\u0000`, 1))
+		_, errs, err := testValidator().Decode(body, arrival)
+		require.NoError(t, err)
+		require.Equal(t, []string{"appeal.text"}, fields(errs))
+		require.Contains(t, errs[0].Message, "U+0000")
+	})
+	t.Run("KeyIsEscapedInTheFieldName", func(t *testing.T) {
+		t.Parallel()
+		m := example(t, "request-service.json")
+		m["form"].(map[string]any)["a\x00b"] = "c"
+		errs := validate(t, m)
+		require.NotEmpty(t, errs)
+		for _, e := range errs {
+			require.NotContains(t, e.Field+e.Message, "\x00", "%+v", e)
+		}
+		require.Contains(t, fields(errs), `form.a\u0000b`)
+	})
+}
+
+func mustRead(t *testing.T, name string) []byte {
+	t.Helper()
+	raw, err := os.ReadFile("testdata/" + name)
+	require.NoError(t, err)
+	return raw
 }

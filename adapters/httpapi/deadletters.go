@@ -23,7 +23,8 @@ func (a *api) monitor(next http.HandlerFunc) http.HandlerFunc {
 }
 
 // deadLetterView is a dead letter as the API shows it: the body as text when
-// it is UTF-8, else in base64.
+// it is UTF-8, else in base64; a truncated letter's body is only the start
+// of Size bytes.
 type deadLetterView struct {
 	ID           int64             `json:"id"`
 	CreatedAt    time.Time         `json:"created_at"`
@@ -32,6 +33,9 @@ type deadLetterView struct {
 	MessageID    string            `json:"message_id,omitempty"`
 	Body         string            `json:"body,omitempty"`
 	BodyBase64   []byte            `json:"body_base64,omitempty"`
+	Size         int64             `json:"size"`
+	SHA256       string            `json:"sha256,omitempty"`
+	Truncated    bool              `json:"truncated"`
 	Headers      map[string]string `json:"headers,omitempty"`
 	Error        string            `json:"error"`
 	Attempts     int               `json:"attempts"`
@@ -44,6 +48,7 @@ type deadLetterView struct {
 func viewDeadLetter(dl routers.DeadLetter, withBody bool) deadLetterView {
 	v := deadLetterView{
 		ID: dl.ID, CreatedAt: dl.CreatedAt, Kind: string(dl.Kind), Queue: dl.Queue, MessageID: dl.MessageID,
+		Size: dl.Size, SHA256: dl.SHA256, Truncated: dl.Truncated(),
 		Error: dl.Error, Attempts: dl.Attempts, AppealNumber: dl.AppealNumber, CommentID: dl.CommentID, State: string(dl.State),
 	}
 	if !dl.ResolvedAt.IsZero() {
@@ -129,7 +134,7 @@ func (a *api) resolveDeadLetter(action func(context.Context, int64) error) http.
 		switch {
 		case errors.Is(err, routers.ErrNotFound):
 			writeError(w, http.StatusNotFound, "no dead letter "+r.PathValue("id"))
-		case errors.Is(err, routers.ErrNotOpen):
+		case errors.Is(err, routers.ErrNotOpen), errors.Is(err, routers.ErrTruncated):
 			writeError(w, http.StatusConflict, err.Error())
 		case err != nil:
 			a.unavailable(w, "resolve dead letter", err)

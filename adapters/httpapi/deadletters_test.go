@@ -94,3 +94,52 @@ func TestDeadLetters(t *testing.T) {
 	require.Equal(t, `{"id":"a"}`, string(replayed[0].Payload))
 	require.Equal(t, "sha256=00", replayed[0].Metadata["x-signature"])
 }
+
+// TestDeadLetterTruncated: a letter that keeps only the start of a big
+// body shows its whole size and hash, and a replay is refused with 409.
+func TestDeadLetterTruncated(t *testing.T) {
+	t.Parallel()
+	ledger := memory.NewLedger(time.Now)
+	sum := strings.Repeat("5e", 32)
+	require.NoError(t, ledger.AddDeadLetter(t.Context(), routers.DeadLetter{
+		Kind: routers.DeadPoison, Queue: "req", Body: []byte(`{"id":"big"`), Size: 8 << 20, SHA256: sum,
+		Error: "body of 8388608 bytes exceeds 262144", Attempts: 1, Fingerprint: "big",
+	}))
+	srv := httptest.NewServer(httpapi.New(httpapi.Config{
+		MonitorToken: "monitor-secret", CallbackTokens: map[string]string{"AZ-BIL": "bil"},
+		DeadLetters: routers.NewDeadLetterDesk(ledger, time.Now),
+		Gatherer:    prometheus.NewRegistry(), Logger: slog.New(slog.DiscardHandler),
+	}))
+	t.Cleanup(srv.Close)
+	call := func(method, path string) (int, map[string]any) {
+		req, err := http.NewRequestWithContext(t.Context(), method, srv.URL+path, nil)
+		require.NoError(t, err)
+		req.Header.Set("Authorization", "Bearer monitor-secret")
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		var body map[string]any
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(&body))
+		return resp.StatusCode, body
+	}
+
+	code, body := call(http.MethodGet, "/v1/dead-letters")
+	require.Equal(t, http.StatusOK, code)
+	listed := body["dead_letters"].([]any)[0].(map[string]any)
+	require.EqualValues(t, 8<<20, listed["size"])
+	require.Equal(t, true, listed["truncated"])
+	code, body = call(http.MethodGet, "/v1/dead-letters/1")
+	require.Equal(t, http.StatusOK, code)
+	require.Equal(t, `{"id":"big"`, body["body"])
+	require.Equal(t, sum, body["sha256"])
+	require.Equal(t, true, body["truncated"])
+
+	code, body = call(http.MethodPost, "/v1/dead-letters/1/replay")
+	require.Equal(t, http.StatusConflict, code)
+	require.Contains(t, body["error"], "cannot be replayed")
+	code, body = call(http.MethodGet, "/v1/dead-letters/1")
+	require.Equal(t, http.StatusOK, code)
+	require.Equal(t, string(routers.DeadLetterOpen), body["state"])
+	code, _ = call(http.MethodPost, "/v1/dead-letters/1/drop")
+	require.Equal(t, http.StatusOK, code)
+}

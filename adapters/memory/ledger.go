@@ -23,6 +23,7 @@ import (
 // effects, fn, job) run under that mutex and must not call the Ledger; the
 // relay's publish runs outside it, so a slow broker does not stall intake.
 // Everything handed in or out is deep-copied: callers cannot alias the state.
+// What PostgreSQL's column types would refuse it refuses too (data.go).
 type Ledger struct {
 	// relay is held by the one running Relay, so records leave in commit order.
 	relay sync.Mutex
@@ -104,10 +105,16 @@ func (l *Ledger) Register(ctx context.Context, draft routers.Appeal, booking *ro
 	a := cloneAppeal(draft)
 	a.Number = number(seq)
 	if _, ok := l.appeals[a.Number]; ok {
-		return routers.Appeal{}, fmt.Errorf("register %s: number %s is taken", draft.RequestID, a.Number)
+		return routers.Appeal{}, &routers.PermanentError{Err: fmt.Errorf("%w: register %s: number %s is taken", routers.ErrDataRefused, draft.RequestID, a.Number)}
 	}
 	eff := effects(cloneAppeal(a))
 	if err := l.checkEffects(eff, a.Number); err != nil {
+		return routers.Appeal{}, fmt.Errorf("register %s: %w", draft.RequestID, err)
+	}
+	var refused refusal
+	refused.appeal(a)
+	refused.effects(eff)
+	if err := refused.err(); err != nil {
 		return routers.Appeal{}, fmt.Errorf("register %s: %w", draft.RequestID, err)
 	}
 
@@ -131,6 +138,12 @@ func (l *Ledger) RecordInvalid(ctx context.Context, requestID string, effects ro
 	l.mu.Lock()
 	defer l.mu.Unlock()
 
+	var refused refusal
+	refused.text("inbox", requestID)
+	refused.messages(effects.Messages)
+	if err := refused.err(); err != nil {
+		return fmt.Errorf("record invalid: %w", err)
+	}
 	if _, ok := l.inbox[requestID]; ok {
 		return fmt.Errorf("record invalid %s: %w", requestID, routers.ErrDuplicate)
 	}
@@ -164,6 +177,9 @@ func (l *Ledger) UpdateAppeal(ctx context.Context, number string, fn func(*route
 	l.mu.Lock()
 	defer l.mu.Unlock()
 
+	if err := keyRefused("appeals", number); err != nil {
+		return fmt.Errorf("update appeal: %w", err)
+	}
 	stored, ok := l.appeals[number]
 	if !ok {
 		return fmt.Errorf("update appeal %s: %w", number, routers.ErrNotFound)
@@ -174,6 +190,12 @@ func (l *Ledger) UpdateAppeal(ctx context.Context, number string, fn func(*route
 		return err
 	}
 	if err := l.checkEffects(eff, ""); err != nil {
+		return fmt.Errorf("update appeal %s: %w", number, err)
+	}
+	var refused refusal
+	refused.changes(work)
+	refused.effects(eff)
+	if err := refused.err(); err != nil {
 		return fmt.Errorf("update appeal %s: %w", number, err)
 	}
 	applyChanges(stored, work)
@@ -206,6 +228,12 @@ func (l *Ledger) AddComment(ctx context.Context, c routers.Comment, effects rout
 	l.mu.Lock()
 	defer l.mu.Unlock()
 
+	var refused refusal
+	refused.comment(c)
+	refused.effects(effects)
+	if err := refused.err(); err != nil {
+		return fmt.Errorf("add comment: %w", err)
+	}
 	if _, ok := l.inbox[c.ID]; ok {
 		return fmt.Errorf("add comment %s: %w", c.ID, routers.ErrDuplicate)
 	}
@@ -245,6 +273,9 @@ func (l *Ledger) UpdateComment(ctx context.Context, id string, fn func(*routers.
 	l.mu.Lock()
 	defer l.mu.Unlock()
 
+	if err := keyRefused("comments", id); err != nil {
+		return fmt.Errorf("update comment: %w", err)
+	}
 	c, ok := l.comments[id]
 	if !ok {
 		return fmt.Errorf("update comment %s: %w", id, routers.ErrNotFound)
@@ -260,6 +291,13 @@ func (l *Ledger) UpdateComment(ctx context.Context, id string, fn func(*routers.
 		return err
 	}
 	if err := l.checkEffects(eff, ""); err != nil {
+		return fmt.Errorf("update comment %s: %w", id, err)
+	}
+	var refused refusal
+	refused.delivery("comments", workC.Delivery)
+	refused.changes(workA)
+	refused.effects(eff)
+	if err := refused.err(); err != nil {
 		return fmt.Errorf("update comment %s: %w", id, err)
 	}
 	c.Delivery = workC.Delivery
@@ -282,6 +320,9 @@ func (l *Ledger) PollCursor(ctx context.Context, district string) (time.Time, er
 // SetPollCursor implements routers.Ledger.
 func (l *Ledger) SetPollCursor(ctx context.Context, district string, at time.Time) error {
 	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("set poll cursor: %w", err)
+	}
+	if err := keyRefused("poll_cursors", district); err != nil {
 		return fmt.Errorf("set poll cursor: %w", err)
 	}
 	l.mu.Lock()
@@ -378,6 +419,11 @@ func (l *Ledger) ClaimDue(ctx context.Context, now time.Time, limit int, filter 
 	for i, d := range due {
 		messages[i] = job(d.job)
 	}
+	var refused refusal
+	refused.messages(messages)
+	if err := refused.err(); err != nil {
+		return 0, fmt.Errorf("claim due: %w", err)
+	}
 	for _, d := range due {
 		d.delivery.NextAttemptAt = time.Time{}
 	}
@@ -388,6 +434,9 @@ func (l *Ledger) ClaimDue(ctx context.Context, now time.Time, limit int, filter 
 // Expedite implements routers.Ledger.
 func (l *Ledger) Expedite(ctx context.Context, district string, now time.Time) (int, error) {
 	if err := ctx.Err(); err != nil {
+		return 0, fmt.Errorf("expedite: %w", err)
+	}
+	if err := keyRefused("appeals", district); err != nil {
 		return 0, fmt.Errorf("expedite: %w", err)
 	}
 	l.mu.Lock()
@@ -458,7 +507,9 @@ func (l *Ledger) checkEffects(eff routers.Effects, registering string) error {
 		}
 		_, stored := l.history[ev.AppealNumber][ev.Sequence]
 		if stored || seen[ev.AppealNumber][ev.Sequence] {
-			return fmt.Errorf("event %s: appeal %s already has an event with sequence %d", ev.EventID, ev.AppealNumber, ev.Sequence)
+			// A unique violation in PostgreSQL: a data error, like every other of class 23.
+			return &routers.PermanentError{Err: fmt.Errorf("%w: event %s: appeal %s already has an event with sequence %d",
+				routers.ErrDataRefused, ev.EventID, ev.AppealNumber, ev.Sequence)}
 		}
 		if seen[ev.AppealNumber] == nil {
 			seen[ev.AppealNumber] = map[int]bool{}
@@ -489,9 +540,11 @@ func (l *Ledger) commit(eff routers.Effects) {
 	}
 }
 
-func (l *Ledger) addDeadLetter(dl routers.DeadLetter) {
+// addDeadLetter stores dl and reports whether it did: a stored
+// fingerprint keeps its one letter.
+func (l *Ledger) addDeadLetter(dl routers.DeadLetter) bool {
 	if l.printed[dl.Fingerprint] {
-		return
+		return false
 	}
 	l.printed[dl.Fingerprint] = true
 	stored := cloneDeadLetter(dl)
@@ -500,6 +553,7 @@ func (l *Ledger) addDeadLetter(dl routers.DeadLetter) {
 	stored.State = routers.DeadLetterOpen
 	stored.ResolvedAt = time.Time{}
 	l.dead = append(l.dead, &stored)
+	return true
 }
 
 func cloneDeadLetter(dl routers.DeadLetter) routers.DeadLetter {
@@ -513,9 +567,16 @@ func (l *Ledger) AddDeadLetter(ctx context.Context, dl routers.DeadLetter) error
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("add dead letter: %w", err)
 	}
+	var refused refusal
+	refused.deadLetter(dl)
+	if err := refused.err(); err != nil {
+		return fmt.Errorf("add dead letter: %w", err)
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.addDeadLetter(dl)
+	if !l.addDeadLetter(dl) {
+		return fmt.Errorf("add dead letter %s: %w", dl.Fingerprint, routers.ErrDuplicate)
+	}
 	return nil
 }
 
@@ -563,6 +624,11 @@ func (l *Ledger) ResolveDeadLetter(ctx context.Context, id int64, state routers.
 		return false, nil
 	}
 	if err := l.checkEffects(effects, ""); err != nil {
+		return false, fmt.Errorf("resolve dead letter %d: %w", id, err)
+	}
+	var refused refusal
+	refused.effects(effects)
+	if err := refused.err(); err != nil {
 		return false, fmt.Errorf("resolve dead letter %d: %w", id, err)
 	}
 	dl.State, dl.ResolvedAt = state, l.now()

@@ -44,8 +44,10 @@ func NewLedger(pool *pgxpool.Pool, now func() time.Time) *Ledger {
 	return &Ledger{pool: pool, now: now}
 }
 
+// inTx runs fn in a transaction; it and inPipeline carry every write of
+// the ledger, so both classify what fails (see classify).
 func (l *Ledger) inTx(ctx context.Context, fn func(pgx.Tx) error) error {
-	return pgx.BeginFunc(ctx, l.pool, fn)
+	return classify(pgx.BeginFunc(ctx, l.pool, fn))
 }
 
 func claimRequest(ctx context.Context, tx pgx.Tx, requestID, outcome string) error {
@@ -451,7 +453,7 @@ func (l *Ledger) SetPollCursor(ctx context.Context, district string, at time.Tim
 		INSERT INTO poll_cursors (district, resume_at, updated_at) VALUES ($1, $2, $3)
 		ON CONFLICT (district) DO UPDATE SET resume_at = excluded.resume_at, updated_at = excluded.updated_at`, district, at, l.now())
 	if err != nil {
-		return fmt.Errorf("set poll cursor: %w", err)
+		return classify(fmt.Errorf("set poll cursor: %w", err))
 	}
 	return nil
 }
@@ -602,37 +604,47 @@ func queueOutbox(b *pgx.Batch, messages []routers.OutboxMessage) {
 	}
 }
 
-func queueDeadLetter(b *pgx.Batch, dl routers.DeadLetter, now time.Time) {
+// insertDeadLetter stores a dead letter unless its fingerprint is stored.
+const insertDeadLetter = `
+	INSERT INTO dead_letters (kind, queue, message_id, body, body_size, body_sha256, headers, error, attempts,
+		appeal_number, comment_id, fingerprint, created_at)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (fingerprint) DO NOTHING`
+
+func deadLetterArgs(dl routers.DeadLetter, now time.Time) []any {
 	headers := dl.Headers
 	if headers == nil {
 		headers = map[string]string{}
 	}
-	b.Queue(`
-		INSERT INTO dead_letters (kind, queue, message_id, body, headers, error, attempts, appeal_number, comment_id, fingerprint, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (fingerprint) DO NOTHING`,
-		dl.Kind, dl.Queue, dl.MessageID, dl.Body, headers, dl.Error, dl.Attempts, dl.AppealNumber, dl.CommentID, dl.Fingerprint, now)
+	return []any{dl.Kind, dl.Queue, dl.MessageID, dl.Body, dl.Size, dl.SHA256, headers, dl.Error, dl.Attempts,
+		dl.AppealNumber, dl.CommentID, dl.Fingerprint, now}
+}
+
+func queueDeadLetter(b *pgx.Batch, dl routers.DeadLetter, now time.Time) {
+	b.Queue(insertDeadLetter, deadLetterArgs(dl, now)...)
 }
 
 // AddDeadLetter implements routers.Ledger.
 func (l *Ledger) AddDeadLetter(ctx context.Context, dl routers.DeadLetter) error {
-	var b pgx.Batch
-	queueDeadLetter(&b, dl, l.now())
-	if err := l.pool.SendBatch(ctx, &b).Close(); err != nil {
-		return fmt.Errorf("add dead letter: %w", err)
+	tag, err := l.pool.Exec(ctx, insertDeadLetter, deadLetterArgs(dl, l.now())...)
+	if err != nil {
+		return classify(fmt.Errorf("add dead letter: %w", err))
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("add dead letter %s: %w", dl.Fingerprint, routers.ErrDuplicate)
 	}
 	return nil
 }
 
-const deadLetterColumns = `id, created_at, kind, queue, message_id, body, headers, error, attempts, appeal_number,
-	comment_id, fingerprint, state, resolved_at`
+const deadLetterColumns = `id, created_at, kind, queue, message_id, body, body_size, body_sha256, headers, error, attempts,
+	appeal_number, comment_id, fingerprint, state, resolved_at`
 
 func scanDeadLetter(row pgx.Row) (routers.DeadLetter, error) {
 	var (
 		dl       routers.DeadLetter
 		resolved *time.Time
 	)
-	err := row.Scan(&dl.ID, &dl.CreatedAt, &dl.Kind, &dl.Queue, &dl.MessageID, &dl.Body, &dl.Headers, &dl.Error,
-		&dl.Attempts, &dl.AppealNumber, &dl.CommentID, &dl.Fingerprint, &dl.State, &resolved)
+	err := row.Scan(&dl.ID, &dl.CreatedAt, &dl.Kind, &dl.Queue, &dl.MessageID, &dl.Body, &dl.Size, &dl.SHA256, &dl.Headers,
+		&dl.Error, &dl.Attempts, &dl.AppealNumber, &dl.CommentID, &dl.Fingerprint, &dl.State, &resolved)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return dl, routers.ErrNotFound
 	}

@@ -37,7 +37,7 @@ func (l *Ledger) inPipeline(ctx context.Context, fn func(*pipeline) error) error
 		_, _ = conn.Exec(rollbackCtx, "ROLLBACK")
 		cancel()
 	}
-	return err
+	return classify(err)
 }
 
 // send sends b, opening the transaction first if it is not open yet, and

@@ -57,10 +57,14 @@ func dlq(ctx context.Context, args []string, stdout io.Writer, getenv env) error
 			return err
 		}
 		w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(w, "ID\tCREATED\tKIND\tQUEUE\tAPPEAL\tATTEMPTS\tSTATE\tERROR")
+		fmt.Fprintln(w, "ID\tCREATED\tKIND\tQUEUE\tAPPEAL\tATTEMPTS\tSIZE\tSTATE\tERROR")
 		for _, dl := range letters {
-			fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%d\t%s\t%.80s\n", dl.ID, dl.CreatedAt.In(routers.Baku).Format("2006-01-02 15:04:05"),
-				dl.Kind, dl.Queue, dl.AppealNumber, dl.Attempts, dl.State, dl.Error)
+			size := strconv.FormatInt(dl.Size, 10)
+			if dl.Truncated() {
+				size += " (cut)"
+			}
+			fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%.80s\n", dl.ID, dl.CreatedAt.In(routers.Baku).Format("2006-01-02 15:04:05"),
+				dl.Kind, dl.Queue, dl.AppealNumber, dl.Attempts, size, dl.State, dl.Error)
 		}
 		return w.Flush()
 	}
@@ -85,7 +89,7 @@ func dlq(ctx context.Context, args []string, stdout io.Writer, getenv env) error
 		enc.SetIndent("", "  ")
 		return enc.Encode(map[string]any{
 			"id": dl.ID, "created_at": dl.CreatedAt, "kind": dl.Kind, "queue": dl.Queue, "message_id": dl.MessageID,
-			"headers": dl.Headers, "body": body, "error": dl.Error, "attempts": dl.Attempts, "appeal_number": dl.AppealNumber,
+			"headers": dl.Headers, "body": body, "size": dl.Size, "sha256": dl.SHA256, "truncated": dl.Truncated(), "error": dl.Error, "attempts": dl.Attempts, "appeal_number": dl.AppealNumber,
 			"comment_id": dl.CommentID, "state": dl.State,
 		})
 	case "replay":

@@ -2,6 +2,7 @@ package ledgertest
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,8 +14,9 @@ import (
 func deadLetter(fingerprint string) routers.DeadLetter {
 	return routers.DeadLetter{
 		Kind: routers.DeadPoison, Queue: "egov.portal.requests", MessageID: "m-" + fingerprint,
-		Body: []byte(`{"not":"signed"}` + "\x00\xff"), Headers: map[string]string{"x-signature": "sha256=00"},
-		Error: "x-signature does not match the body", Attempts: 1, Fingerprint: fingerprint,
+		Body: []byte(`{"not":"signed"}` + "\x00\xff"), Size: 1 << 20, SHA256: strings.Repeat("ab", 32),
+		Headers: map[string]string{"x-signature": "sha256=00"},
+		Error:   "x-signature does not match the body", Attempts: 1, Fingerprint: fingerprint,
 	}
 }
 
@@ -25,9 +27,10 @@ func testDeadLetters(t *testing.T, newLedger func(*testing.T) Ledger) {
 		ctx := context.Background()
 		before := clockOf(t).Now()
 		require.NoError(t, l.AddDeadLetter(ctx, deadLetter("fp-1")))
-		require.NoError(t, l.AddDeadLetter(ctx, deadLetter("fp-1")), "the same failure twice")
+		require.ErrorIs(t, l.AddDeadLetter(ctx, deadLetter("fp-1")), routers.ErrDuplicate, "the same failure twice")
 		second := deadLetter("fp-2")
 		second.Kind, second.AppealNumber, second.Attempts = routers.DeadAppeal, "AZ-BIL-2026-000001", 7
+		second.Size = int64(len(second.Body))
 		require.NoError(t, l.AddDeadLetter(ctx, second))
 
 		all, err := l.DeadLetters(ctx, "", 0, 10)
@@ -39,6 +42,10 @@ func testDeadLetters(t *testing.T, newLedger func(*testing.T) Ledger) {
 		require.Equal(t, want.Queue, first.Queue)
 		require.Equal(t, want.MessageID, first.MessageID)
 		require.Equal(t, want.Body, first.Body, "bytes kept exactly")
+		require.Equal(t, want.Size, first.Size, "the whole body's size")
+		require.Equal(t, want.SHA256, first.SHA256)
+		require.True(t, first.Truncated(), "a letter keeping less than its size")
+		require.False(t, all[1].Truncated())
 		require.Equal(t, want.Headers, first.Headers)
 		require.Equal(t, want.Error, first.Error)
 		require.Equal(t, routers.DeadLetterOpen, first.State)

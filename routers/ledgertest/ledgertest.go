@@ -83,6 +83,7 @@ func Run(t *testing.T, newLedgerAt func(t *testing.T, now func() time.Time) Ledg
 		{"DeadLetters", testDeadLetters},
 		{"Stats", testStats},
 		{"Parking", testParking},
+		{"DataErrors", testDataErrors},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
