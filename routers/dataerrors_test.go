@@ -2,6 +2,8 @@ package routers_test
 
 import (
 	"bytes"
+	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -93,6 +95,22 @@ func TestDataErrors(t *testing.T) {
 				require.Equal(t, 1, h.registry.callsFor(fin), "tried once, not retried")
 				require.Equal(t, firstNumber, h.barrier(), "the refused registration took no number")
 				require.Empty(t, h.eventsOf(id))
+			})
+
+			// A district's failure is quoted in the delivery's last error: a NUL
+			// or an endless answer in it must not make the failure unrecordable.
+			t.Run("DistrictErrorWithNULIsKeptAndRetried", func(t *testing.T) {
+				t.Parallel()
+				h := setup(t)
+				answer := "HTTP 503: " + strings.Repeat("\x00busy ", 1000)
+				h.districts["AZ-BIL"].plan(&routers.TransientError{Err: errors.New(answer)})
+				body, id := h.body("request-appeal.json", nil)
+				h.publish(body)
+				h.waitEvent(id, routers.StatusDelivered)
+				a := h.appeal(firstNumber)
+				require.Equal(t, 2, a.Delivery.Attempts, "the failed attempt was recorded, then the retry delivered")
+				require.Empty(t, h.poisoned(), "the delivery job was not poisoned")
+				require.Len(t, h.districts["AZ-BIL"].submitsOf(firstNumber), 2)
 			})
 
 			t.Run("PoisonWithNULInHeadersIsFiled", func(t *testing.T) {

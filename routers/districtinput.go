@@ -61,9 +61,7 @@ func disallowedControl(s string) (rune, int, bool) {
 	at := 0
 	for _, r := range s {
 		at++
-		switch {
-		case r == '\t', r == '\n', r == '\r':
-		case r < 0x20, r == 0x7f, r == '\u2028', r == '\u2029':
+		if forbiddenRune(r) {
 			return r, at, true
 		}
 	}

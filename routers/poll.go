@@ -132,6 +132,11 @@ func (h *Hub) applyPolled(ctx context.Context, district string, ch DistrictChang
 		// error names the field, never quotes the value.
 		h.logger.Warn("district sent a change the hub refuses", "district", district, "appeal", loggable(ch.AppealNumber), "status", ch.Status, "error", err)
 		return nil
+	case IsPermanent(err):
+		// The store refused the change (ErrDataRefused): no retry mends it,
+		// and the polls after it must not stall on it.
+		h.logger.Error("the ledger refuses a polled change", "district", district, "appeal", loggable(ch.AppealNumber), "status", ch.Status, "error", err)
+		return nil
 	default:
 		return err
 	}

@@ -187,7 +187,7 @@ func (a *Attribute) checkText(v any) (Problem, bool) {
 	}
 	multiline := a.Datatype == DatatypeText
 	for _, r := range s {
-		if r == 0x7f || r < 0x20 && !(multiline && (r == '\n' || r == '\r' || r == '\t')) {
+		if r == 0x7f || r < 0x20 && (!multiline || r != '\n' && r != '\r' && r != '\t') {
 			if multiline {
 				return a.problem(
 					"idarəedici simvollar ehtiva edə bilməz.",
