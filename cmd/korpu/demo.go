@@ -31,7 +31,7 @@ import (
 
 // demoConfig is the hub's embedded default: Biləsuvar on the legacy ESD
 // system (SOAP, polled) offering every service, and three REST districts,
-// all served by built-in simulators.
+// all served by built-in simulators on 127.0.0.1 (hence plain http).
 const demoConfig = `
 amqp: { url: "amqp://demo.invalid/" }
 postgres: { url: "postgres://demo.invalid/korpu" }
@@ -40,13 +40,14 @@ portal:
   requests_queue: egov.portal.requests
   status_queue: egov.portal.status
   signing_key: demo-portal-key
-registry: { url: "${DEMO_SIMS}/registry", token: demo-registry-token }
+registry: { url: "${DEMO_SIMS}/registry", token: demo-registry-token, allow_insecure_http: true }
 monitor: { token: demo-monitor-token }
 hub: { intake_consumers: 1, delivery_consumers: 1, retry_initial: 200ms, retry_max: 5s }
 districts:
   - code: AZ-BIL
     adapter: esd
     endpoint: ${DEMO_SIMS}/districts/AZ-BIL
+    allow_insecure_http: true
     username: hub
     password: demo-esd-password
     poll_interval: 500ms
@@ -63,6 +64,7 @@ districts:
   - code: AZ-SAT
     adapter: rest
     endpoint: ${DEMO_SIMS}/districts/AZ-SAT
+    allow_insecure_http: true
     token: demo-sat-token
     callback_token: demo-sat-callback
     services: [appeal, reception-booking, family-composition-certificate, housing-registration]
@@ -73,12 +75,14 @@ districts:
   - code: AZ-SAB
     adapter: rest
     endpoint: ${DEMO_SIMS}/districts/AZ-SAB
+    allow_insecure_http: true
     token: demo-sab-token
     callback_token: demo-sab-callback
     services: [appeal, housing-registration, child-name-change, minor-guardianship]
   - code: AZ-IMI
     adapter: rest
     endpoint: ${DEMO_SIMS}/districts/AZ-IMI
+    allow_insecure_http: true
     token: demo-imi-token
     callback_token: demo-imi-callback
     services: [appeal, dwelling-replanning, architectural-approval, lease-contract-change]
@@ -256,11 +260,7 @@ func portalDistricts(cfg *config.Config) []portalsim.District {
 	for _, d := range cfg.Districts {
 		pd := portalsim.District{Code: d.Code, Services: d.Services}
 		for _, o := range d.Officials {
-			official := portalsim.Official{ID: o.ID, Capacity: map[time.Weekday]int{}}
-			for _, s := range o.Reception {
-				official.Capacity[s.Weekday] += s.Capacity
-			}
-			pd.Officials = append(pd.Officials, official)
+			pd.Officials = append(pd.Officials, portalsim.Official{ID: o.ID, Capacity: o.Capacity()})
 		}
 		out = append(out, pd)
 	}

@@ -41,11 +41,7 @@ func directory(cfg *config.Config) routers.Directory {
 			info.Services[s] = true
 		}
 		for _, o := range d.Officials {
-			official := routers.Official{ID: o.ID, Capacity: map[time.Weekday]int{}}
-			for _, session := range o.Reception {
-				official.Capacity[session.Weekday] += session.Capacity
-			}
-			info.Officials[o.ID] = official
+			info.Officials[o.ID] = routers.Official{ID: o.ID, Capacity: o.Capacity()}
 		}
 		dir.Districts[d.Code] = info
 	}

@@ -278,6 +278,7 @@ func (s *stack) startSimulators(ctx context.Context) error {
 		fmt.Fprintf(&districts, `
   - code: %s
     endpoint: %s
+    allow_insecure_http: true
 %s    services: all
     officials:
       - id: %s
@@ -297,7 +298,7 @@ portal:
   requests_queue: %s
   status_queue: %s
   signing_key: %s
-registry: { url: %q, token: %s }
+registry: { url: %q, token: %s, allow_insecure_http: true }
 hub: { poison_queue: %s, district_queue_prefix: %s%s }
 districts:%s`, s.opts.AMQPURL, s.dbURL, addr, s.topics.Requests, s.topics.Status, signingKey,
 			registryURL, registryToken, s.topics.Poison, s.topics.DistrictQueuePrefix, tuning, districts.String())
