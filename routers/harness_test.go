@@ -233,6 +233,8 @@ type harnessOptions struct {
 	retryMax        time.Duration // default 50ms
 	maxAttempts     int           // default harnessMaxAttempts
 	start           time.Time     // where the clock starts; default arrival
+	// districtTimeouts give some districts their own call budget.
+	districtTimeouts map[string]time.Duration
 }
 
 func newHarness(t *testing.T) *harness {
@@ -250,6 +252,16 @@ func newHarnessWith(t *testing.T, opts harnessOptions) *harness {
 	}
 	if opts.start.IsZero() {
 		opts.start = arrival
+	}
+	// The hub takes no defaults of the operator's tuning: these stand in.
+	if opts.reconcileAfter == 0 {
+		opts.reconcileAfter = time.Hour
+	}
+	if opts.breakerFailures == 0 {
+		opts.breakerFailures = 5
+	}
+	if opts.breakerCooldown == 0 {
+		opts.breakerCooldown = 30 * time.Second
 	}
 	// Blocking until the subscriber acks keeps messages in publish order
 	// (GoChannel otherwise hands each one over in its own goroutine) and
@@ -283,6 +295,11 @@ func newHarnessWith(t *testing.T, opts harnessOptions) *harness {
 		SigningKey:        signingKey,
 		IntakeConsumers:   1,
 		DeliveryConsumers: 1,
+		RegistryTimeout:   5 * time.Second,
+		DistrictTimeout:   10 * time.Second,
+		DistrictTimeouts:  opts.districtTimeouts,
+		RetryMaxAge:       72 * time.Hour,
+		RelayBatch:        200,
 		RetryInitial:      10 * time.Millisecond,
 		RetryMax:          opts.retryMax,
 		RetryMaxAttempts:  opts.maxAttempts,
