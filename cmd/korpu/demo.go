@@ -15,11 +15,8 @@ import (
 
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ThreeDotsLabs/watermill/pubsub/gochannel"
-	"golang.org/x/time/rate"
 
-	"github.com/korpu-az/korpu/adapters/httpapi"
 	"github.com/korpu-az/korpu/adapters/memory"
-	"github.com/korpu-az/korpu/adapters/registry"
 	"github.com/korpu-az/korpu/adapters/sim/esdsim"
 	"github.com/korpu-az/korpu/adapters/sim/portalsim"
 	"github.com/korpu-az/korpu/adapters/sim/registrysim"
@@ -91,7 +88,7 @@ districts:
 func demo(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	listen := fs.String("listen", "127.0.0.1:8080", "address of the hub's HTTP API (metrics, callbacks)")
-	perSecond := fs.Float64("rate", 40, "portal requests per second")
+	perSecond := fs.Float64("rate", 40, "portal requests per second (0: as fast as the hub takes them)")
 	duration := fs.Duration("duration", 0, "stop after this long (0: until Ctrl-C)")
 	verbose := fs.Bool("verbose", false, "log every step as JSON on stderr")
 	if err := fs.Parse(args); err != nil {
@@ -166,39 +163,13 @@ func demo(ctx context.Context, args []string, stdout io.Writer) error {
 	// over in a goroutine of its own and the portal would see events reordered.
 	pubsub := gochannel.NewGoChannel(gochannel.Config{OutputChannelBuffer: 4096, BlockPublishUntilSubscriberAck: true}, watermillLogger(logger))
 	defer pubsub.Close()
-	validator, err := newValidator(cfg)
-	if err != nil {
-		return err
-	}
-	districts, polled, err := districtAdapters(cfg, logger)
-	if err != nil {
-		return err
-	}
-	registryClient, err := registry.New(registry.Config{URL: cfg.Registry.URL, Token: cfg.Registry.Token}, nil, logger)
-	if err != nil {
-		return err
-	}
-	reg := newRegistry()
 	// One clock for the whole process: the ledger, the hub, the desk and
 	// the collectors compare times that each other wrote.
 	clock := time.Now
-	ledger := memory.NewLedger(clock)
-	hub, err := routers.NewHub(hubConfig(cfg), routers.Deps{
-		Ledger: ledger, Registry: registryClient, Districts: districts, Polled: polled, Validator: validator,
-		Publisher: pubsub, Subscriber: keepOpen{pubsub}, Metrics: routers.NewMetrics(reg), Logger: logger, Now: clock,
-	})
+	w, err := wireHub(cfg, substrate{ledger: memory.NewLedger(clock), publisher: pubsub, subscriber: keepOpen{pubsub}}, clock, logger)
 	if err != nil {
 		return err
 	}
-	reg.MustRegister(routers.NewBacklogCollector(ledger, districtCodes(cfg), clock))
-	router, err := newRouter(hub, reg, logger)
-	if err != nil {
-		return err
-	}
-	handler := httpapi.New(httpapi.Config{
-		CallbackTokens: callbackTokens(cfg), Reporter: hub, Gatherer: reg, Logger: logger,
-		MonitorToken: cfg.Monitor.Token, DeadLetters: routers.NewDeadLetterDesk(ledger, clock),
-	})
 
 	// The portal: a tracker of status events, a poison counter, a publisher.
 	tracker := portalsim.NewTracker()
@@ -219,26 +190,24 @@ func demo(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 	}()
 	gen := portalsim.NewGenerator(portalsim.Options{
-		Districts: portalDistricts(cfg), Catalogue: validator.Catalogue, Calendar: validator.Calendar,
-		SigningKey: []byte(cfg.Portal.SigningKey), Seed: uint64(time.Now().UnixNano()),
+		Districts: portalDistricts(cfg), Catalogue: w.validator.Catalogue, Calendar: w.validator.Calendar,
+		SigningKey: []byte(cfg.Portal.SigningKey), Seed: uint64(clock().UnixNano()),
 	})
 	var sent atomic.Int64
 	go func() {
-		<-router.Running()
-		limiter := rate.NewLimiter(rate.Limit(*perSecond), 1)
-		for limiter.Wait(ctx) == nil {
-			m := gen.Next()
-			msg := message.NewMessage(m.ID, m.Body)
-			msg.Metadata.Set(routers.SignatureHeader, m.Signature)
-			if pubsub.Publish(cfg.Portal.RequestsQueue, msg) == nil {
-				sent.Add(1)
-			}
-		}
+		<-w.router.Running()
+		_, _ = portalsim.Feed{
+			Next: func() (portalsim.Message, bool) { return gen.Next(), true },
+			Send: func(_ context.Context, _ int, batch []*message.Message) error {
+				return pubsub.Publish(cfg.Portal.RequestsQueue, batch...)
+			},
+			Rate: *perSecond, Sent: &sent,
+		}.Run(ctx) // ends with ctx, or when the stopping demo closes the pub/sub
 	}()
 
 	fmt.Fprintf(stdout, "Körpü demo: hub API on %s (try %s/metrics), simulators on %s. Ctrl-C stops.\n", hubURL, hubURL, simsURL)
 	go printProgress(ctx, stdout, tracker, &sent, &poisonCount)
-	err = runHub(ctx, logger, hub, router, hubLn, handler)
+	err = runHub(ctx, logger, w.hub, w.router, hubLn, w.handler)
 	counts, _ := tracker.Counts()
 	fmt.Fprintf(stdout, "\nstopped: sent %d, registered %d, delivered %d, answered %d, invalid %d, poisoned %d; order violations: %d\n",
 		sent.Load(), counts[routers.StatusRegistered], counts[routers.StatusDelivered], counts[routers.StatusAnswered],
