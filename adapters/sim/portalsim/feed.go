@@ -125,8 +125,10 @@ func (f Feed) work(ctx context.Context, worker, size int, queue <-chan Message, 
 				break fill
 			}
 		}
-		if ctx.Err() != nil {
+		select {
+		case <-ctx.Done():
 			return nil // stopped: what is left is not sent
+		default:
 		}
 		msgs := make([]*message.Message, len(batch))
 		for i, m := range batch {
