@@ -10,9 +10,10 @@ import (
 
 // Settings are the keys of the file's hub map, in the README's order. This
 // table is the one place where a tuning key's name, default, bounds and
-// meaning are written: decoding and validation, the effective-config log,
-// korpu bench's --hub-tuning and the README's table (checked by a test) read
-// it, and a test proves the wiring hands every one of them on.
+// meaning are written: decoding and validation, the effective-config log and
+// korpu bench's --hub-tuning read it, the README's table is generated from it
+// (go test ./cmd/korpu/config -update), and tests prove the README and the
+// wiring into the hub agree with it.
 //
 // Every count must be positive, every duration positive, every name
 // non-empty; an absent key takes its default.
@@ -83,9 +84,6 @@ func setting[T value](key string, def T, doc string, field func(*Hub) *T) Settin
 
 // Default is the default as written in the file, e.g. 16, 5m, korpu.poison.
 func (s Setting) Default() string { return format(s.def) }
-
-// Value is the setting's value in h, as written in the file.
-func (s Setting) Value(h Hub) string { return format(deref(s.field(&h))) }
 
 func deref(p any) any {
 	switch p := p.(type) {
@@ -239,16 +237,6 @@ func settingOf(key string) (Setting, bool) {
 		}
 	}
 	return Setting{}, false
-}
-
-// SettingsTable renders Settings as the README's Markdown table.
-func SettingsTable() string {
-	var b strings.Builder
-	b.WriteString("| key | default | what it tunes |\n|---|---|---|\n")
-	for _, s := range Settings {
-		fmt.Fprintf(&b, "| `hub.%s` | `%s` | %s |\n", s.Key, s.Default(), s.Doc)
-	}
-	return b.String()
 }
 
 // ParseTuning reads the inside of a hub map written inline, such as

@@ -42,6 +42,19 @@ func TestREADMESettings(t *testing.T) {
 	require.Equal(t, want, table, "README's hub settings differ from Settings: run go test ./cmd/korpu/config -update")
 }
 
+// SettingsTable renders Settings as the README's Markdown table.
+func SettingsTable() string {
+	var b strings.Builder
+	b.WriteString("| key | default | what it tunes |\n|---|---|---|\n")
+	for _, s := range Settings {
+		fmt.Fprintf(&b, "| `hub.%s` | `%s` | %s |\n", s.Key, s.Default(), s.Doc)
+	}
+	return b.String()
+}
+
+// value is s's value in h, as written in the file.
+func (s Setting) value(h Hub) string { return format(deref(s.field(&h))) }
+
 // changed is a valid value of s other than its default, as written in a file.
 func changed(s Setting) string {
 	switch d := s.def.(type) {
@@ -61,7 +74,7 @@ func TestSettings(t *testing.T) {
 		cfg, err := Parse([]byte(example(t)), lookup(exampleEnv()), services)
 		require.NoError(t, err)
 		for _, s := range Settings {
-			require.Equal(t, s.Default(), s.Value(cfg.Hub), s.Key)
+			require.Equal(t, s.Default(), s.value(cfg.Hub), s.Key)
 		}
 	})
 	for _, s := range Settings {
@@ -83,16 +96,16 @@ func TestSettings(t *testing.T) {
 			for _, value := range []string{changed(s), "${V}"} {
 				cfg, err := parse(value, map[string]string{"V": changed(s)})
 				require.NoError(t, err, value)
-				require.Equal(t, changed(s), s.Value(cfg.Hub), value)
+				require.Equal(t, changed(s), s.value(cfg.Hub), value)
 				for _, other := range Settings {
 					if other.Key != s.Key && other.Key != "retry_max" {
-						require.Equal(t, other.Default(), other.Value(cfg.Hub), "%s: setting %s moved %s", value, s.Key, other.Key)
+						require.Equal(t, other.Default(), other.value(cfg.Hub), "%s: setting %s moved %s", value, s.Key, other.Key)
 					}
 				}
 			}
 			// Values of the wrong kind or out of bounds: one problem naming the key.
 			bad := map[string][]string{
-				"a positive whole number":           {"0", "-2", "1.5", "many", "true", "[1]"},
+				"a positive whole number":           {"0", "-2", "1.5", "many", "true", "[1]", "9223372036854775808", "99999999999999999999"},
 				"a positive duration like 5s or 2m": {"0s", "-1s", "5", "soon", "{a: 1}"},
 				"a non-empty name":                  {`""`, "[a]"},
 			}[s.kind]
