@@ -83,7 +83,7 @@ func (h *Hub) deliverAppeal(ctx context.Context, number string) error {
 	if err := json.Unmarshal(a.Request, &req); err != nil {
 		return &PermanentError{Err: fmt.Errorf("stored request of %s: %w", a.Number, err)}
 	}
-	callCtx, cancel := context.WithTimeout(ctx, h.cfg.DistrictTimeout)
+	callCtx, cancel := context.WithTimeout(ctx, h.districtTimeout(a.District))
 	ref, err := h.districts[a.District].Submit(callCtx, Submission{
 		AppealNumber: a.Number, Service: a.Service, Deadline: a.Deadline,
 		RegisteredAt: a.RegisteredAt, Request: req, Person: a.Person,
@@ -296,7 +296,7 @@ func (h *Hub) deliverComment(ctx context.Context, id string) error {
 		// The district must have the appeal before a remark on it.
 		return h.settleComment(ctx, id, appeal.District, &TransientError{Err: errAppealNotDelivered})
 	}
-	callCtx, cancel := context.WithTimeout(ctx, h.cfg.DistrictTimeout)
+	callCtx, cancel := context.WithTimeout(ctx, h.districtTimeout(appeal.District))
 	err = h.districts[appeal.District].Comment(callCtx, CommentSubmission{
 		ID: target.ID, AppealNumber: appeal.Number, Reference: appeal.DistrictRef, Text: target.Text, At: target.SubmittedAt,
 	})

@@ -244,6 +244,8 @@ type harnessOptions struct {
 	start           time.Time     // where the clock starts; default arrival
 	// ledger makes the hub's ledger on the harness's clock; default a memory ledger.
 	ledger func(t *testing.T, now func() time.Time) ledgertest.Ledger
+	// districtTimeouts give some districts their own call budget.
+	districtTimeouts map[string]time.Duration
 }
 
 func newHarness(t *testing.T) *harness {
@@ -264,6 +266,16 @@ func newHarnessWith(t *testing.T, opts harnessOptions) *harness {
 	}
 	if opts.ledger == nil {
 		opts.ledger = func(_ *testing.T, now func() time.Time) ledgertest.Ledger { return memory.NewLedger(now) }
+	}
+	// The hub takes no defaults of the operator's tuning: these stand in.
+	if opts.reconcileAfter == 0 {
+		opts.reconcileAfter = time.Hour
+	}
+	if opts.breakerFailures == 0 {
+		opts.breakerFailures = 5
+	}
+	if opts.breakerCooldown == 0 {
+		opts.breakerCooldown = 30 * time.Second
 	}
 	// Blocking until the subscriber acks keeps messages in publish order
 	// (GoChannel otherwise hands each one over in its own goroutine) and
@@ -297,6 +309,11 @@ func newHarnessWith(t *testing.T, opts harnessOptions) *harness {
 		SigningKey:        signingKey,
 		IntakeConsumers:   1,
 		DeliveryConsumers: 1,
+		RegistryTimeout:   5 * time.Second,
+		DistrictTimeout:   10 * time.Second,
+		DistrictTimeouts:  opts.districtTimeouts,
+		RetryMaxAge:       72 * time.Hour,
+		RelayBatch:        200,
 		RetryInitial:      10 * time.Millisecond,
 		RetryMax:          opts.retryMax,
 		RetryMaxAttempts:  opts.maxAttempts,

@@ -13,53 +13,40 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
 )
 
-// Config tunes a hub; zero fields take the defaults noted.
+// Config tunes a hub. The operator's tuning (every count and duration but
+// RelayIdle and SweepInterval) must be set and positive: its defaults live
+// in one place, the table of settings in cmd/korpu/config. RelayIdle and
+// SweepInterval are the hub's own; zero takes the default noted.
 type Config struct {
 	Topics            Topics
 	SigningKey        []byte        // portal's HMAC key for x-signature
-	IntakeConsumers   int           // handlers on the requests queue; default 16
-	DeliveryConsumers int           // handlers per district queue; default 2
-	RegistryTimeout   time.Duration // budget of the registry lookup at intake; default 5s
-	DistrictTimeout   time.Duration // budget of one call to a district; default 10s
-	RetryInitial      time.Duration // first delivery retry delay; default 1s
-	RetryMax          time.Duration // longest delivery retry delay; default 5m
-	RetryMaxAttempts  int           // transient failures of one delivery before it is dead-lettered; default 100
-	RetryMaxAge       time.Duration // age of an appeal or comment after which a failing delivery is dead-lettered; default 72h
-	RelayBatch        int           // outbox records per publish; default 200
+	IntakeConsumers   int           // handlers on the requests queue
+	DeliveryConsumers int           // handlers per district queue
+	RegistryTimeout   time.Duration // budget of the registry lookup at intake
+	DistrictTimeout   time.Duration // budget of one call to a district
+	// DistrictTimeouts, by district code, replace DistrictTimeout for those
+	// districts: a slow system may get longer, a fast one shorter.
+	DistrictTimeouts  map[string]time.Duration
+	RetryInitial      time.Duration // first delivery retry delay
+	RetryMax          time.Duration // longest delivery retry delay
+	RetryMaxAttempts  int           // transient failures of one delivery before it is dead-lettered
+	RetryMaxAge       time.Duration // age of an appeal or comment after which a failing delivery is dead-lettered
+	RelayBatch        int           // outbox records per publish
 	RelayIdle         time.Duration // outbox poll when idle; default 20ms
 	SweepInterval     time.Duration // how often due retries are queued; default 500ms
-	ReconcileAfter    time.Duration // an appeal unchanged this long is checked with its district; default 1h
-	ReconcileInterval time.Duration // how often stale appeals are looked for; default 1m
-	BreakerFailures   int           // consecutive transient failures that open a district's breaker; default 5
-	BreakerCooldown   time.Duration // how long an open breaker waits before a probe; default 30s
+	ReconcileAfter    time.Duration // an appeal unchanged this long is checked with its district
+	ReconcileInterval time.Duration // how often stale appeals are looked for
+	BreakerFailures   int           // consecutive transient failures that open a district's breaker
+	BreakerCooldown   time.Duration // how long an open breaker waits before a probe
 }
 
 func (c *Config) setDefaults() {
-	def := func(v *int, d int) {
-		if *v <= 0 {
-			*v = d
-		}
+	if c.RelayIdle <= 0 {
+		c.RelayIdle = 20 * time.Millisecond
 	}
-	defDur := func(v *time.Duration, d time.Duration) {
-		if *v <= 0 {
-			*v = d
-		}
+	if c.SweepInterval <= 0 {
+		c.SweepInterval = 500 * time.Millisecond
 	}
-	def(&c.IntakeConsumers, 16)
-	def(&c.DeliveryConsumers, 2)
-	def(&c.RelayBatch, 200)
-	def(&c.RetryMaxAttempts, 100)
-	defDur(&c.RetryMaxAge, 72*time.Hour)
-	def(&c.BreakerFailures, 5)
-	defDur(&c.BreakerCooldown, 30*time.Second)
-	defDur(&c.RegistryTimeout, 5*time.Second)
-	defDur(&c.DistrictTimeout, 10*time.Second)
-	defDur(&c.RetryInitial, time.Second)
-	defDur(&c.RetryMax, 5*time.Minute)
-	defDur(&c.RelayIdle, 20*time.Millisecond)
-	defDur(&c.SweepInterval, 500*time.Millisecond)
-	defDur(&c.ReconcileAfter, time.Hour)
-	defDur(&c.ReconcileInterval, time.Minute)
 }
 
 func (c *Config) validate() error {
@@ -69,6 +56,27 @@ func (c *Config) validate() error {
 	}
 	if len(c.SigningKey) == 0 {
 		errs = append(errs, errors.New("the portal's signing key is empty"))
+	}
+	for _, f := range []struct {
+		name  string
+		value int64
+	}{
+		{"IntakeConsumers", int64(c.IntakeConsumers)}, {"DeliveryConsumers", int64(c.DeliveryConsumers)},
+		{"RegistryTimeout", int64(c.RegistryTimeout)}, {"DistrictTimeout", int64(c.DistrictTimeout)},
+		{"RetryInitial", int64(c.RetryInitial)}, {"RetryMax", int64(c.RetryMax)},
+		{"RetryMaxAttempts", int64(c.RetryMaxAttempts)}, {"RetryMaxAge", int64(c.RetryMaxAge)},
+		{"RelayBatch", int64(c.RelayBatch)}, {"ReconcileAfter", int64(c.ReconcileAfter)},
+		{"ReconcileInterval", int64(c.ReconcileInterval)}, {"BreakerFailures", int64(c.BreakerFailures)},
+		{"BreakerCooldown", int64(c.BreakerCooldown)},
+	} {
+		if f.value <= 0 {
+			errs = append(errs, fmt.Errorf("%s must be positive", f.name))
+		}
+	}
+	for code, d := range c.DistrictTimeouts {
+		if d <= 0 {
+			errs = append(errs, fmt.Errorf("DistrictTimeouts[%s] must be positive, not %s", code, d))
+		}
 	}
 	return errors.Join(errs...)
 }
@@ -105,6 +113,8 @@ type Hub struct {
 	logger     *slog.Logger
 	now        func() time.Time
 	wake       chan struct{} // nudges the relay after a commit
+	// longestCall is the longest budget of a call to any district.
+	longestCall time.Duration
 }
 
 // Deps are the ports and collaborators a Hub needs.
@@ -136,6 +146,13 @@ func NewHub(cfg Config, deps Deps) (*Hub, error) {
 			return nil, fmt.Errorf("hub: district %s has no adapter", code)
 		}
 	}
+	longestCall := cfg.DistrictTimeout
+	for code, d := range cfg.DistrictTimeouts {
+		if deps.Districts[code] == nil {
+			return nil, fmt.Errorf("hub config: DistrictTimeouts names %s, which has no adapter", code)
+		}
+		longestCall = max(longestCall, d)
+	}
 	if deps.Now == nil {
 		deps.Now = time.Now
 	}
@@ -156,6 +173,7 @@ func NewHub(cfg Config, deps Deps) (*Hub, error) {
 		cfg: cfg, ledger: deps.Ledger, registry: deps.Registry, districts: guarded, guards: guards, recovered: recovered, polled: deps.Polled,
 		validator: deps.Validator, publisher: deps.Publisher, subscriber: deps.Subscriber,
 		outbox: deps.Outbox, metrics: deps.Metrics, logger: deps.Logger, now: deps.Now, wake: make(chan struct{}, 1),
+		longestCall: longestCall,
 	}
 	if h.outbox == nil {
 		h.outbox = watermillOutbox{h.publisher}
@@ -211,7 +229,16 @@ func (h *Hub) AddHandlers(router *message.Router) error {
 // timeouts, and this cap); its message, nacked by the stopping subscriber,
 // comes back and finds the work done.
 func (h *Hub) workContext(msg *message.Message) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.WithoutCancel(msg.Context()), h.cfg.DistrictTimeout+h.cfg.RegistryTimeout+5*time.Second)
+	return context.WithTimeout(context.WithoutCancel(msg.Context()), h.longestCall+h.cfg.RegistryTimeout+5*time.Second)
+}
+
+// districtTimeout is the budget of one call to the district: its own, else
+// the hub's.
+func (h *Hub) districtTimeout(code string) time.Duration {
+	if d, ok := h.cfg.DistrictTimeouts[code]; ok {
+		return d
+	}
+	return h.cfg.DistrictTimeout
 }
 
 // countPoisoned counts the messages the poison middleware is about to take.

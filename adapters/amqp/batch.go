@@ -70,6 +70,15 @@ func (p *BatchPublisher) Publish(ctx context.Context, batch []Outgoing) error {
 	return nil
 }
 
+// PublishTo publishes msgs to one queue, as Publish does.
+func (p *BatchPublisher) PublishTo(ctx context.Context, queue string, msgs ...*message.Message) error {
+	batch := make([]Outgoing, len(msgs))
+	for i, m := range msgs {
+		batch[i] = Outgoing{Queue: queue, Message: m}
+	}
+	return p.Publish(ctx, batch)
+}
+
 func (p *BatchPublisher) open(ctx context.Context) error {
 	if p.ch != nil && !p.ch.IsClosed() {
 		return nil

@@ -15,11 +15,8 @@ import (
 
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ThreeDotsLabs/watermill/pubsub/gochannel"
-	"golang.org/x/time/rate"
 
-	"github.com/korpu-az/korpu/adapters/httpapi"
 	"github.com/korpu-az/korpu/adapters/memory"
-	"github.com/korpu-az/korpu/adapters/registry"
 	"github.com/korpu-az/korpu/adapters/sim/esdsim"
 	"github.com/korpu-az/korpu/adapters/sim/portalsim"
 	"github.com/korpu-az/korpu/adapters/sim/registrysim"
@@ -31,7 +28,7 @@ import (
 
 // demoConfig is the hub's embedded default: Biləsuvar on the legacy ESD
 // system (SOAP, polled) offering every service, and three REST districts,
-// all served by built-in simulators.
+// all served by built-in simulators on 127.0.0.1 (hence plain http).
 const demoConfig = `
 amqp: { url: "amqp://demo.invalid/" }
 postgres: { url: "postgres://demo.invalid/korpu" }
@@ -40,13 +37,14 @@ portal:
   requests_queue: egov.portal.requests
   status_queue: egov.portal.status
   signing_key: demo-portal-key
-registry: { url: "${DEMO_SIMS}/registry", token: demo-registry-token }
+registry: { url: "${DEMO_SIMS}/registry", token: demo-registry-token, allow_insecure_http: true }
 monitor: { token: demo-monitor-token }
 hub: { intake_consumers: 1, delivery_consumers: 1, retry_initial: 200ms, retry_max: 5s }
 districts:
   - code: AZ-BIL
     adapter: esd
     endpoint: ${DEMO_SIMS}/districts/AZ-BIL
+    allow_insecure_http: true
     username: hub
     password: demo-esd-password
     poll_interval: 500ms
@@ -63,6 +61,7 @@ districts:
   - code: AZ-SAT
     adapter: rest
     endpoint: ${DEMO_SIMS}/districts/AZ-SAT
+    allow_insecure_http: true
     token: demo-sat-token
     callback_token: demo-sat-callback
     services: [appeal, reception-booking, family-composition-certificate, housing-registration]
@@ -73,12 +72,14 @@ districts:
   - code: AZ-SAB
     adapter: rest
     endpoint: ${DEMO_SIMS}/districts/AZ-SAB
+    allow_insecure_http: true
     token: demo-sab-token
     callback_token: demo-sab-callback
     services: [appeal, housing-registration, child-name-change, minor-guardianship]
   - code: AZ-IMI
     adapter: rest
     endpoint: ${DEMO_SIMS}/districts/AZ-IMI
+    allow_insecure_http: true
     token: demo-imi-token
     callback_token: demo-imi-callback
     services: [appeal, dwelling-replanning, architectural-approval, lease-contract-change]
@@ -87,7 +88,7 @@ districts:
 func demo(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	listen := fs.String("listen", "127.0.0.1:8080", "address of the hub's HTTP API (metrics, callbacks)")
-	perSecond := fs.Float64("rate", 40, "portal requests per second")
+	perSecond := fs.Float64("rate", 40, "portal requests per second (0: as fast as the hub takes them)")
 	duration := fs.Duration("duration", 0, "stop after this long (0: until Ctrl-C)")
 	verbose := fs.Bool("verbose", false, "log every step as JSON on stderr")
 	if err := fs.Parse(args); err != nil {
@@ -162,39 +163,13 @@ func demo(ctx context.Context, args []string, stdout io.Writer) error {
 	// over in a goroutine of its own and the portal would see events reordered.
 	pubsub := gochannel.NewGoChannel(gochannel.Config{OutputChannelBuffer: 4096, BlockPublishUntilSubscriberAck: true}, watermillLogger(logger))
 	defer pubsub.Close()
-	validator, err := newValidator(cfg)
-	if err != nil {
-		return err
-	}
-	districts, polled, err := districtAdapters(cfg, logger)
-	if err != nil {
-		return err
-	}
-	registryClient, err := registry.New(registry.Config{URL: cfg.Registry.URL, Token: cfg.Registry.Token}, nil, logger)
-	if err != nil {
-		return err
-	}
-	reg := newRegistry()
 	// One clock for the whole process: the ledger, the hub, the desk and
 	// the collectors compare times that each other wrote.
 	clock := time.Now
-	ledger := memory.NewLedger(clock)
-	hub, err := routers.NewHub(hubConfig(cfg), routers.Deps{
-		Ledger: ledger, Registry: registryClient, Districts: districts, Polled: polled, Validator: validator,
-		Publisher: pubsub, Subscriber: keepOpen{pubsub}, Metrics: routers.NewMetrics(reg), Logger: logger, Now: clock,
-	})
+	w, err := wireHub(cfg, substrate{ledger: memory.NewLedger(clock), publisher: pubsub, subscriber: keepOpen{pubsub}}, clock, logger)
 	if err != nil {
 		return err
 	}
-	reg.MustRegister(routers.NewBacklogCollector(ledger, districtCodes(cfg), clock))
-	router, err := newRouter(hub, reg, logger)
-	if err != nil {
-		return err
-	}
-	handler := httpapi.New(httpapi.Config{
-		CallbackTokens: callbackTokens(cfg), Reporter: hub, Gatherer: reg, Logger: logger,
-		MonitorToken: cfg.Monitor.Token, DeadLetters: routers.NewDeadLetterDesk(ledger, clock),
-	})
 
 	// The portal: a tracker of status events, a poison counter, a publisher.
 	tracker := portalsim.NewTracker()
@@ -215,26 +190,24 @@ func demo(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 	}()
 	gen := portalsim.NewGenerator(portalsim.Options{
-		Districts: portalDistricts(cfg), Catalogue: validator.Catalogue, Calendar: validator.Calendar,
-		SigningKey: []byte(cfg.Portal.SigningKey), Seed: uint64(time.Now().UnixNano()),
+		Districts: portalDistricts(cfg), Catalogue: w.validator.Catalogue, Calendar: w.validator.Calendar,
+		SigningKey: []byte(cfg.Portal.SigningKey), Seed: uint64(clock().UnixNano()),
 	})
 	var sent atomic.Int64
 	go func() {
-		<-router.Running()
-		limiter := rate.NewLimiter(rate.Limit(*perSecond), 1)
-		for limiter.Wait(ctx) == nil {
-			m := gen.Next()
-			msg := message.NewMessage(m.ID, m.Body)
-			msg.Metadata.Set(routers.SignatureHeader, m.Signature)
-			if pubsub.Publish(cfg.Portal.RequestsQueue, msg) == nil {
-				sent.Add(1)
-			}
-		}
+		<-w.router.Running()
+		_, _ = portalsim.Feed{
+			Next: func() (portalsim.Message, bool) { return gen.Next(), true },
+			Send: func(_ context.Context, _ int, batch []*message.Message) error {
+				return pubsub.Publish(cfg.Portal.RequestsQueue, batch...)
+			},
+			Rate: *perSecond, Sent: &sent,
+		}.Run(ctx) // ends with ctx, or when the stopping demo closes the pub/sub
 	}()
 
 	fmt.Fprintf(stdout, "Körpü demo: hub API on %s (try %s/metrics), simulators on %s. Ctrl-C stops.\n", hubURL, hubURL, simsURL)
 	go printProgress(ctx, stdout, tracker, &sent, &poisonCount)
-	err = runHub(ctx, logger, hub, router, hubLn, handler)
+	err = runHub(ctx, logger, w.hub, w.router, hubLn, w.handler)
 	counts, _ := tracker.Counts()
 	fmt.Fprintf(stdout, "\nstopped: sent %d, registered %d, delivered %d, answered %d, invalid %d, poisoned %d; order violations: %d\n",
 		sent.Load(), counts[routers.StatusRegistered], counts[routers.StatusDelivered], counts[routers.StatusAnswered],
@@ -256,11 +229,7 @@ func portalDistricts(cfg *config.Config) []portalsim.District {
 	for _, d := range cfg.Districts {
 		pd := portalsim.District{Code: d.Code, Services: d.Services}
 		for _, o := range d.Officials {
-			official := portalsim.Official{ID: o.ID, Capacity: map[time.Weekday]int{}}
-			for _, s := range o.Reception {
-				official.Capacity[s.Weekday] += s.Capacity
-			}
-			pd.Officials = append(pd.Officials, official)
+			pd.Officials = append(pd.Officials, portalsim.Official{ID: o.ID, Capacity: o.Capacity()})
 		}
 		out = append(out, pd)
 	}

@@ -208,6 +208,7 @@ func newStackWith(t *testing.T, opts stackOptions) *stack {
   - code: %s
     adapter: rest
     endpoint: %s
+    allow_insecure_http: true
     token: token-%s
     callback_token: callback-%s
     services: all%s
@@ -226,6 +227,7 @@ func newStackWith(t *testing.T, opts stackOptions) *stack {
   - code: %s
     adapter: esd
     endpoint: %s/esd
+    allow_insecure_http: true
     username: hub
     password: %s
     poll_interval: 200ms
@@ -245,7 +247,7 @@ portal:
   requests_queue: %s
   status_queue: %s
   signing_key: ${KORPU_PORTAL_KEY}
-registry: { url: %q, token: "${KORPU_REGISTRY_TOKEN}" }
+registry: { url: %q, token: "${KORPU_REGISTRY_TOKEN}", allow_insecure_http: true }
 hub: { poison_queue: %s, district_queue_prefix: %s, %s }
 districts:%s`, amqpURL(), s.dbURL, addr, s.topics.Requests, s.topics.Status, registrySrv.URL,
 			s.topics.Poison, s.topics.DistrictQueuePrefix, opts.hubTuning, districts.String())

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -11,13 +10,13 @@ import (
 
 	"github.com/cenkalti/backoff/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/korpu-az/korpu/adapters/amqp"
 	"github.com/korpu-az/korpu/adapters/district/esd"
 	"github.com/korpu-az/korpu/adapters/district/rest"
 	"github.com/korpu-az/korpu/adapters/httpapi"
 	"github.com/korpu-az/korpu/adapters/postgres"
-	"github.com/korpu-az/korpu/adapters/registry"
 	"github.com/korpu-az/korpu/cmd/korpu/config"
 	"github.com/korpu-az/korpu/routers"
 	"github.com/korpu-az/korpu/routers/catalogue"
@@ -121,21 +120,6 @@ func serve(ctx context.Context, args []string, getenv env) error {
 	if err != nil {
 		return err
 	}
-	validator, err := newValidator(cfg)
-	if err != nil {
-		return err
-	}
-	districts, polled, err := districtAdapters(cfg, logger)
-	if err != nil {
-		return err
-	}
-	registryClient, err := registry.New(registry.Config{
-		URL: cfg.Registry.URL, Token: cfg.Registry.Token, Timeout: cfg.Hub.RegistryTimeout,
-		MaxConcurrent: cfg.Hub.RegistryConcurrency, CacheTTL: cfg.Hub.RegistryCacheTTL,
-	}, nil, logger.With("component", "registry"))
-	if err != nil {
-		return err
-	}
 	stopPprof, err := servePprof(getenv, logger)
 	if err != nil {
 		return fmt.Errorf("KORPU_PPROF_LISTEN: %w", err)
@@ -181,47 +165,22 @@ func serve(ctx context.Context, args []string, getenv env) error {
 	relayPublisher := amqp.NewBatchPublisher(cfg.AMQP.URL)
 	defer relayPublisher.Close()
 
-	reg := newRegistry()
 	// One clock for the whole process: the ledger, the hub, the desk and
 	// the collectors compare times that each other wrote.
 	clock := time.Now
-	ledger := postgres.NewLedger(pool, clock)
-	hub, err := routers.NewHub(hubConfig(cfg), routers.Deps{
-		Ledger: ledger, Registry: registryClient, Districts: districts, Polled: polled, Validator: validator,
-		Publisher: publisher, Subscriber: subscriber, Outbox: amqpOutbox{relayPublisher},
-		Metrics: routers.NewMetrics(reg), Logger: logger, Now: clock,
-	})
-	if err != nil {
-		return err
-	}
-	if err := amqp.DeclareQueues(ctx, cfg.AMQP.URL, hub.Queues()...); err != nil {
-		return err
-	}
-	reg.MustRegister(
-		amqp.NewQueueCollector(inspector, hub.Queues()),
-		routers.NewBacklogCollector(ledger, districtCodes(cfg), clock),
-	)
-	router, err := newRouter(hub, reg, logger)
-	if err != nil {
-		return err
-	}
-	handler := httpapi.New(httpapi.Config{
-		CallbackTokens: callbackTokens(cfg),
-		MonitorToken:   cfg.Monitor.Token,
-		DeadLetters:    routers.NewDeadLetterDesk(ledger, clock),
-		Reporter:       hub,
-		Gatherer:       reg,
-		Logger:         logger,
-		Ready: []httpapi.Check{
-			{Name: "postgres", Check: pool.Ping},
-			{Name: "rabbitmq", Check: inspector.Ping},
-			{Name: "router", Check: func(context.Context) error {
-				if router.IsClosed() {
-					return errors.New("router closed")
-				}
-				return nil
-			}},
+	w, err := wireHub(cfg, substrate{
+		ledger: postgres.NewLedger(pool, clock), publisher: publisher, subscriber: subscriber,
+		outbox: amqpOutbox{relayPublisher},
+		ready:  []httpapi.Check{{Name: "postgres", Check: pool.Ping}, {Name: "rabbitmq", Check: inspector.Ping}},
+		collectors: func(queues []string) []prometheus.Collector {
+			return []prometheus.Collector{amqp.NewQueueCollector(inspector, queues)}
 		},
-	})
-	return runHub(ctx, logger, hub, router, ln, handler)
+	}, clock, logger)
+	if err != nil {
+		return err
+	}
+	if err := amqp.DeclareQueues(ctx, cfg.AMQP.URL, w.hub.Queues()...); err != nil {
+		return err
+	}
+	return runHub(ctx, logger, w.hub, w.router, ln, w.handler)
 }

@@ -12,15 +12,12 @@ import (
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
-	"golang.org/x/time/rate"
 
 	"github.com/korpu-az/korpu/adapters/amqp"
 	"github.com/korpu-az/korpu/adapters/sim/esdsim"
 	"github.com/korpu-az/korpu/adapters/sim/portalsim"
 	"github.com/korpu-az/korpu/adapters/sim/registrysim"
 	"github.com/korpu-az/korpu/adapters/sim/restdistrict"
-	"github.com/korpu-az/korpu/routers"
-	"github.com/korpu-az/korpu/routers/catalogue"
 )
 
 const simUsage = `korpu sim registry      --listen ADDR [--latency D] [--fail-rate F]          (token: KORPU_REGISTRY_TOKEN)
@@ -141,19 +138,15 @@ func portal(ctx context.Context, args []string, getenv env, logger *slog.Logger)
 	if err != nil {
 		return err
 	}
-	broker := amqp.Config{URL: cfg.AMQP.URL, ChannelPoolSize: 2}
 	if err := amqp.WaitForBroker(ctx, cfg.AMQP.URL); err != nil {
 		return err
 	}
 	if err := amqp.DeclareQueues(ctx, cfg.AMQP.URL, cfg.Portal.RequestsQueue, cfg.Portal.StatusQueue); err != nil {
 		return err
 	}
-	publisher, err := amqp.NewPublisher(broker, watermillLogger(logger))
-	if err != nil {
-		return err
-	}
+	publisher := amqp.NewBatchPublisher(cfg.AMQP.URL)
 	defer publisher.Close()
-	subscriber, err := amqp.NewSubscriber(broker, watermillLogger(logger))
+	subscriber, err := amqp.NewSubscriber(amqp.Config{URL: cfg.AMQP.URL}, watermillLogger(logger))
 	if err != nil {
 		return err
 	}
@@ -165,20 +158,24 @@ func portal(ctx context.Context, args []string, getenv env, logger *slog.Logger)
 	tracker := portalsim.NewTracker()
 	go tracker.Consume(ctx, statuses)
 	gen := portalsim.NewGenerator(portalsim.Options{
-		Districts: portalDistricts(cfg), Catalogue: catalogue.Default(), Calendar: validator.Calendar,
+		Districts: portalDistricts(cfg), Catalogue: validator.Catalogue, Calendar: validator.Calendar,
 		SigningKey: []byte(cfg.Portal.SigningKey), Seed: uint64(time.Now().UnixNano()),
 	})
-	limiter := rate.NewLimiter(rate.Limit(*perSecond), 1)
-	for n := 0; *count == 0 || n < *count; n++ {
-		if limiter.Wait(ctx) != nil {
-			break
-		}
-		m := gen.Next()
-		msg := message.NewMessage(m.ID, m.Body)
-		msg.Metadata.Set(routers.SignatureHeader, m.Signature)
-		if err := publisher.Publish(cfg.Portal.RequestsQueue, msg); err != nil {
-			return fmt.Errorf("publish: %w", err)
-		}
+	n := 0
+	if _, err := (portalsim.Feed{
+		Next: func() (portalsim.Message, bool) {
+			if *count > 0 && n == *count {
+				return portalsim.Message{}, false
+			}
+			n++
+			return gen.Next(), true
+		},
+		Send: func(ctx context.Context, _ int, batch []*message.Message) error {
+			return publisher.PublishTo(ctx, cfg.Portal.RequestsQueue, batch...)
+		},
+		Rate: *perSecond,
+	}).Run(ctx); err != nil {
+		return fmt.Errorf("publish: %w", err)
 	}
 	// Give the hub a moment to answer what was sent, then report.
 	select {

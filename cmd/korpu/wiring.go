@@ -16,6 +16,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/korpu-az/korpu/adapters/httpapi"
+	"github.com/korpu-az/korpu/adapters/registry"
 	"github.com/korpu-az/korpu/cmd/korpu/config"
 	"github.com/korpu-az/korpu/routers"
 	"github.com/korpu-az/korpu/routers/calendar"
@@ -41,11 +43,7 @@ func directory(cfg *config.Config) routers.Directory {
 			info.Services[s] = true
 		}
 		for _, o := range d.Officials {
-			official := routers.Official{ID: o.ID, Capacity: map[time.Weekday]int{}}
-			for _, session := range o.Reception {
-				official.Capacity[session.Weekday] += session.Capacity
-			}
-			info.Officials[o.ID] = official
+			info.Officials[o.ID] = routers.Official{ID: o.ID, Capacity: o.Capacity()}
 		}
 		dir.Districts[d.Code] = info
 	}
@@ -100,6 +98,25 @@ func hubConfig(cfg *config.Config) routers.Config {
 		BreakerCooldown:   cfg.Hub.BreakerCooldown,
 		ReconcileAfter:    cfg.Hub.ReconcileAfter,
 		ReconcileInterval: cfg.Hub.ReconcileInterval,
+		DistrictTimeouts:  districtTimeouts(cfg),
+	}
+}
+
+// districtTimeouts is each district's budget of one call: its own timeout
+// key, else hub.district_timeout (the config has applied that already).
+func districtTimeouts(cfg *config.Config) map[string]time.Duration {
+	timeouts := make(map[string]time.Duration, len(cfg.Districts))
+	for _, d := range cfg.Districts {
+		timeouts[d.Code] = d.Timeout
+	}
+	return timeouts
+}
+
+// registryConfig maps the operator's registry and tuning onto the client's.
+func registryConfig(cfg *config.Config) registry.Config {
+	return registry.Config{
+		URL: cfg.Registry.URL, Token: cfg.Registry.Token, Timeout: cfg.Hub.RegistryTimeout,
+		MaxConcurrent: cfg.Hub.RegistryConcurrency, CacheTTL: cfg.Hub.RegistryCacheTTL,
 	}
 }
 
@@ -109,6 +126,85 @@ func newValidator(cfg *config.Config) (*routers.Validator, error) {
 		return nil, err
 	}
 	return &routers.Validator{Catalogue: catalogue.Default(), Calendar: cal, Directory: directory(cfg)}, nil
+}
+
+// store is a ledger as the wiring hands it on: to the hub, the dead-letter
+// desk and the backlog collector. Both ledgers are one.
+type store interface {
+	routers.Ledger
+	routers.DeadLetterBook
+	routers.StatsLedger
+}
+
+// substrate is what serve and demo choose differently beneath the hub: the
+// ledger, the messaging, and what else readiness and /metrics report.
+type substrate struct {
+	ledger     store
+	publisher  message.Publisher
+	subscriber message.Subscriber
+	outbox     routers.OutboxPublisher // nil: the relay publishes through publisher
+	ready      []httpapi.Check
+	// collectors, if set, are metrics of the hub's queues.
+	collectors func(queues []string) []prometheus.Collector
+}
+
+// wiredHub is a hub ready to run, with its router and HTTP API.
+type wiredHub struct {
+	hub       *routers.Hub
+	router    *message.Router
+	handler   http.Handler
+	validator *routers.Validator
+}
+
+// wireHub builds what the operator's config describes on sub: the rules,
+// the registry and district clients, the hub, its router and its HTTP API.
+// serve and demo both start the hub through it. now is the process's one
+// clock.
+func wireHub(cfg *config.Config, sub substrate, now func() time.Time, logger *slog.Logger) (*wiredHub, error) {
+	validator, err := newValidator(cfg)
+	if err != nil {
+		return nil, err
+	}
+	districts, polled, err := districtAdapters(cfg, logger)
+	if err != nil {
+		return nil, err
+	}
+	registryClient, err := registry.New(registryConfig(cfg), nil, logger.With("component", "registry"))
+	if err != nil {
+		return nil, err
+	}
+	reg := newRegistry()
+	hub, err := routers.NewHub(hubConfig(cfg), routers.Deps{
+		Ledger: sub.ledger, Registry: registryClient, Districts: districts, Polled: polled, Validator: validator,
+		Publisher: sub.publisher, Subscriber: sub.subscriber, Outbox: sub.outbox,
+		Metrics: routers.NewMetrics(reg), Logger: logger, Now: now,
+	})
+	if err != nil {
+		return nil, err
+	}
+	reg.MustRegister(routers.NewBacklogCollector(sub.ledger, districtCodes(cfg), now))
+	if sub.collectors != nil {
+		reg.MustRegister(sub.collectors(hub.Queues())...)
+	}
+	router, err := newRouter(hub, reg, logger)
+	if err != nil {
+		return nil, err
+	}
+	handler := httpapi.New(httpapi.Config{
+		CallbackTokens: callbackTokens(cfg),
+		MonitorToken:   cfg.Monitor.Token,
+		DeadLetters:    routers.NewDeadLetterDesk(sub.ledger, now),
+		Reporter:       hub,
+		Gatherer:       reg,
+		Logger:         logger,
+		Ready: append(sub.ready, httpapi.Check{Name: "router", Check: func(context.Context) error {
+			if router.IsClosed() {
+				return errors.New("router closed")
+			}
+			return nil
+		}}),
+	})
+	return &wiredHub{hub: hub, router: router, handler: handler, validator: validator}, nil
 }
 
 // newRegistry is a Prometheus registry with the process and Go collectors.

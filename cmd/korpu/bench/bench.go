@@ -6,9 +6,10 @@
 // `delivered`, CPU per appeal split by process group, the hubs' memory, and
 // how close the hub comes to the broker's own single-hop ceiling.
 //
-// CPU times come from /proc (Linux only): utime+stime+cutime+cstime of each
-// group's processes, in clock ticks per second read from the auxiliary
-// vector (AT_CLKTCK, what sysconf(_SC_CLK_TCK) returns; 100 if unreadable).
+// CPU times and memory come from /proc (Linux only), read with
+// prometheus/procfs: utime+stime+cutime+cstime of each group's processes;
+// the hubs' counters come from their /metrics, read with expfmt; the broker
+// is reached only through adapters/amqp.
 package bench
 
 import (
@@ -19,9 +20,10 @@ import (
 	"log/slog"
 	"math"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/korpu-az/korpu/cmd/korpu/config"
 )
 
 // Options configure a run; zero fields take the defaults noted.
@@ -64,7 +66,8 @@ type Options struct {
 	// intake_consumers × Hubs consumers of prefetch 1.
 	CeilingPublishers, CeilingConsumers int
 	// HubTuning is added to the hub config's hub map, e.g.
-	// "intake_consumers: 32, relay_batch: 500". Default none: the hub's defaults.
+	// "intake_consumers: 32, relay_batch: 500", and read by the config's own
+	// rules (config.ParseTuning). Default none: the hub's defaults.
 	HubTuning string
 	// HubLogLevel is the hubs' KORPU_LOG_LEVEL. Default info, as in production.
 	HubLogLevel string
@@ -79,6 +82,9 @@ type Options struct {
 	Progress io.Writer
 	// Logger receives the bench's own logs. Default discards them.
 	Logger *slog.Logger
+
+	tuning    config.Hub // HubTuning read, defaults applied
+	tuningErr error
 }
 
 func (o *Options) setDefaults() {
@@ -113,12 +119,8 @@ func (o *Options) setDefaults() {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	tuning := parseTuning(o.HubTuning)
-	intake := tuning["intake_consumers"]
-	if intake <= 0 {
-		intake = 16 // the hub's default
-	}
-	def(&o.CeilingConsumers, intake*o.Hubs)
+	o.tuning, o.tuningErr = config.ParseTuning(o.HubTuning)
+	def(&o.CeilingConsumers, o.tuning.IntakeConsumers*o.Hubs)
 	def(&o.CeilingPublishers, 1)
 }
 
@@ -146,25 +148,19 @@ func (o Options) Validate() error {
 			errs = append(errs, fmt.Errorf("--down-district %s is not among the first %d districts (%s…)", o.DownDistrict, o.Districts, codes[0]))
 		}
 	}
+	// It is written into the hub's config inside a flow mapping.
 	if strings.ContainsAny(o.HubTuning, "{}\n") {
 		errs = append(errs, errors.New("--hub-tuning is 'key: value, …' without braces or newlines"))
+	} else if o.tuningErr != nil {
+		errs = append(errs, fmt.Errorf("--hub-tuning: %w", o.tuningErr))
+	}
+	// The bench names the hub's queues itself.
+	for _, key := range []string{"poison_queue", "district_queue_prefix"} {
+		if strings.Contains(o.HubTuning, key) {
+			errs = append(errs, fmt.Errorf("--hub-tuning: %s is the bench's own", key))
+		}
 	}
 	return errors.Join(errs...)
-}
-
-// parseTuning reads the integer values of a "k: v, k: v" tuning string.
-func parseTuning(s string) map[string]int {
-	out := map[string]int{}
-	for item := range strings.SplitSeq(s, ",") {
-		k, v, ok := strings.Cut(item, ":")
-		if !ok {
-			continue
-		}
-		if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil {
-			out[strings.TrimSpace(k)] = n
-		}
-	}
-	return out
 }
 
 // Run runs one benchmark and reports its figures.
@@ -187,11 +183,12 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 
 	reqs, byID := generate(s.codes, opts.Requests, uint64(time.Now().UnixNano()))
 	rep := newReport(opts, reqs)
+	proc := newProcReader()
 
 	if opts.CeilingMessages > 0 {
 		log.Info("measuring the broker's single-hop ceiling", "messages", opts.CeilingMessages)
 		c, err := runCeiling(ctx, opts.AMQPURL, s.ceilingQueue, reqs, opts.CeilingMessages,
-			opts.CeilingPublishers, opts.CeilingConsumers, relayBatch(opts))
+			opts.CeilingPublishers, opts.CeilingConsumers, opts.tuning.RelayBatch, proc)
 		if err != nil {
 			return nil, fmt.Errorf("bench: ceiling: %w", err)
 		}
@@ -217,12 +214,12 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if opts.Backlog {
 		log.Info("publishing the backlog with the hubs stopped", "requests", len(reqs))
 		t := time.Now()
-		if err := publish(ctx, opts.AMQPURL, s.topics.Requests, reqs, opts.Publishers, 0); err != nil {
+		if err := publish(ctx, opts.AMQPURL, s.topics.Requests, reqs, byID, opts.Publishers, 0); err != nil {
 			return nil, fmt.Errorf("bench: %w", err)
 		}
 		rep.Backlog = &BacklogFigures{PublishSeconds: time.Since(t).Seconds()}
 		published <- nil
-		before, start = takeCPUSnapshot(nil), time.Now()
+		before, start = proc.snapshot(nil), time.Now()
 		if err := s.startHubs(ctx); err != nil {
 			return nil, fmt.Errorf("bench: %w", err)
 		}
@@ -234,29 +231,23 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		if relayed0, err = s.relayed(ctx); err != nil {
 			return nil, fmt.Errorf("bench: %w", err)
 		}
-		before, start = takeCPUSnapshot(s.hubPIDs()), time.Now()
-		go func() { published <- publish(ctx, opts.AMQPURL, s.topics.Requests, reqs, opts.Publishers, opts.Rate) }()
+		before, start = proc.snapshot(s.hubPIDs()), time.Now()
+		go func() {
+			published <- publish(ctx, opts.AMQPURL, s.topics.Requests, reqs, byID, opts.Publishers, opts.Rate)
+		}()
 	}
 
-	w := &watcher{s: s, o: o, opts: opts, rep: rep, start: start, published: published}
+	w := &watcher{s: s, o: o, opts: opts, rep: rep, start: start, published: published, proc: proc}
 	if err := w.wait(ctx); err != nil {
 		return nil, fmt.Errorf("bench: %w", err)
 	}
-	after := takeCPUSnapshot(s.hubPIDs())
+	after := proc.snapshot(s.hubPIDs())
 	relayed1, err := s.relayed(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("bench: %w", err)
 	}
 	rep.finish(o, reqs, start, before, after, relayed1-relayed0, s.hubPIDs(), w)
 	return rep, nil
-}
-
-// relayBatch is the hub's relay batch under opts' tuning.
-func relayBatch(opts Options) int {
-	if n := parseTuning(opts.HubTuning)["relay_batch"]; n > 0 {
-		return n
-	}
-	return 200 // the hub's default
 }
 
 // watcher follows the run until every appeal is answered and the hubs'
@@ -269,6 +260,7 @@ type watcher struct {
 	rep       *Report
 	start     time.Time
 	published chan error
+	proc      procReader
 
 	recovered   time.Time
 	rssAtFirst  []int64 // KiB, per hub, when the first appeal was registered
@@ -311,8 +303,8 @@ func (w *watcher) wait(ctx context.Context) error {
 		if !w.rssSampled && w.o.registered.Load() > 0 && len(w.s.hubs) > 0 {
 			w.rssSampled = true
 			for _, pid := range w.s.hubPIDs() {
-				kib, _ := memoryKiB(pid, "VmRSS")
-				w.rssAtFirst = append(w.rssAtFirst, kib)
+				rss, _ := w.proc.memory(pid)
+				w.rssAtFirst = append(w.rssAtFirst, rss)
 			}
 		}
 		if w.opts.DownDistrict != "" && w.recovered.IsZero() && w.o.othersDelivered.Load() == n-w.downAppeals {

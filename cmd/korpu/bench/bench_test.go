@@ -1,65 +1,41 @@
 package bench
 
 import (
-	"encoding/binary"
 	"strings"
 	"testing"
 
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/procfs"
 	"github.com/stretchr/testify/require"
 
 	"github.com/korpu-az/korpu/adapters/sim/portalsim"
 )
 
-func TestParseStat(t *testing.T) {
+// TestProcReader reads a /proc fixture (testdata/proc) with the bench's
+// accounting: a process's CPU counts its reaped children, a group is every
+// process of a name, the machine's busy time leaves out idle and iowait.
+func TestProcReader(t *testing.T) {
 	t.Parallel()
-	// utime 14, stime 15, cutime 16, cstime 17; the name holds ") (".
-	raw := []byte("4242 (korpu) (x)) S 1 4242 4242 0 -1 4194560 100 0 0 0 700 300 50 25 20 0 12 0 100 0 0")
-	got, err := parseStat(raw)
+	fs, err := procfs.NewFS("testdata/proc")
 	require.NoError(t, err)
-	require.Equal(t, procTimes{self: 1000, children: 75}, got)
-	require.Equal(t, int64(1075), got.total())
-	_, err = parseStat([]byte("4242 korpu S 1"))
-	require.Error(t, err)
-}
+	r := procReader{fs: fs, ok: true}
+	s := r.snapshot([]int{4242})
+	// utime 700 + stime 300 + cutime 50 + cstime 25 ticks, at 100 a second.
+	require.InDelta(t, 10.75, s.hub, 1e-9)
+	// Two postgres processes: 100+50+0+0 and 20+10+5+5 ticks.
+	require.InDelta(t, 1.9, s.database, 1e-9)
+	require.Zero(t, s.broker, "no beam.smp in the fixture")
+	// user nice system irq softirq steal = 100+5+50+3+2+1; idle 1000, iowait 20.
+	require.InDelta(t, 1.61, s.machine.busy, 1e-9)
+	require.InDelta(t, 11.81, s.machine.total, 1e-9)
+	rss, peak := r.memory(4242)
+	require.Equal(t, int64(40000), rss)
+	require.Equal(t, int64(53812), peak)
+	rss, peak = r.memory(1)
+	require.Zero(t, rss+peak, "a process that is gone reads 0")
 
-func TestParseMachineStat(t *testing.T) {
-	t.Parallel()
-	got, err := parseMachineStat([]byte("cpu  100 5 50 1000 20 3 2 1 40 0\ncpu0 1 2 3 4 5 6 7 8 9 10\n"))
-	require.NoError(t, err)
-	// busy: user nice system irq softirq steal; guest is inside user already.
-	require.Equal(t, machineTimes{busy: 161, total: 1181}, got)
-}
-
-func TestParseStatusKiB(t *testing.T) {
-	t.Parallel()
-	raw := []byte("Name:\tkorpu\nVmHWM:\t   53812 kB\nVmRSS:\t   40000 kB\n")
-	for _, tc := range []struct {
-		key  string
-		want int64
-	}{{"VmHWM", 53812}, {"VmRSS", 40000}} {
-		got, err := parseStatusKiB(raw, tc.key)
-		require.NoError(t, err)
-		require.Equal(t, tc.want, got)
-	}
-	_, err := parseStatusKiB(raw, "VmSwap")
-	require.Error(t, err)
-}
-
-func TestClkTckFromAuxv(t *testing.T) {
-	t.Parallel()
-	aux := func(pairs ...uint64) []byte {
-		b := make([]byte, 8*len(pairs))
-		for i, v := range pairs {
-			binary.LittleEndian.PutUint64(b[8*i:], v)
-		}
-		return b
-	}
-	hz, ok := clkTckFromAuxv(aux(6, 4096, atClkTck, 250, 0, 0))
-	require.True(t, ok)
-	require.Equal(t, int64(250), hz)
-	_, ok = clkTckFromAuxv(aux(6, 4096, 0, 0, atClkTck, 250))
-	require.False(t, ok, "nothing after AT_NULL counts")
-	require.Positive(t, clockTicks())
+	none := procReader{}
+	require.Equal(t, cpuSnapshot{}, none.snapshot([]int{4242}), "no /proc: zeros")
 }
 
 func TestPercentiles(t *testing.T) {
@@ -72,15 +48,18 @@ func TestPercentiles(t *testing.T) {
 	require.Equal(t, Latency{}, percentiles(nil))
 }
 
-func TestParseTuning(t *testing.T) {
+func TestTuning(t *testing.T) {
 	t.Parallel()
-	require.Equal(t, map[string]int{"intake_consumers": 32, "relay_batch": 500},
-		parseTuning("intake_consumers: 32, retry_initial: 1s, relay_batch:500"))
 	o := Options{Binary: "korpu", Hubs: 2, HubTuning: "intake_consumers: 8"}
 	o.setDefaults()
+	require.NoError(t, o.Validate())
 	require.Equal(t, 16, o.CeilingConsumers, "the hubs' intake consumers")
 	require.Equal(t, 1, o.CeilingPublishers, "one relay runs at a time")
-	require.Equal(t, 200, relayBatch(o))
+	require.Equal(t, 200, o.tuning.RelayBatch, "the config's default")
+	o = Options{Binary: "korpu", HubTuning: "relay_batch: 500"}
+	o.setDefaults()
+	require.Equal(t, 500, o.tuning.RelayBatch)
+	require.Equal(t, 16, o.CeilingConsumers, "the config's default intake_consumers")
 }
 
 func TestOptionsValidate(t *testing.T) {
@@ -94,6 +73,10 @@ func TestOptionsValidate(t *testing.T) {
 		{"TooManyESD", Options{Binary: "k", Districts: 2, ESD: 3}, "--esd 3"},
 		{"UnknownDownDistrict", Options{Binary: "k", Districts: 2, DownDistrict: "AZ-XXX"}, "--down-district"},
 		{"Braces", Options{Binary: "k", HubTuning: "{relay_batch: 5}"}, "--hub-tuning"},
+		{"TuningUnknownKey", Options{Binary: "k", HubTuning: "relay_bach: 5"}, `--hub-tuning: 1 problem:
+  hub.relay_bach (line 1): unknown key "relay_bach"`},
+		{"TuningBadValue", Options{Binary: "k", HubTuning: "intake_consumers: -1"}, "hub.intake_consumers (line 1): must be positive"},
+		{"TuningQueues", Options{Binary: "k", HubTuning: "poison_queue: x"}, "poison_queue is the bench's own"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -104,14 +87,24 @@ func TestOptionsValidate(t *testing.T) {
 	}
 }
 
-func TestFindSeries(t *testing.T) {
+func TestFindCounter(t *testing.T) {
 	t.Parallel()
-	page := "# HELP korpu_outbox_relayed_total x\nkorpu_outbox_relayed_total_x 3\nkorpu_outbox_relayed_total 1.25e+06\n"
-	v, err := findSeries(strings.NewReader(page), "korpu_outbox_relayed_total")
+	page := "# HELP korpu_outbox_relayed_total x\n# TYPE korpu_outbox_relayed_total counter\nkorpu_outbox_relayed_total 1.25e+06\n" +
+		"# TYPE korpu_delivered_total counter\nkorpu_delivered_total{district=\"AZ-BIL\"} 3\nkorpu_delivered_total{district=\"AZ-SAT\"} 4\n" +
+		"# TYPE korpu_up gauge\nkorpu_up 1\n"
+	dec := func() expfmt.Decoder {
+		return expfmt.NewDecoder(strings.NewReader(page), expfmt.NewFormat(expfmt.TypeTextPlain))
+	}
+	v, err := findCounter(dec(), "korpu_outbox_relayed_total")
 	require.NoError(t, err)
 	require.InDelta(t, 1.25e6, v, 0)
-	_, err = findSeries(strings.NewReader(page), "korpu_nothing")
-	require.Error(t, err)
+	v, err = findCounter(dec(), "korpu_delivered_total")
+	require.NoError(t, err)
+	require.InDelta(t, 7, v, 0, "the sum of its series")
+	_, err = findCounter(dec(), "korpu_nothing")
+	require.ErrorContains(t, err, "no counter korpu_nothing")
+	_, err = findCounter(dec(), "korpu_up")
+	require.ErrorContains(t, err, "not a counter")
 }
 
 // TestGenerateAndRecord checks the bench's own bookkeeping: only valid

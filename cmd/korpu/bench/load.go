@@ -3,14 +3,13 @@ package bench
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/message"
-	amqp091 "github.com/rabbitmq/amqp091-go"
 
 	"github.com/korpu-az/korpu/adapters/amqp"
 	"github.com/korpu-az/korpu/adapters/sim/portalsim"
@@ -65,93 +64,42 @@ func generate(codes []string, n int, seed uint64) ([]*request, map[string]*reque
 	return list, byID
 }
 
-func portalMessage(m portalsim.Message) *message.Message {
-	msg := message.NewMessage(m.ID, m.Body)
-	msg.Metadata.Set(routers.SignatureHeader, m.Signature)
-	return msg
-}
-
-// publish sends every request from publishers goroutines, each with its own
-// confirming BatchPublisher: as fast as possible (rate 0) or rate per
-// second. Each request's publish time is taken as its batch leaves.
-func publish(ctx context.Context, amqpURL, queue string, reqs []*request, publishers int, rate float64) error {
-	next := make(chan *request, len(reqs))
-	go func() {
-		defer close(next)
-		start := time.Now()
-		for i, r := range reqs {
-			if rate > 0 {
-				due := start.Add(time.Duration(float64(i) / rate * float64(time.Second)))
-				if d := time.Until(due); d > 0 {
-					select {
-					case <-ctx.Done():
-						return
-					case <-time.After(d):
-					}
-				}
-			}
-			next <- r
-		}
-	}()
-	var wg sync.WaitGroup
-	errs := make([]error, publishers)
-	for p := range publishers {
-		wg.Go(func() {
-			pub := amqp.NewBatchPublisher(amqpURL)
-			defer pub.Close()
-			errs[p] = publishFrom(ctx, pub, queue, next)
-		})
+// publish sends every request through the portal's feed, from publishers
+// workers, each with its own confirming BatchPublisher: as fast as possible
+// (rate 0) or rate per second. Each request's publish time is taken as its
+// batch leaves. A failed batch is sent again, so that a broker restart only
+// delays the run: the hub's inbox absorbs the repeats, as it does the
+// portal's.
+func publish(ctx context.Context, amqpURL, queue string, reqs []*request, byID map[string]*request, publishers int, rate float64) error {
+	pubs := make([]*amqp.BatchPublisher, publishers)
+	for i := range pubs {
+		pubs[i] = amqp.NewBatchPublisher(amqpURL)
+		defer pubs[i].Close()
 	}
-	wg.Wait()
-	return errors.Join(errs...)
-}
-
-// publishFrom publishes what next holds, in batches of what is waiting.
-func publishFrom(ctx context.Context, pub *amqp.BatchPublisher, queue string, next <-chan *request) error {
-	batch := make([]*request, 0, publishBatch)
-	out := make([]amqp.Outgoing, 0, publishBatch)
-	for r := range next {
-		batch = append(batch[:0], r)
-	fill:
-		for len(batch) < publishBatch {
-			select {
-			case r, ok := <-next:
-				if !ok {
-					break fill
-				}
-				batch = append(batch, r)
-			default:
-				break fill
+	next := 0
+	_, err := portalsim.Feed{
+		Next: func() (portalsim.Message, bool) {
+			if next == len(reqs) {
+				return portalsim.Message{}, false
 			}
-		}
-		out = out[:0]
-		now := time.Now().UnixNano()
-		for _, r := range batch {
-			r.published.Store(now)
-			out = append(out, amqp.Outgoing{Queue: queue, Message: portalMessage(r.msg)})
-		}
-		if err := publishRetrying(ctx, pub, out); err != nil {
-			return err
-		}
+			next++
+			return reqs[next-1].msg, true
+		},
+		Send: func(ctx context.Context, worker int, batch []*message.Message) error {
+			return pubs[worker].PublishTo(ctx, queue, batch...)
+		},
+		Leaving: func(batch []portalsim.Message) {
+			now := time.Now().UnixNano()
+			for _, m := range batch {
+				byID[m.ID].published.Store(now)
+			}
+		},
+		Rate: rate, Workers: publishers, Batch: publishBatch, RetryAfter: 500 * time.Millisecond,
+	}.Run(ctx)
+	if err != nil {
+		return fmt.Errorf("publish requests: %w", err)
 	}
 	return nil
-}
-
-// publishRetrying repeats a failed batch until it is confirmed or ctx
-// ends, so a broker restart only delays the run: the hub's inbox absorbs
-// the repeats, as it does the portal's.
-func publishRetrying(ctx context.Context, pub *amqp.BatchPublisher, out []amqp.Outgoing) error {
-	for {
-		err := pub.Publish(ctx, out)
-		if err == nil {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("publish requests: %w", err)
-		case <-time.After(500 * time.Millisecond):
-		}
-	}
 }
 
 // observer counts the status events the bench's consumers receive.
@@ -233,138 +181,88 @@ func storeMax(v *atomic.Int64, n int64) {
 	}
 }
 
-// consumeStatus consumes the status queue on consumers channels of one
-// connection, acking each event, until stop is called. It dials again after
+// consume takes the messages of queue on consumers subscriptions of
+// adapters/amqp's subscriber, prefetch each, handing each body to got and
+// acking it, until stop is called. The subscriber redials by itself after
 // the broker goes away (a restart must not blind the bench); the first dial
 // must succeed.
-func consumeStatus(ctx context.Context, amqpURL, queue string, consumers int, o *observer) (stop func(), err error) {
-	conn, err := amqp091.Dial(amqpURL)
+func consume(ctx context.Context, amqpURL, queue string, consumers, prefetch int, got func(body []byte)) (stop func(), err error) {
+	sub, err := amqp.NewSubscriber(amqp.Config{URL: amqpURL, Prefetch: prefetch}, watermill.NopLogger{})
 	if err != nil {
-		return nil, fmt.Errorf("amqp: dial for status: %w", err)
+		return nil, err
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			if conn != nil {
-				_ = statusSession(ctx, conn, queue, consumers, o)
-				_ = conn.Close()
-			}
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(500 * time.Millisecond):
-			}
-			conn, _ = amqp091.Dial(amqpURL) // nil on failure: try again
-		}
-	}()
-	return func() { cancel(); <-done }, nil
-}
-
-// statusSession consumes on conn until it closes or ctx ends.
-func statusSession(ctx context.Context, conn *amqp091.Connection, queue string, consumers int, o *observer) error {
-	closed := conn.NotifyClose(make(chan *amqp091.Error, 1))
 	var wg sync.WaitGroup
-	defer wg.Wait()
 	for range consumers {
-		ch, err := conn.Channel()
+		msgs, err := sub.Subscribe(ctx, queue)
 		if err != nil {
-			return fmt.Errorf("amqp: status channel: %w", err)
-		}
-		if err := ch.Qos(statusPrefetch, 0, false); err != nil {
-			return fmt.Errorf("amqp: status qos: %w", err)
-		}
-		deliveries, err := ch.ConsumeWithContext(ctx, queue, "", false, false, false, false, nil)
-		if err != nil {
-			return fmt.Errorf("amqp: consume %s: %w", queue, err)
+			cancel()
+			_ = sub.Close()
+			return nil, fmt.Errorf("amqp: consume %s: %w", queue, err)
 		}
 		wg.Go(func() {
-			for d := range deliveries {
-				o.record(d.Body, time.Now().UnixNano())
-				_ = d.Ack(false)
+			for msg := range msgs {
+				got(msg.Payload)
+				msg.Ack()
 			}
 		})
 	}
-	select {
-	case <-ctx.Done():
-		_ = conn.Close() // ends the deliveries
-	case <-closed:
-	}
-	return nil
+	return func() { cancel(); _ = sub.Close(); wg.Wait() }, nil
+}
+
+// consumeStatus consumes the status events for o until stop is called.
+func consumeStatus(ctx context.Context, amqpURL, queue string, consumers int, o *observer) (stop func(), err error) {
+	return consume(ctx, amqpURL, queue, consumers, statusPrefetch, func(body []byte) {
+		o.record(body, time.Now().UnixNano())
+	})
 }
 
 // ceilingResult is the broker's single-hop ceiling.
 type ceilingResult struct {
-	elapsed     time.Duration
-	brokerTicks int64
+	elapsed       time.Duration
+	brokerSeconds float64 // CPU of the broker during the run
 }
 
 // runCeiling publishes m messages of the requests' bodies to queue
 // (persistent, confirmed in batches of batch by each of publishers) and
-// consumes them with consumers channels of prefetch 1 that ack each one:
-// the hub's own shape of a hop.
-func runCeiling(ctx context.Context, amqpURL, queue string, reqs []*request, m, publishers, consumers, batch int) (ceilingResult, error) {
-	conn, err := amqp091.Dial(amqpURL)
-	if err != nil {
-		return ceilingResult{}, fmt.Errorf("amqp: dial for the ceiling: %w", err)
-	}
-	defer conn.Close()
+// consumes them with consumers subscriptions of prefetch 1 that ack each
+// one: the hub's own shape of a hop, through the same adapters.
+func runCeiling(ctx context.Context, amqpURL, queue string, reqs []*request, m, publishers, consumers, batch int, proc procReader) (ceilingResult, error) {
 	var got atomic.Int64
 	done := make(chan struct{})
 	var once sync.Once
-	for range consumers {
-		ch, err := conn.Channel()
-		if err != nil {
-			return ceilingResult{}, fmt.Errorf("amqp: ceiling channel: %w", err)
+	stop, err := consume(ctx, amqpURL, queue, consumers, 1, func([]byte) {
+		if got.Add(1) == int64(m) {
+			once.Do(func() { close(done) })
 		}
-		if err := ch.Qos(1, 0, false); err != nil {
-			return ceilingResult{}, fmt.Errorf("amqp: ceiling qos: %w", err)
-		}
-		deliveries, err := ch.ConsumeWithContext(ctx, queue, "", false, false, false, false, nil)
-		if err != nil {
-			return ceilingResult{}, fmt.Errorf("amqp: consume %s: %w", queue, err)
-		}
-		go func() {
-			for d := range deliveries {
-				_ = d.Ack(false)
-				if got.Add(1) == int64(m) {
-					once.Do(func() { close(done) })
-				}
-			}
-		}()
+	})
+	if err != nil {
+		return ceilingResult{}, fmt.Errorf("ceiling: %w", err)
 	}
-	next := make(chan int, m)
-	for i := range m {
-		next <- i
+	defer stop()
+	pubs := make([]*amqp.BatchPublisher, publishers)
+	for i := range pubs {
+		pubs[i] = amqp.NewBatchPublisher(amqpURL)
+		defer pubs[i].Close()
 	}
-	close(next)
-	before := takeCPUSnapshot(nil)
+	before := proc.snapshot(nil)
 	start := time.Now()
-	var wg sync.WaitGroup
-	errs := make([]error, publishers)
-	for p := range publishers {
-		wg.Go(func() {
-			pub := amqp.NewBatchPublisher(amqpURL)
-			defer pub.Close()
-			out := make([]amqp.Outgoing, 0, batch)
-			for i := range next {
-				out = append(out, amqp.Outgoing{Queue: queue, Message: portalMessage(reqs[i%len(reqs)].msg)})
-				if len(out) == batch {
-					if errs[p] = publishRetrying(ctx, pub, out); errs[p] != nil {
-						return
-					}
-					out = out[:0]
-				}
+	next := 0
+	_, err = portalsim.Feed{
+		Next: func() (portalsim.Message, bool) {
+			if next == m {
+				return portalsim.Message{}, false
 			}
-			if len(out) > 0 {
-				errs[p] = publishRetrying(ctx, pub, out)
-			}
-		})
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return ceilingResult{}, err
+			next++
+			return reqs[(next-1)%len(reqs)].msg, true
+		},
+		Send: func(ctx context.Context, worker int, msgs []*message.Message) error {
+			return pubs[worker].PublishTo(ctx, queue, msgs...)
+		},
+		Workers: publishers, Batch: batch, RetryAfter: 500 * time.Millisecond,
+	}.Run(ctx)
+	if err != nil {
+		return ceilingResult{}, fmt.Errorf("ceiling: %w", err)
 	}
 	select {
 	case <-done:
@@ -374,6 +272,6 @@ func runCeiling(ctx context.Context, amqpURL, queue string, reqs []*request, m, 
 		return ceilingResult{}, fmt.Errorf("ceiling: %d of %d messages consumed after 5 minutes", got.Load(), m)
 	}
 	elapsed := time.Since(start)
-	after := takeCPUSnapshot(nil)
-	return ceilingResult{elapsed: elapsed, brokerTicks: after.broker - before.broker}, nil
+	after := proc.snapshot(nil)
+	return ceilingResult{elapsed: elapsed, brokerSeconds: after.broker - before.broker}, nil
 }

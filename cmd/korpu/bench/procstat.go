@@ -1,211 +1,122 @@
 package bench
 
 import (
-	"bytes"
-	"encoding/binary"
-	"errors"
-	"fmt"
-	"os"
-	"path/filepath"
-	"strconv"
-	"strings"
+	"github.com/prometheus/procfs"
 )
 
-// defaultClockTicks is USER_HZ, the unit of /proc's CPU times, when the
-// kernel's auxiliary vector does not say: 100 on every Linux architecture Go
-// supports.
-const defaultClockTicks = 100
+// userHZ is the unit of /proc's per-process CPU times, clock ticks a second:
+// 100 on every Linux architecture Go supports, which procfs assumes too
+// (ProcStat.CPUTime, Stat's CPU seconds).
+const userHZ = 100
 
-// atClkTck is AT_CLKTCK, the auxiliary vector entry that holds USER_HZ: what
-// sysconf(_SC_CLK_TCK) returns, read without cgo.
-const atClkTck = 17
+// procReader reads CPU times and memory from a /proc through procfs.
+type procReader struct {
+	fs procfs.FS
+	ok bool // false without a /proc: every figure reads 0
+}
 
-// clockTicks returns the clock ticks per second of /proc's CPU times, from
-// /proc/self/auxv, or defaultClockTicks if it cannot be read.
-func clockTicks() int64 {
-	raw, err := os.ReadFile("/proc/self/auxv")
+// newProcReader reads the machine's /proc.
+func newProcReader() procReader {
+	fs, err := procfs.NewDefaultFS()
+	return procReader{fs: fs, ok: err == nil}
+}
+
+// cpuSeconds is a process's CPU time: its own (utime+stime) and that of its
+// children it has waited for (cutime+cstime). Counting both keeps the CPU of
+// PostgreSQL backends that exit during a run: the postmaster collects it in
+// cutime once it reaps them.
+func cpuSeconds(p procfs.Proc) (float64, error) {
+	st, err := p.Stat()
 	if err != nil {
-		return defaultClockTicks
+		return 0, err
 	}
-	if hz, ok := clkTckFromAuxv(raw); ok {
-		return hz
-	}
-	return defaultClockTicks
+	return st.CPUTime() + float64(st.CUTime+st.CSTime)/userHZ, nil
 }
 
-// clkTckFromAuxv finds AT_CLKTCK in a 64-bit little-endian auxiliary vector.
-func clkTckFromAuxv(raw []byte) (int64, bool) {
-	for i := 0; i+16 <= len(raw); i += 16 {
-		key, val := binary.LittleEndian.Uint64(raw[i:]), binary.LittleEndian.Uint64(raw[i+8:])
-		if key == 0 {
-			break
-		}
-		if key == atClkTck && val > 0 && val < 1_000_000 {
-			return int64(val), true
-		}
-	}
-	return 0, false
-}
-
-// procTimes is a process's CPU time in clock ticks: its own (utime+stime)
-// and that of its children it has waited for (cutime+cstime). Counting both
-// keeps the CPU of PostgreSQL backends that exit during a run: the
-// postmaster collects it in cutime once it reaps them.
-type procTimes struct{ self, children int64 }
-
-func (t procTimes) total() int64 { return t.self + t.children }
-
-// parseStat reads the CPU times from the contents of /proc/<pid>/stat. The
-// command name in parentheses may hold spaces and parentheses, so the
-// fields are counted from the last ')'.
-func parseStat(raw []byte) (procTimes, error) {
-	end := bytes.LastIndexByte(raw, ')')
-	if end < 0 {
-		return procTimes{}, errors.New("no command name")
-	}
-	// After ')': state(3) ppid(4) … utime(14) stime(15) cutime(16) cstime(17).
-	fields := strings.Fields(string(raw[end+1:]))
-	if len(fields) < 15 {
-		return procTimes{}, fmt.Errorf("%d fields after the command name", len(fields))
-	}
-	var v [4]int64
-	for i := range v {
-		n, err := strconv.ParseInt(fields[11+i], 10, 64)
-		if err != nil {
-			return procTimes{}, fmt.Errorf("field %d: %w", 14+i, err)
-		}
-		v[i] = n
-	}
-	return procTimes{self: v[0] + v[1], children: v[2] + v[3]}, nil
-}
-
-// readProcTimes reads /proc/<pid>/stat ("self" for this process).
-func readProcTimes(pid string) (procTimes, error) {
-	raw, err := os.ReadFile(filepath.Join("/proc", pid, "stat"))
+// groupSeconds is the CPU time of every process whose comm is one of
+// names; processes gone by now are absent (their time lives on in their
+// parent's cutime).
+func (r procReader) groupSeconds(names ...string) float64 {
+	procs, err := r.fs.AllProcs()
 	if err != nil {
-		return procTimes{}, err
+		return 0
 	}
-	return parseStat(raw)
-}
-
-// pidsByComm lists the processes whose /proc/<pid>/comm is one of names.
-func pidsByComm(names ...string) []string {
-	entries, err := os.ReadDir("/proc")
-	if err != nil {
-		return nil
-	}
-	var pids []string
-	for _, e := range entries {
-		if _, err := strconv.Atoi(e.Name()); err != nil {
-			continue
-		}
-		comm, err := os.ReadFile(filepath.Join("/proc", e.Name(), "comm"))
+	var sum float64
+	for _, p := range procs {
+		comm, err := p.Comm()
 		if err != nil {
 			continue // gone already
 		}
-		c := strings.TrimSpace(string(comm))
 		for _, n := range names {
-			if c == n {
-				pids = append(pids, e.Name())
+			if comm == n {
+				if s, err := cpuSeconds(p); err == nil {
+					sum += s
+				}
 				break
 			}
-		}
-	}
-	return pids
-}
-
-// groupTicks is the CPU time of a group of processes; processes that are
-// gone by now are absent (their time lives on in their parent's cutime).
-func groupTicks(pids []string) int64 {
-	var sum int64
-	for _, pid := range pids {
-		if t, err := readProcTimes(pid); err == nil {
-			sum += t.total()
 		}
 	}
 	return sum
 }
 
-// machineTimes is the first line of /proc/stat: busy and all ticks of every CPU.
-type machineTimes struct{ busy, total int64 }
+// machineTimes is every CPU's time, in seconds: busy is everything but idle
+// and iowait.
+type machineTimes struct{ busy, total float64 }
 
-// parseMachineStat reads the "cpu" line of /proc/stat: busy is everything
-// but idle and iowait.
-func parseMachineStat(raw []byte) (machineTimes, error) {
-	line, _, _ := bytes.Cut(raw, []byte("\n"))
-	fields := strings.Fields(string(line))
-	if len(fields) < 5 || fields[0] != "cpu" {
-		return machineTimes{}, errors.New("no cpu line")
-	}
-	var m machineTimes
-	for i, f := range fields[1:] {
-		if i >= 8 { // guest and guest_nice are already in user and nice
-			break
-		}
-		n, err := strconv.ParseInt(f, 10, 64)
-		if err != nil {
-			return machineTimes{}, fmt.Errorf("cpu field %d: %w", i+1, err)
-		}
-		m.total += n
-		if i != 3 && i != 4 { // idle, iowait
-			m.busy += n
-		}
-	}
-	return m, nil
-}
-
-func readMachineTimes() (machineTimes, error) {
-	raw, err := os.ReadFile("/proc/stat")
+func (r procReader) machine() machineTimes {
+	st, err := r.fs.Stat()
 	if err != nil {
-		return machineTimes{}, err
+		return machineTimes{}
 	}
-	return parseMachineStat(raw)
+	c := st.CPUTotal
+	// Guest and GuestNice are already inside User and Nice.
+	busy := c.User + c.Nice + c.System + c.IRQ + c.SoftIRQ + c.Steal
+	return machineTimes{busy: busy, total: busy + c.Idle + c.Iowait}
 }
 
-// memoryKiB reads a "VmRSS"/"VmHWM"-style line of /proc/<pid>/status, in KiB.
-func memoryKiB(pid int, key string) (int64, error) {
-	raw, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "status"))
+// memory is a process's resident memory now and at its peak (VmRSS and
+// VmHWM), in KiB.
+func (r procReader) memory(pid int) (rss, peak int64) {
+	if !r.ok {
+		return 0, 0
+	}
+	p, err := r.fs.Proc(pid)
 	if err != nil {
-		return 0, err
+		return 0, 0
 	}
-	return parseStatusKiB(raw, key)
+	st, err := p.NewStatus()
+	if err != nil {
+		return 0, 0
+	}
+	return int64(st.VmRSS / 1024), int64(st.VmHWM / 1024)
 }
 
-func parseStatusKiB(raw []byte, key string) (int64, error) {
-	for line := range strings.SplitSeq(string(raw), "\n") {
-		rest, ok := strings.CutPrefix(line, key+":")
-		if !ok {
-			continue
-		}
-		fields := strings.Fields(rest)
-		if len(fields) == 0 {
-			break
-		}
-		return strconv.ParseInt(fields[0], 10, 64)
-	}
-	return 0, fmt.Errorf("no %s in status", key)
-}
-
-// cpuSnapshot is the CPU time of every group the report splits, at one moment.
+// cpuSnapshot is the CPU time, in seconds, of every group the report
+// splits, at one moment.
 type cpuSnapshot struct {
-	hub, broker, database, bench int64
+	hub, broker, database, bench float64
 	machine                      machineTimes
 }
 
-// takeCPUSnapshot reads every group now; hubPIDs are the hub processes the
-// bench started.
-func takeCPUSnapshot(hubPIDs []int) cpuSnapshot {
+// snapshot reads every group now; hubPIDs are the hub processes the bench
+// started.
+func (r procReader) snapshot(hubPIDs []int) cpuSnapshot {
 	var s cpuSnapshot
+	if !r.ok {
+		return s // no /proc: the report shows 0
+	}
 	for _, pid := range hubPIDs {
-		if t, err := readProcTimes(strconv.Itoa(pid)); err == nil {
-			s.hub += t.total()
+		if p, err := r.fs.Proc(pid); err == nil {
+			if sec, err := cpuSeconds(p); err == nil {
+				s.hub += sec
+			}
 		}
 	}
-	s.broker = groupTicks(pidsByComm("beam.smp"))
-	s.database = groupTicks(pidsByComm("postgres"))
-	if t, err := readProcTimes("self"); err == nil {
-		s.bench = t.total()
+	s.broker = r.groupSeconds("beam.smp")
+	s.database = r.groupSeconds("postgres")
+	if p, err := r.fs.Self(); err == nil {
+		s.bench, _ = cpuSeconds(p)
 	}
-	s.machine, _ = readMachineTimes() // zero on a machine without /proc: the report shows 0
+	s.machine = r.machine()
 	return s
 }

@@ -20,7 +20,6 @@ type Report struct {
 	HubTuning    string  `json:"hub_tuning,omitempty"`
 	BodyBytes    int     `json:"request_body_bytes"` // mean size of a request's body
 	CPUs         int     `json:"cpus"`
-	ClockTicks   int64   `json:"clock_ticks_per_s"`
 	WindowStart  string  `json:"window_start"` // what the clock of throughput and CPU starts at
 	ElapsedS     float64 `json:"elapsed_s"`    // window start to the last answered
 	DownDistrict string  `json:"down_district,omitempty"`
@@ -151,7 +150,7 @@ type DownFigures struct {
 func newReport(opts Options, reqs []*request) *Report {
 	r := &Report{
 		Hubs: opts.Hubs, Districts: opts.Districts, ESD: opts.ESD, Requests: len(reqs), Rate: opts.Rate,
-		HubTuning: opts.HubTuning, CPUs: runtime.NumCPU(), ClockTicks: clockTicks(), DownDistrict: opts.DownDistrict,
+		HubTuning: opts.HubTuning, CPUs: runtime.NumCPU(), DownDistrict: opts.DownDistrict,
 		Mode: "burst", WindowStart: "first publish",
 	}
 	switch {
@@ -171,14 +170,10 @@ func newReport(opts Options, reqs []*request) *Report {
 func (r *Report) setCeiling(opts Options, c ceilingResult) {
 	r.Ceiling = &Ceiling{
 		Messages: opts.CeilingMessages, BodyBytes: r.BodyBytes, Publishers: opts.CeilingPublishers,
-		Batch: relayBatch(opts), Consumers: opts.CeilingConsumers, Seconds: c.elapsed.Seconds(),
+		Batch: opts.tuning.RelayBatch, Consumers: opts.CeilingConsumers, Seconds: c.elapsed.Seconds(),
 		PerSecond: float64(opts.CeilingMessages) / c.elapsed.Seconds(),
-		BrokerCPU: r.ticksToMs(c.brokerTicks) / float64(opts.CeilingMessages),
+		BrokerCPU: c.brokerSeconds * 1000 / float64(opts.CeilingMessages),
 	}
-}
-
-func (r *Report) ticksToMs(ticks int64) float64 {
-	return float64(ticks) * 1000 / float64(r.ClockTicks)
 }
 
 // finish works out every figure from the run's observations.
@@ -205,7 +200,7 @@ func (r *Report) finish(o *observer, reqs []*request, start time.Time, before, a
 	}
 	r.LatencyRegistered, r.LatencyDelivered = percentiles(toRegistered), percentiles(toDelivered)
 
-	per := func(ticks int64) float64 { return r.ticksToMs(ticks) / n }
+	per := func(seconds float64) float64 { return seconds * 1000 / n }
 	r.CPU = CPUFigures{
 		Hub: per(after.hub - before.hub), Broker: per(after.broker - before.broker),
 		Database: per(after.database - before.database), Bench: per(after.bench - before.bench),
@@ -216,7 +211,7 @@ func (r *Report) finish(o *observer, reqs []*request, start time.Time, before, a
 	}
 	for i, pid := range hubPIDs {
 		m := HubMemory{PID: pid}
-		m.PeakRSS, _ = memoryKiB(pid, "VmHWM")
+		_, m.PeakRSS = w.proc.memory(pid)
 		if i < len(w.rssAtFirst) {
 			m.RSSAtFirstRegistered = w.rssAtFirst[i]
 		}

@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"bufio"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -17,13 +16,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
 
 	"github.com/korpu-az/korpu/adapters/amqp"
 	"github.com/korpu-az/korpu/adapters/sim/esdsim"
@@ -278,6 +278,7 @@ func (s *stack) startSimulators(ctx context.Context) error {
 		fmt.Fprintf(&districts, `
   - code: %s
     endpoint: %s
+    allow_insecure_http: true
 %s    services: all
     officials:
       - id: %s
@@ -297,7 +298,7 @@ portal:
   requests_queue: %s
   status_queue: %s
   signing_key: %s
-registry: { url: %q, token: %s }
+registry: { url: %q, token: %s, allow_insecure_http: true }
 hub: { poison_queue: %s, district_queue_prefix: %s%s }
 districts:%s`, s.opts.AMQPURL, s.dbURL, addr, s.topics.Requests, s.topics.Status, signingKey,
 			registryURL, registryToken, s.topics.Poison, s.topics.DistrictQueuePrefix, tuning, districts.String())
@@ -412,34 +413,48 @@ func (s *stack) relayed(ctx context.Context) (float64, error) {
 	return sum, nil
 }
 
-// scrapeCounter reads one unlabelled series from a Prometheus text page.
+// scrapeCounter reads a counter from a Prometheus /metrics page: the sum of
+// its series.
 func scrapeCounter(ctx context.Context, metricsURL, name string) (float64, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, metricsURL, nil)
 	if err != nil {
 		return 0, err
 	}
+	req.Header.Set("Accept", string(expfmt.NewFormat(expfmt.TypeProtoDelim)))
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return 0, fmt.Errorf("scrape %s: %w", metricsURL, err)
 	}
 	defer resp.Body.Close()
-	return findSeries(resp.Body, name)
+	if resp.StatusCode != http.StatusOK {
+		return 0, fmt.Errorf("scrape %s: %s", metricsURL, resp.Status)
+	}
+	return findCounter(expfmt.NewDecoder(resp.Body, expfmt.ResponseFormat(resp.Header)), name)
 }
 
-func findSeries(r io.Reader, name string) (float64, error) {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		rest, ok := strings.CutPrefix(sc.Text(), name+" ")
-		if !ok {
+// findCounter sums the series of the counter name that dec holds.
+func findCounter(dec expfmt.Decoder, name string) (float64, error) {
+	for {
+		var mf dto.MetricFamily
+		err := dec.Decode(&mf)
+		if errors.Is(err, io.EOF) {
+			return 0, fmt.Errorf("no counter %s", name)
+		}
+		if err != nil {
+			return 0, fmt.Errorf("metrics: %w", err)
+		}
+		if mf.GetName() != name {
 			continue
 		}
-		return strconv.ParseFloat(strings.TrimSpace(rest), 64)
+		if mf.GetType() != dto.MetricType_COUNTER {
+			return 0, fmt.Errorf("%s is a %s, not a counter", name, mf.GetType())
+		}
+		var sum float64
+		for _, m := range mf.GetMetric() {
+			sum += m.GetCounter().GetValue()
+		}
+		return sum, nil
 	}
-	if err := sc.Err(); err != nil {
-		return 0, err
-	}
-	return 0, fmt.Errorf("no series %s", name)
 }
 
 // stopHubs asks every hub to stop (SIGTERM) and kills those still running after 20 s.

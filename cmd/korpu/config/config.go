@@ -12,27 +12,19 @@
 // # Optional keys beyond the example
 //
 //	holidays_file: /etc/korpu/holidays.json  # operator's holidays JSON that adds years; must exist if set
-//	hub:
-//	  intake_consumers: 16           # handlers consuming the portal's requests queue
-//	  delivery_consumers: 2          # handlers per district delivering appeals to it
-//	  registry_timeout: 5s           # one call to the ID-card registry
-//	  registry_concurrency: 8        # registry calls in flight at most
-//	  registry_cache_ttl: 5m         # how long a registry answer is reused
-//	  district_timeout: 10s          # one call to a district system
-//	  retry_initial: 1s              # first back-off of a failed delivery
-//	  retry_max: 5m                  # longest back-off of a failed delivery
-//	  retry_max_attempts: 100        # transient failures of one delivery before it is dead-lettered
-//	  retry_max_age: 72h             # a delivery still failing this long after the appeal arrived is dead-lettered
-//	  breaker_failures: 5            # consecutive transient failures that open a district's circuit breaker
-//	  breaker_cooldown: 30s          # how long an open breaker waits before letting a probe through
-//	  reconcile_after: 1h            # an appeal unchanged this long is checked with its (ESD) district
-//	  reconcile_interval: 1m         # how often such appeals are looked for
-//	  poison_queue: korpu.poison     # where messages that must not be retried go
-//	  district_queue_prefix: korpu.district.  # + district code = its delivery queue
-//	  relay_batch: 200               # outbox rows published per relay round
+//	hub:                           # tuning: every key, its default and meaning in Settings
+//	  intake_consumers: 16
+//	registry:
+//	  allow_insecure_http: true    # accept an http:// url (the token then travels in clear text)
 //	districts:
 //	  - code: AZ-SAT
-//	    timeout: 30s                 # overrides hub.district_timeout for this district
+//	    timeout: 30s               # overrides hub.district_timeout for this district
+//	    allow_insecure_http: true  # accept an http:// endpoint
+//
+// An http:// registry url or district endpoint is refused unless its entry
+// sets allow_insecure_http: true: tokens, passwords and citizens' records
+// must not cross the network in clear text by default. Simulators on the
+// same machine, the demo and the tests set it.
 //
 // # Environment variables
 //
@@ -47,7 +39,6 @@ package config
 import (
 	"fmt"
 	"os"
-	"slices"
 	"time"
 )
 
@@ -96,9 +87,8 @@ type Portal struct {
 	StatusQueue   string
 	// SigningKey is the HMAC-SHA256 key of the x-signature header.
 	SigningKey string
-	// Token is the portal's bearer token on the HTTP API; empty means the
-	// key is absent and the API refuses the portal role.
-	Token string
+	// portal.token is validated but not kept: no route of the HTTP API
+	// takes the portal's token yet (the citizen read API will).
 }
 
 // Monitor holds the central monitors' access to the HTTP API.
@@ -110,57 +100,32 @@ type Monitor struct {
 
 // Registry is the ID-card registry (contract §3).
 type Registry struct {
-	URL   string // http:// or https://
+	URL   string // https://, or http:// with AllowInsecureHTTP
 	Token string
+	// AllowInsecureHTTP is the operator's consent to an http:// URL.
+	AllowInsecureHTTP bool
 }
 
-// Hub tunes the hub's own work; every field has a default (see setDefaults).
+// Hub tunes the hub's own work. Each field is the value of one of Settings,
+// which says its key, default and meaning; every field is set.
 type Hub struct {
-	IntakeConsumers     int           // default 16
-	DeliveryConsumers   int           // per district; default 2
-	RegistryTimeout     time.Duration // default 5s
-	RegistryConcurrency int           // default 8
-	RegistryCacheTTL    time.Duration // default 5m
-	DistrictTimeout     time.Duration // default 10s; District.Timeout overrides it
-	RetryInitial        time.Duration // default 1s
-	RetryMax            time.Duration // default 5m
-	RetryMaxAttempts    int           // default 100
-	RetryMaxAge         time.Duration // default 72h
-	BreakerFailures     int           // default 5
-	BreakerCooldown     time.Duration // default 30s
-	ReconcileAfter      time.Duration // default 1h
-	ReconcileInterval   time.Duration // default 1m
-	PoisonQueue         string        // default "korpu.poison"
-	DistrictQueuePrefix string        // default "korpu.district."
-	RelayBatch          int           // default 200
-}
-
-// setDefaults fills every field left unset (zero) in the file.
-func (h *Hub) setDefaults() {
-	setDefault(&h.IntakeConsumers, 16)
-	setDefault(&h.DeliveryConsumers, 2)
-	setDefault(&h.RegistryTimeout, 5*time.Second)
-	setDefault(&h.RegistryConcurrency, 8)
-	setDefault(&h.RegistryCacheTTL, 5*time.Minute)
-	setDefault(&h.DistrictTimeout, 10*time.Second)
-	setDefault(&h.RetryInitial, time.Second)
-	setDefault(&h.RetryMax, 5*time.Minute)
-	setDefault(&h.RetryMaxAttempts, 100)
-	setDefault(&h.RetryMaxAge, 72*time.Hour)
-	setDefault(&h.BreakerFailures, 5)
-	setDefault(&h.BreakerCooldown, 30*time.Second)
-	setDefault(&h.ReconcileAfter, time.Hour)
-	setDefault(&h.ReconcileInterval, time.Minute)
-	setDefault(&h.PoisonQueue, "korpu.poison")
-	setDefault(&h.DistrictQueuePrefix, "korpu.district.")
-	setDefault(&h.RelayBatch, 200)
-}
-
-func setDefault[T comparable](field *T, value T) {
-	var zero T
-	if *field == zero {
-		*field = value
-	}
+	IntakeConsumers     int
+	DeliveryConsumers   int // per district
+	RegistryTimeout     time.Duration
+	RegistryConcurrency int
+	RegistryCacheTTL    time.Duration
+	DistrictTimeout     time.Duration // District.Timeout overrides it
+	RetryInitial        time.Duration
+	RetryMax            time.Duration
+	RetryMaxAttempts    int
+	RetryMaxAge         time.Duration
+	BreakerFailures     int
+	BreakerCooldown     time.Duration
+	ReconcileAfter      time.Duration
+	ReconcileInterval   time.Duration
+	PoisonQueue         string
+	DistrictQueuePrefix string
+	RelayBatch          int
 }
 
 // District is one local executive authority and its system.
@@ -168,7 +133,9 @@ type District struct {
 	Code     string // ISO 3166-2:AZ, e.g. AZ-BIL
 	Name     string // from the file, else the Azerbaijani name of the district list
 	Adapter  string // AdapterREST or AdapterESD
-	Endpoint string // http:// or https://
+	Endpoint string // https://, or http:// with AllowInsecureHTTP
+	// AllowInsecureHTTP is the operator's consent to an http:// endpoint.
+	AllowInsecureHTTP bool
 
 	// ESD only.
 	Username     string
@@ -188,11 +155,6 @@ type District struct {
 	Officials []Official
 }
 
-// Offers reports whether the district offers the service.
-func (d District) Offers(service string) bool {
-	return d.AllServices || slices.Contains(d.Services, service)
-}
-
 // Official is a person citizens may book a reception with.
 type Official struct {
 	ID        string // unique across all districts
@@ -201,16 +163,14 @@ type Official struct {
 	Reception []ReceptionHours // at least one, no two overlapping on a weekday
 }
 
-// CapacityOn is the number of citizens the official receives on a weekday:
-// the sum over that weekday's sessions, 0 when he receives none.
-func (o Official) CapacityOn(w time.Weekday) int {
-	total := 0
+// Capacity is the number of citizens the official receives on each weekday
+// he receives any: the sum over that weekday's sessions.
+func (o Official) Capacity() map[time.Weekday]int {
+	capacity := make(map[time.Weekday]int, len(o.Reception))
 	for _, r := range o.Reception {
-		if r.Weekday == w {
-			total += r.Capacity
-		}
+		capacity[r.Weekday] += r.Capacity
 	}
-	return total
+	return capacity
 }
 
 // ReceptionHours is one weekly reception session.
@@ -218,28 +178,6 @@ type ReceptionHours struct {
 	Weekday  time.Weekday
 	From, To string // "HH:MM", 24-hour, From < To
 	Capacity int    // > 0
-}
-
-// District returns the district with the code.
-func (c *Config) District(code string) (District, bool) {
-	for _, d := range c.Districts {
-		if d.Code == code {
-			return d, true
-		}
-	}
-	return District{}, false
-}
-
-// Official returns the official with the id and his district.
-func (c *Config) Official(id string) (Official, District, bool) {
-	for _, d := range c.Districts {
-		for _, o := range d.Officials {
-			if o.ID == id {
-				return o, d, true
-			}
-		}
-	}
-	return Official{}, District{}, false
 }
 
 // Load reads and parses the file at path; see Parse.

@@ -83,10 +83,9 @@ func TestLoadExample(t *testing.T) {
 		RequestsQueue: "egov.portal.requests",
 		StatusQueue:   "egov.portal.status",
 		SigningKey:    "portal-key-S3CRET1",
-		Token:         "portal-token-S3CRET2",
 	}, cfg.Portal)
 	require.Equal(t, "monitor-token-S3CRET3", cfg.Monitor.Token)
-	require.Equal(t, Registry{URL: "http://127.0.0.1:18081", Token: "registry-token-S3CRET4"}, cfg.Registry)
+	require.Equal(t, Registry{URL: "http://127.0.0.1:18081", Token: "registry-token-S3CRET4", AllowInsecureHTTP: true}, cfg.Registry)
 	require.Equal(t, Hub{
 		IntakeConsumers:     16,
 		DeliveryConsumers:   2,
@@ -109,15 +108,16 @@ func TestLoadExample(t *testing.T) {
 
 	require.Len(t, cfg.Districts, 2)
 	require.Equal(t, District{
-		Code:         "AZ-BIL",
-		Name:         "Biləsuvar rayon İcra Hakimiyyəti",
-		Adapter:      AdapterESD,
-		Endpoint:     "http://127.0.0.1:18090/esd",
-		Username:     "hub",
-		Password:     "esd-password-S3CRET5",
-		PollInterval: 5 * time.Second,
-		AllServices:  true,
-		Timeout:      10 * time.Second,
+		Code:              "AZ-BIL",
+		Name:              "Biləsuvar rayon İcra Hakimiyyəti",
+		Adapter:           AdapterESD,
+		Endpoint:          "http://127.0.0.1:18090/esd",
+		AllowInsecureHTTP: true,
+		Username:          "hub",
+		Password:          "esd-password-S3CRET5",
+		PollInterval:      5 * time.Second,
+		AllServices:       true,
+		Timeout:           10 * time.Second,
 		Officials: []Official{
 			{ID: "BIL-01", Name: "Əliyev Rauf Kamal oğlu", Position: "İcra hakimiyyətinin başçısı", Reception: []ReceptionHours{
 				{Weekday: time.Tuesday, From: "10:00", To: "13:00", Capacity: 20},
@@ -155,7 +155,6 @@ func TestParseOptionalKeys(t *testing.T) {
 	cfg, err := Parse([]byte(src), lookup(exampleEnv()), services)
 	require.NoError(t, err)
 	require.Empty(t, cfg.Monitor.Token, "absent monitor section refuses the role")
-	require.Empty(t, cfg.Portal.Token)
 	require.Equal(t, holidays, cfg.HolidaysFile)
 	require.Equal(t, 7, cfg.Hub.IntakeConsumers)
 	require.Equal(t, time.Minute, cfg.Hub.RetryMax)
@@ -203,11 +202,11 @@ func TestParseEnvironmentErrors(t *testing.T) {
 		want  Problem
 	}{
 		{name: "Missing", value: "${SAT_TOKEN_MISSING}", want: Problem{
-			Key: "districts[AZ-SAT].token", Line: 53, Message: "environment variable SAT_TOKEN_MISSING is not set"}},
+			Key: "districts[AZ-SAT].token", Line: 56, Message: "environment variable SAT_TOKEN_MISSING is not set"}},
 		{name: "Malformed", value: "${1X}", want: Problem{
-			Key: "districts[AZ-SAT].token", Line: 53, Message: "malformed variable ${1X}"}},
+			Key: "districts[AZ-SAT].token", Line: 56, Message: "malformed variable ${1X}"}},
 		{name: "Unterminated", value: "${SAT_TOKEN", want: Problem{
-			Key: "districts[AZ-SAT].token", Line: 53, Message: "unterminated ${ in value"}},
+			Key: "districts[AZ-SAT].token", Line: 56, Message: "unterminated ${ in value"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -224,7 +223,7 @@ func TestParseMissingVariableNamesLine(t *testing.T) {
 	env := exampleEnv()
 	delete(env, "KORPU_REGISTRY_TOKEN")
 	_, err := Parse([]byte(example(t)), lookup(env), services)
-	require.ErrorContains(t, err, "registry.token (line 25): environment variable KORPU_REGISTRY_TOKEN is not set")
+	require.ErrorContains(t, err, "registry.token (line 26): environment variable KORPU_REGISTRY_TOKEN is not set")
 }
 
 func TestParseValidation(t *testing.T) {
@@ -307,7 +306,7 @@ func TestParseValidation(t *testing.T) {
 		{name: "OfficialIDRequired", changes: []change{{"      - id: SAT-01\n        name:", "      - name:"}}, key: "districts[AZ-SAT].officials[0].id", message: "required"},
 		{name: "OfficialNameRequired", changes: []change{{"name: Quliyev Elçin Rasim oğlu", `name: ""`}}, key: "districts[AZ-SAT].officials[0].name", message: "required"},
 		{name: "OfficialsForBooking", cut: "    officials:\n      - id: SAT-01",
-			key: "districts[AZ-SAT].officials", message: "offers reception-booking", line: 49},
+			key: "districts[AZ-SAT].officials", message: "offers reception-booking", line: 51},
 		{name: "ReceptionRequired", changes: []change{{"          - { weekday: wednesday, from: \"09:00\", to: \"12:00\", capacity: 25 }", "          []"}},
 			key: "districts[AZ-SAT].officials[0].reception", message: "at least one"},
 		{name: "Weekday", changes: []change{{"weekday: thursday", "weekday: Thursday"}}, key: "districts[AZ-BIL].officials[1].reception[1].weekday", message: `"Thursday" is not one of monday`},
@@ -387,8 +386,8 @@ func TestParseReportsAllProblems(t *testing.T) {
 		"districts[AZ-XYZ].officials[0].reception[0].capacity",
 	}, keys)
 	require.Equal(t, Problem{Key: "amqp.url", Line: 6, Message: `scheme must be amqp:// or amqps://, not "http"`}, got[2])
-	require.Equal(t, 47, got[4].Line)
-	require.Equal(t, 53, got[0].Line)
+	require.Equal(t, 49, got[4].Line)
+	require.Equal(t, 56, got[0].Line)
 }
 
 func TestParseYAMLErrors(t *testing.T) {
@@ -485,35 +484,49 @@ func TestMaskURL(t *testing.T) {
 	}
 }
 
-func TestHelpers(t *testing.T) {
+func TestOfficialCapacity(t *testing.T) {
 	t.Parallel()
-	cfg, err := Load(examplePath, lookup(exampleEnv()), services)
-	require.NoError(t, err)
-
-	bil, ok := cfg.District("AZ-BIL")
-	require.True(t, ok)
-	sat, ok := cfg.District("AZ-SAT")
-	require.True(t, ok)
-	_, ok = cfg.District("AZ-BAK")
-	require.False(t, ok)
-
-	require.True(t, bil.Offers("child-name-change"), "services: all")
-	require.True(t, sat.Offers("housing-registration"))
-	require.False(t, sat.Offers("child-name-change"))
-
-	o, d, ok := cfg.Official("BIL-02")
-	require.True(t, ok)
-	require.Equal(t, "AZ-BIL", d.Code)
-	require.Equal(t, "Həsənova Aygün Tofiq qızı", o.Name)
-	require.Equal(t, 15, o.CapacityOn(time.Monday))
-	require.Equal(t, 10, o.CapacityOn(time.Thursday))
-	require.Zero(t, o.CapacityOn(time.Tuesday))
-	_, _, ok = cfg.Official("BIL-99")
-	require.False(t, ok)
-
 	two := Official{Reception: []ReceptionHours{
 		{Weekday: time.Friday, From: "09:00", To: "11:00", Capacity: 4},
 		{Weekday: time.Friday, From: "14:00", To: "16:00", Capacity: 6},
+		{Weekday: time.Monday, From: "14:00", To: "16:00", Capacity: 3},
 	}}
-	require.Equal(t, 10, two.CapacityOn(time.Friday), "sessions of one day add up")
+	require.Equal(t, map[time.Weekday]int{time.Friday: 10, time.Monday: 3}, two.Capacity(), "sessions of one day add up")
+}
+
+// TestInsecureHTTP: an http:// registry or district is refused unless its
+// entry allows it, each with the key and line, the allow key named.
+func TestInsecureHTTP(t *testing.T) {
+	t.Parallel()
+	t.Run("RefusedWithoutTheFlag", func(t *testing.T) {
+		t.Parallel()
+		// The operator's example as written: http:// everywhere, no flag.
+		src := example(t)
+		for _, line := range []string{
+			"  allow_insecure_http: true             # on this machine only: http:// elsewhere sends the token in clear text\n",
+			"    allow_insecure_http: true           # on this machine only: use https:// for a real district\n",
+			"    allow_insecure_http: true\n",
+		} {
+			src = edit(t, src, line, "")
+		}
+		require.Equal(t, []Problem{
+			{Key: "registry.url", Line: 24, Message: "http:// would send the registry token in clear text: " +
+				"use https://, or set registry.allow_insecure_http: true for a trusted network"},
+			{Key: "districts[AZ-BIL].endpoint", Line: 31, Message: "http:// would send the district's credentials and citizens' records " +
+				"in clear text: use https://, or set districts[AZ-BIL].allow_insecure_http: true for a trusted network"},
+			{Key: "districts[AZ-SAT].endpoint", Line: 52, Message: "http:// would send the district's credentials and citizens' records " +
+				"in clear text: use https://, or set districts[AZ-SAT].allow_insecure_http: true for a trusted network"},
+		}, problemsOf(t, src, exampleEnv()))
+	})
+	t.Run("HTTPSNeedsNoFlag", func(t *testing.T) {
+		t.Parallel()
+		src := example(t)
+		src = edit(t, src, "  url: http://127.0.0.1:18081\n  allow_insecure_http: true ", "  url: https://registry.example.az\n #")
+		src = edit(t, src, "    endpoint: http://127.0.0.1:18091\n    allow_insecure_http: true\n", "    endpoint: https://sat.example.az/api\n")
+		cfg, err := Parse([]byte(src), lookup(exampleEnv()), services)
+		require.NoError(t, err)
+		require.False(t, cfg.Registry.AllowInsecureHTTP)
+		require.False(t, cfg.Districts[1].AllowInsecureHTTP)
+		require.True(t, cfg.Districts[0].AllowInsecureHTTP)
+	})
 }

@@ -36,47 +36,33 @@ type file struct {
 		Token *string `yaml:"token"`
 	} `yaml:"monitor"`
 	Registry struct {
-		URL   string `yaml:"url"`
-		Token string `yaml:"token"`
+		URL               string `yaml:"url"`
+		Token             string `yaml:"token"`
+		AllowInsecureHTTP bool   `yaml:"allow_insecure_http"`
 	} `yaml:"registry"`
 	HolidaysFile string         `yaml:"holidays_file"`
 	Hub          fileHub        `yaml:"hub"`
 	Districts    []fileDistrict `yaml:"districts"`
 }
 
-type fileHub struct {
-	IntakeConsumers     *int    `yaml:"intake_consumers"`
-	DeliveryConsumers   *int    `yaml:"delivery_consumers"`
-	RegistryTimeout     string  `yaml:"registry_timeout"`
-	RegistryConcurrency *int    `yaml:"registry_concurrency"`
-	RegistryCacheTTL    string  `yaml:"registry_cache_ttl"`
-	DistrictTimeout     string  `yaml:"district_timeout"`
-	RetryInitial        string  `yaml:"retry_initial"`
-	RetryMax            string  `yaml:"retry_max"`
-	RetryMaxAttempts    *int    `yaml:"retry_max_attempts"`
-	RetryMaxAge         string  `yaml:"retry_max_age"`
-	BreakerFailures     *int    `yaml:"breaker_failures"`
-	BreakerCooldown     string  `yaml:"breaker_cooldown"`
-	ReconcileAfter      string  `yaml:"reconcile_after"`
-	ReconcileInterval   string  `yaml:"reconcile_interval"`
-	PoisonQueue         *string `yaml:"poison_queue"`
-	DistrictQueuePrefix *string `yaml:"district_queue_prefix"`
-	RelayBatch          *int    `yaml:"relay_batch"`
-}
+// fileHub is the hub map: its keys are those of Settings, each value as the
+// decoder gives it (an integer, a string …) for its Setting to read.
+type fileHub map[string]any
 
 type fileDistrict struct {
-	Code          string         `yaml:"code"`
-	Name          string         `yaml:"name"`
-	Adapter       string         `yaml:"adapter"`
-	Endpoint      string         `yaml:"endpoint"`
-	Username      *string        `yaml:"username"`
-	Password      *string        `yaml:"password"`
-	PollInterval  *string        `yaml:"poll_interval"`
-	Token         *string        `yaml:"token"`
-	CallbackToken *string        `yaml:"callback_token"`
-	Services      any            `yaml:"services"`
-	Timeout       string         `yaml:"timeout"`
-	Officials     []fileOfficial `yaml:"officials"`
+	Code              string         `yaml:"code"`
+	Name              string         `yaml:"name"`
+	Adapter           string         `yaml:"adapter"`
+	Endpoint          string         `yaml:"endpoint"`
+	AllowInsecureHTTP bool           `yaml:"allow_insecure_http"`
+	Username          *string        `yaml:"username"`
+	Password          *string        `yaml:"password"`
+	PollInterval      *string        `yaml:"poll_interval"`
+	Token             *string        `yaml:"token"`
+	CallbackToken     *string        `yaml:"callback_token"`
+	Services          any            `yaml:"services"`
+	Timeout           string         `yaml:"timeout"`
+	Officials         []fileOfficial `yaml:"officials"`
 }
 
 type fileOfficial struct {
@@ -263,7 +249,12 @@ func (w walker) walkEntry(mv *ast.MappingValueNode, typ reflect.Type, path strin
 		w.ps.lines[child] = mv.Key.GetToken().Position.Line
 	}
 	var fieldType reflect.Type
-	if typ != nil && typ.Kind() == reflect.Struct {
+	if typ == reflect.TypeFor[fileHub]() {
+		if _, ok := settingOf(key); !ok {
+			w.ps.add(child, "unknown key %q", key)
+			return
+		}
+	} else if typ != nil && typ.Kind() == reflect.Struct {
 		field, ok := fieldByTag(typ, key)
 		if !ok {
 			w.ps.add(child, "unknown key %q", key)

@@ -17,6 +17,7 @@ func FuzzParse(f *testing.F) {
 	f.Add(example)
 	f.Add([]byte("amqp: { url: ${X} }\ndistricts: [{code: AZ-BIL, services: [appeal], officials: [{id: A, reception: [{weekday: monday, from: '25:00'}]}]}]"))
 	f.Add([]byte("- [\n&a *a"))
+	f.Add([]byte("hub: {intake_consumers: [1], retry_max: 1.5, poison_queue: {a: b}, relay_batch: 99999999999999999999, retry_initial: ${X}}"))
 	getenv := func(name string) (string, bool) { return "value-of-" + name, true }
 	services := []string{"appeal", "reception-booking", "family-composition-certificate", "housing-registration"}
 	f.Fuzz(func(t *testing.T, data []byte) {

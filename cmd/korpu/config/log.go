@@ -42,13 +42,12 @@ func (p Postgres) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("url", maskURL(p.URL)))
 }
 
-// LogValue renders the portal's settings with the key and token masked.
+// LogValue renders the portal's settings with the key masked.
 func (p Portal) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.String("requests_queue", p.RequestsQueue),
 		slog.String("status_queue", p.StatusQueue),
-		slog.String("signing_key", mask(p.SigningKey)),
-		slog.String("token", mask(p.Token)))
+		slog.String("signing_key", mask(p.SigningKey)))
 }
 
 // LogValue renders the monitors' settings with the token masked.
@@ -60,29 +59,17 @@ func (m Monitor) LogValue() slog.Value {
 func (r Registry) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.String("url", maskURL(r.URL)),
+		slog.Bool("allow_insecure_http", r.AllowInsecureHTTP),
 		slog.String("token", mask(r.Token)))
 }
 
-// LogValue renders the hub's tuning.
+// LogValue renders the hub's tuning, every key of Settings.
 func (h Hub) LogValue() slog.Value {
-	return slog.GroupValue(
-		slog.Int("intake_consumers", h.IntakeConsumers),
-		slog.Int("delivery_consumers", h.DeliveryConsumers),
-		slog.Duration("registry_timeout", h.RegistryTimeout),
-		slog.Int("registry_concurrency", h.RegistryConcurrency),
-		slog.Duration("registry_cache_ttl", h.RegistryCacheTTL),
-		slog.Duration("district_timeout", h.DistrictTimeout),
-		slog.Duration("retry_initial", h.RetryInitial),
-		slog.Duration("retry_max", h.RetryMax),
-		slog.Int("retry_max_attempts", h.RetryMaxAttempts),
-		slog.Duration("retry_max_age", h.RetryMaxAge),
-		slog.Int("breaker_failures", h.BreakerFailures),
-		slog.Duration("breaker_cooldown", h.BreakerCooldown),
-		slog.Duration("reconcile_after", h.ReconcileAfter),
-		slog.Duration("reconcile_interval", h.ReconcileInterval),
-		slog.String("poison_queue", h.PoisonQueue),
-		slog.String("district_queue_prefix", h.DistrictQueuePrefix),
-		slog.Int("relay_batch", h.RelayBatch))
+	attrs := make([]slog.Attr, len(Settings))
+	for i, s := range Settings {
+		attrs[i] = s.logAttr(h)
+	}
+	return slog.GroupValue(attrs...)
 }
 
 // LogValue renders a district with its password and tokens masked and its
@@ -92,6 +79,7 @@ func (d District) LogValue() slog.Value {
 		slog.String("name", d.Name),
 		slog.String("adapter", d.Adapter),
 		slog.String("endpoint", maskURL(d.Endpoint)),
+		slog.Bool("allow_insecure_http", d.AllowInsecureHTTP),
 		slog.Duration("timeout", d.Timeout),
 	}
 	switch d.Adapter {

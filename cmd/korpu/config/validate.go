@@ -49,7 +49,7 @@ func (ps *problems) convert(raw *file, known map[string]string, services []strin
 		AMQP:         AMQP{URL: raw.AMQP.URL},
 		Postgres:     Postgres{URL: raw.Postgres.URL},
 		HTTP:         HTTP{Listen: raw.HTTP.Listen},
-		Registry:     Registry{URL: raw.Registry.URL, Token: raw.Registry.Token},
+		Registry:     Registry{URL: raw.Registry.URL, Token: raw.Registry.Token, AllowInsecureHTTP: raw.Registry.AllowInsecureHTTP},
 		HolidaysFile: raw.HolidaysFile,
 	}
 	ps.url("amqp.url", raw.AMQP.URL, "amqp", "amqps")
@@ -60,8 +60,8 @@ func (ps *problems) convert(raw *file, known map[string]string, services []strin
 		RequestsQueue: raw.Portal.RequestsQueue,
 		StatusQueue:   raw.Portal.StatusQueue,
 		SigningKey:    raw.Portal.SigningKey,
-		Token:         ps.optionalSecret("portal.token", raw.Portal.Token),
 	}
+	ps.optionalSecret("portal.token", raw.Portal.Token) // part of the contract, used by no route yet
 	ps.required("portal.requests_queue", raw.Portal.RequestsQueue)
 	ps.required("portal.status_queue", raw.Portal.StatusQueue)
 	if raw.Portal.RequestsQueue != "" && raw.Portal.RequestsQueue == raw.Portal.StatusQueue {
@@ -70,7 +70,7 @@ func (ps *problems) convert(raw *file, known map[string]string, services []strin
 	ps.required("portal.signing_key", raw.Portal.SigningKey)
 	cfg.Monitor.Token = ps.optionalSecret("monitor.token", raw.Monitor.Token)
 
-	ps.url("registry.url", raw.Registry.URL, "http", "https")
+	ps.endpoint("registry.url", raw.Registry.URL, raw.Registry.AllowInsecureHTTP, "the registry token")
 	ps.required("registry.token", raw.Registry.Token)
 
 	if raw.HolidaysFile != "" {
@@ -94,7 +94,9 @@ func (ps *problems) convert(raw *file, known map[string]string, services []strin
 			path = "districts[" + rd.Code + "]"
 		}
 		d := ps.district(path, rd, known, services, officials)
-		setDefault(&d.Timeout, cfg.Hub.DistrictTimeout)
+		if d.Timeout == 0 {
+			d.Timeout = cfg.Hub.DistrictTimeout
+		}
 		if d.Code != "" {
 			if first, dup := codes[d.Code]; dup {
 				ps.add(path+".code", "duplicate district %s (also at %s)", d.Code, first)
@@ -107,47 +109,32 @@ func (ps *problems) convert(raw *file, known map[string]string, services []strin
 	return cfg
 }
 
+// hub reads the hub map through Settings, defaults first.
 func (ps *problems) hub(raw fileHub) Hub {
-	h := Hub{
-		IntakeConsumers:     ps.positive("hub.intake_consumers", raw.IntakeConsumers),
-		DeliveryConsumers:   ps.positive("hub.delivery_consumers", raw.DeliveryConsumers),
-		RegistryTimeout:     ps.duration("hub.registry_timeout", raw.RegistryTimeout),
-		RegistryConcurrency: ps.positive("hub.registry_concurrency", raw.RegistryConcurrency),
-		RegistryCacheTTL:    ps.duration("hub.registry_cache_ttl", raw.RegistryCacheTTL),
-		DistrictTimeout:     ps.duration("hub.district_timeout", raw.DistrictTimeout),
-		RetryInitial:        ps.duration("hub.retry_initial", raw.RetryInitial),
-		RetryMax:            ps.duration("hub.retry_max", raw.RetryMax),
-		RetryMaxAttempts:    ps.positive("hub.retry_max_attempts", raw.RetryMaxAttempts),
-		RetryMaxAge:         ps.duration("hub.retry_max_age", raw.RetryMaxAge),
-		BreakerFailures:     ps.positive("hub.breaker_failures", raw.BreakerFailures),
-		BreakerCooldown:     ps.duration("hub.breaker_cooldown", raw.BreakerCooldown),
-		ReconcileAfter:      ps.duration("hub.reconcile_after", raw.ReconcileAfter),
-		ReconcileInterval:   ps.duration("hub.reconcile_interval", raw.ReconcileInterval),
-		RelayBatch:          ps.positive("hub.relay_batch", raw.RelayBatch),
-	}
-	if raw.PoisonQueue != nil {
-		h.PoisonQueue = *raw.PoisonQueue
-		ps.required("hub.poison_queue", h.PoisonQueue)
-	}
-	if raw.DistrictQueuePrefix != nil {
-		h.DistrictQueuePrefix = *raw.DistrictQueuePrefix
-		ps.required("hub.district_queue_prefix", h.DistrictQueuePrefix)
+	var h Hub
+	for _, s := range Settings {
+		s.setDefault(&h)
+		if v, ok := raw[s.Key]; ok && v != nil {
+			if err := s.read(v, &h); err != nil {
+				ps.add("hub."+s.Key, "%v", err)
+			}
+		}
 	}
 	// Compared with defaults applied: retry_initial: 10m alone is a mistake too.
-	h.setDefaults()
 	if h.RetryInitial > h.RetryMax {
-		ps.add("hub.retry_max", "must not be shorter than hub.retry_initial (%s)", h.RetryInitial)
+		ps.add("hub.retry_max", "must not be shorter than hub.retry_initial (%s)", formatDuration(h.RetryInitial))
 	}
 	return h
 }
 
 func (ps *problems) district(path string, rd fileDistrict, known map[string]string, services []string, officials map[string]string) District {
 	d := District{
-		Code:     rd.Code,
-		Name:     rd.Name,
-		Adapter:  rd.Adapter,
-		Endpoint: rd.Endpoint,
-		Timeout:  ps.duration(path+".timeout", rd.Timeout),
+		Code:              rd.Code,
+		Name:              rd.Name,
+		Adapter:           rd.Adapter,
+		Endpoint:          rd.Endpoint,
+		AllowInsecureHTTP: rd.AllowInsecureHTTP,
+		Timeout:           ps.duration(path+".timeout", rd.Timeout),
 	}
 	switch name, ok := known[rd.Code]; {
 	case rd.Code == "":
@@ -157,7 +144,7 @@ func (ps *problems) district(path string, rd fileDistrict, known map[string]stri
 	case d.Name == "":
 		d.Name = name
 	}
-	ps.url(path+".endpoint", rd.Endpoint, "http", "https")
+	ps.endpoint(path+".endpoint", rd.Endpoint, rd.AllowInsecureHTTP, "the district's credentials and citizens' records")
 
 	// Keys of the other adapter are refused: they would be silently ignored.
 	esdKeys := []optionalKey{{"username", rd.Username != nil}, {"password", rd.Password != nil}, {"poll_interval", rd.PollInterval != nil}}
@@ -331,18 +318,7 @@ func (ps *problems) optionalSecret(path string, value *string) string {
 	return *value
 }
 
-// positive reads an optional count; absent leaves 0 for setDefaults.
-func (ps *problems) positive(path string, value *int) int {
-	if value == nil {
-		return 0
-	}
-	if *value <= 0 {
-		ps.add(path, "must be positive, not %d", *value)
-	}
-	return *value
-}
-
-// duration reads an optional Go duration; absent leaves 0 for setDefaults.
+// duration reads an optional Go duration; absent leaves 0.
 func (ps *problems) duration(path, value string) time.Duration {
 	if value == "" {
 		return 0
@@ -358,11 +334,12 @@ func (ps *problems) duration(path, value string) time.Duration {
 }
 
 // url checks that value is an absolute URL with one of the schemes and a
-// host. Messages never quote the URL: it may carry a password.
-func (ps *problems) url(path, value string, schemes ...string) {
+// host, and reports whether it is. Messages never quote the URL: it may
+// carry a password.
+func (ps *problems) url(path, value string, schemes ...string) bool {
 	if value == "" {
 		ps.add(path, "required")
-		return
+		return false
 	}
 	u, err := url.Parse(value)
 	if err != nil {
@@ -371,13 +348,32 @@ func (ps *problems) url(path, value string, schemes ...string) {
 			err = ue.Err
 		}
 		ps.add(path, "not a valid URL: %v", err)
-		return
+		return false
 	}
+	ok := true
 	if !slices.Contains(schemes, u.Scheme) {
 		ps.add(path, "scheme must be %s://, not %q", strings.Join(schemes, ":// or "), u.Scheme)
+		ok = false
 	}
 	if u.Host == "" {
 		ps.add(path, "has no host")
+		ok = false
+	}
+	return ok
+}
+
+// endpoint checks the URL of a party the hub sends secrets to: https://, or
+// http:// only where the operator consents with allow_insecure_http, so that
+// no secret crosses the network in clear text by mistake. what names the
+// secrets, for the message.
+func (ps *problems) endpoint(path, value string, allowInsecure bool, what string) {
+	if !ps.url(path, value, "http", "https") || allowInsecure {
+		return
+	}
+	if u, _ := url.Parse(value); u.Scheme == "http" {
+		allow := strings.TrimSuffix(path, ".url")
+		allow = strings.TrimSuffix(allow, ".endpoint") + ".allow_insecure_http"
+		ps.add(path, "http:// would send %s in clear text: use https://, or set %s: true for a trusted network", what, allow)
 	}
 }
 
