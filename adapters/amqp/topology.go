@@ -60,8 +60,7 @@ func do(ctx context.Context, conn *amqp091.Connection, fn func() error) error {
 		return err
 	case <-ctx.Done():
 		_ = conn.Close()
-		_ = <-done // the handshake's own error is moot: ctx ended first
-		return ctx.Err()
+		return errors.Join(ctx.Err(), <-done)
 	}
 }
 

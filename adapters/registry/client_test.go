@@ -208,7 +208,7 @@ func TestPersonTimeout(t *testing.T) {
 	})
 	start := time.Now()
 	_, err := c.Person(t.Context(), fin)
-	transient(t, err)
+	require.ErrorAs(t, err, new(*routers.TransientError))
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 	require.Less(t, time.Since(start), 5*time.Second)
 }
@@ -218,7 +218,7 @@ func TestPersonUnreachable(t *testing.T) {
 	c, u := setup(t, registry.Config{}, echo)
 	u.srv.Close()
 	_, err := c.Person(t.Context(), fin)
-	transient(t, err)
+	require.ErrorAs(t, err, new(*routers.TransientError))
 	require.NotContains(t, err.Error(), fin)
 	require.Equal(t, uint64(1), c.Stats().Errors)
 }
@@ -279,7 +279,7 @@ func TestPersonCache(t *testing.T) {
 			echo(w, r)
 		})
 		_, err := c.Person(t.Context(), fin)
-		transient(t, err)
+		require.ErrorAs(t, err, new(*routers.TransientError))
 		fail.Store(false)
 		_, err = c.Person(t.Context(), fin)
 		require.NoError(t, err)
@@ -455,7 +455,7 @@ func TestPersonHonoursRetryAfter(t *testing.T) {
 			echo(w, r)
 		})
 		_, err := c.Person(t.Context(), fin)
-		transient(t, err)
+		require.ErrorAs(t, err, new(*routers.TransientError))
 		require.Eventually(t, func() bool {
 			_, err := c.Person(t.Context(), fin)
 			return err == nil
@@ -487,7 +487,7 @@ func TestLogsMaskFIN(t *testing.T) {
 	}
 	srv.Close()
 	_, err = c.Person(t.Context(), "HHH8888") // unreachable
-	transient(t, err)
+	require.ErrorAs(t, err, new(*routers.TransientError))
 
 	logs := buf.String()
 	for _, f := range []string{"AAA1111", "BBB2222", "CCC3333", "DDD4444", "EEE5555", "FFF6666", "GGG7777", "HHH8888", token} {

@@ -105,12 +105,13 @@ func demo(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 
-	hubLn, err := net.Listen("tcp", *listen)
+	var lc net.ListenConfig
+	hubLn, err := lc.Listen(ctx, "tcp", *listen)
 	if err != nil {
 		return fmt.Errorf("--listen: %w", err)
 	}
 	defer hubLn.Close()
-	simLn, err := net.Listen("tcp", "127.0.0.1:0")
+	simLn, err := lc.Listen(ctx, "tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
 	}

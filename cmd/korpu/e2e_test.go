@@ -111,7 +111,7 @@ func TestServeSurvivesSIGKILL(t *testing.T) {
 		return c[routers.StatusRegistered] >= 50
 	})
 	require.NoError(t, hub.cmd.Process.Signal(syscall.SIGKILL))
-	<-hub.done
+	require.Error(t, <-hub.done, "a killed hub exits with an error")
 	c, _ := s.tracker.Counts()
 	t.Logf("killed after %d registered, %d delivered, %d answered", c[routers.StatusRegistered], c[routers.StatusDelivered], c[routers.StatusAnswered])
 	require.Less(t, c[routers.StatusAnswered], len(e.valid), "the kill came mid-stream")

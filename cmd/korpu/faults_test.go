@@ -284,7 +284,7 @@ func TestFaults(t *testing.T) {
 		}
 		n := log.begin(fmt.Sprintf("SIGKILL hub %d, restarted", i))
 		require.NoError(t, hubs[i].cmd.Process.Signal(syscall.SIGKILL))
-		<-hubs[i].done
+		require.Error(t, <-hubs[i].done, "a killed hub exits with an error")
 		hubs[i] = s.startHubAt(i)
 		log.finish(n)
 	}

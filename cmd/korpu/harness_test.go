@@ -380,7 +380,7 @@ func (s *stack) startHubAt(i int) *hubProcess {
 	s.t.Cleanup(func() {
 		if cmd.ProcessState == nil {
 			_ = cmd.Process.Kill()
-			<-h.done
+			s.t.Logf("hub %d stopped at cleanup: %v", i, <-h.done)
 		}
 		if s.t.Failed() {
 			tail, _ := os.ReadFile(logPath)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"log/slog"
 	"net"
 	"net/http"
@@ -10,12 +11,13 @@ import (
 
 // servePprof serves Go's profiler on its own listener when
 // KORPU_PPROF_LISTEN names one (opt-in: it must never face the internet).
-func servePprof(getenv env, logger *slog.Logger) (stop func(), err error) {
+func servePprof(ctx context.Context, getenv env, logger *slog.Logger) (stop func(), err error) {
 	addr, ok := getenv("KORPU_PPROF_LISTEN")
 	if !ok || addr == "" {
 		return func() {}, nil
 	}
-	ln, err := net.Listen("tcp", addr)
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", addr)
 	if err != nil {
 		return nil, err
 	}

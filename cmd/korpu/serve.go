@@ -120,12 +120,13 @@ func serve(ctx context.Context, args []string, getenv env) error {
 	if err != nil {
 		return err
 	}
-	stopPprof, err := servePprof(getenv, logger)
+	stopPprof, err := servePprof(ctx, getenv, logger)
 	if err != nil {
 		return fmt.Errorf("KORPU_PPROF_LISTEN: %w", err)
 	}
 	defer stopPprof()
-	ln, err := net.Listen("tcp", cfg.HTTP.Listen)
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", cfg.HTTP.Listen)
 	if err != nil {
 		return fmt.Errorf("http.listen: %w", err)
 	}

@@ -103,7 +103,8 @@ func sim(ctx context.Context, args []string, getenv env) error {
 }
 
 func serveSim(ctx context.Context, logger *slog.Logger, listen string, h http.Handler) error {
-	ln, err := net.Listen("tcp", listen)
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", listen)
 	if err != nil {
 		return fmt.Errorf("--listen: %w", err)
 	}

@@ -64,7 +64,7 @@ func loadCalendar(cfg *config.Config) (*calendar.Calendar, error) {
 	if cfg.HolidaysFile == "" {
 		return calendar.Load(schemas.Holidays)
 	}
-	extra, err := os.ReadFile(cfg.HolidaysFile)
+	extra, err := os.ReadFile(cfg.HolidaysFile) //nolint:gosec // G304/G703: the operator's own file, named in the operator's config
 	if err != nil {
 		return nil, fmt.Errorf("holidays_file: %w", err)
 	}
@@ -238,19 +238,19 @@ func newRouter(hub *routers.Hub, reg prometheus.Registerer, logger *slog.Logger)
 // ctx ends or one of them fails, then stops them in order: intake first so
 // nothing new is taken, then a last outbox flush, then the rest.
 func runHub(ctx context.Context, logger *slog.Logger, hub *routers.Hub, router *message.Router, ln net.Listener, handler http.Handler) error {
+	// The router and the hub do not end with ctx: they are stopped below,
+	// in order, so in-flight work finishes and the outbox is flushed.
 	routerDone := make(chan error, 1)
-	go func() { routerDone <- router.Run(context.Background()) }()
+	go func() { routerDone <- router.Run(context.WithoutCancel(ctx)) }()
 	select {
 	case <-router.Running():
 	case err := <-routerDone:
 		return fmt.Errorf("router: %w", err)
 	case <-ctx.Done():
-		_ = router.Close()
-		<-routerDone
-		return nil
+		return errors.Join(router.Close(), <-routerDone)
 	}
 
-	hubCtx, stopHub := context.WithCancel(context.Background())
+	hubCtx, stopHub := context.WithCancel(context.WithoutCancel(ctx))
 	hubDone := make(chan error, 1)
 	go func() { hubDone <- hub.Run(hubCtx) }()
 

@@ -157,7 +157,7 @@ func (c *Client) Comment(ctx context.Context, cs routers.CommentSubmission) erro
 	}
 	accepted, err := strconv.ParseBool(Text(answer, "Qebul"))
 	if err != nil {
-		return c.malformed(OpComment, fmt.Errorf("Qebul: %w", err))
+		return c.malformed(OpComment, fmt.Errorf("element Qebul: %w", err))
 	}
 	if !accepted {
 		return &routers.PermanentError{Err: fmt.Errorf("district %s did not accept the comment on %s", c.cfg.Code, cs.Reference)}
@@ -205,7 +205,7 @@ func readState(answer *etree.Element) (StateResult, error) {
 	}
 	at, err := ParseDateTime(Text(answer, "Tarix"))
 	if err != nil {
-		return StateResult{}, fmt.Errorf("Tarix: %w", err)
+		return StateResult{}, fmt.Errorf("element Tarix: %w", err)
 	}
 	return StateResult{
 		ESDNumber: Text(answer, "QeydiyyatNomresi"),
@@ -276,7 +276,7 @@ func readChanges(answer *etree.Element, since time.Time) (ChangesPage, error) {
 		}
 		at, err := ParseDateTime(Text(d, "Tarix"))
 		if err != nil {
-			return ChangesPage{}, fmt.Errorf("Deyisiklik Tarix: %w", err)
+			return ChangesPage{}, fmt.Errorf("element Deyisiklik/Tarix: %w", err)
 		}
 		ch := Change{
 			AppealNumber: Text(d, "XariciNomre"),
@@ -287,14 +287,14 @@ func readChanges(answer *etree.Element, since time.Time) (ChangesPage, error) {
 			At:           at,
 		}
 		if ch.AppealNumber == "" || ch.ESDNumber == "" {
-			return ChangesPage{}, errors.New("Deyisiklik without XariciNomre or QeydiyyatNomresi")
+			return ChangesPage{}, errors.New("a Deyisiklik without XariciNomre or QeydiyyatNomresi")
 		}
 		page.Changes = append(page.Changes, ch)
 		page.Next = at
 	}
 	more, err := strconv.ParseBool(Text(answer, "Davami"))
 	if err != nil {
-		return ChangesPage{}, fmt.Errorf("Davami: %w", err)
+		return ChangesPage{}, fmt.Errorf("element Davami: %w", err)
 	}
 	page.More = more
 	return page, nil
@@ -304,11 +304,11 @@ func readVeziyyet(e *etree.Element) (int, routers.Status, error) {
 	raw := Text(e, "Veziyyet")
 	v, err := strconv.Atoi(raw)
 	if err != nil {
-		return 0, "", fmt.Errorf("Veziyyet %q is not a number", raw)
+		return 0, "", fmt.Errorf("element Veziyyet: %q is not a number", raw)
 	}
 	status, ok := StatusOf(v)
 	if !ok {
-		return 0, "", fmt.Errorf("Veziyyet %d is outside 1–6", v)
+		return 0, "", fmt.Errorf("element Veziyyet: %d is outside 1–6", v)
 	}
 	return v, status, nil
 }

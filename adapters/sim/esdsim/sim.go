@@ -323,7 +323,7 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	user, pass, ok := env.Credentials()
-	if !ok || (s.opts.Username != "" && !(equal(user, s.opts.Username) && equal(pass, s.opts.Password))) {
+	if !ok || (s.opts.Username != "" && (!equal(user, s.opts.Username) || !equal(pass, s.opts.Password))) {
 		s.fault(w, esd.CodeUnauthorized, "İcazə yoxdur / Wrong or missing credentials", "")
 		return
 	}

@@ -194,8 +194,8 @@ func (g *Generator) valid() (map[string]any, string, bool) {
 	services := g.services(d)
 	service := services[g.rng.IntN(len(services))]
 	req := g.base(d.Code, service)
-	switch {
-	case service == "reception-booking":
+	switch service {
+	case "reception-booking":
 		reception, ok := g.reception(d)
 		if !ok {
 			return nil, "", false
