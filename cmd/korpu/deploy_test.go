@@ -3,6 +3,7 @@ package main
 import (
 	"log/slog"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -17,7 +18,7 @@ func TestDeployConfigIsValid(t *testing.T) {
 	getenv := func(name string) (string, bool) { return "set-by-compose-" + name, true }
 	cfg, err := config.Load("../../deploy/korpu.compose.yaml", getenv, catalogue.Default().Codes())
 	require.NoError(t, err)
-	_, polled, err := districtAdapters(cfg, slog.New(slog.DiscardHandler))
+	_, polled, err := districtAdapters(cfg, time.Now, slog.New(slog.DiscardHandler))
 	require.NoError(t, err)
 	require.Contains(t, polled, "AZ-BIL", "the ESD district is polled")
 }

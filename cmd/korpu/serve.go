@@ -79,20 +79,20 @@ func migrate(ctx context.Context, args []string, getenv env) error {
 
 // districtAdapters builds one client per district system, and the pollers
 // of those that cannot call back.
-func districtAdapters(cfg *config.Config, logger *slog.Logger) (map[string]routers.District, map[string]routers.Polled, error) {
+func districtAdapters(cfg *config.Config, now func() time.Time, logger *slog.Logger) (map[string]routers.District, map[string]routers.Polled, error) {
 	districts := make(map[string]routers.District, len(cfg.Districts))
 	polled := map[string]routers.Polled{}
 	for _, d := range cfg.Districts {
 		dlog := logger.With("district", d.Code)
 		switch d.Adapter {
 		case config.AdapterREST:
-			client, err := rest.New(rest.Config{Code: d.Code, Endpoint: d.Endpoint, Token: d.Token, Timeout: d.Timeout}, nil, dlog)
+			client, err := rest.New(rest.Config{Code: d.Code, Endpoint: d.Endpoint, Token: d.Token, Timeout: d.Timeout, Now: now}, nil, dlog)
 			if err != nil {
 				return nil, nil, fmt.Errorf("district %s: %w", d.Code, err)
 			}
 			districts[d.Code] = client
 		case config.AdapterESD:
-			client, err := esd.New(esd.Config{Code: d.Code, Endpoint: d.Endpoint, Username: d.Username, Password: d.Password, Timeout: d.Timeout}, nil, dlog)
+			client, err := esd.New(esd.Config{Code: d.Code, Endpoint: d.Endpoint, Username: d.Username, Password: d.Password, Timeout: d.Timeout, Now: now}, nil, dlog)
 			if err != nil {
 				return nil, nil, fmt.Errorf("district %s: %w", d.Code, err)
 			}

@@ -165,7 +165,7 @@ func wireHub(cfg *config.Config, sub substrate, now func() time.Time, logger *sl
 	if err != nil {
 		return nil, err
 	}
-	districts, polled, err := districtAdapters(cfg, logger)
+	districts, polled, err := districtAdapters(cfg, now, logger)
 	if err != nil {
 		return nil, err
 	}

@@ -379,7 +379,7 @@ func (c *Client) answer(op string, resp *http.Response, data []byte) (*etree.Ele
 			return env.Payload, nil
 		}
 	}
-	retryAfter := retryafter.Parse(resp.Header.Get("Retry-After"), time.Now(), maxRetryAfter)
+	retryAfter := retryafter.Parse(resp.Header.Get("Retry-After"), c.cfg.Now(), maxRetryAfter)
 	switch code := resp.StatusCode; {
 	case code >= 200 && code <= 299:
 		return nil, c.malformed(op, fmt.Errorf("%w; answer starts %q", perr, excerpt(data)))

@@ -39,9 +39,15 @@ type Config struct {
 	// MaxResponseBytes caps the answer read; a longer one is an error.
 	// Default DefaultMaxResponseBytes (4 MiB).
 	MaxResponseBytes int64
+	// Now is the hub's clock: a Retry-After given as a date is read against
+	// it. Default time.Now.
+	Now func() time.Time
 }
 
 func (c *Config) setDefaults() {
+	if c.Now == nil {
+		c.Now = time.Now
+	}
 	if c.Timeout == 0 {
 		c.Timeout = DefaultTimeout
 	}

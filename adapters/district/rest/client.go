@@ -51,9 +51,15 @@ type Config struct {
 	// Timeout bounds one call, from connecting to reading the last byte of
 	// the answer. Default DefaultTimeout (10s).
 	Timeout time.Duration
+	// Now is the hub's clock: a Retry-After given as a date is read against
+	// it. Default time.Now.
+	Now func() time.Time
 }
 
 func (c *Config) setDefaults() {
+	if c.Now == nil {
+		c.Now = time.Now
+	}
 	if c.Timeout == 0 {
 		c.Timeout = DefaultTimeout
 	}
@@ -262,7 +268,7 @@ func (c *Client) failure(r *reply, what string) error {
 	case r.status == http.StatusRequestTimeout || r.status == http.StatusTooManyRequests || r.status >= 500:
 		return &routers.TransientError{
 			Err:        fmt.Errorf("district %s answered %d to %s: %s", c.cfg.Code, r.status, what, msg),
-			RetryAfter: retryafter.Parse(r.header.Get("Retry-After"), time.Now(), maxRetryAfter),
+			RetryAfter: retryafter.Parse(r.header.Get("Retry-After"), c.cfg.Now(), maxRetryAfter),
 		}
 	case r.status == http.StatusNotFound:
 		return &routers.PermanentError{Err: fmt.Errorf("district %s answered 404 to %s: %s: %w", c.cfg.Code, what, msg, routers.ErrNotFound)}

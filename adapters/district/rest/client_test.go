@@ -374,3 +374,21 @@ func TestConfigValidate(t *testing.T) {
 		})
 	}
 }
+
+// TestRetryAfterDateOnTheHubsClock: a Retry-After given as a date is read
+// against the hub's clock, not the machine's.
+func TestRetryAfterDateOnTheHubsClock(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2031, 6, 13, 7, 0, 0, 0, time.UTC)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Retry-After", now.Add(90*time.Second).Format(http.TimeFormat))
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	t.Cleanup(srv.Close)
+	c, err := rest.New(rest.Config{Code: "AZ-SAT", Endpoint: srv.URL + "/", Token: token, Now: func() time.Time { return now }}, nil, nil)
+	require.NoError(t, err)
+	_, err = c.Submit(t.Context(), submission())
+	var te *routers.TransientError
+	require.ErrorAs(t, err, &te)
+	require.Equal(t, 90*time.Second, te.RetryAfter)
+}
