@@ -334,6 +334,7 @@ func testHub(t *testing.T, start time.Time) {
 		}
 		require.Equal(t, appealNumber(start, 2), h.barrier(), "a duplicate took an appeal number")
 
+		h.waitEvent(id, routers.StatusDelivered) // the hand-over runs on its own
 		evs := h.eventsOf(id)
 		require.Equal(t, []routers.Status{routers.StatusRegistered, routers.StatusDelivered}, statuses(evs))
 		require.Equal(t, id, h.appeal(firstNumber).RequestID)
