@@ -103,11 +103,14 @@ func (h *Hub) deliverAppeal(ctx context.Context, number string) error {
 func (h *Hub) refuseUnknownPerson(ctx context.Context, a Appeal) error {
 	now := h.now()
 	err := h.ledger.UpdateAppeal(ctx, a.Number, func(cur *Appeal) (Effects, error) {
-		if cur.Delivery.State != DeliveryPending || cur.Status != StatusRegistered {
+		if cur.Delivery.State != DeliveryPending {
 			return Effects{}, nil // another job for the appeal settled it first
 		}
 		cur.Delivery.State = DeliveryFailed
 		cur.Delivery.LastError = ErrPersonNotFound.Error()
+		if rank[cur.Status] >= rank[StatusRejected] {
+			return Effects{}, nil // a district's report already gave the appeal its outcome
+		}
 		note := bilingual("Bu FİN ilə şəxs şəxsiyyət vəsiqələri reyestrində tapılmadı.", "No person with this FIN is in the ID-card registry.")
 		return h.cfg.Topics.events(advance(cur, cur.RequestID, StatusRejected, note, now)), nil
 	})
@@ -207,7 +210,7 @@ func (h *Hub) giveUp(d *Delivery, a *Appeal, kind JobKind, key string, cause err
 func (h *Hub) fail(ctx context.Context, number, district string, cause error) error {
 	err := h.ledger.UpdateAppeal(ctx, number, func(cur *Appeal) (Effects, error) {
 		if cur.Delivery.State != DeliveryPending {
-			return Effects{}, nil // a district callback settled it meanwhile
+			return Effects{}, nil // a polled change settled it meanwhile
 		}
 		cur.Delivery.Attempts++
 		return h.giveUpAppeal(cur, cause), nil

@@ -55,6 +55,16 @@ type Delivery struct {
 	LastError     string
 }
 
+// InFlight reports whether a pending hand-over is under way: its job is
+// queued, being handled, or (after a crash) coming back from the broker, so
+// a Submit may be in flight. The ledger knows it in every hub process from
+// the commits that already happen: the one that queues the job (registration,
+// the sweeper's claim) clears NextAttemptAt, and every outcome of the job
+// sets it again (postponed) or settles the delivery.
+func (d Delivery) InFlight() bool {
+	return d.State == DeliveryPending && d.NextAttemptAt.IsZero()
+}
+
 // Comment is a citizen's remark on a registered appeal.
 type Comment struct {
 	ID           string // the portal's request id
