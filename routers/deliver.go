@@ -168,16 +168,18 @@ func (h *Hub) postpone(ctx context.Context, number string, cause error) error {
 // transient failures: too many attempts, or the appeal grown too old. The
 // policy by class of error: a refusal (4xx, invalid data, credentials) is
 // never retried; a transient failure (5xx, 429, timeouts, busy, registry
-// unavailable) counts against both bounds; a district whose breaker is open
-// counts against the age bound only (see ErrBreakerOpen).
+// unavailable) counts against both bounds; a hold-off the hub imposes on
+// itself (an open breaker, the registry's Retry-After: *HoldOffError)
+// counts against the age bound only.
 func (h *Hub) spent(attempts int, age time.Duration) bool {
 	return attempts >= h.cfg.RetryMaxAttempts || age >= h.cfg.RetryMaxAge
 }
 
 // spendsAttempt tells whether a failure counts against the attempts bound:
-// waiting (an open breaker, a comment's appeal not delivered yet) does not.
+// waiting (a hold-off, a comment's appeal not delivered yet) does not.
 func spendsAttempt(err error) bool {
-	return !errors.Is(err, ErrBreakerOpen) && !errors.Is(err, errAppealNotDelivered)
+	var held *HoldOffError
+	return !errors.As(err, &held) && !errors.Is(err, errAppealNotDelivered)
 }
 
 // giveUpAppeal flags an appeal's delivery failed and files its job as a

@@ -197,6 +197,10 @@ type Ledger interface {
 	// Expedite makes every pending delivery of a district due now, for when
 	// it comes back from an outage; it returns how many it moved.
 	Expedite(ctx context.Context, district string, now time.Time) (int, error)
+	// ExpediteUnenriched makes every pending appeal delivery still without
+	// the registry's record (Person) that is due after now due now, for when
+	// the registry answers again; it returns how many it moved.
+	ExpediteUnenriched(ctx context.Context, now time.Time) (int, error)
 	// Relay hands up to limit outbox records, oldest first, to publish and
 	// deletes them once it returns nil. Only one relay runs at a time across
 	// all hub processes, so the portal sees events in commit order.
@@ -251,9 +255,21 @@ type OutboxPublisher interface {
 
 // Registry looks up a person's ID-card record by FİN.
 type Registry interface {
-	// Person returns the registry's JSON record, ErrPersonNotFound, or a
-	// *TransientError (with the delay the registry asked for, if any).
+	// Person returns the registry's JSON record, ErrPersonNotFound, a
+	// *TransientError (with the delay the registry asked for, if any), or a
+	// *HoldOffError while the client does not call the registry because it
+	// asked to wait.
 	Person(ctx context.Context, fin string) (json.RawMessage, error)
+}
+
+// RecoveryNotifier is implemented by a Registry that can tell when the
+// registry answers again after failing. The hub then makes the appeals that
+// wait for the registry's record due at once, as it does with a district's
+// backlog when its breaker closes.
+type RecoveryNotifier interface {
+	// OnRecovery sets fn, called each time a real answer follows a failure;
+	// fn must not block.
+	OnRecovery(fn func())
 }
 
 // District is the system of one local executive authority.
@@ -326,6 +342,19 @@ type TransientError struct {
 
 func (e *TransientError) Error() string { return "transient: " + e.Err.Error() }
 func (e *TransientError) Unwrap() error { return e.Err }
+
+// HoldOffError is a call the hub did not make: it holds itself off for Wait
+// more, because the other side asked it to wait (the registry's
+// Retry-After) or a circuit breaker is open. It is no failed attempt: a
+// delivery it stops spends none, its backoff does not grow, and it is due
+// again when the hold-off ends.
+type HoldOffError struct {
+	Err  error
+	Wait time.Duration
+}
+
+func (e *HoldOffError) Error() string { return "held off: " + e.Err.Error() }
+func (e *HoldOffError) Unwrap() error { return e.Err }
 
 // PermanentError is a failure that no retry can mend; the message that caused
 // it goes to the poison queue with Err as the reason.

@@ -400,6 +400,17 @@ func (l *Ledger) Expedite(ctx context.Context, district string, now time.Time) (
 	return moved, err
 }
 
+// ExpediteUnenriched implements routers.Ledger; the partial index of due
+// deliveries keeps it to the appeals waiting in the future.
+func (l *Ledger) ExpediteUnenriched(ctx context.Context, now time.Time) (int, error) {
+	tag, err := l.pool.Exec(ctx, `UPDATE appeals SET next_attempt_at = $1
+		WHERE delivery_state = 'pending' AND next_attempt_at > $1 AND person IS NULL`, now)
+	if err != nil {
+		return 0, fmt.Errorf("expedite unenriched appeals: %w", err)
+	}
+	return int(tag.RowsAffected()), nil
+}
+
 // PollCursor implements routers.Ledger.
 func (l *Ledger) PollCursor(ctx context.Context, district string) (time.Time, error) {
 	var at time.Time
