@@ -50,7 +50,7 @@ func (h *Hub) deliverAppeal(ctx context.Context, number string) error {
 		case errors.Is(err, ErrPersonNotFound):
 			return h.refuseUnknownPerson(ctx, a)
 		case err != nil:
-			return h.postpone(ctx, a.Number, err)
+			return h.postpone(ctx, a.Number, err, false)
 		}
 		a.Person = person
 		err = h.ledger.UpdateAppeal(ctx, a.Number, func(cur *Appeal) (Effects, error) {
@@ -75,7 +75,8 @@ func (h *Hub) deliverAppeal(ctx context.Context, number string) error {
 		if IsPermanent(err) {
 			return h.fail(ctx, a.Number, a.District, err)
 		}
-		return h.postpone(ctx, a.Number, err)
+		// A timeout leaves it open whether the district took the appeal.
+		return h.postpone(ctx, a.Number, err, errors.Is(err, context.DeadlineExceeded))
 	}
 	now := h.now()
 	var delivered bool
@@ -130,8 +131,9 @@ var errOnlyRead = errors.New("read only")
 var errAppealNotDelivered = errors.New("appeal not delivered yet")
 
 // postpone records a transient failure and when to try again, or gives the
-// delivery up when the retry policy is spent.
-func (h *Hub) postpone(ctx context.Context, number string, cause error) error {
+// delivery up when the retry policy is spent; unanswered marks a Submit
+// that went out and got no answer.
+func (h *Hub) postpone(ctx context.Context, number string, cause error, unanswered bool) error {
 	var district string
 	gaveUp := false
 	now := h.now()
@@ -144,6 +146,7 @@ func (h *Hub) postpone(ctx context.Context, number string, cause error) error {
 			cur.Delivery.Attempts++
 		}
 		cur.Delivery.LastError = cause.Error()
+		cur.Delivery.Unanswered = cur.Delivery.Unanswered || unanswered
 		if h.spent(cur.Delivery.Attempts, now.Sub(cur.RegisteredAt)) {
 			gaveUp = true
 			return h.giveUpAppeal(cur, fmt.Errorf("gave up after %d attempts: %w", cur.Delivery.Attempts, cause)), nil

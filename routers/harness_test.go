@@ -245,6 +245,7 @@ type harnessOptions struct {
 	reconcileAfter  time.Duration
 	breakerFailures int
 	breakerCooldown time.Duration
+	districtTimeout time.Duration // default the hub's
 	retryInitial    time.Duration // default 10ms
 	retryMax        time.Duration // default 50ms
 	maxAttempts     int           // default harnessMaxAttempts
@@ -294,6 +295,7 @@ func newHarnessWith(t *testing.T, opts harnessOptions) *harness {
 		SigningKey:        signingKey,
 		IntakeConsumers:   1,
 		DeliveryConsumers: 1,
+		DistrictTimeout:   opts.districtTimeout,
 		RetryInitial:      opts.retryInitial,
 		RetryMax:          opts.retryMax,
 		RetryMaxAttempts:  opts.maxAttempts,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -458,6 +459,39 @@ func TestHub(t *testing.T) {
 		h.waitEvent(id, routers.StatusDelivered)
 		require.Len(t, h.districts["AZ-BIL"].submitsOf(firstNumber), 2)
 		require.NoError(t, h.hub.ReportStatus(context.Background(), routers.StatusReport{District: "AZ-BIL", AppealNumber: firstNumber, Status: routers.StatusInProgress}))
+		h.barrier()
+		require.Equal(t, []routers.Status{routers.StatusRegistered, routers.StatusDelivered, routers.StatusInProgress}, statuses(h.eventsOf(id)))
+	})
+
+	t.Run("ReportAfterUnansweredSubmit", func(t *testing.T) {
+		t.Parallel()
+		h := newHarnessWith(t, harnessOptions{districtTimeout: 50 * time.Millisecond, retryInitial: time.Hour, retryMax: time.Hour})
+		var calls atomic.Int32
+		h.districts["AZ-BIL"].setHook(func(ctx context.Context) error {
+			if calls.Add(1) > 1 {
+				return nil
+			}
+			// The district takes the appeal but answers after the hub gave up.
+			<-ctx.Done()
+			return &routers.TransientError{Err: fmt.Errorf("POST /appeals: %w", ctx.Err())}
+		})
+		body, id := h.body("request-appeal.json", nil)
+		h.publish(body)
+		waitUntil(t, "the delivery postponed", func() bool { return !h.appeal(firstNumber).Delivery.NextAttemptAt.IsZero() })
+		require.True(t, h.appeal(firstNumber).Delivery.Unanswered)
+
+		// The district may hold the appeal: its report is accepted, and the
+		// delivery goes on until the district acknowledges it.
+		require.NoError(t, h.hub.ReportStatus(context.Background(), routers.StatusReport{
+			District: "AZ-BIL", AppealNumber: firstNumber, Status: routers.StatusInProgress,
+		}))
+		a := h.appeal(firstNumber)
+		require.Equal(t, routers.StatusInProgress, a.Status)
+		require.Equal(t, routers.DeliveryPending, a.Delivery.State)
+		_, err := h.ledger.Expedite(t.Context(), "AZ-BIL", h.clock.Now())
+		require.NoError(t, err)
+		require.Eventually(t, func() bool { return h.appeal(firstNumber).Delivery.State == routers.DeliveryDelivered }, waitFor, 2*time.Millisecond)
+		require.False(t, h.appeal(firstNumber).Delivery.Unanswered)
 		h.barrier()
 		require.Equal(t, []routers.Status{routers.StatusRegistered, routers.StatusDelivered, routers.StatusInProgress}, statuses(h.eventsOf(id)))
 	})

@@ -53,16 +53,21 @@ type Delivery struct {
 	Attempts      int
 	NextAttemptAt time.Time // zero: a delivery job is queued or none is due
 	LastError     string
+	// Unanswered: a Submit went out and its answer never came (it timed
+	// out), so the district may hold the appeal. It lasts until the
+	// delivery is settled.
+	Unanswered bool
 }
 
-// InFlight reports whether a pending hand-over is under way: its job is
-// queued, being handled, or (after a crash) coming back from the broker, so
-// a Submit may be in flight. The ledger knows it in every hub process from
-// the commits that already happen: the one that queues the job (registration,
-// the sweeper's claim) clears NextAttemptAt, and every outcome of the job
-// sets it again (postponed) or settles the delivery.
+// InFlight reports whether a pending hand-over may be under way: its job is
+// queued, being handled, or (after a crash) coming back from the broker, or
+// a Submit of it went unanswered, so the district may have it. The ledger
+// knows it in every hub process from the commits that already happen: the
+// one that queues the job (registration, the sweeper's claim) clears
+// NextAttemptAt, and every outcome of the job sets it again (postponed, and
+// Unanswered after a timeout) or settles the delivery.
 func (d Delivery) InFlight() bool {
-	return d.State == DeliveryPending && d.NextAttemptAt.IsZero()
+	return d.State == DeliveryPending && (d.NextAttemptAt.IsZero() || d.Unanswered)
 }
 
 // Comment is a citizen's remark on a registered appeal.

@@ -78,11 +78,12 @@ func (l *Ledger) Register(ctx context.Context, draft routers.Appeal, booking *ro
 		var write pgx.Batch
 		write.Queue(`
 			INSERT INTO appeals (number, request_id, district, service, fin, status, sequence, registered_at,
-				deadline, request, person, delivery_state, delivery_attempts, next_attempt_at, last_error, district_ref)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::date, $10, $11, $12, $13, $14, $15, $16)`,
+				deadline, request, person, delivery_state, delivery_attempts, next_attempt_at, last_error, district_ref,
+				delivery_unanswered)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::date, $10, $11, $12, $13, $14, $15, $16, $17)`,
 			a.Number, a.RequestID, a.District, a.Service, a.FIN, a.Status, a.Sequence, a.RegisteredAt,
 			a.Deadline, jsonArg(a.Request), jsonArg(a.Person), a.Delivery.State, a.Delivery.Attempts,
-			timeArg(a.Delivery.NextAttemptAt), a.Delivery.LastError, a.DistrictRef)
+			timeArg(a.Delivery.NextAttemptAt), a.Delivery.LastError, a.DistrictRef, a.Delivery.Unanswered)
 		if err := queueEffects(&write, effects(a)); err != nil {
 			return err
 		}
@@ -140,7 +141,7 @@ func (l *Ledger) RecordInvalid(ctx context.Context, requestID string, effects ro
 
 const appealColumns = `number, request_id, district, service, fin, status, sequence, registered_at,
 	to_char(deadline, 'YYYY-MM-DD'), request, person, delivery_state, delivery_attempts, next_attempt_at,
-	last_error, district_ref`
+	last_error, district_ref, delivery_unanswered`
 
 func scanAppeal(row pgx.Row) (routers.Appeal, error) {
 	var (
@@ -149,7 +150,7 @@ func scanAppeal(row pgx.Row) (routers.Appeal, error) {
 	)
 	err := row.Scan(&a.Number, &a.RequestID, &a.District, &a.Service, &a.FIN, &a.Status, &a.Sequence,
 		&a.RegisteredAt, &a.Deadline, &a.Request, &a.Person, &a.Delivery.State, &a.Delivery.Attempts,
-		&next, &a.Delivery.LastError, &a.DistrictRef)
+		&next, &a.Delivery.LastError, &a.DistrictRef, &a.Delivery.Unanswered)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return a, routers.ErrNotFound
 	}
@@ -174,10 +175,11 @@ func lockAppeal(ctx context.Context, tx pgx.Tx, number string) (routers.Appeal, 
 func queueSaveAppeal(b *pgx.Batch, a routers.Appeal) {
 	b.Queue(`
 		UPDATE appeals SET status = $2, sequence = $3, person = $4, delivery_state = $5,
-			delivery_attempts = $6, next_attempt_at = $7, last_error = $8, district_ref = $9, updated_at = now()
+			delivery_attempts = $6, next_attempt_at = $7, last_error = $8, district_ref = $9, updated_at = now(),
+			delivery_unanswered = $10
 		WHERE number = $1`,
 		a.Number, a.Status, a.Sequence, jsonArg(a.Person), a.Delivery.State, a.Delivery.Attempts,
-		timeArg(a.Delivery.NextAttemptAt), a.Delivery.LastError, a.DistrictRef)
+		timeArg(a.Delivery.NextAttemptAt), a.Delivery.LastError, a.DistrictRef, a.Delivery.Unanswered)
 }
 
 // UpdateAppeal implements routers.Ledger in two round trips: open and lock,
@@ -675,7 +677,8 @@ func (l *Ledger) ResolveDeadLetter(ctx context.Context, id int64, state routers.
 			return fmt.Errorf("resolve dead letter: %w", err)
 		}
 		if !requeueAt.IsZero() {
-			query, key := `UPDATE appeals SET delivery_state = 'pending', delivery_attempts = 0, next_attempt_at = $2, last_error = '', updated_at = now()
+			query, key := `UPDATE appeals SET delivery_state = 'pending', delivery_attempts = 0, next_attempt_at = $2, last_error = '',
+					delivery_unanswered = false, updated_at = now()
 				WHERE number = $1 AND delivery_state = 'failed'`, appeal
 			if kind == routers.DeadComment {
 				query, key = `UPDATE comments SET delivery_state = 'pending', delivery_attempts = 0, next_attempt_at = $2, last_error = ''

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -19,16 +20,17 @@ import (
 )
 
 // districtGate stands in front of a district's simulator: it can answer
-// every Submit 503 (with a Retry-After of an hour), or hold each Submit
-// until released.
+// every Submit 503 (with a Retry-After of an hour), hold each Submit until
+// released, or let the district take the next Submit but answer only after
+// the hub gave up.
 type districtGate struct {
 	next http.Handler
 
-	mu      sync.Mutex
-	refuse  bool
-	hold    chan struct{} // non-nil: Submits wait for it to close
-	submits int
-	entered chan struct{} // receives once per Submit that reached the gate
+	mu       sync.Mutex
+	refuse   bool
+	hold     chan struct{} // non-nil: Submits wait for it to close
+	lateNext bool
+	entered  chan struct{} // receives once per Submit that reached the gate
 }
 
 func (g *districtGate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -37,8 +39,8 @@ func (g *districtGate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	g.mu.Lock()
-	g.submits++
-	refuse, hold := g.refuse, g.hold
+	refuse, hold, late := g.refuse, g.hold, g.lateNext
+	g.lateNext = false
 	g.mu.Unlock()
 	select {
 	case g.entered <- struct{}{}:
@@ -49,15 +51,22 @@ func (g *districtGate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "busy", http.StatusServiceUnavailable)
 		return
 	}
-	if hold != nil {
-		// Read the body first: only then does the server notice a caller
-		// that gives up while it waits.
-		body, err := io.ReadAll(r.Body)
-		if err != nil {
-			http.Error(w, "unreadable body", http.StatusBadRequest)
-			return
-		}
-		r.Body = io.NopCloser(bytes.NewReader(body))
+	// Read the body first: only then does the server notice a caller that
+	// gives up while the gate waits.
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		http.Error(w, "unreadable body", http.StatusBadRequest)
+		return
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	switch {
+	case late:
+		// The hub hears nothing before its timeout, and the district takes
+		// the appeal just as the hub gives up.
+		<-r.Context().Done()
+		g.next.ServeHTTP(httptest.NewRecorder(), r)
+		return
+	case hold != nil:
 		select {
 		case <-hold:
 		case <-r.Context().Done():
@@ -76,15 +85,21 @@ func (g *districtGate) set(refuse bool, hold chan struct{}) {
 // TestCallbackCannotStopDelivery, through the real binary, database and
 // HTTP: a status callback on an appeal the district has not acknowledged is
 // 409 and changes nothing, and the appeal is delivered later; a callback
-// that overtakes the answer of a Submit in flight is accepted.
+// that overtakes the answer of a Submit in flight, or comes after a Submit
+// that went unanswered, is accepted, and the delivery goes on.
 func TestCallbackCannotStopDelivery(t *testing.T) {
 	t.Parallel()
 	const code = "AZ-BIL"
 	gate := &districtGate{entered: make(chan struct{}, 1)}
-	s := newStackWith(t, stackOptions{codes: []string{code}, wrap: func(_ string, h http.Handler) http.Handler {
-		gate.next = h
-		return gate
-	}})
+	s := newStackWith(t, stackOptions{
+		codes: []string{code},
+		// A short district_timeout for the unanswered Submit, ample for the others.
+		hubTuning: "retry_initial: 100ms, retry_max: 1s, district_timeout: 2s",
+		wrap: func(_ string, h http.Handler) http.Handler {
+			gate.next = h
+			return gate
+		},
+	})
 	s.startHub()
 	pool, err := postgres.Open(t.Context(), s.dbURL)
 	require.NoError(t, err)
@@ -196,6 +211,27 @@ func TestCallbackCannotStopDelivery(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, routers.DeliveryDelivered, a.Delivery.State)
 		require.NotEmpty(t, a.DistrictRef)
+	})
+	t.Run("UnansweredSubmitStillReported", func(t *testing.T) {
+		gate.set(false, nil)
+		gate.mu.Lock()
+		gate.lateNext = true
+		gate.mu.Unlock()
+		number := register()
+		// The district took the appeal as the hub gave up waiting, and reports
+		// on it at once, while the hub, which heard nothing, retries: the
+		// reports stand.
+		waitFor(t, time.Minute, "answered", func() bool { return len(statusesOf(number)) == len(answered) })
+		require.Equal(t, answered, statusesOf(number))
+		var a routers.Appeal
+		waitFor(t, time.Minute, "delivered", func() bool {
+			var err error
+			a, err = ledger.Appeal(t.Context(), number)
+			require.NoError(t, err)
+			return a.Delivery.State == routers.DeliveryDelivered
+		})
+		require.False(t, a.Delivery.Unanswered)
+		require.Equal(t, 2, s.districts[code].Received()[number], "delivered again until the district answered")
 	})
 	require.Empty(t, s.tracker.Violations())
 }
