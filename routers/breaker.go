@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/sony/gobreaker/v2"
@@ -17,38 +18,38 @@ import (
 // district costs the hub almost nothing and its backlog waits in the ledger.
 type guardedDistrict struct {
 	District
-	code     string
-	cooldown time.Duration
-	breaker  *gobreaker.CircuitBreaker[string]
+	code      string
+	cooldown  time.Duration
+	now       func() time.Time
+	openUntil atomic.Int64 // Unix nanoseconds on now's clock: when the open breaker lets a probe through
+	breaker   *gobreaker.CircuitBreaker[string]
 }
 
 // newGuardedDistrict guards d; recovered is called when its breaker closes
 // again after an outage.
-func newGuardedDistrict(code string, d District, failures int, cooldown time.Duration, m *Metrics, logger *slog.Logger, recovered func(code string)) *guardedDistrict {
+func newGuardedDistrict(code string, d District, failures int, cooldown time.Duration, now func() time.Time, m *Metrics, logger *slog.Logger, recovered func(code string)) *guardedDistrict {
 	m.BreakerState.WithLabelValues(code).Set(float64(gobreaker.StateClosed))
-	return &guardedDistrict{
-		District: d,
-		code:     code,
-		cooldown: cooldown,
-		breaker: gobreaker.NewCircuitBreaker[string](gobreaker.Settings{
-			Name:        code,
-			MaxRequests: 1,
-			Timeout:     cooldown,
-			ReadyToTrip: func(c gobreaker.Counts) bool { return int(c.ConsecutiveFailures) >= failures },
-			// A refusal (4xx) proves the district is up; only transient failures count.
-			IsSuccessful: func(err error) bool { return err == nil || IsPermanent(err) },
-			OnStateChange: func(name string, from, to gobreaker.State) {
-				m.BreakerState.WithLabelValues(name).Set(float64(to))
-				switch to {
-				case gobreaker.StateOpen:
-					m.BreakerTrips.WithLabelValues(name).Inc()
-				case gobreaker.StateClosed:
-					recovered(name)
-				}
-				logger.Warn("district circuit breaker", "district", name, "from", from.String(), "to", to.String())
-			},
-		}),
-	}
+	g := &guardedDistrict{District: d, code: code, cooldown: cooldown, now: now}
+	g.breaker = gobreaker.NewCircuitBreaker[string](gobreaker.Settings{
+		Name:        code,
+		MaxRequests: 1,
+		Timeout:     cooldown,
+		ReadyToTrip: func(c gobreaker.Counts) bool { return int(c.ConsecutiveFailures) >= failures },
+		// A refusal (4xx) proves the district is up; only transient failures count.
+		IsSuccessful: func(err error) bool { return err == nil || IsPermanent(err) },
+		OnStateChange: func(name string, from, to gobreaker.State) {
+			m.BreakerState.WithLabelValues(name).Set(float64(to))
+			switch to {
+			case gobreaker.StateOpen:
+				g.openUntil.Store(now().Add(cooldown).UnixNano())
+				m.BreakerTrips.WithLabelValues(name).Inc()
+			case gobreaker.StateClosed:
+				recovered(name)
+			}
+			logger.Warn("district circuit breaker", "district", name, "from", from.String(), "to", to.String())
+		},
+	})
+	return g
 }
 
 // available reports whether calls flow: the breaker is closed. While it is
@@ -72,11 +73,16 @@ func (g *guardedDistrict) Comment(ctx context.Context, c CommentSubmission) erro
 // only time: a long outage must not exhaust appeals that were never tried.
 var ErrBreakerOpen = errors.New("circuit breaker open")
 
-// translate makes a refusal by the breaker itself a transient error that
-// asks to come back after the cool-down.
+// translate makes a refusal by the breaker itself a hold-off: until the
+// breaker lets a probe through, or, while a probe is out, one cool-down
+// (the probe's success makes the backlog due at once anyway).
 func (g *guardedDistrict) translate(err error) error {
-	if errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests) {
-		return &TransientError{Err: fmt.Errorf("district %s: %w: %w", g.code, ErrBreakerOpen, err), RetryAfter: g.cooldown}
+	if !errors.Is(err, gobreaker.ErrOpenState) && !errors.Is(err, gobreaker.ErrTooManyRequests) {
+		return err
 	}
-	return err
+	wait := g.cooldown
+	if errors.Is(err, gobreaker.ErrOpenState) {
+		wait = min(max(time.Unix(0, g.openUntil.Load()).Sub(g.now()), 0), g.cooldown)
+	}
+	return &HoldOffError{Err: fmt.Errorf("district %s: %w: %w", g.code, ErrBreakerOpen, err), Wait: wait}
 }

@@ -68,7 +68,7 @@ func (h *Hub) deliverAppeal(ctx context.Context, number string) error {
 		case errors.Is(err, ErrPersonNotFound):
 			return h.refuseUnknownPerson(ctx, a)
 		case err != nil:
-			return h.postpone(ctx, a.Number, err)
+			return h.postpone(ctx, a.Number, err, false)
 		}
 		a.Person = person
 		err = h.ledger.UpdateAppeal(ctx, a.Number, func(cur *Appeal) (Effects, error) {
@@ -93,7 +93,8 @@ func (h *Hub) deliverAppeal(ctx context.Context, number string) error {
 		if IsPermanent(err) {
 			return h.fail(ctx, a.Number, a.District, err)
 		}
-		return h.postpone(ctx, a.Number, err)
+		// A timeout leaves it open whether the district took the appeal.
+		return h.postpone(ctx, a.Number, err, errors.Is(err, context.DeadlineExceeded))
 	}
 	now := h.now()
 	var delivered bool
@@ -121,11 +122,14 @@ func (h *Hub) deliverAppeal(ctx context.Context, number string) error {
 func (h *Hub) refuseUnknownPerson(ctx context.Context, a Appeal) error {
 	now := h.now()
 	err := h.ledger.UpdateAppeal(ctx, a.Number, func(cur *Appeal) (Effects, error) {
-		if cur.Delivery.State != DeliveryPending || cur.Status != StatusRegistered {
+		if cur.Delivery.State != DeliveryPending {
 			return Effects{}, nil // another job for the appeal settled it first
 		}
 		cur.Delivery.State = DeliveryFailed
 		cur.Delivery.LastError = ErrPersonNotFound.Error()
+		if rank[cur.Status] >= rank[StatusRejected] {
+			return Effects{}, nil // a district's report already gave the appeal its outcome
+		}
 		note := bilingual("Bu FİN ilə şəxs şəxsiyyət vəsiqələri reyestrində tapılmadı.", "No person with this FIN is in the ID-card registry.")
 		return h.cfg.Topics.events(advance(cur, cur.RequestID, StatusRejected, note, now)), nil
 	})
@@ -167,8 +171,9 @@ func storableError(err error) string {
 var errAppealNotDelivered = errors.New("appeal not delivered yet")
 
 // postpone records a transient failure and when to try again, or gives the
-// delivery up when the retry policy is spent.
-func (h *Hub) postpone(ctx context.Context, number string, cause error) error {
+// delivery up when the retry policy is spent; unanswered marks a Submit
+// that went out and got no answer.
+func (h *Hub) postpone(ctx context.Context, number string, cause error, unanswered bool) error {
 	var district string
 	gaveUp := false
 	now := h.now()
@@ -181,6 +186,7 @@ func (h *Hub) postpone(ctx context.Context, number string, cause error) error {
 			cur.Delivery.Attempts++
 		}
 		cur.Delivery.LastError = storableError(cause)
+		cur.Delivery.Unanswered = cur.Delivery.Unanswered || unanswered
 		if h.spent(cur.Delivery.Attempts, now.Sub(cur.RegisteredAt)) {
 			gaveUp = true
 			return h.giveUpAppeal(cur, fmt.Errorf("gave up after %d attempts: %w", cur.Delivery.Attempts, cause)), nil
@@ -205,16 +211,18 @@ func (h *Hub) postpone(ctx context.Context, number string, cause error) error {
 // transient failures: too many attempts, or the appeal grown too old. The
 // policy by class of error: a refusal (4xx, invalid data, credentials) is
 // never retried; a transient failure (5xx, 429, timeouts, busy, registry
-// unavailable) counts against both bounds; a district whose breaker is open
-// counts against the age bound only (see ErrBreakerOpen).
+// unavailable) counts against both bounds; a hold-off the hub imposes on
+// itself (an open breaker, the registry's Retry-After: *HoldOffError)
+// counts against the age bound only.
 func (h *Hub) spent(attempts int, age time.Duration) bool {
 	return attempts >= h.cfg.RetryMaxAttempts || age >= h.cfg.RetryMaxAge
 }
 
 // spendsAttempt tells whether a failure counts against the attempts bound:
-// waiting (an open breaker, a comment's appeal not delivered yet) does not.
+// waiting (a hold-off, a comment's appeal not delivered yet) does not.
 func spendsAttempt(err error) bool {
-	return !errors.Is(err, ErrBreakerOpen) && !errors.Is(err, errAppealNotDelivered)
+	var held *HoldOffError
+	return !errors.As(err, &held) && !errors.Is(err, errAppealNotDelivered)
 }
 
 // giveUpAppeal flags an appeal's delivery failed and files its job as a
@@ -248,7 +256,7 @@ func (h *Hub) giveUp(d *Delivery, a *Appeal, kind JobKind, key string, cause err
 func (h *Hub) fail(ctx context.Context, number, district string, cause error) error {
 	err := h.ledger.UpdateAppeal(ctx, number, func(cur *Appeal) (Effects, error) {
 		if cur.Delivery.State != DeliveryPending {
-			return Effects{}, nil // a district callback settled it meanwhile
+			return Effects{}, nil // a polled change settled it meanwhile
 		}
 		cur.Delivery.Attempts++
 		return h.giveUpAppeal(cur, cause), nil

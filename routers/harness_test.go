@@ -3,6 +3,7 @@ package routers_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -83,11 +84,25 @@ type clock struct {
 
 func (c clock) Now() time.Time { return c.base.Add(time.Since(c.start)) }
 
-// fakeRegistry answers {"fin": …} for every FİN, unless told to fail for one.
+// at is the hub's time at the real instant t.
+func (c clock) at(t time.Time) time.Time { return c.base.Add(t.Sub(c.start)) }
+
+// fakeRegistry answers {"fin": …} for every FİN, unless told to fail for
+// one. Like registry.Client it tells OnRecovery's function when it answers
+// after a transient failure.
 type fakeRegistry struct {
-	mu    sync.Mutex
-	fail  map[string]error
-	calls map[string]int
+	mu        sync.Mutex
+	fail      map[string]error
+	calls     map[string]int
+	callTimes map[string][]time.Time
+	failing   bool
+	recovered func()
+}
+
+func (r *fakeRegistry) OnRecovery(fn func()) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.recovered = fn
 }
 
 func (r *fakeRegistry) set(fin string, err error) {
@@ -100,7 +115,19 @@ func (r *fakeRegistry) Person(_ context.Context, fin string) (json.RawMessage, e
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.calls[fin]++
-	if err := r.fail[fin]; err != nil {
+	r.callTimes[fin] = append(r.callTimes[fin], time.Now())
+	err := r.fail[fin]
+	var transient *routers.TransientError
+	switch {
+	case errors.As(err, &transient):
+		r.failing = true
+	case err == nil || errors.Is(err, routers.ErrPersonNotFound):
+		if r.failing && r.recovered != nil {
+			r.recovered()
+		}
+		r.failing = false
+	}
+	if err != nil {
 		return nil, err
 	}
 	return json.RawMessage(fmt.Sprintf(`{"fin": %q}`, fin)), nil
@@ -110,6 +137,13 @@ func (r *fakeRegistry) callsFor(fin string) int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.calls[fin]
+}
+
+// callTimesOf returns when fin was looked up, in order.
+func (r *fakeRegistry) callTimesOf(fin string) []time.Time {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]time.Time(nil), r.callTimes[fin]...)
 }
 
 // submitCall is one call of fakeDistrict.Submit and when it came.
@@ -239,6 +273,8 @@ type harnessOptions struct {
 	reconcileAfter  time.Duration
 	breakerFailures int
 	breakerCooldown time.Duration
+	districtTimeout time.Duration // default 10s
+	retryInitial    time.Duration // default 10ms
 	retryMax        time.Duration // default 50ms
 	maxAttempts     int           // default harnessMaxAttempts
 	start           time.Time     // where the clock starts; default arrival
@@ -255,6 +291,12 @@ func newHarness(t *testing.T) *harness {
 
 func newHarnessWith(t *testing.T, opts harnessOptions) *harness {
 	t.Helper()
+	if opts.districtTimeout == 0 {
+		opts.districtTimeout = 10 * time.Second
+	}
+	if opts.retryInitial == 0 {
+		opts.retryInitial = 10 * time.Millisecond
+	}
 	if opts.retryMax == 0 {
 		opts.retryMax = 50 * time.Millisecond
 	}
@@ -285,7 +327,7 @@ func newHarnessWith(t *testing.T, opts harnessOptions) *harness {
 		t:         t,
 		start:     opts.start,
 		pubsub:    ps,
-		registry:  &fakeRegistry{fail: map[string]error{}, calls: map[string]int{}},
+		registry:  &fakeRegistry{fail: map[string]error{}, calls: map[string]int{}, callTimes: map[string][]time.Time{}},
 		districts: map[string]*fakeDistrict{"AZ-BIL": {}, "AZ-SAT": {}},
 		obs:       &observer{},
 		clock:     clock{base: opts.start, start: time.Now()},
@@ -310,11 +352,11 @@ func newHarnessWith(t *testing.T, opts harnessOptions) *harness {
 		IntakeConsumers:   1,
 		DeliveryConsumers: 1,
 		RegistryTimeout:   5 * time.Second,
-		DistrictTimeout:   10 * time.Second,
+		DistrictTimeout:   opts.districtTimeout,
 		DistrictTimeouts:  opts.districtTimeouts,
 		RetryMaxAge:       72 * time.Hour,
 		RelayBatch:        200,
-		RetryInitial:      10 * time.Millisecond,
+		RetryInitial:      opts.retryInitial,
 		RetryMax:          opts.retryMax,
 		RetryMaxAttempts:  opts.maxAttempts,
 		SweepInterval:     10 * time.Millisecond,

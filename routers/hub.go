@@ -103,7 +103,8 @@ type Hub struct {
 	registry   Registry
 	districts  map[string]District
 	guards     map[string]*guardedDistrict
-	recovered  chan string // districts whose breaker just closed
+	recovered  chan string   // districts whose breaker just closed
+	registryUp chan struct{} // the registry answered again after failing
 	polled     map[string]Polled
 	validator  *Validator
 	publisher  message.Publisher
@@ -160,7 +161,7 @@ func NewHub(cfg Config, deps Deps) (*Hub, error) {
 	guards := make(map[string]*guardedDistrict, len(deps.Districts))
 	guarded := make(map[string]District, len(deps.Districts))
 	for code, d := range deps.Districts {
-		guards[code] = newGuardedDistrict(code, d, cfg.BreakerFailures, cfg.BreakerCooldown, deps.Metrics, deps.Logger,
+		guards[code] = newGuardedDistrict(code, d, cfg.BreakerFailures, cfg.BreakerCooldown, deps.Now, deps.Metrics, deps.Logger,
 			func(code string) {
 				select {
 				case recovered <- code:
@@ -174,9 +175,18 @@ func NewHub(cfg Config, deps Deps) (*Hub, error) {
 		validator: deps.Validator, publisher: deps.Publisher, subscriber: deps.Subscriber,
 		outbox: deps.Outbox, metrics: deps.Metrics, logger: deps.Logger, now: deps.Now, wake: make(chan struct{}, 1),
 		longestCall: longestCall,
+		registryUp:  make(chan struct{}, 1),
 	}
 	if h.outbox == nil {
 		h.outbox = watermillOutbox{h.publisher}
+	}
+	if n, ok := deps.Registry.(RecoveryNotifier); ok {
+		n.OnRecovery(func() {
+			select {
+			case h.registryUp <- struct{}{}:
+			default: // already signalled
+			}
+		})
 	}
 	return h, nil
 }
@@ -281,8 +291,13 @@ func (h *Hub) committed() {
 
 // backoff is the delay after a delivery's attempts failed, the last with
 // cause: exponential with full jitter, never shorter than the Retry-After
-// the other side sent with a transient error.
+// the other side sent with a transient error. A hold-off the hub imposes on
+// itself delays to its end, no more: it is not an attempt.
 func (h *Hub) backoff(attempts int, cause error) time.Duration {
+	var held *HoldOffError
+	if errors.As(cause, &held) {
+		return max(held.Wait, 0)
+	}
 	d := h.cfg.RetryInitial << min(max(attempts-1, 0), 20)
 	if d <= 0 || d > h.cfg.RetryMax {
 		d = h.cfg.RetryMax

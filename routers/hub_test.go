@@ -456,6 +456,7 @@ func testHub(t *testing.T, start time.Time) {
 		require.Len(t, hist, 3)
 		require.Equal(t, []routers.Status{routers.StatusRegistered, routers.StatusDelivered, routers.StatusInProgress},
 			[]routers.Status{hist[0].Status, hist[1].Status, hist[2].Status})
+		require.Equal(t, routers.DeliveryPending, h.appeal(firstNumber).Delivery.State, "a callback is no acknowledgement of receipt")
 
 		close(release)
 		require.Eventually(t, func() bool { return h.appeal(firstNumber).DistrictRef == firstRef }, waitFor, 2*time.Millisecond)
@@ -470,6 +471,99 @@ func testHub(t *testing.T, start time.Time) {
 		require.Equal(t, []routers.Status{routers.StatusRegistered, routers.StatusDelivered, routers.StatusInProgress}, statuses(evs))
 		require.Equal(t, []int{1, 2, 3}, sequences(evs))
 		require.Equal(t, "baxılır", evs[2].Note)
+	})
+
+	t.Run("ReportBeforeDeliveryThatFails", func(t *testing.T) {
+		t.Parallel()
+		h := newHarness(t)
+		entered, release := make(chan struct{}), make(chan struct{})
+		var calls atomic.Int32
+		h.districts["AZ-BIL"].setHook(func(context.Context) error {
+			if calls.Add(1) > 1 {
+				return nil
+			}
+			close(entered)
+			<-release
+			return &routers.TransientError{Err: errors.New("503 after all")}
+		})
+		body, id := h.body("request-appeal.json", nil)
+		h.publish(body)
+		select {
+		case <-entered:
+		case <-time.After(waitFor):
+			t.Fatal("the district was not called")
+		}
+		// The report overtakes a Submit in flight, which then fails: the
+		// report stands, and the delivery goes on until the district takes it.
+		require.NoError(t, h.hub.ReportStatus(context.Background(), routers.StatusReport{
+			District: "AZ-BIL", AppealNumber: firstNumber, Status: routers.StatusInProgress,
+		}))
+		close(release)
+		require.Eventually(t, func() bool { return h.appeal(firstNumber).Delivery.State == routers.DeliveryDelivered }, waitFor, 2*time.Millisecond)
+		require.Len(t, h.districts["AZ-BIL"].submitsOf(firstNumber), 2)
+		require.Equal(t, firstRef, h.appeal(firstNumber).DistrictRef)
+		h.barrier()
+		require.Equal(t, []routers.Status{routers.StatusRegistered, routers.StatusDelivered, routers.StatusInProgress}, statuses(h.eventsOf(id)))
+	})
+
+	t.Run("ReportBeforeDeliveryRefused", func(t *testing.T) {
+		t.Parallel()
+		h := newHarness(t)
+		// The Submit got 503 and waits for its retry: nothing is in flight.
+		h.districts["AZ-BIL"].plan(&routers.TransientError{Err: errors.New("503 busy"), RetryAfter: time.Hour})
+		body, id := h.body("request-appeal.json", nil)
+		h.publish(body)
+		waitUntil(t, "the delivery postponed", func() bool { return !h.appeal(firstNumber).Delivery.NextAttemptAt.IsZero() })
+		before := h.appeal(firstNumber)
+
+		for _, status := range []routers.Status{routers.StatusInProgress, routers.StatusClosed} {
+			err := h.hub.ReportStatus(context.Background(), routers.StatusReport{District: "AZ-BIL", AppealNumber: firstNumber, Status: status})
+			require.ErrorIs(t, err, routers.ErrNotDelivered, status)
+		}
+		require.Equal(t, before, h.appeal(firstNumber), "a refused report changes nothing")
+		require.Len(t, h.history(firstNumber), 1)
+
+		// The district is back (its breaker closes): the appeal is delivered after all.
+		_, err := h.ledger.Expedite(t.Context(), "AZ-BIL", h.clock.Now())
+		require.NoError(t, err)
+		h.waitEvent(id, routers.StatusDelivered)
+		require.Len(t, h.districts["AZ-BIL"].submitsOf(firstNumber), 2)
+		require.NoError(t, h.hub.ReportStatus(context.Background(), routers.StatusReport{District: "AZ-BIL", AppealNumber: firstNumber, Status: routers.StatusInProgress}))
+		h.barrier()
+		require.Equal(t, []routers.Status{routers.StatusRegistered, routers.StatusDelivered, routers.StatusInProgress}, statuses(h.eventsOf(id)))
+	})
+
+	t.Run("ReportAfterUnansweredSubmit", func(t *testing.T) {
+		t.Parallel()
+		h := newHarnessWith(t, harnessOptions{start: start, districtTimeout: 50 * time.Millisecond, retryInitial: time.Hour, retryMax: time.Hour})
+		var calls atomic.Int32
+		h.districts["AZ-BIL"].setHook(func(ctx context.Context) error {
+			if calls.Add(1) > 1 {
+				return nil
+			}
+			// The district takes the appeal but answers after the hub gave up.
+			<-ctx.Done()
+			return &routers.TransientError{Err: fmt.Errorf("POST /appeals: %w", ctx.Err())}
+		})
+		body, id := h.body("request-appeal.json", nil)
+		h.publish(body)
+		waitUntil(t, "the delivery postponed", func() bool { return !h.appeal(firstNumber).Delivery.NextAttemptAt.IsZero() })
+		require.True(t, h.appeal(firstNumber).Delivery.Unanswered)
+
+		// The district may hold the appeal: its report is accepted, and the
+		// delivery goes on until the district acknowledges it.
+		require.NoError(t, h.hub.ReportStatus(context.Background(), routers.StatusReport{
+			District: "AZ-BIL", AppealNumber: firstNumber, Status: routers.StatusInProgress,
+		}))
+		a := h.appeal(firstNumber)
+		require.Equal(t, routers.StatusInProgress, a.Status)
+		require.Equal(t, routers.DeliveryPending, a.Delivery.State)
+		_, err := h.ledger.Expedite(t.Context(), "AZ-BIL", h.clock.Now())
+		require.NoError(t, err)
+		require.Eventually(t, func() bool { return h.appeal(firstNumber).Delivery.State == routers.DeliveryDelivered }, waitFor, 2*time.Millisecond)
+		require.False(t, h.appeal(firstNumber).Delivery.Unanswered)
+		h.barrier()
+		require.Equal(t, []routers.Status{routers.StatusRegistered, routers.StatusDelivered, routers.StatusInProgress}, statuses(h.eventsOf(id)))
 	})
 
 	t.Run("Comments", func(t *testing.T) {

@@ -117,7 +117,7 @@ func (h *Hub) pollOnce(ctx context.Context, district string, poller Poller) erro
 // applyPolled applies one polled change; repeats and stale states are
 // expected (ESD repeats the last instant) and change nothing.
 func (h *Hub) applyPolled(ctx context.Context, district string, ch DistrictChange) error {
-	_, err := h.applyChange(ctx, district, ch)
+	_, err := h.applyChange(ctx, district, ch, true)
 	switch {
 	case err == nil, errors.Is(err, ErrBackwardStep):
 		return nil
@@ -184,7 +184,7 @@ func (h *Hub) reconcileOnce(ctx context.Context, district string, poller Poller)
 			return err
 		}
 		state.AppealNumber = a.Number
-		changed, err := h.applyChange(ctx, district, state)
+		changed, err := h.applyChange(ctx, district, state, true)
 		switch {
 		case changed:
 			h.metrics.Reconciled.WithLabelValues(district, "corrected").Inc()

@@ -57,6 +57,21 @@ type Delivery struct {
 	Attempts      int
 	NextAttemptAt time.Time // zero: a delivery job is queued or none is due
 	LastError     string
+	// Unanswered: a Submit went out and its answer never came (it timed
+	// out), so the district may hold the appeal. It lasts until the
+	// delivery is settled.
+	Unanswered bool
+}
+
+// InFlight reports whether a pending hand-over may be under way: its job is
+// queued, being handled, or (after a crash) coming back from the broker, or
+// a Submit of it went unanswered, so the district may have it. The ledger
+// knows it in every hub process from the commits that already happen: the
+// one that queues the job (registration, the sweeper's claim) clears
+// NextAttemptAt, and every outcome of the job sets it again (postponed, and
+// Unanswered after a timeout) or settles the delivery.
+func (d Delivery) InFlight() bool {
+	return d.State == DeliveryPending && (d.NextAttemptAt.IsZero() || d.Unanswered)
 }
 
 // Comment is a citizen's remark on a registered appeal.
@@ -181,9 +196,21 @@ type OutboxPublisher interface {
 
 // Registry looks up a person's ID-card record by FİN.
 type Registry interface {
-	// Person returns the registry's JSON record, ErrPersonNotFound, or a
-	// *TransientError (with the delay the registry asked for, if any).
+	// Person returns the registry's JSON record, ErrPersonNotFound, a
+	// *TransientError (with the delay the registry asked for, if any), or a
+	// *HoldOffError while the client does not call the registry because it
+	// asked to wait.
 	Person(ctx context.Context, fin string) (json.RawMessage, error)
+}
+
+// RecoveryNotifier is implemented by a Registry that can tell when the
+// registry answers again after failing. The hub then makes the appeals that
+// wait for the registry's record due at once, as it does with a district's
+// backlog when its breaker closes.
+type RecoveryNotifier interface {
+	// OnRecovery sets fn, called each time a real answer follows a failure;
+	// fn must not block.
+	OnRecovery(fn func())
 }
 
 // District is the system of one local executive authority.
@@ -256,6 +283,19 @@ type TransientError struct {
 
 func (e *TransientError) Error() string { return "transient: " + e.Err.Error() }
 func (e *TransientError) Unwrap() error { return e.Err }
+
+// HoldOffError is a call the hub did not make: it holds itself off for Wait
+// more, because the other side asked it to wait (the registry's
+// Retry-After) or a circuit breaker is open. It is no failed attempt: a
+// delivery it stops spends none, its backoff does not grow, and it is due
+// again when the hold-off ends.
+type HoldOffError struct {
+	Err  error
+	Wait time.Duration
+}
+
+func (e *HoldOffError) Error() string { return "held off: " + e.Err.Error() }
+func (e *HoldOffError) Unwrap() error { return e.Err }
 
 // PermanentError is a failure that no retry can mend; the message that caused
 // it goes to the poison queue with Err as the reason.

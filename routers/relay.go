@@ -22,6 +22,10 @@ type OutboxLedger interface {
 	// Expedite makes every pending delivery of a district due now, for when
 	// it comes back from an outage; it returns how many it moved.
 	Expedite(ctx context.Context, district string, now time.Time) (int, error)
+	// ExpediteUnenriched makes every pending appeal delivery still without
+	// the registry's record (Person) that is due after now due now, for when
+	// the registry answers again; it returns how many it moved.
+	ExpediteUnenriched(ctx context.Context, now time.Time) (int, error)
 }
 
 // relayLoop publishes the outbox, in commit order, until ctx ends. A
@@ -116,7 +120,8 @@ const sweepBatch = 500
 // sweepLoop queues the deliveries whose retry time has come. A district
 // whose breaker is open keeps its backlog parked in the ledger, costing
 // nothing, but for one probe per cool-down; when the probe closes the
-// breaker, its whole backlog is made due at once and drains.
+// breaker, its whole backlog is made due at once and drains. So do the
+// appeals waiting for the registry's record when the registry answers again.
 func (h *Hub) sweepLoop(ctx context.Context) error {
 	tick := time.NewTicker(h.cfg.SweepInterval)
 	defer tick.Stop()
@@ -131,6 +136,12 @@ func (h *Hub) sweepLoop(ctx context.Context) error {
 				h.logger.Warn("expediting a recovered district failed", "district", code, "error", err)
 			} else {
 				h.logger.Info("district recovered; its backlog is due now", "district", code, "appeals", n)
+			}
+		case <-h.registryUp:
+			if n, err := h.ledger.ExpediteUnenriched(ctx, h.now()); err != nil {
+				h.logger.Warn("expediting the appeals waiting for the registry failed", "error", err)
+			} else if n > 0 {
+				h.logger.Info("registry answers again; the appeals waiting for it are due now", "appeals", n)
 			}
 		}
 		var parked []string

@@ -21,6 +21,9 @@ var (
 	ErrBackwardStep = errors.New("status change goes backwards")
 	// ErrBadStatus: not a status a district may report (422).
 	ErrBadStatus = errors.New("not a status a district may report")
+	// ErrNotDelivered: the district has not acknowledged the appeal and no
+	// hand-over is under way, so it cannot know the appeal yet (409).
+	ErrNotDelivered = errors.New("the appeal has not been delivered to the district yet")
 )
 
 // StatusReport is a district's report of progress on one appeal (contract §4).
@@ -34,11 +37,19 @@ type StatusReport struct {
 
 // ReportStatus applies a district's report. A report repeating the current
 // status is accepted and changes nothing, so a district may safely retry.
+// A callback is no acknowledgement of receipt: only the district's answer
+// to Submit is. So a report on an appeal whose hand-over is neither
+// acknowledged nor under way is ErrNotDelivered and changes nothing, and one
+// that overtakes the answer of a Submit in flight moves the status but
+// leaves the delivery to go on until the district acknowledges it.
 func (h *Hub) ReportStatus(ctx context.Context, r StatusReport) error {
 	if !DistrictStatuses[r.Status] {
 		return fmt.Errorf("%w: %q", ErrBadStatus, r.Status)
 	}
-	_, err := h.applyChange(ctx, r.District, DistrictChange{AppealNumber: r.AppealNumber, Status: r.Status, Note: r.Note, At: r.At})
+	_, err := h.applyChange(ctx, r.District, DistrictChange{AppealNumber: r.AppealNumber, Status: r.Status, Note: r.Note, At: r.At}, false)
+	if errors.Is(err, ErrNotDelivered) {
+		h.logger.Warn("district reported status of an appeal it has not acknowledged", "appeal", r.AppealNumber, "district", r.District, "status", r.Status)
+	}
 	return err
 }
 
@@ -47,11 +58,14 @@ func (h *Hub) ReportStatus(ctx context.Context, r StatusReport) error {
 // older one is ErrBackwardStep. A report that comes before the hub recorded
 // the delivery (the district answered faster than the hub wrote down its
 // acceptance, or ESD's own "registered") first records "delivered", so the
-// portal never sees a step skipped or reversed.
+// portal never sees a step skipped or reversed. acknowledges tells whether
+// the change is the district system's own record of the appeal (a polled
+// change, with its reference), which settles the delivery; a callback only
+// moves the status, and only while the hand-over is acknowledged or under way.
 //
 // A change whose text or time is out of bounds is refused whole, with a
 // *DistrictInputError, before anything is stored.
-func (h *Hub) applyChange(ctx context.Context, district string, ch DistrictChange) (bool, error) {
+func (h *Hub) applyChange(ctx context.Context, district string, ch DistrictChange, acknowledges bool) (bool, error) {
 	if err := checkDistrictText(ch); err != nil {
 		return false, h.refused(district, err)
 	}
@@ -68,6 +82,9 @@ func (h *Hub) applyChange(ctx context.Context, district string, ch DistrictChang
 		if err := checkDistrictTime(ch.At, a.RegisteredAt, now); err != nil {
 			return Effects{}, err
 		}
+		if !acknowledges && a.Delivery.State != DeliveryDelivered && !a.Delivery.InFlight() {
+			return Effects{}, fmt.Errorf("%w: %s", ErrNotDelivered, a.Number)
+		}
 		if ch.Reference != "" && a.DistrictRef == "" {
 			a.DistrictRef = ch.Reference
 		}
@@ -79,7 +96,9 @@ func (h *Hub) applyChange(ctx context.Context, district string, ch DistrictChang
 		}
 		var events []StatusEvent
 		if a.Status == StatusRegistered {
-			a.Delivery = Delivery{State: DeliveryDelivered, Attempts: a.Delivery.Attempts}
+			if acknowledges {
+				a.Delivery = Delivery{State: DeliveryDelivered, Attempts: a.Delivery.Attempts}
+			}
 			note := ""
 			if ch.Status == StatusDelivered {
 				note = ch.Note

@@ -155,7 +155,7 @@ func (a *api) status(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no appeal "+body.AppealNumber)
 	case errors.Is(err, routers.ErrForeignAppeal):
 		writeError(w, http.StatusForbidden, err.Error())
-	case errors.Is(err, routers.ErrBackwardStep):
+	case errors.Is(err, routers.ErrBackwardStep), errors.Is(err, routers.ErrNotDelivered):
 		writeError(w, http.StatusConflict, err.Error())
 	default:
 		a.unavailable(w, "status callback from "+code, err)

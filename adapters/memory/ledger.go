@@ -461,6 +461,23 @@ func (l *Ledger) Expedite(ctx context.Context, district string, now time.Time) (
 	return moved, nil
 }
 
+// ExpediteUnenriched implements routers.Ledger.
+func (l *Ledger) ExpediteUnenriched(ctx context.Context, now time.Time) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, fmt.Errorf("expedite unenriched: %w", err)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	moved := 0
+	for _, a := range l.appeals {
+		if len(a.Person) == 0 && a.Delivery.State == routers.DeliveryPending && a.Delivery.NextAttemptAt.After(now) {
+			a.Delivery.NextAttemptAt = now
+			moved++
+		}
+	}
+	return moved, nil
+}
+
 // Relay implements routers.Ledger. publish runs without the store's lock.
 func (l *Ledger) Relay(ctx context.Context, limit int, publish func([]routers.OutboxRecord) error) (int, error) {
 	if err := ctx.Err(); err != nil {

@@ -94,11 +94,12 @@ func (l *Ledger) Register(ctx context.Context, draft routers.Appeal, booking *ro
 		var write pgx.Batch
 		write.Queue(`
 			INSERT INTO appeals (number, request_id, district, service, fin, status, sequence, registered_at,
-				deadline, request, person, delivery_state, delivery_attempts, next_attempt_at, last_error, district_ref, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::date, $10, $11, $12, $13, $14, $15, $16, $17)`,
+				deadline, request, person, delivery_state, delivery_attempts, next_attempt_at, last_error, district_ref,
+				delivery_unanswered, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::date, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
 			a.Number, a.RequestID, a.District, a.Service, a.FIN, a.Status, a.Sequence, a.RegisteredAt,
 			a.Deadline, jsonArg(a.Request), jsonArg(a.Person), a.Delivery.State, a.Delivery.Attempts,
-			timeArg(a.Delivery.NextAttemptAt), a.Delivery.LastError, a.DistrictRef, l.now())
+			timeArg(a.Delivery.NextAttemptAt), a.Delivery.LastError, a.DistrictRef, a.Delivery.Unanswered, l.now())
 		if err := queueEffects(&write, effects(a), l.now()); err != nil {
 			return err
 		}
@@ -156,7 +157,7 @@ func (l *Ledger) RecordInvalid(ctx context.Context, requestID string, effects ro
 
 const appealColumns = `number, request_id, district, service, fin, status, sequence, registered_at,
 	to_char(deadline, 'YYYY-MM-DD'), request, person, delivery_state, delivery_attempts, next_attempt_at,
-	last_error, district_ref`
+	last_error, district_ref, delivery_unanswered`
 
 func scanAppeal(row pgx.Row) (routers.Appeal, error) {
 	var (
@@ -165,7 +166,7 @@ func scanAppeal(row pgx.Row) (routers.Appeal, error) {
 	)
 	err := row.Scan(&a.Number, &a.RequestID, &a.District, &a.Service, &a.FIN, &a.Status, &a.Sequence,
 		&a.RegisteredAt, &a.Deadline, &a.Request, &a.Person, &a.Delivery.State, &a.Delivery.Attempts,
-		&next, &a.Delivery.LastError, &a.DistrictRef)
+		&next, &a.Delivery.LastError, &a.DistrictRef, &a.Delivery.Unanswered)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return a, routers.ErrNotFound
 	}
@@ -190,10 +191,11 @@ func lockAppeal(ctx context.Context, tx pgx.Tx, number string) (routers.Appeal, 
 func queueSaveAppeal(b *pgx.Batch, a routers.Appeal, now time.Time) {
 	b.Queue(`
 		UPDATE appeals SET status = $2, sequence = $3, person = $4, delivery_state = $5,
-			delivery_attempts = $6, next_attempt_at = $7, last_error = $8, district_ref = $9, updated_at = $10
+			delivery_attempts = $6, next_attempt_at = $7, last_error = $8, district_ref = $9, updated_at = $10,
+			delivery_unanswered = $11
 		WHERE number = $1`,
 		a.Number, a.Status, a.Sequence, jsonArg(a.Person), a.Delivery.State, a.Delivery.Attempts,
-		timeArg(a.Delivery.NextAttemptAt), a.Delivery.LastError, a.DistrictRef, now)
+		timeArg(a.Delivery.NextAttemptAt), a.Delivery.LastError, a.DistrictRef, now, a.Delivery.Unanswered)
 }
 
 // UpdateAppeal implements routers.Ledger in two round trips: open and lock,
@@ -432,6 +434,17 @@ func (l *Ledger) Expedite(ctx context.Context, district string, now time.Time) (
 		return nil
 	})
 	return moved, err
+}
+
+// ExpediteUnenriched implements routers.Ledger; the partial index of due
+// deliveries keeps it to the appeals waiting in the future.
+func (l *Ledger) ExpediteUnenriched(ctx context.Context, now time.Time) (int, error) {
+	tag, err := l.pool.Exec(ctx, `UPDATE appeals SET next_attempt_at = $1
+		WHERE delivery_state = 'pending' AND next_attempt_at > $1 AND person IS NULL`, now)
+	if err != nil {
+		return 0, fmt.Errorf("expedite unenriched appeals: %w", err)
+	}
+	return int(tag.RowsAffected()), nil
 }
 
 // PollCursor implements routers.Ledger.
@@ -708,7 +721,8 @@ func (l *Ledger) ResolveDeadLetter(ctx context.Context, id int64, state routers.
 			return fmt.Errorf("resolve dead letter: %w", err)
 		}
 		if !requeueAt.IsZero() {
-			query, args := `UPDATE appeals SET delivery_state = 'pending', delivery_attempts = 0, next_attempt_at = $2, last_error = '', updated_at = $3
+			query, args := `UPDATE appeals SET delivery_state = 'pending', delivery_attempts = 0, next_attempt_at = $2, last_error = '',
+					delivery_unanswered = false, updated_at = $3
 				WHERE number = $1 AND delivery_state = 'failed'`, []any{appeal, requeueAt, l.now()}
 			if kind == routers.DeadComment {
 				query, args = `UPDATE comments SET delivery_state = 'pending', delivery_attempts = 0, next_attempt_at = $2, last_error = ''

@@ -75,6 +75,9 @@ type Client struct {
 	mu        sync.Mutex
 	waitUntil time.Time // no request before this time: the registry asked so
 
+	failing    atomic.Bool            // the last request failed transiently
+	onRecovery atomic.Pointer[func()] // told when a real answer follows a failure
+
 	calls, hits, errs, throttled atomic.Uint64
 }
 
@@ -124,9 +127,14 @@ func (c *Client) Stats() Stats {
 	}
 }
 
+// OnRecovery implements routers.RecoveryNotifier: fn is called each time
+// the registry answers (a record or a 404) after a transient failure.
+func (c *Client) OnRecovery(fn func()) { c.onRecovery.Store(&fn) }
+
 // Person returns the registry's record of fin, routers.ErrPersonNotFound, a
-// *routers.TransientError, an error wrapping ErrUnauthorized or ErrBadRecord,
-// or ctx's error. The returned record is the caller's to keep.
+// *routers.TransientError, a *routers.HoldOffError while the registry's
+// Retry-After lasts (no request is sent), an error wrapping ErrUnauthorized
+// or ErrBadRecord, or ctx's error. The returned record is the caller's to keep.
 func (c *Client) Person(ctx context.Context, fin string) (json.RawMessage, error) {
 	if a, ok := c.cached(fin); ok {
 		rec, err := a.result(fin)
@@ -192,18 +200,35 @@ func (c *Client) lookup(ctx context.Context, fin string) (json.RawMessage, error
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.cfg.Timeout)
 	defer cancel()
 	rec, err := c.fetch(rctx, fin)
+	var transient *routers.TransientError
 	switch {
 	case err == nil:
 		c.cache.Add(fin, answer{record: rec})
+		c.answered()
 	case errors.Is(err, routers.ErrPersonNotFound):
 		c.cache.Add(fin, answer{notFound: true, expires: time.Now().Add(c.cfg.NotFoundTTL)})
+		c.answered()
+	case errors.As(err, &transient):
+		c.failing.Store(true)
+		c.errs.Add(1)
 	default:
 		c.errs.Add(1)
 	}
 	return rec, err
 }
 
-// gate refuses to call the registry before the time it asked the hub to wait.
+// answered tells OnRecovery's function that the registry answers again, if
+// it had failed. Cached answers prove nothing and never come here.
+func (c *Client) answered() {
+	if c.failing.CompareAndSwap(true, false) {
+		if fn := c.onRecovery.Load(); fn != nil {
+			(*fn)()
+		}
+	}
+}
+
+// gate refuses to call the registry before the time it asked the hub to
+// wait: a hold-off, not a failed attempt of the caller.
 func (c *Client) gate(fin string) error {
 	c.mu.Lock()
 	wait := time.Until(c.waitUntil)
@@ -212,9 +237,9 @@ func (c *Client) gate(fin string) error {
 		return nil
 	}
 	c.throttled.Add(1)
-	return &routers.TransientError{
-		Err:        fmt.Errorf("fin %s: registry asked to wait %s more", MaskFIN(fin), wait.Round(time.Millisecond)),
-		RetryAfter: wait,
+	return &routers.HoldOffError{
+		Err:  fmt.Errorf("fin %s: registry asked to wait %s more", MaskFIN(fin), wait.Round(time.Millisecond)),
+		Wait: wait,
 	}
 }
 

@@ -26,7 +26,10 @@ const (
 	fin   = "5ZJ7K2M"
 )
 
-var _ routers.Registry = (*registry.Client)(nil)
+var (
+	_ routers.Registry         = (*registry.Client)(nil)
+	_ routers.RecoveryNotifier = (*registry.Client)(nil) // the hub expedites on recovery only if it is one
+)
 
 // record is a registry answer about fin in the contract's shape.
 func record(fin string) string {
@@ -433,11 +436,14 @@ func TestPersonHonoursRetryAfter(t *testing.T) {
 			_, err := c.Person(t.Context(), fin)
 			require.Equal(t, time.Minute, transient(t, err).RetryAfter)
 
-			// Any FİN now waits, without a request, for the rest of the minute.
+			// Any FİN now waits, without a request, for the rest of the
+			// minute: a hold-off of the hub's own, no failed attempt.
 			_, err = c.Person(t.Context(), "9XY8W7V")
-			wait := transient(t, err).RetryAfter
-			require.Greater(t, wait, 50*time.Second)
-			require.LessOrEqual(t, wait, time.Minute)
+			var held *routers.HoldOffError
+			require.ErrorAs(t, err, &held)
+			require.NotErrorAs(t, err, new(*routers.TransientError), "a hold-off must not pass for a failed attempt")
+			require.Greater(t, held.Wait, 50*time.Second)
+			require.LessOrEqual(t, held.Wait, time.Minute)
 			require.Equal(t, int64(1), u.calls.Load())
 			require.Equal(t, registry.Stats{Calls: 1, Errors: 1, Throttled: 1}, c.Stats())
 		})
@@ -462,6 +468,46 @@ func TestPersonHonoursRetryAfter(t *testing.T) {
 		}, 5*time.Second, 10*time.Millisecond)
 		require.Equal(t, 2, u.callsFor(fin), "no request while the registry asked to wait")
 	})
+}
+
+// TestOnRecovery: the client tells when the registry answers again after a
+// failure, and only then: not on a cached answer, not while it holds off.
+func TestOnRecovery(t *testing.T) {
+	t.Parallel()
+	var down atomic.Bool
+	c, _ := setup(t, registry.Config{}, func(w http.ResponseWriter, r *http.Request) {
+		if down.Load() {
+			w.Header().Set("Retry-After", "1")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		echo(w, r)
+	})
+	var recoveries atomic.Int64
+	c.OnRecovery(func() { recoveries.Add(1) })
+
+	_, err := c.Person(t.Context(), fin)
+	require.NoError(t, err)
+	require.Zero(t, recoveries.Load(), "an answer after no failure is no recovery")
+
+	down.Store(true)
+	_, err = c.Person(t.Context(), "9XY8W7V")
+	require.ErrorAs(t, err, new(*routers.TransientError))
+	_, err = c.Person(t.Context(), fin)
+	require.NoError(t, err, "cached")
+	_, err = c.Person(t.Context(), "7SENTXN")
+	require.ErrorAs(t, err, new(*routers.HoldOffError))
+	require.Zero(t, recoveries.Load(), "neither a cached answer nor a hold-off is a recovery")
+
+	down.Store(false)
+	require.Eventually(t, func() bool {
+		_, err := c.Person(t.Context(), "7SENTXN")
+		return err == nil
+	}, 5*time.Second, 10*time.Millisecond)
+	require.Equal(t, int64(1), recoveries.Load())
+	_, err = c.Person(t.Context(), "9XY8W7V")
+	require.NoError(t, err)
+	require.Equal(t, int64(1), recoveries.Load(), "told once per recovery")
 }
 
 func TestLogsMaskFIN(t *testing.T) {

@@ -209,14 +209,18 @@ func postgresVersion(t *testing.T) string {
 
 // TestFaults runs three hub processes, ten districts and 2,000 portal
 // messages through overlapping faults (hub SIGKILLs, a broker outage, a
-// database restart, a district down, the registry down, a slow district)
-// and checks that nothing is lost, nothing delivered twice and no sequence
-// has a gap. It restarts the shared RabbitMQ and PostgreSQL, so it runs
-// alone (build tag faults, scripts/faults).
+// database restart, a district down, the registry down, a slow district,
+// 10% of registry and district calls answered 503) and checks that nothing
+// is lost, nothing delivered twice and no sequence has a gap, and that the
+// tail is short: once the faults are over and the last request is in,
+// every appeal reaches its final status within maxTail. It restarts the
+// shared RabbitMQ and PostgreSQL, so it runs alone (build tag faults,
+// scripts/faults).
 func TestFaults(t *testing.T) {
 	const (
-		total = 2000
-		rate  = 2000.0 / 150 // messages a second: the stream lasts 150 s
+		total   = 2000
+		rate    = 2000.0 / 150 // messages a second: the stream lasts 150 s
+		maxTail = 30 * time.Second
 	)
 	pgVersion := postgresVersion(t)
 	_, err := exec.LookPath("rabbitmqctl")
@@ -232,10 +236,12 @@ func TestFaults(t *testing.T) {
 	down, slow := faultCodes[9], faultCodes[8]
 	slowHandler := &slowDistrict{}
 	s := newStackWith(t, stackOptions{
-		codes: faultCodes, hubs: 3, failRate: 0.05,
-		// Short retries so the backlog drains quickly; a high attempt budget
-		// so a minute-long outage never dead-letters a delivery.
-		hubTuning:       "retry_initial: 200ms, retry_max: 3s, breaker_cooldown: 2s, retry_max_attempts: 1000",
+		codes: faultCodes, hubs: 3, failRate: 0.1, registryFailRate: 0.1,
+		// The production backoff (1s doubling to 5m): the backlog must drain
+		// by the hub's own means (expediting what waited on a hold-off), not
+		// by short retries; a high attempt budget so a minute-long outage
+		// never dead-letters a delivery.
+		hubTuning:       "breaker_cooldown: 2s, retry_max_attempts: 1000",
 		districtTimeout: map[string]time.Duration{slow: 15 * time.Second},
 		wrap: func(code string, h http.Handler) http.Handler {
 			if code != slow {
@@ -395,9 +401,12 @@ func TestFaults(t *testing.T) {
 	report(t, "unknown FINs: %d invalid at intake, %d registered while the registry was down and then rejected", a.unknownFIN-a.unknownRejected, a.unknownRejected)
 	report(t, "repeated POSTs to districts absorbed by their idempotency: %d; repeated status events (dropped by sequence): %d", a.repeatedPosts, a.repeatedEvents)
 	report(t, "poisoned filed as dead letters: %d of %d; deliveries given up: %d", poisonFiled, e.poisoned, givenUp)
-	report(t, "publishing ended at %s, last fault ended at %s, drained at %s: %s after the last fault, %s after the last publish",
-		publishedAt.Round(100*time.Millisecond), lastFault.Round(100*time.Millisecond), drainedAt.Round(100*time.Millisecond),
-		(drainedAt - lastFault).Round(100*time.Millisecond), (drainedAt - publishedAt).Round(100*time.Millisecond))
+	// The tail runs from when the faults are over and the last request is
+	// in, whichever comes later, to the last final status.
+	tail := drainedAt - max(lastFault, publishedAt)
+	report(t, "tail: %s (at most %s) — publishing ended at %s, the last fault at %s, drained at %s: %s after the last fault, %s after the last publish",
+		tail.Round(100*time.Millisecond), maxTail, publishedAt.Round(100*time.Millisecond), lastFault.Round(100*time.Millisecond),
+		drainedAt.Round(100*time.Millisecond), (drainedAt - lastFault).Round(100*time.Millisecond), (drainedAt - publishedAt).Round(100*time.Millisecond))
 	report(t, "throughput: %.1f messages/s offered, %.1f appeals answered/s end to end (valid appeals / time to drain)",
 		float64(out.stats.published)/out.stats.took.Seconds(), float64(len(e.valid))/drainedAt.Seconds())
 	for _, list := range [][]string{a.lost, a.duplicated, a.gaps} {
@@ -416,6 +425,7 @@ func TestFaults(t *testing.T) {
 	require.Zero(t, a.notFinal, "requests not at their final status")
 	require.Equal(t, e.poisoned, poisonFiled, "poisoned messages, each filed once")
 	require.Zero(t, givenUp, "deliveries given up")
+	require.LessOrEqual(t, tail, maxTail, "the tail after the faults and the last publish")
 }
 
 // consumersMissing lists the queues with fewer consumers than hubs hub

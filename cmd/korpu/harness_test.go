@@ -89,6 +89,8 @@ type stackOptions struct {
 	// progress, if not nil, is what the REST simulators report after
 	// accepting an appeal; empty: nothing, the test calls back itself.
 	progress []string
+	// registryFailRate is the share of lookups the registry answers 503.
+	registryFailRate float64
 	// wrap, if set, stands in front of each district's simulator (to inject latency).
 	wrap func(code string, h http.Handler) http.Handler
 	// observe, if set, sees every status event as it arrives, before the tracker.
@@ -181,7 +183,7 @@ func newStackWith(t *testing.T, opts stackOptions) *stack {
 		t.Cleanup(proxy.Close)
 		callbackURL = proxy.URL
 	}
-	s.registry = registrysim.New(registrysim.Options{Token: registryToken, Latency: 2 * time.Millisecond})
+	s.registry = registrysim.New(registrysim.Options{Token: registryToken, Latency: 2 * time.Millisecond, FailRate: opts.registryFailRate})
 	registrySrv := httptest.NewServer(s.registry)
 	t.Cleanup(registrySrv.Close)
 

@@ -42,7 +42,7 @@ func testAppeal(t *testing.T, newLedger func(*testing.T) Ledger) {
 		}{
 			{"Failed", func(a *routers.Appeal) {
 				a.Person = json.RawMessage(`{"name":"Əli","surname":"Məmmədov"}`)
-				a.Delivery = routers.Delivery{State: routers.DeliveryPending, Attempts: 1, NextAttemptAt: retryAt, LastError: "503 from district"}
+				a.Delivery = routers.Delivery{State: routers.DeliveryPending, Attempts: 1, NextAttemptAt: retryAt, LastError: "timeout", Unanswered: true}
 			}, ""},
 			{"Delivered", func(a *routers.Appeal) {
 				a.Status = routers.StatusDelivered

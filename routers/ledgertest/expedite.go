@@ -1,6 +1,8 @@
 package ledgertest
 
 import (
+	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
@@ -56,5 +58,50 @@ func testParking(t *testing.T, newLedger func(*testing.T) Ledger) {
 		moved, err = l.Expedite(t.Context(), bil, now)
 		require.NoError(t, err)
 		require.Zero(t, moved, "nothing pending in the future any more")
+	})
+
+	t.Run("ExpediteUnenriched", func(t *testing.T) {
+		t.Parallel()
+		l := newLedger(t)
+		now := time.Date(2026, 3, 11, 10, 0, 0, 0, routers.Baku)
+		person := json.RawMessage(`{"fin": "5XK3P2M"}`)
+		cases := []struct {
+			name     string
+			person   json.RawMessage
+			delivery routers.Delivery
+			moved    bool
+		}{
+			{"WaitingForTheRegistry", nil, routers.Delivery{State: routers.DeliveryPending, Attempts: 4, NextAttemptAt: now.Add(time.Hour)}, true},
+			{"EnrichedWaitingForItsDistrict", person, routers.Delivery{State: routers.DeliveryPending, Attempts: 4, NextAttemptAt: now.Add(time.Hour)}, false},
+			{"AlreadyDue", nil, routers.Delivery{State: routers.DeliveryPending, NextAttemptAt: now.Add(-time.Minute)}, false},
+			{"JobOut", nil, routers.Delivery{State: routers.DeliveryPending}, false},
+			{"Failed", nil, routers.Delivery{State: routers.DeliveryFailed, Attempts: 9}, false},
+		}
+		numbers := make([]string, len(cases))
+		for i, tc := range cases {
+			a := registerDrained(t, l, draft(fmt.Sprintf("unenriched-%d", i), []string{bil, nrm}[i%2], registeredAt))
+			numbers[i] = a.Number
+			require.NoError(t, l.UpdateAppeal(t.Context(), a.Number, func(a *routers.Appeal) (routers.Effects, error) {
+				a.Person, a.Delivery = tc.person, tc.delivery
+				return routers.Effects{}, nil
+			}))
+		}
+		moved, err := l.ExpediteUnenriched(t.Context(), now)
+		require.NoError(t, err)
+		require.Equal(t, 1, moved)
+		for i, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) {
+				a, err := l.Appeal(t.Context(), numbers[i])
+				require.NoError(t, err)
+				want := tc.delivery
+				if tc.moved {
+					want.NextAttemptAt = now
+				}
+				requireDelivery(t, want, a.Delivery)
+			})
+		}
+		moved, err = l.ExpediteUnenriched(t.Context(), now)
+		require.NoError(t, err)
+		require.Zero(t, moved, "nothing waits in the future any more")
 	})
 }

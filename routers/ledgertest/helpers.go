@@ -332,6 +332,7 @@ func requireDelivery(t *testing.T, want, got routers.Delivery) {
 	require.Equal(t, want.Attempts, got.Attempts, "Delivery.Attempts")
 	requireTime(t, want.NextAttemptAt, got.NextAttemptAt, "Delivery.NextAttemptAt")
 	require.Equal(t, want.LastError, got.LastError, "Delivery.LastError")
+	require.Equal(t, want.Unanswered, got.Unanswered, "Delivery.Unanswered")
 }
 
 // requireTime compares instants to the microsecond PostgreSQL keeps; a zero
