@@ -161,7 +161,7 @@ func (c *Client) cached(fin string) (answer, bool) {
 	if !ok {
 		return answer{}, false
 	}
-	if a.notFound && time.Now().After(a.expires) {
+	if a.notFound && c.cfg.Now().After(a.expires) {
 		c.cache.Remove(fin)
 		return answer{}, false
 	}
@@ -206,7 +206,7 @@ func (c *Client) lookup(ctx context.Context, fin string) (json.RawMessage, error
 		c.cache.Add(fin, answer{record: rec})
 		c.answered()
 	case errors.Is(err, routers.ErrPersonNotFound):
-		c.cache.Add(fin, answer{notFound: true, expires: time.Now().Add(c.cfg.NotFoundTTL)})
+		c.cache.Add(fin, answer{notFound: true, expires: c.cfg.Now().Add(c.cfg.NotFoundTTL)})
 		c.answered()
 	case errors.As(err, &transient):
 		c.failing.Store(true)
@@ -231,7 +231,7 @@ func (c *Client) answered() {
 // wait: a hold-off, not a failed attempt of the caller.
 func (c *Client) gate(fin string) error {
 	c.mu.Lock()
-	wait := time.Until(c.waitUntil)
+	wait := c.waitUntil.Sub(c.cfg.Now())
 	c.mu.Unlock()
 	if wait <= 0 {
 		return nil
@@ -245,7 +245,7 @@ func (c *Client) gate(fin string) error {
 
 // holdOff records that the registry asked not to be called for d.
 func (c *Client) holdOff(d time.Duration) {
-	until := time.Now().Add(d)
+	until := c.cfg.Now().Add(d)
 	c.mu.Lock()
 	if until.After(c.waitUntil) {
 		c.waitUntil = until
@@ -305,7 +305,7 @@ func (c *Client) fetch(ctx context.Context, fin string) (json.RawMessage, error)
 		return nil, &routers.TransientError{Err: fmt.Errorf("registry answered %d for fin %s, a redirect to %q that is not followed", code, masked, host)}
 	case code == http.StatusTooManyRequests, code >= 500:
 		discard(resp.Body)
-		wait := retryafter.Parse(resp.Header.Get("Retry-After"), time.Now(), maxRetryAfter)
+		wait := retryafter.Parse(resp.Header.Get("Retry-After"), c.cfg.Now(), maxRetryAfter)
 		if wait > 0 {
 			c.holdOff(wait)
 		}

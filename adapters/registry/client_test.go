@@ -548,3 +548,20 @@ func TestNewRejectsBadConfig(t *testing.T) {
 	_, err := registry.New(registry.Config{URL: "http://registry.test"}, nil, nil)
 	require.ErrorContains(t, err, "token is required")
 }
+
+// TestHoldOffOnTheHubsClock: the registry's Retry-After date and the
+// hold-off that follows are measured on the hub's clock, not the machine's.
+func TestHoldOffOnTheHubsClock(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2031, 6, 13, 7, 0, 0, 0, time.UTC)
+	c, u := setup(t, registry.Config{Now: func() time.Time { return now }},
+		answer(http.StatusServiceUnavailable, "", "Retry-After", now.Add(90*time.Second).Format(http.TimeFormat)))
+	_, err := c.Person(t.Context(), fin)
+	require.Equal(t, 90*time.Second, transient(t, err).RetryAfter)
+
+	_, err = c.Person(t.Context(), fin)
+	var held *routers.HoldOffError
+	require.ErrorAs(t, err, &held)
+	require.Equal(t, 90*time.Second, held.Wait, "the clock has not moved: the whole hold-off is left")
+	require.Equal(t, 1, u.callsFor(fin), "held off, the registry was not called again")
+}

@@ -26,6 +26,9 @@ type Config struct {
 	NotFoundTTL time.Duration
 	// CacheSize is the most answers (records and 404s) kept. Default 10000.
 	CacheSize int
+	// Now is the hub's clock: the registry's hold-off, a Retry-After date
+	// and a remembered 404 are measured on it. Default time.Now.
+	Now func() time.Time
 }
 
 // Defaults of Config.
@@ -53,6 +56,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.CacheSize == 0 {
 		c.CacheSize = DefaultCacheSize
+	}
+	if c.Now == nil {
+		c.Now = time.Now
 	}
 }
 

@@ -169,7 +169,9 @@ func wireHub(cfg *config.Config, sub substrate, now func() time.Time, logger *sl
 	if err != nil {
 		return nil, err
 	}
-	registryClient, err := registry.New(registryConfig(cfg), nil, logger.With("component", "registry"))
+	rc := registryConfig(cfg)
+	rc.Now = now
+	registryClient, err := registry.New(rc, nil, logger.With("component", "registry"))
 	if err != nil {
 		return nil, err
 	}
