@@ -17,7 +17,9 @@ import (
 // transient.
 func TestRedirectsNeverFollowed(t *testing.T) {
 	t.Parallel()
-	clients := map[string]func() *http.Client{"DefaultClient": func() *http.Client { return nil }, "GivenClient": func() *http.Client { return &http.Client{} }}
+	// A given client has its own transport: httptest servers closing in
+	// parallel tests close http.DefaultTransport's idle connections.
+	clients := map[string]func() *http.Client{"DefaultClient": func() *http.Client { return nil }, "GivenClient": func() *http.Client { return &http.Client{Transport: &http.Transport{}} }}
 	for _, status := range outboundtest.Statuses {
 		for clientName, client := range clients {
 			t.Run(fmt.Sprintf("Lookup%d%s", status, clientName), func(t *testing.T) {

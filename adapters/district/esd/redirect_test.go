@@ -26,7 +26,9 @@ func TestRedirectsNeverFollowed(t *testing.T) {
 		"Changes": func(ctx context.Context, c *esd.Client) error { _, err := c.Changes(ctx, time.Now(), 10); return err },
 		"State":   func(ctx context.Context, c *esd.Client) error { _, err := c.State(ctx, "BIL-2026/000123"); return err },
 	}
-	clients := map[string]func() *http.Client{"DefaultClient": func() *http.Client { return nil }, "GivenClient": func() *http.Client { return &http.Client{} }}
+	// A given client has its own transport: httptest servers closing in
+	// parallel tests close http.DefaultTransport's idle connections.
+	clients := map[string]func() *http.Client{"DefaultClient": func() *http.Client { return nil }, "GivenClient": func() *http.Client { return &http.Client{Transport: &http.Transport{}} }}
 	for _, status := range outboundtest.Statuses {
 		for opName, op := range ops {
 			for clientName, client := range clients {

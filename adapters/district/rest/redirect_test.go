@@ -25,7 +25,9 @@ func TestRedirectsNeverFollowed(t *testing.T) {
 			return c.Comment(ctx, routers.CommentSubmission{ID: "c-1", AppealNumber: "AZ-SAT-2026-000017", Text: "x", At: time.Now()})
 		},
 	}
-	clients := map[string]func() *http.Client{"DefaultClient": func() *http.Client { return nil }, "GivenClient": func() *http.Client { return &http.Client{} }}
+	// A given client has its own transport: httptest servers closing in
+	// parallel tests close http.DefaultTransport's idle connections.
+	clients := map[string]func() *http.Client{"DefaultClient": func() *http.Client { return nil }, "GivenClient": func() *http.Client { return &http.Client{Transport: &http.Transport{}} }}
 	for _, status := range outboundtest.Statuses {
 		for opName, op := range ops {
 			for clientName, client := range clients {
