@@ -2,6 +2,7 @@ package routers_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -111,6 +112,35 @@ func TestDataErrors(t *testing.T) {
 				require.Equal(t, 2, a.Delivery.Attempts, "the failed attempt was recorded, then the retry delivered")
 				require.Empty(t, h.poisoned(), "the delivery job was not poisoned")
 				require.Len(t, h.districts["AZ-BIL"].submitsOf(firstNumber), 2)
+			})
+
+			// A refusal quoting a NUL, and a registry record the store cannot
+			// keep, end as the appeal's dead letter: never a poisoned job that
+			// leaves the appeal pending for ever.
+			t.Run("DistrictRefusalWithNULIsADeadLetter", func(t *testing.T) {
+				t.Parallel()
+				h := setup(t)
+				h.districts["AZ-BIL"].plan(&routers.PermanentError{Err: errors.New("HTTP 422: bad\x00data")})
+				body, _ := h.body("request-appeal.json", nil)
+				h.publish(body)
+				letter := h.waitDeadLetter(routers.DeadAppeal)
+				require.Equal(t, firstNumber, letter.AppealNumber)
+				require.NotContains(t, letter.Error, "\x00")
+				require.Equal(t, routers.DeliveryFailed, h.appeal(firstNumber).Delivery.State)
+				require.Empty(t, h.poisoned())
+			})
+
+			t.Run("UnstorableRegistryRecordIsADeadLetter", func(t *testing.T) {
+				t.Parallel()
+				h := setup(t)
+				h.registry.setRecord(filer, json.RawMessage(`{"fin":"5ZJ7K2M","name":"\u0000"}`))
+				body, _ := h.body("request-appeal.json", nil)
+				h.publish(body)
+				letter := h.waitDeadLetter(routers.DeadAppeal)
+				require.Contains(t, letter.Error, "registry's record cannot be stored")
+				require.Equal(t, routers.DeliveryFailed, h.appeal(firstNumber).Delivery.State)
+				require.Empty(t, h.districts["AZ-BIL"].submitsOf(firstNumber), "handed over without its record")
+				require.Empty(t, h.poisoned())
 			})
 
 			t.Run("PoisonWithNULInHeadersIsFiled", func(t *testing.T) {

@@ -75,6 +75,11 @@ func (h *Hub) deliverAppeal(ctx context.Context, number string) error {
 			cur.Person = person
 			return Effects{}, nil
 		})
+		if IsPermanent(err) {
+			// The record cannot be kept (ErrDataRefused): no retry mends it,
+			// and a poisoned job would leave the appeal pending for ever.
+			return h.fail(ctx, a.Number, a.District, fmt.Errorf("the registry's record cannot be stored: %w", err))
+		}
 		if err != nil {
 			return fmt.Errorf("store person: %w", err)
 		}
@@ -107,6 +112,11 @@ func (h *Hub) deliverAppeal(ctx context.Context, number string) error {
 		delivered = true
 		return h.cfg.Topics.events(advance(cur, cur.RequestID, StatusDelivered, referenceNote(ref), now)), nil
 	})
+	if IsPermanent(err) {
+		// The district holds the appeal but the ledger refuses its answer:
+		// an operator must look, and the appeal must not stay pending unseen.
+		return h.fail(ctx, a.Number, a.District, fmt.Errorf("the district's answer cannot be stored: %w", err))
+	}
 	if err != nil {
 		return fmt.Errorf("record delivery: %w", err)
 	}
@@ -240,7 +250,7 @@ func (h *Hub) giveUp(d *Delivery, a *Appeal, kind JobKind, key string, cause err
 	job := h.cfg.Topics.jobMessage(a.District, Job{Kind: kind, Key: key})
 	dl := DeadLetter{
 		Kind: DeadAppeal, Queue: job.Topic, MessageID: job.UUID, Headers: job.Metadata,
-		Error: cause.Error(), Attempts: d.Attempts, AppealNumber: a.Number,
+		Error: storableError(cause), Attempts: d.Attempts, AppealNumber: a.Number,
 		// The job's fresh UUID: a replayed delivery given up again is a new letter.
 		Fingerprint: string(kind) + ":" + key + ":" + job.UUID,
 	}

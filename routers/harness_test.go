@@ -97,12 +97,23 @@ type fakeRegistry struct {
 	callTimes map[string][]time.Time
 	failing   bool
 	recovered func()
+	records   map[string]json.RawMessage // answers other than {"fin": …}
 }
 
 func (r *fakeRegistry) OnRecovery(fn func()) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.recovered = fn
+}
+
+// setRecord makes the registry answer record for fin.
+func (r *fakeRegistry) setRecord(fin string, record json.RawMessage) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.records == nil {
+		r.records = map[string]json.RawMessage{}
+	}
+	r.records[fin] = record
 }
 
 func (r *fakeRegistry) set(fin string, err error) {
@@ -129,6 +140,9 @@ func (r *fakeRegistry) Person(_ context.Context, fin string) (json.RawMessage, e
 	}
 	if err != nil {
 		return nil, err
+	}
+	if record, ok := r.records[fin]; ok {
+		return record, nil
 	}
 	return json.RawMessage(fmt.Sprintf(`{"fin": %q}`, fin)), nil
 }

@@ -224,6 +224,14 @@ func (h *Hub) register(ctx context.Context, req Request, body []byte, now time.T
 		return e
 	}
 	a, err := h.ledger.Register(ctx, draft, h.validator.BookingFor(&req), number, effects)
+	if errors.Is(err, ErrDataRefused) && draft.Person != nil {
+		// The registry's record, not the citizen's request, may be what the
+		// store refuses: the request is registered without it, and the
+		// hand-over, which needs the record, fails visibly instead.
+		h.logger.Warn("registry record refused by the ledger; registering without it", "request_id", req.ID, "error", err)
+		draft.Person = nil
+		a, err = h.ledger.Register(ctx, draft, h.validator.BookingFor(&req), number, effects)
+	}
 	switch {
 	case errors.Is(err, ErrDuplicate):
 		return nil
