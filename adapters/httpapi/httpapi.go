@@ -157,6 +157,11 @@ func (a *api) status(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusForbidden, err.Error())
 	case errors.Is(err, routers.ErrBackwardStep), errors.Is(err, routers.ErrNotDelivered):
 		writeError(w, http.StatusConflict, err.Error())
+	case routers.IsPermanent(err):
+		// The ledger refuses what the report holds (ErrDataRefused): a 503
+		// would have the district send it again for ever.
+		a.cfg.Logger.Warn("status callback refused by the ledger", "district", code, "error", err)
+		writeError(w, http.StatusUnprocessableEntity, "the report cannot be stored")
 	default:
 		a.unavailable(w, "status callback from "+code, err)
 	}

@@ -105,6 +105,7 @@ func TestStatusCallback(t *testing.T) {
 		{name: "unknown appeal", path: bilPath, auth: bilAuth, body: report, reporterErr: fmt.Errorf("appeal: %w", routers.ErrNotFound), wantCode: http.StatusNotFound, wantReported: true},
 		{name: "foreign appeal", path: bilPath, auth: bilAuth, body: report, reporterErr: routers.ErrForeignAppeal, wantCode: http.StatusForbidden, wantReported: true},
 		{name: "backward step", path: bilPath, auth: bilAuth, body: report, reporterErr: fmt.Errorf("%w: answered → in_progress", routers.ErrBackwardStep), wantCode: http.StatusConflict, wantReported: true},
+		{name: "the ledger refuses the report", path: bilPath, auth: bilAuth, body: report, reporterErr: &routers.PermanentError{Err: fmt.Errorf("note: %w", routers.ErrDataRefused)}, wantCode: http.StatusUnprocessableEntity, wantError: "cannot be stored", wantReported: true},
 		{name: "appeal not delivered yet", path: bilPath, auth: bilAuth, body: report, reporterErr: fmt.Errorf("%w: AZ-BIL-2026-000001", routers.ErrNotDelivered), wantCode: http.StatusConflict, wantError: "not been delivered", wantReported: true},
 		{name: "hub failure", path: bilPath, auth: bilAuth, body: report, reporterErr: errors.New("database is down"), wantCode: http.StatusServiceUnavailable, wantReported: true},
 		{name: "accepted", path: bilPath, auth: bilAuth, body: report, wantCode: http.StatusOK, wantReported: true},

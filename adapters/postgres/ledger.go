@@ -50,8 +50,8 @@ func (l *Ledger) inTx(ctx context.Context, fn func(pgx.Tx) error) error {
 	return classify(pgx.BeginFunc(ctx, l.pool, fn))
 }
 
-func claimRequest(ctx context.Context, tx pgx.Tx, requestID, outcome string) error {
-	tag, err := tx.Exec(ctx, `INSERT INTO inbox (request_id, outcome) VALUES ($1, $2) ON CONFLICT DO NOTHING`, requestID, outcome)
+func claimRequest(ctx context.Context, tx pgx.Tx, requestID, outcome string, now time.Time) error {
+	tag, err := tx.Exec(ctx, `INSERT INTO inbox (request_id, outcome, received_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, requestID, outcome, now)
 	if err != nil {
 		return fmt.Errorf("claim request: %w", err)
 	}
@@ -70,7 +70,7 @@ func (l *Ledger) Register(ctx context.Context, draft routers.Appeal, booking *ro
 	a := draft
 	err := l.inPipeline(ctx, func(p *pipeline) error {
 		var claim pgx.Batch
-		claim.Queue(`INSERT INTO inbox (request_id, outcome) VALUES ($1, 'registered') ON CONFLICT DO NOTHING`, a.RequestID)
+		claim.Queue(`INSERT INTO inbox (request_id, outcome, received_at) VALUES ($1, 'registered', $2) ON CONFLICT DO NOTHING`, a.RequestID, l.now())
 		if booking != nil {
 			claim.Queue(`
 				INSERT INTO reception_bookings (official_id, day, booked) VALUES ($1, $2::date, 1)
@@ -148,7 +148,7 @@ func readClaim(br pgx.BatchResults, booking *routers.Booking) (seq int, err erro
 // RecordInvalid implements routers.Ledger.
 func (l *Ledger) RecordInvalid(ctx context.Context, requestID string, effects routers.Effects) error {
 	return l.inTx(ctx, func(tx pgx.Tx) error {
-		if err := claimRequest(ctx, tx, requestID, "invalid"); err != nil {
+		if err := claimRequest(ctx, tx, requestID, "invalid", l.now()); err != nil {
 			return err
 		}
 		return writeEffects(ctx, tx, l.now(), routers.Effects{Messages: effects.Messages})
@@ -251,7 +251,7 @@ func (l *Ledger) History(ctx context.Context, number string) ([]routers.StatusEv
 // AddComment implements routers.Ledger.
 func (l *Ledger) AddComment(ctx context.Context, c routers.Comment, effects routers.Effects) error {
 	return l.inTx(ctx, func(tx pgx.Tx) error {
-		if err := claimRequest(ctx, tx, c.ID, "comment"); err != nil {
+		if err := claimRequest(ctx, tx, c.ID, "comment", l.now()); err != nil {
 			return err
 		}
 		_, err := tx.Exec(ctx, `
@@ -442,7 +442,7 @@ func (l *Ledger) ExpediteUnenriched(ctx context.Context, now time.Time) (int, er
 	tag, err := l.pool.Exec(ctx, `UPDATE appeals SET next_attempt_at = $1
 		WHERE delivery_state = 'pending' AND next_attempt_at > $1 AND person IS NULL`, now)
 	if err != nil {
-		return 0, fmt.Errorf("expedite unenriched appeals: %w", err)
+		return 0, classify(fmt.Errorf("expedite unenriched appeals: %w", err))
 	}
 	return int(tag.RowsAffected()), nil
 }
@@ -603,17 +603,17 @@ func queueEffects(b *pgx.Batch, e routers.Effects, now time.Time) error {
 	for _, dl := range e.DeadLetters {
 		queueDeadLetter(b, dl, now)
 	}
-	queueOutbox(b, e.Messages)
+	queueOutbox(b, e.Messages, now)
 	return nil
 }
 
-func queueOutbox(b *pgx.Batch, messages []routers.OutboxMessage) {
+func queueOutbox(b *pgx.Batch, messages []routers.OutboxMessage, now time.Time) {
 	for _, m := range messages {
 		metadata := m.Metadata
 		if metadata == nil {
 			metadata = map[string]string{}
 		}
-		b.Queue(`INSERT INTO outbox (topic, uuid, payload, metadata) VALUES ($1, $2, $3, $4)`, m.Topic, m.UUID, m.Payload, metadata)
+		b.Queue(`INSERT INTO outbox (topic, uuid, payload, metadata, created_at) VALUES ($1, $2, $3, $4, $5)`, m.Topic, m.UUID, m.Payload, metadata, now)
 	}
 }
 
