@@ -107,7 +107,7 @@ func (h *Hub) keepPoisoned(msg *message.Message) error {
 	}
 	dl.Fingerprint = "poison:" + hex.EncodeToString(fp.Sum(nil))
 
-	err := h.ledger.AddDeadLetter(msg.Context(), dl)
+	err := h.deadLetterLedger.AddDeadLetter(msg.Context(), dl)
 	if errors.Is(err, ErrDuplicate) {
 		h.metrics.PoisonLetters.WithLabelValues("repeat").Inc()
 		h.metrics.PoisonedBytes.WithLabelValues("discarded").Add(float64(dl.Size))

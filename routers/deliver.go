@@ -52,7 +52,7 @@ func (h *Hub) handleJob(msg *message.Message) error {
 }
 
 func (h *Hub) deliverAppeal(ctx context.Context, number string) error {
-	a, err := h.ledger.Appeal(ctx, number)
+	a, err := h.deliveryLedger.Appeal(ctx, number)
 	if errors.Is(err, ErrNotFound) {
 		return &PermanentError{Err: fmt.Errorf("delivery job for unknown appeal %s", number)}
 	}
@@ -71,7 +71,7 @@ func (h *Hub) deliverAppeal(ctx context.Context, number string) error {
 			return h.postpone(ctx, a.Number, err, false)
 		}
 		a.Person = person
-		err = h.ledger.UpdateAppeal(ctx, a.Number, func(cur *Appeal) (Effects, error) {
+		err = h.deliveryLedger.UpdateAppeal(ctx, a.Number, func(cur *Appeal) (Effects, error) {
 			cur.Person = person
 			return Effects{}, nil
 		})
@@ -103,7 +103,7 @@ func (h *Hub) deliverAppeal(ctx context.Context, number string) error {
 	}
 	now := h.now()
 	var delivered bool
-	err = h.ledger.UpdateAppeal(ctx, a.Number, func(cur *Appeal) (Effects, error) {
+	err = h.deliveryLedger.UpdateAppeal(ctx, a.Number, func(cur *Appeal) (Effects, error) {
 		cur.DistrictRef = ref
 		cur.Delivery = Delivery{State: DeliveryDelivered, Attempts: cur.Delivery.Attempts + 1}
 		if rank[cur.Status] >= rank[StatusDelivered] {
@@ -131,7 +131,7 @@ func (h *Hub) deliverAppeal(ctx context.Context, number string) error {
 // seen "registered": it now sees "rejected" with the reason.
 func (h *Hub) refuseUnknownPerson(ctx context.Context, a Appeal) error {
 	now := h.now()
-	err := h.ledger.UpdateAppeal(ctx, a.Number, func(cur *Appeal) (Effects, error) {
+	err := h.deliveryLedger.UpdateAppeal(ctx, a.Number, func(cur *Appeal) (Effects, error) {
 		if cur.Delivery.State != DeliveryPending {
 			return Effects{}, nil // another job for the appeal settled it first
 		}
@@ -187,7 +187,7 @@ func (h *Hub) postpone(ctx context.Context, number string, cause error, unanswer
 	var district string
 	gaveUp := false
 	now := h.now()
-	err := h.ledger.UpdateAppeal(ctx, number, func(cur *Appeal) (Effects, error) {
+	err := h.deliveryLedger.UpdateAppeal(ctx, number, func(cur *Appeal) (Effects, error) {
 		district = cur.District
 		if cur.Delivery.State != DeliveryPending {
 			return Effects{}, nil
@@ -264,7 +264,7 @@ func (h *Hub) giveUp(d *Delivery, a *Appeal, kind JobKind, key string, cause err
 // fail flags an appeal the district refused for good and files it as a
 // dead letter an operator can replay once the cause is fixed.
 func (h *Hub) fail(ctx context.Context, number, district string, cause error) error {
-	err := h.ledger.UpdateAppeal(ctx, number, func(cur *Appeal) (Effects, error) {
+	err := h.deliveryLedger.UpdateAppeal(ctx, number, func(cur *Appeal) (Effects, error) {
 		if cur.Delivery.State != DeliveryPending {
 			return Effects{}, nil // a polled change settled it meanwhile
 		}
@@ -293,7 +293,7 @@ func (h *Hub) deliverComment(ctx context.Context, id string) error {
 	// Plain reads, no locks: settleComment decides under the locks, and a
 	// read commits nothing, so the appeal's last change (which
 	// reconciliation goes by) stays as it was.
-	target, err := h.ledger.Comment(ctx, id)
+	target, err := h.deliveryLedger.Comment(ctx, id)
 	if errors.Is(err, ErrNotFound) {
 		return &PermanentError{Err: fmt.Errorf("delivery job for unknown comment %s", id)}
 	}
@@ -303,7 +303,7 @@ func (h *Hub) deliverComment(ctx context.Context, id string) error {
 	if target.Delivery.State != DeliveryPending {
 		return nil
 	}
-	appeal, err := h.ledger.Appeal(ctx, target.AppealNumber)
+	appeal, err := h.deliveryLedger.Appeal(ctx, target.AppealNumber)
 	if err != nil {
 		return fmt.Errorf("load the appeal of comment %s: %w", id, err)
 	}
@@ -327,7 +327,7 @@ func (h *Hub) deliverComment(ctx context.Context, id string) error {
 func (h *Hub) settleComment(ctx context.Context, id, district string, outcome error) error {
 	now := h.now()
 	gaveUp := false
-	err := h.ledger.UpdateComment(ctx, id, func(c *Comment, a *Appeal) (Effects, error) {
+	err := h.deliveryLedger.UpdateComment(ctx, id, func(c *Comment, a *Appeal) (Effects, error) {
 		if c.Delivery.State != DeliveryPending {
 			return Effects{}, nil
 		}

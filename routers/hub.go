@@ -98,22 +98,28 @@ type Ledger interface {
 
 // Hub is the whole of Körpü's logic, wired to its ports.
 type Hub struct {
-	cfg        Config
-	ledger     Ledger
-	registry   Registry
-	districts  map[string]District
-	guards     map[string]*guardedDistrict
-	recovered  chan string   // districts whose breaker just closed
-	registryUp chan struct{} // the registry answered again after failing
-	polled     map[string]Polled
-	validator  *Validator
-	publisher  message.Publisher
-	subscriber message.Subscriber
-	outbox     OutboxPublisher
-	metrics    *Metrics
-	logger     *slog.Logger
-	now        func() time.Time
-	wake       chan struct{} // nudges the relay after a commit
+	cfg Config
+	// The ledger, seen by each flow through its own port only.
+	intakeLedger     RegistrationLedger
+	deliveryLedger   DeliveryLedger
+	statusLedger     StatusLedger
+	pollingLedger    PollingLedger
+	outboxLedger     OutboxLedger
+	deadLetterLedger DeadLetterFiler
+	registry         Registry
+	districts        map[string]District
+	guards           map[string]*guardedDistrict
+	recovered        chan string   // districts whose breaker just closed
+	registryUp       chan struct{} // the registry answered again after failing
+	polled           map[string]Polled
+	validator        *Validator
+	publisher        message.Publisher
+	subscriber       message.Subscriber
+	outbox           OutboxPublisher
+	metrics          *Metrics
+	logger           *slog.Logger
+	now              func() time.Time
+	wake             chan struct{} // nudges the relay after a commit
 	// longestCall is the longest budget of a call to any district.
 	longestCall time.Duration
 }
@@ -171,7 +177,9 @@ func NewHub(cfg Config, deps Deps) (*Hub, error) {
 		guarded[code] = guards[code]
 	}
 	h := &Hub{
-		cfg: cfg, ledger: deps.Ledger, registry: deps.Registry, districts: guarded, guards: guards, recovered: recovered, polled: deps.Polled,
+		cfg: cfg, registry: deps.Registry,
+		intakeLedger: deps.Ledger, deliveryLedger: deps.Ledger, statusLedger: deps.Ledger, pollingLedger: deps.Ledger,
+		outboxLedger: deps.Ledger, deadLetterLedger: deps.Ledger, districts: guarded, guards: guards, recovered: recovered, polled: deps.Polled,
 		validator: deps.Validator, publisher: deps.Publisher, subscriber: deps.Subscriber,
 		outbox: deps.Outbox, metrics: deps.Metrics, logger: deps.Logger, now: deps.Now, wake: make(chan struct{}, 1),
 		longestCall: longestCall,

@@ -162,12 +162,12 @@ func usableID(id string) bool {
 func (h *Hub) reject(ctx context.Context, req Request, errs []FieldError, now time.Time) error {
 	district, service := req.District, req.Service
 	if req.Kind == "comment" {
-		if a, err := h.ledger.Appeal(ctx, req.AppealNo); err == nil {
+		if a, err := h.intakeLedger.Appeal(ctx, req.AppealNo); err == nil {
 			district, service = a.District, a.Service
 		}
 	}
 	ev := invalidEvent(req.ID, district, service, errs, now)
-	err := h.ledger.RecordInvalid(ctx, req.ID, h.cfg.Topics.events(ev))
+	err := h.intakeLedger.RecordInvalid(ctx, req.ID, h.cfg.Topics.events(ev))
 	if errors.Is(err, ErrDuplicate) {
 		return nil
 	}
@@ -223,14 +223,14 @@ func (h *Hub) register(ctx context.Context, req Request, body []byte, now time.T
 		e.Messages = append(e.Messages, h.cfg.Topics.jobMessage(a.District, Job{Kind: JobAppeal, Key: a.Number}))
 		return e
 	}
-	a, err := h.ledger.Register(ctx, draft, h.validator.BookingFor(&req), number, effects)
+	a, err := h.intakeLedger.Register(ctx, draft, h.validator.BookingFor(&req), number, effects)
 	if errors.Is(err, ErrDataRefused) && draft.Person != nil {
 		// The registry's record, not the citizen's request, may be what the
 		// store refuses: the request is registered without it, and the
 		// hand-over, which needs the record, fails visibly instead.
 		h.logger.Warn("registry record refused by the ledger; registering without it", "request_id", req.ID, "error", err)
 		draft.Person = nil
-		a, err = h.ledger.Register(ctx, draft, h.validator.BookingFor(&req), number, effects)
+		a, err = h.intakeLedger.Register(ctx, draft, h.validator.BookingFor(&req), number, effects)
 	}
 	switch {
 	case errors.Is(err, ErrDuplicate):
@@ -278,7 +278,7 @@ func addWeekdays(from time.Time, n int) time.Time {
 
 // addComment records a citizen's remark for delivery to the district.
 func (h *Hub) addComment(ctx context.Context, req Request, now time.Time) error {
-	a, err := h.ledger.Appeal(ctx, req.AppealNo)
+	a, err := h.intakeLedger.Appeal(ctx, req.AppealNo)
 	if errors.Is(err, ErrNotFound) {
 		return h.reject(ctx, req, []FieldError{{Field: "appeal_number", Message: bilingual("Belə müraciət yoxdur.", "There is no such appeal.")}}, now)
 	}
@@ -292,7 +292,7 @@ func (h *Hub) addComment(ctx context.Context, req Request, now time.Time) error 
 	submitted, _ := time.Parse(time.RFC3339, req.SubmittedAt)
 	c := Comment{ID: req.ID, AppealNumber: a.Number, Text: req.Text, SubmittedAt: submitted, Delivery: Delivery{State: DeliveryPending}}
 	effects := Effects{Messages: []OutboxMessage{h.cfg.Topics.jobMessage(a.District, Job{Kind: JobComment, Key: c.ID})}}
-	err = h.ledger.AddComment(ctx, c, effects)
+	err = h.intakeLedger.AddComment(ctx, c, effects)
 	if errors.Is(err, ErrDuplicate) {
 		return nil
 	}

@@ -66,7 +66,7 @@ func (h *Hub) pollLoop(ctx context.Context, district string, p Polled) {
 // changes of the instant it resumes from, and applying a state the appeal
 // already has changes nothing, so repeats never become events.
 func (h *Hub) pollOnce(ctx context.Context, district string, poller Poller) error {
-	since, err := h.ledger.PollCursor(ctx, district)
+	since, err := h.pollingLedger.PollCursor(ctx, district)
 	if err != nil {
 		return err
 	}
@@ -98,7 +98,7 @@ func (h *Hub) pollOnce(ctx context.Context, district string, poller Poller) erro
 		switch {
 		case next.After(since):
 			since, limit = next, pollPage
-			if err := h.ledger.SetPollCursor(ctx, district, since); err != nil {
+			if err := h.pollingLedger.SetPollCursor(ctx, district, since); err != nil {
 				return err
 			}
 		case page.More && !ahead:
@@ -161,7 +161,7 @@ func (h *Hub) reconcileLoop(ctx context.Context, district string, poller Poller)
 }
 
 func (h *Hub) reconcileOnce(ctx context.Context, district string, poller Poller) error {
-	stale, err := h.ledger.StaleAppeals(ctx, district, h.now().Add(-h.cfg.ReconcileAfter), reconcileBatch)
+	stale, err := h.pollingLedger.StaleAppeals(ctx, district, h.now().Add(-h.cfg.ReconcileAfter), reconcileBatch)
 	if err != nil {
 		return err
 	}
@@ -175,7 +175,7 @@ func (h *Hub) reconcileOnce(ctx context.Context, district string, poller Poller)
 			// and move on, or it would head every round and block the others.
 			h.metrics.Reconciled.WithLabelValues(district, "unknown_to_district").Inc()
 			h.logger.Error("reconciliation: the district does not know the appeal", "appeal", a.Number, "district", district, "error", err)
-			if err := h.ledger.UpdateAppeal(ctx, a.Number, func(*Appeal) (Effects, error) { return Effects{}, nil }); err != nil {
+			if err := h.pollingLedger.UpdateAppeal(ctx, a.Number, func(*Appeal) (Effects, error) { return Effects{}, nil }); err != nil {
 				return err
 			}
 			continue
@@ -208,7 +208,7 @@ func (h *Hub) reconcileOnce(ctx context.Context, district string, poller Poller)
 			return err
 		}
 		// Mark it checked so the next round moves on to others.
-		if err := h.ledger.UpdateAppeal(ctx, a.Number, func(*Appeal) (Effects, error) { return Effects{}, nil }); err != nil {
+		if err := h.pollingLedger.UpdateAppeal(ctx, a.Number, func(*Appeal) (Effects, error) { return Effects{}, nil }); err != nil {
 			return err
 		}
 	}

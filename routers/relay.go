@@ -70,7 +70,7 @@ const relayPublishTimeout = 30 * time.Second
 
 // relayOnce hands one batch of the outbox to the publisher.
 func (h *Hub) relayOnce(ctx context.Context) (int, error) {
-	return h.ledger.Relay(ctx, h.cfg.RelayBatch, func(records []OutboxRecord) error {
+	return h.outboxLedger.Relay(ctx, h.cfg.RelayBatch, func(records []OutboxRecord) error {
 		// Bounded: a broker that blocks publishers (flow control, a memory
 		// alarm) must not hold the relay's lock and transaction forever.
 		pubCtx, cancel := context.WithTimeout(ctx, relayPublishTimeout)
@@ -132,13 +132,13 @@ func (h *Hub) sweepLoop(ctx context.Context) error {
 			return nil
 		case <-tick.C:
 		case code := <-h.recovered:
-			if n, err := h.ledger.Expedite(ctx, code, h.now()); err != nil {
+			if n, err := h.outboxLedger.Expedite(ctx, code, h.now()); err != nil {
 				h.logger.Warn("expediting a recovered district failed", "district", code, "error", err)
 			} else {
 				h.logger.Info("district recovered; its backlog is due now", "district", code, "appeals", n)
 			}
 		case <-h.registryUp:
-			if n, err := h.ledger.ExpediteUnenriched(ctx, h.now()); err != nil {
+			if n, err := h.outboxLedger.ExpediteUnenriched(ctx, h.now()); err != nil {
 				h.logger.Warn("expediting the appeals waiting for the registry failed", "error", err)
 			} else if n > 0 {
 				h.logger.Info("registry answers again; the appeals waiting for it are due now", "appeals", n)
@@ -164,7 +164,7 @@ func (h *Hub) sweepLoop(ctx context.Context) error {
 // claimDue queues due deliveries, batch after batch while there are more.
 func (h *Hub) claimDue(ctx context.Context, filter DueFilter, limit int) {
 	for {
-		n, err := h.ledger.ClaimDue(ctx, h.now(), limit, filter, func(j DueJob) OutboxMessage {
+		n, err := h.outboxLedger.ClaimDue(ctx, h.now(), limit, filter, func(j DueJob) OutboxMessage {
 			return h.cfg.Topics.jobMessage(j.District, Job{Kind: j.Kind, Key: j.Key})
 		})
 		if err != nil {

@@ -75,7 +75,7 @@ func (h *Hub) applyChange(ctx context.Context, district string, ch DistrictChang
 		at = now
 	}
 	changed := false
-	err := h.ledger.UpdateAppeal(ctx, ch.AppealNumber, func(a *Appeal) (Effects, error) {
+	err := h.statusLedger.UpdateAppeal(ctx, ch.AppealNumber, func(a *Appeal) (Effects, error) {
 		if a.District != district {
 			return Effects{}, ErrForeignAppeal
 		}
