@@ -57,6 +57,24 @@ func TestDataErrors(t *testing.T) {
 				require.Empty(t, h.poisoned())
 			})
 
+			// A key given twice keeps its last value: the NUL of the first is
+			// in the body as stored, though not in the request as decoded.
+			t.Run("NULInADuplicatedKeyIsOneInvalid", func(t *testing.T) {
+				t.Parallel()
+				h := setup(t)
+				valid, id := h.body("request-appeal.json", nil)
+				body := bytes.Replace(valid, []byte(`"appeal":{`), []byte(`"appeal":{"text":"su\u0000 yoxdur",`), 1)
+				require.NotEqual(t, valid, body)
+				h.publish(body)
+				h.barrier()
+				evs := h.eventsOf(id)
+				require.Len(t, evs, 1)
+				require.Equal(t, routers.StatusInvalid, evs[0].Status)
+				require.Equal(t, []string{"request"}, fields(evs[0].Errors))
+				require.Contains(t, evs[0].Errors[0].Message, "U+0000")
+				require.Empty(t, h.poisoned())
+			})
+
 			t.Run("NULInCommentIsOneInvalid", func(t *testing.T) {
 				t.Parallel()
 				h := setup(t)

@@ -153,7 +153,9 @@ func (v *Validator) ValidateRequest(body []byte, r *Request, now time.Time) []Fi
 		}
 	}
 	checkAttachments(&p, r.Attachments)
-	checkCharacters(&p, r)
+	if !checkCharacters(&p, r) {
+		checkRawEscapes(&p, body)
+	}
 	return p
 }
 
@@ -170,7 +172,9 @@ func (v *Validator) ValidateComment(body []byte, r *Request, now time.Time) []Fi
 		p.add("appeal_number", "Müraciət nömrəsi düzgün deyil.", "The appeal number is malformed.")
 	}
 	checkText(&p, "text", r.Text, maxCommentRunes)
-	checkCharacters(&p, r)
+	if !checkCharacters(&p, r) {
+		checkRawEscapes(&p, body)
+	}
 	return p
 }
 
@@ -320,13 +324,37 @@ func forbiddenRune(r rune) bool {
 	return r < 0x20 && r != '\t' && r != '\n' && r != '\r' || r == 0x7f || r == '\u2028' || r == '\u2029'
 }
 
+// checkRawEscapes catches a forbidden character that the decoded request
+// no longer shows but the body as sent (and stored) still holds: a key given
+// twice keeps only its last value, so {"text":"\u0000","text":"ok"} decodes
+// clean. Run when checkCharacters found nothing, so a request is reported
+// once; the field cannot be named, the body as a whole is.
+func checkRawEscapes(p *problems, body []byte) {
+	for i := 0; i+1 < len(body); i++ {
+		if body[i] != '\\' {
+			continue
+		}
+		if body[i+1] == 'u' && i+6 <= len(body) {
+			if v, err := strconv.ParseInt(string(body[i+2:i+6]), 16, 32); err == nil && forbiddenRune(rune(v)) {
+				p.add("request", fmt.Sprintf("Sorğuda icazəsiz idarəedici simvol var (U+%04X), təkrarlanan sahədə.", v),
+					fmt.Sprintf("The request holds a control character that is not allowed (U+%04X), in a field given twice.", v))
+				return
+			}
+		}
+		i++ // the escaped character, whatever it is: \\ must not start another escape
+	}
+}
+
 // checkCharacters applies forbiddenRune to every string the decoder took
 // from the request, at any depth (form values and the keys of maps too), so
 // a field added to Request is covered without being listed here. A field
 // with a problem already is not reported twice.
-func checkCharacters(p *problems, r *Request) {
+// It reports whether it found one.
+func checkCharacters(p *problems, r *Request) bool {
+	found := false
 	var reported map[string]bool // made at the first hit: most requests have none
 	walkForbidden(reflect.ValueOf(r).Elem(), make([]string, 0, 8), func(field string, bad rune) {
+		found = true
 		if reported == nil {
 			reported = make(map[string]bool, len(*p)+1)
 			for _, e := range *p {
@@ -340,6 +368,7 @@ func checkCharacters(p *problems, r *Request) {
 		p.add(field, fmt.Sprintf("Sahədə icazəsiz idarəedici simvol var (U+%04X).", bad),
 			fmt.Sprintf("The field holds a control character that is not allowed (U+%04X).", bad))
 	})
+	return found
 }
 
 // walkForbidden calls found with the JSON path ("appeal.text", "form.code",
