@@ -138,14 +138,20 @@ func (l *Ledger) RecordInvalid(ctx context.Context, requestID string, effects ro
 	l.mu.Lock()
 	defer l.mu.Unlock()
 
-	var refused refusal
-	refused.text("inbox", requestID)
-	refused.messages(effects.Messages)
-	if err := refused.err(); err != nil {
+	// In PostgreSQL's order: the claim of the id first, so a repeat is a
+	// duplicate whatever else it carries.
+	var id refusal
+	id.text("inbox", requestID)
+	if err := id.err(); err != nil {
 		return fmt.Errorf("record invalid: %w", err)
 	}
 	if _, ok := l.inbox[requestID]; ok {
 		return fmt.Errorf("record invalid %s: %w", requestID, routers.ErrDuplicate)
+	}
+	var refused refusal
+	refused.messages(effects.Messages)
+	if err := refused.err(); err != nil {
+		return fmt.Errorf("record invalid: %w", err)
 	}
 	l.inbox[requestID] = struct{}{}
 	l.commit(routers.Effects{Messages: effects.Messages})
@@ -228,14 +234,21 @@ func (l *Ledger) AddComment(ctx context.Context, c routers.Comment, effects rout
 	l.mu.Lock()
 	defer l.mu.Unlock()
 
+	// In PostgreSQL's order: the claim of the id first, so a repeat is a
+	// duplicate whatever else it carries.
+	var id refusal
+	id.text("inbox", c.ID)
+	if err := id.err(); err != nil {
+		return fmt.Errorf("add comment: %w", err)
+	}
+	if _, ok := l.inbox[c.ID]; ok {
+		return fmt.Errorf("add comment %s: %w", c.ID, routers.ErrDuplicate)
+	}
 	var refused refusal
 	refused.comment(c)
 	refused.effects(effects)
 	if err := refused.err(); err != nil {
 		return fmt.Errorf("add comment: %w", err)
-	}
-	if _, ok := l.inbox[c.ID]; ok {
-		return fmt.Errorf("add comment %s: %w", c.ID, routers.ErrDuplicate)
 	}
 	if _, ok := l.appeals[c.AppealNumber]; !ok {
 		return fmt.Errorf("add comment %s: appeal %s: %w", c.ID, c.AppealNumber, routers.ErrNotFound)

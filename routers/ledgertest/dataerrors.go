@@ -55,6 +55,26 @@ func testDataErrors(t *testing.T, newLedger func(*testing.T) Ledger) {
 		}
 	})
 
+	// A used id is a duplicate whatever the repeat carries: the claim comes
+	// first in every ledger.
+	t.Run("RepeatIsADuplicateWhateverItCarries", func(t *testing.T) {
+		t.Parallel()
+		l := newLedger(t)
+		a := registerDrained(t, l, draft("req-data-1", bil, registeredAt))
+		require.NoError(t, l.RecordInvalid(t.Context(), "bad-1", invalid("bad-1")))
+		c := comment("c-1", a)
+		addComment(t, l, c)
+		drain(t, l)
+
+		unstorable := invalid("bad-1")
+		unstorable.Messages[0].Metadata = map[string]string{"note": "su\x00"}
+		require.ErrorIs(t, l.RecordInvalid(t.Context(), "bad-1", unstorable), routers.ErrDuplicate)
+		repeat := c
+		repeat.Text = "su\x00 yoxdur"
+		require.ErrorIs(t, l.AddComment(t.Context(), repeat, routers.Effects{}), routers.ErrDuplicate)
+		require.Empty(t, drain(t, l))
+	})
+
 	t.Run("Accepted", func(t *testing.T) {
 		t.Parallel()
 		l := newLedger(t)

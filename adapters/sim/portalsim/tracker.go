@@ -21,7 +21,6 @@ type Tracker struct {
 	eventIDs  map[string]int
 	counts    map[routers.Status]int
 	total     int
-	notify    chan struct{}
 }
 
 // NewTracker returns an empty tracker.
@@ -31,7 +30,6 @@ func NewTracker() *Tracker {
 		byAppeal:  map[string][]routers.StatusEvent{},
 		eventIDs:  map[string]int{},
 		counts:    map[routers.Status]int{},
-		notify:    make(chan struct{}, 1),
 	}
 }
 
@@ -67,14 +65,7 @@ func (t *Tracker) Record(ev routers.StatusEvent) {
 		t.total++
 	}
 	t.mu.Unlock()
-	select {
-	case t.notify <- struct{}{}:
-	default:
-	}
 }
-
-// Changed is signalled after new events arrive.
-func (t *Tracker) Changed() <-chan struct{} { return t.notify }
 
 // Counts returns the number of distinct events per status, and in all.
 func (t *Tracker) Counts() (map[routers.Status]int, int) {
