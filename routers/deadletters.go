@@ -50,7 +50,7 @@ const ReplayedFromHeader = "x-korpu-replayed-from"
 const (
 	// MaxDeadLetterBody is how much of a poisoned body is kept.
 	MaxDeadLetterBody = 64 << 10
-	maxLetterText     = 4 << 10 // of the reason, queue and message id, each
+	maxLetterText     = 4 << 10 // of the reason, queue, message id and a delivery's last error, each
 	maxLetterHeaders  = 8 << 10 // of every header's name and value together
 )
 
@@ -96,8 +96,8 @@ func (h *Hub) keepPoisoned(msg *message.Message) error {
 		queue = h.cfg.Topics.Requests
 	}
 	dl := DeadLetter{
-		Kind: DeadPoison, Queue: storable(queue, maxLetterText), MessageID: storable(msg.UUID, maxLetterText),
-		Headers: storableHeaders(headers), Error: storable(reason, maxLetterText), Attempts: 1,
+		Kind: DeadPoison, Queue: storable(queue), MessageID: storable(msg.UUID),
+		Headers: storableHeaders(headers), Error: storable(reason), Attempts: 1,
 	}
 	dl.keepBody(msg.Payload)
 	fp := sha256.New()
@@ -126,14 +126,15 @@ func (h *Hub) keepPoisoned(msg *message.Message) error {
 }
 
 // storable makes s fit a text column: valid UTF-8, no NUL (which
-// PostgreSQL's text refuses), at most max bytes.
-func storable(s string, max int) string {
+// PostgreSQL's text refuses), at most maxLetterText bytes. It keeps
+// dead letters and a delivery's last error, which quote what outsiders sent.
+func storable(s string) string {
 	s = strings.ToValidUTF8(s, "\uFFFD")
 	s = strings.ReplaceAll(s, "\x00", "\uFFFD")
-	if len(s) <= max {
+	if len(s) <= maxLetterText {
 		return s
 	}
-	cut := max
+	cut := maxLetterText
 	for cut > 0 && !utf8.RuneStart(s[cut]) {
 		cut--
 	}
@@ -146,7 +147,7 @@ func storableHeaders(headers map[string]string) map[string]string {
 	out := make(map[string]string, len(headers))
 	budget, dropped := maxLetterHeaders, 0
 	for _, k := range slices.Sorted(maps.Keys(headers)) {
-		name, value := storable(k, maxLetterText), storable(headers[k], maxLetterText)
+		name, value := storable(k), storable(headers[k])
 		if len(name)+len(value) > budget {
 			dropped++
 			continue

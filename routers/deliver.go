@@ -5,9 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/ThreeDotsLabs/watermill/message"
 )
@@ -151,31 +149,6 @@ func (h *Hub) refuseUnknownPerson(ctx context.Context, a Appeal) error {
 	return nil
 }
 
-// lastErrorMax bounds the error kept with a delivery: a district's answer
-// is quoted in it, and a district's answer is not to be trusted.
-const lastErrorMax = 1000
-
-// storableError is err's text as the ledger keeps it: at most lastErrorMax
-// characters, with the characters a store or a log cannot carry (NUL above
-// all, which PostgreSQL refuses) replaced, so a district's odd answer can
-// never make the record of its own failure unwritable.
-func storableError(err error) string {
-	var b strings.Builder
-	n := 0
-	for _, r := range err.Error() {
-		if n == lastErrorMax {
-			b.WriteString("…")
-			break
-		}
-		if forbiddenRune(r) {
-			r = utf8.RuneError
-		}
-		b.WriteRune(r)
-		n++
-	}
-	return b.String()
-}
-
 // errAppealNotDelivered: a comment waits for its appeal to reach the
 // district; like an open breaker, waiting spends no attempt.
 var errAppealNotDelivered = errors.New("appeal not delivered yet")
@@ -195,7 +168,7 @@ func (h *Hub) postpone(ctx context.Context, number string, cause error, unanswer
 		if spendsAttempt(cause) {
 			cur.Delivery.Attempts++
 		}
-		cur.Delivery.LastError = storableError(cause)
+		cur.Delivery.LastError = storable(cause.Error())
 		cur.Delivery.Unanswered = cur.Delivery.Unanswered || unanswered
 		if h.spent(cur.Delivery.Attempts, now.Sub(cur.RegisteredAt)) {
 			gaveUp = true
@@ -246,11 +219,11 @@ func (h *Hub) giveUpAppeal(a *Appeal, cause error) Effects {
 func (h *Hub) giveUp(d *Delivery, a *Appeal, kind JobKind, key string, cause error) Effects {
 	d.State = DeliveryFailed
 	d.NextAttemptAt = time.Time{}
-	d.LastError = storableError(cause)
+	d.LastError = storable(cause.Error())
 	job := h.cfg.Topics.jobMessage(a.District, Job{Kind: kind, Key: key})
 	dl := DeadLetter{
 		Kind: DeadAppeal, Queue: job.Topic, MessageID: job.UUID, Headers: job.Metadata,
-		Error: storableError(cause), Attempts: d.Attempts, AppealNumber: a.Number,
+		Error: storable(cause.Error()), Attempts: d.Attempts, AppealNumber: a.Number,
 		// The job's fresh UUID: a replayed delivery given up again is a new letter.
 		Fingerprint: string(kind) + ":" + key + ":" + job.UUID,
 	}
@@ -338,7 +311,7 @@ func (h *Hub) settleComment(ctx context.Context, id, district string, outcome er
 			c.Delivery = Delivery{State: DeliveryDelivered, Attempts: c.Delivery.Attempts}
 			return h.cfg.Topics.events(advance(a, c.ID, StatusCommented, "", now)), nil
 		}
-		c.Delivery.LastError = storableError(outcome)
+		c.Delivery.LastError = storable(outcome.Error())
 		if IsPermanent(outcome) || h.spent(c.Delivery.Attempts, now.Sub(c.SubmittedAt)) {
 			gaveUp = true
 			return h.giveUp(&c.Delivery, a, JobComment, c.ID, outcome), nil

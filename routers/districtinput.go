@@ -3,6 +3,7 @@ package routers
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -58,14 +59,12 @@ func CheckDistrictText(field, s string, max int) error {
 // disallowedControl returns the first control character of s that
 // CheckDistrictText refuses and its 1-based position in runes.
 func disallowedControl(s string) (rune, int, bool) {
-	at := 0
-	for _, r := range s {
-		at++
-		if forbiddenRune(r) {
-			return r, at, true
-		}
+	i := strings.IndexFunc(s, forbiddenRune)
+	if i < 0 {
+		return 0, 0, false
 	}
-	return 0, 0, false
+	r, _ := utf8.DecodeRuneInString(s[i:])
+	return r, utf8.RuneCountInString(s[:i]) + 1, true
 }
 
 // checkDistrictText checks the free text of a district's change before

@@ -223,14 +223,15 @@ func (h *Hub) register(ctx context.Context, req Request, body []byte, now time.T
 		e.Messages = append(e.Messages, h.cfg.Topics.jobMessage(a.District, Job{Kind: JobAppeal, Key: a.Number}))
 		return e
 	}
-	a, err := h.intakeLedger.Register(ctx, draft, h.validator.BookingFor(&req), number, effects)
+	booking := h.validator.BookingFor(&req)
+	a, err := h.intakeLedger.Register(ctx, draft, booking, number, effects)
 	if errors.Is(err, ErrDataRefused) && draft.Person != nil {
 		// The registry's record, not the citizen's request, may be what the
 		// store refuses: the request is registered without it, and the
 		// hand-over, which needs the record, fails visibly instead.
 		h.logger.Warn("registry record refused by the ledger; registering without it", "request_id", req.ID, "error", err)
 		draft.Person = nil
-		a, err = h.intakeLedger.Register(ctx, draft, h.validator.BookingFor(&req), number, effects)
+		a, err = h.intakeLedger.Register(ctx, draft, booking, number, effects)
 	}
 	switch {
 	case errors.Is(err, ErrDuplicate):

@@ -328,20 +328,30 @@ func forbiddenRune(r rune) bool {
 // no longer shows but the body as sent (and stored) still holds: a key given
 // twice keeps only its last value, so {"text":"\u0000","text":"ok"} decodes
 // clean. Run when checkCharacters found nothing, so a request is reported
-// once; the field cannot be named, the body as a whole is.
+// once; the field cannot be named, the body as a whole is. Every string of
+// the body, keys and overwritten values alike, is read again by
+// encoding/json's tokenizer, but only when the body could hold such a
+// character at all: an escape, DEL, or a line or paragraph separator.
 func checkRawEscapes(p *problems, body []byte) {
-	for i := 0; i+1 < len(body); i++ {
-		if body[i] != '\\' {
+	if bytes.IndexByte(body, '\\') < 0 && !bytes.ContainsAny(body, "\x7f\u2028\u2029") {
+		return
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return // the end, or what Decode has already refused
+		}
+		s, ok := tok.(string)
+		if !ok {
 			continue
 		}
-		if body[i+1] == 'u' && i+6 <= len(body) {
-			if v, err := strconv.ParseInt(string(body[i+2:i+6]), 16, 32); err == nil && forbiddenRune(rune(v)) {
-				p.add("request", fmt.Sprintf("Sorğuda icazəsiz idarəedici simvol var (U+%04X), təkrarlanan sahədə.", v),
-					fmt.Sprintf("The request holds a control character that is not allowed (U+%04X), in a field given twice.", v))
-				return
-			}
+		if i := strings.IndexFunc(s, forbiddenRune); i >= 0 {
+			r, _ := utf8.DecodeRuneInString(s[i:])
+			p.add("request", fmt.Sprintf("Sorğuda icazəsiz idarəedici simvol var (U+%04X), təkrarlanan sahədə.", r),
+				fmt.Sprintf("The request holds a control character that is not allowed (U+%04X), in a field given twice.", r))
+			return
 		}
-		i++ // the escaped character, whatever it is: \\ must not start another escape
 	}
 }
 

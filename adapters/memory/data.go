@@ -49,35 +49,34 @@ func (r *refusal) json(column string, doc []byte) {
 		r.add(column, "not JSON in UTF-8")
 		return
 	}
-	inString := false
+	// In a valid document a backslash stands only in a string, and the
+	// character it escapes is skipped with it.
 	for i := 0; i < len(doc); i++ {
+		if doc[i] != '\\' {
+			continue
+		}
+		i++ // a valid document has the escaped character, and four hex digits after u
+		if doc[i] != 'u' {
+			continue
+		}
+		code := hex4(doc[i+1:])
+		i += 4
 		switch {
-		case doc[i] == '"':
-			inString = !inString
-		case doc[i] == '\\' && inString:
-			i++ // a valid document has the escaped character, and four hex digits after u
-			if doc[i] != 'u' {
-				continue
-			}
-			code := hex4(doc[i+1:])
-			i += 4
-			switch {
-			case code == 0:
-				r.add(column, `\u0000 cannot be converted to text`)
-				return
-			case code >= 0xDC00 && code < 0xE000:
-				r.add(column, "a low surrogate without a high one")
-				return
-			case code >= 0xD800 && code < 0xDC00:
-				if i+6 < len(doc) && doc[i+1] == '\\' && doc[i+2] == 'u' {
-					if low := hex4(doc[i+3:]); low >= 0xDC00 && low < 0xE000 {
-						i += 6
-						continue
-					}
+		case code == 0:
+			r.add(column, `\u0000 cannot be converted to text`)
+			return
+		case code >= 0xDC00 && code < 0xE000:
+			r.add(column, "a low surrogate without a high one")
+			return
+		case code >= 0xD800 && code < 0xDC00:
+			if i+6 < len(doc) && doc[i+1] == '\\' && doc[i+2] == 'u' {
+				if low := hex4(doc[i+3:]); low >= 0xDC00 && low < 0xE000 {
+					i += 6
+					continue
 				}
-				r.add(column, "a high surrogate without a low one")
-				return
 			}
+			r.add(column, "a high surrogate without a low one")
+			return
 		}
 	}
 }

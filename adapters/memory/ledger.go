@@ -140,9 +140,7 @@ func (l *Ledger) RecordInvalid(ctx context.Context, requestID string, effects ro
 
 	// In PostgreSQL's order: the claim of the id first, so a repeat is a
 	// duplicate whatever else it carries.
-	var id refusal
-	id.text("inbox", requestID)
-	if err := id.err(); err != nil {
+	if err := keyRefused("inbox", requestID); err != nil {
 		return fmt.Errorf("record invalid: %w", err)
 	}
 	if _, ok := l.inbox[requestID]; ok {
@@ -236,9 +234,7 @@ func (l *Ledger) AddComment(ctx context.Context, c routers.Comment, effects rout
 
 	// In PostgreSQL's order: the claim of the id first, so a repeat is a
 	// duplicate whatever else it carries.
-	var id refusal
-	id.text("inbox", c.ID)
-	if err := id.err(); err != nil {
+	if err := keyRefused("inbox", c.ID); err != nil {
 		return fmt.Errorf("add comment: %w", err)
 	}
 	if _, ok := l.inbox[c.ID]; ok {

@@ -67,10 +67,11 @@ func claimRequest(ctx context.Context, tx pgx.Tx, requestID, outcome string, now
 // counter row stays locked only between the two, so registrations in one
 // district queue behind each other as briefly as possible.
 func (l *Ledger) Register(ctx context.Context, draft routers.Appeal, booking *routers.Booking, number func(int) string, effects func(routers.Appeal) routers.Effects) (routers.Appeal, error) {
+	now := l.now() // one instant for everything this commit records
 	a := draft
 	err := l.inPipeline(ctx, func(p *pipeline) error {
 		var claim pgx.Batch
-		claim.Queue(`INSERT INTO inbox (request_id, outcome, received_at) VALUES ($1, 'registered', $2) ON CONFLICT DO NOTHING`, a.RequestID, l.now())
+		claim.Queue(`INSERT INTO inbox (request_id, outcome, received_at) VALUES ($1, 'registered', $2) ON CONFLICT DO NOTHING`, a.RequestID, now)
 		if booking != nil {
 			claim.Queue(`
 				INSERT INTO reception_bookings (official_id, day, booked) VALUES ($1, $2::date, 1)
@@ -99,8 +100,8 @@ func (l *Ledger) Register(ctx context.Context, draft routers.Appeal, booking *ro
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::date, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
 			a.Number, a.RequestID, a.District, a.Service, a.FIN, a.Status, a.Sequence, a.RegisteredAt,
 			a.Deadline, jsonArg(a.Request), jsonArg(a.Person), a.Delivery.State, a.Delivery.Attempts,
-			timeArg(a.Delivery.NextAttemptAt), a.Delivery.LastError, a.DistrictRef, a.Delivery.Unanswered, l.now())
-		if err := queueEffects(&write, effects(a), l.now()); err != nil {
+			timeArg(a.Delivery.NextAttemptAt), a.Delivery.LastError, a.DistrictRef, a.Delivery.Unanswered, now)
+		if err := queueEffects(&write, effects(a), now); err != nil {
 			return err
 		}
 		if err := p.commit(ctx, &write); err != nil {
@@ -147,11 +148,12 @@ func readClaim(br pgx.BatchResults, booking *routers.Booking) (seq int, err erro
 
 // RecordInvalid implements routers.Ledger.
 func (l *Ledger) RecordInvalid(ctx context.Context, requestID string, effects routers.Effects) error {
+	now := l.now() // one instant for everything this commit records
 	return l.inTx(ctx, func(tx pgx.Tx) error {
-		if err := claimRequest(ctx, tx, requestID, "invalid", l.now()); err != nil {
+		if err := claimRequest(ctx, tx, requestID, "invalid", now); err != nil {
 			return err
 		}
-		return writeEffects(ctx, tx, l.now(), routers.Effects{Messages: effects.Messages})
+		return writeEffects(ctx, tx, now, routers.Effects{Messages: effects.Messages})
 	})
 }
 
@@ -201,6 +203,7 @@ func queueSaveAppeal(b *pgx.Batch, a routers.Appeal, now time.Time) {
 // UpdateAppeal implements routers.Ledger in two round trips: open and lock,
 // then write and commit.
 func (l *Ledger) UpdateAppeal(ctx context.Context, number string, fn func(*routers.Appeal) (routers.Effects, error)) error {
+	now := l.now() // one instant for everything this commit records
 	return l.inPipeline(ctx, func(p *pipeline) error {
 		var lock pgx.Batch
 		lock.Queue(`SELECT `+appealColumns+` FROM appeals WHERE number = $1 FOR NO KEY UPDATE`, number)
@@ -220,8 +223,8 @@ func (l *Ledger) UpdateAppeal(ctx context.Context, number string, fn func(*route
 			return err
 		}
 		var b pgx.Batch
-		queueSaveAppeal(&b, a, l.now())
-		if err := queueEffects(&b, effects, l.now()); err != nil {
+		queueSaveAppeal(&b, a, now)
+		if err := queueEffects(&b, effects, now); err != nil {
 			return err
 		}
 		if err := p.commit(ctx, &b); err != nil {
@@ -250,8 +253,9 @@ func (l *Ledger) History(ctx context.Context, number string) ([]routers.StatusEv
 
 // AddComment implements routers.Ledger.
 func (l *Ledger) AddComment(ctx context.Context, c routers.Comment, effects routers.Effects) error {
+	now := l.now() // one instant for everything this commit records
 	return l.inTx(ctx, func(tx pgx.Tx) error {
-		if err := claimRequest(ctx, tx, c.ID, "comment", l.now()); err != nil {
+		if err := claimRequest(ctx, tx, c.ID, "comment", now); err != nil {
 			return err
 		}
 		_, err := tx.Exec(ctx, `
@@ -265,7 +269,7 @@ func (l *Ledger) AddComment(ctx context.Context, c routers.Comment, effects rout
 		if err != nil {
 			return fmt.Errorf("insert comment: %w", err)
 		}
-		return writeEffects(ctx, tx, l.now(), effects)
+		return writeEffects(ctx, tx, now, effects)
 	})
 }
 
@@ -297,6 +301,7 @@ func (l *Ledger) Comment(ctx context.Context, id string) (routers.Comment, error
 // UpdateComment implements routers.Ledger. The appeal is locked first, as
 // every other writer of the appeal does, so the two locks never deadlock.
 func (l *Ledger) UpdateComment(ctx context.Context, id string, fn func(*routers.Comment, *routers.Appeal) (routers.Effects, error)) error {
+	now := l.now() // one instant for everything this commit records
 	return l.inTx(ctx, func(tx pgx.Tx) error {
 		var number string
 		err := tx.QueryRow(ctx, `SELECT appeal_number FROM comments WHERE id = $1`, id).Scan(&number)
@@ -325,8 +330,8 @@ func (l *Ledger) UpdateComment(ctx context.Context, id string, fn func(*routers.
 			return fmt.Errorf("update comment: %w", err)
 		}
 		var b pgx.Batch
-		queueSaveAppeal(&b, a, l.now())
-		if err := queueEffects(&b, effects, l.now()); err != nil {
+		queueSaveAppeal(&b, a, now)
+		if err := queueEffects(&b, effects, now); err != nil {
 			return err
 		}
 		if err := tx.SendBatch(ctx, &b).Close(); err != nil {
@@ -407,7 +412,7 @@ func (l *Ledger) ClaimDue(ctx context.Context, now time.Time, limit int, filter 
 			}
 		}
 		claimed = len(messages)
-		return writeEffects(ctx, tx, l.now(), routers.Effects{Messages: messages})
+		return writeEffects(ctx, tx, now, routers.Effects{Messages: messages})
 	})
 	if err != nil {
 		return 0, err
@@ -699,6 +704,7 @@ func (l *Ledger) DeadLetter(ctx context.Context, id int64) (routers.DeadLetter, 
 
 // ResolveDeadLetter implements routers.Ledger.
 func (l *Ledger) ResolveDeadLetter(ctx context.Context, id int64, state routers.DeadLetterState, effects routers.Effects, requeueAt time.Time) (bool, error) {
+	now := l.now() // one instant for everything this commit records
 	resolved := false
 	err := l.inTx(ctx, func(tx pgx.Tx) error {
 		var (
@@ -717,13 +723,13 @@ func (l *Ledger) ResolveDeadLetter(ctx context.Context, id int64, state routers.
 		if current != routers.DeadLetterOpen {
 			return nil
 		}
-		if _, err := tx.Exec(ctx, `UPDATE dead_letters SET state = $2, resolved_at = $3 WHERE id = $1`, id, state, l.now()); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE dead_letters SET state = $2, resolved_at = $3 WHERE id = $1`, id, state, now); err != nil {
 			return fmt.Errorf("resolve dead letter: %w", err)
 		}
 		if !requeueAt.IsZero() {
 			query, args := `UPDATE appeals SET delivery_state = 'pending', delivery_attempts = 0, next_attempt_at = $2, last_error = '',
 					delivery_unanswered = false, updated_at = $3
-				WHERE number = $1 AND delivery_state = 'failed'`, []any{appeal, requeueAt, l.now()}
+				WHERE number = $1 AND delivery_state = 'failed'`, []any{appeal, requeueAt, now}
 			if kind == routers.DeadComment {
 				query, args = `UPDATE comments SET delivery_state = 'pending', delivery_attempts = 0, next_attempt_at = $2, last_error = ''
 					WHERE id = $1 AND delivery_state = 'failed'`, []any{commentKey, requeueAt}
@@ -735,7 +741,7 @@ func (l *Ledger) ResolveDeadLetter(ctx context.Context, id int64, state routers.
 			}
 		}
 		resolved = true
-		return writeEffects(ctx, tx, l.now(), effects)
+		return writeEffects(ctx, tx, now, effects)
 	})
 	return resolved, err
 }

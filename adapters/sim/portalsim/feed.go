@@ -61,20 +61,22 @@ func (f Feed) Run(ctx context.Context) (int64, error) {
 	queue := make(chan Message, workers*batch)
 	go f.produce(ctx, queue)
 
-	var (
-		sent atomic.Int64
-		wg   sync.WaitGroup
-	)
+	sent := f.Sent
+	if sent == nil {
+		sent = new(atomic.Int64)
+	}
+	base := sent.Load()
+	var wg sync.WaitGroup
 	errs := make([]error, workers)
 	for w := range workers {
 		wg.Go(func() {
-			if errs[w] = f.work(ctx, w, batch, queue, &sent); errs[w] != nil {
+			if errs[w] = f.work(ctx, w, batch, queue, sent); errs[w] != nil {
 				cancel() // the feed ends with the first failure
 			}
 		})
 	}
 	wg.Wait()
-	return sent.Load(), errors.Join(errs...)
+	return sent.Load() - base, errors.Join(errs...)
 }
 
 // produce puts the messages of Next on queue at the feed's pace.
@@ -141,9 +143,6 @@ func (f Feed) work(ctx context.Context, worker, size int, queue <-chan Message, 
 			return err
 		}
 		sent.Add(int64(len(batch)))
-		if f.Sent != nil {
-			f.Sent.Add(int64(len(batch)))
-		}
 	}
 	return nil
 }

@@ -33,30 +33,25 @@ func cpuSeconds(p procfs.Proc) (float64, error) {
 	return st.CPUTime() + float64(st.CUTime+st.CSTime)/userHZ, nil
 }
 
-// groupSeconds is the CPU time of every process whose comm is one of
-// names; processes gone by now are absent (their time lives on in their
-// parent's cutime).
-func (r procReader) groupSeconds(names ...string) float64 {
+// groupSeconds adds the CPU time of every process to the sum its comm
+// names, in one walk of /proc; processes gone by now are absent (their time
+// lives on in their parent's cutime).
+func (r procReader) groupSeconds(sums map[string]*float64) {
 	procs, err := r.fs.AllProcs()
 	if err != nil {
-		return 0
+		return
 	}
-	var sum float64
 	for _, p := range procs {
 		comm, err := p.Comm()
 		if err != nil {
 			continue // gone already
 		}
-		for _, n := range names {
-			if comm == n {
-				if s, err := cpuSeconds(p); err == nil {
-					sum += s
-				}
-				break
+		if sum, ok := sums[comm]; ok {
+			if s, err := cpuSeconds(p); err == nil {
+				*sum += s
 			}
 		}
 	}
-	return sum
 }
 
 // machineTimes is every CPU's time, in seconds: busy is everything but idle
@@ -112,8 +107,7 @@ func (r procReader) snapshot(hubPIDs []int) cpuSnapshot {
 			}
 		}
 	}
-	s.broker = r.groupSeconds("beam.smp")
-	s.database = r.groupSeconds("postgres")
+	r.groupSeconds(map[string]*float64{"beam.smp": &s.broker, "postgres": &s.database})
 	if p, err := r.fs.Self(); err == nil {
 		s.bench, _ = cpuSeconds(p)
 	}

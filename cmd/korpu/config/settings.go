@@ -153,12 +153,9 @@ func (s Setting) read(raw any, h *Hub) error {
 		if !ok {
 			return bad
 		}
-		d, err := time.ParseDuration(str)
+		d, err := positiveDuration(str)
 		if err != nil {
-			return fmt.Errorf("%q is not a duration like 5s or 2m", str)
-		}
-		if d <= 0 {
-			return fmt.Errorf("must be positive, not %s", str)
+			return err
 		}
 		*p = d
 	case *string:

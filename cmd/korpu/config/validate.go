@@ -323,14 +323,24 @@ func (ps *problems) duration(path, value string) time.Duration {
 	if value == "" {
 		return 0
 	}
+	d, err := positiveDuration(value)
+	if err != nil {
+		ps.add(path, "%s", err)
+	}
+	return d
+}
+
+// positiveDuration parses a duration of the operator's file, which must be
+// more than zero.
+func positiveDuration(value string) (time.Duration, error) {
 	d, err := time.ParseDuration(value)
 	switch {
 	case err != nil:
-		ps.add(path, "%q is not a duration like 5s or 2m", value)
+		return d, fmt.Errorf("%q is not a duration like 5s or 2m", value)
 	case d <= 0:
-		ps.add(path, "must be positive, not %s", value)
+		return d, fmt.Errorf("must be positive, not %s", value)
 	}
-	return d
+	return d, nil
 }
 
 // url checks that value is an absolute URL with one of the schemes and a
