@@ -10,6 +10,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -18,6 +19,10 @@ import (
 
 	"github.com/korpu-az/korpu/routers"
 )
+
+// notDeliveredRetryAfter is when a district should report again a status
+// on an appeal whose hand-over has not been acknowledged yet.
+const notDeliveredRetryAfter = 5 * time.Second
 
 // maxCallbackBytes bounds a status report; real ones are a few hundred bytes.
 const maxCallbackBytes = 64 << 10
@@ -155,7 +160,13 @@ func (a *api) status(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no appeal "+body.AppealNumber)
 	case errors.Is(err, routers.ErrForeignAppeal):
 		writeError(w, http.StatusForbidden, err.Error())
-	case errors.Is(err, routers.ErrBackwardStep), errors.Is(err, routers.ErrNotDelivered):
+	case errors.Is(err, routers.ErrBackwardStep):
+		writeError(w, http.StatusConflict, err.Error())
+	case errors.Is(err, routers.ErrNotDelivered):
+		// Not yet, rather than never: the hand-over goes on, and the district
+		// may hold the appeal already (a Submit whose answer a crash lost).
+		// Retry-After tells it to report again once the hub has its answer.
+		w.Header().Set("Retry-After", strconv.Itoa(int(notDeliveredRetryAfter/time.Second)))
 		writeError(w, http.StatusConflict, err.Error())
 	case routers.IsPermanent(err):
 		// The ledger refuses what the report holds (ErrDataRefused): a 503

@@ -89,6 +89,7 @@ func TestStatusCallback(t *testing.T) {
 		wantCode     int
 		wantError    string // substring of the answer's "error"
 		wantReported bool
+		wantRetry    string // the Retry-After header, if any
 	}{
 		{name: "no token", path: bilPath, body: report, wantCode: http.StatusUnauthorized},
 		{name: "wrong token", path: bilPath, auth: "Bearer guess", body: report, wantCode: http.StatusUnauthorized},
@@ -106,7 +107,7 @@ func TestStatusCallback(t *testing.T) {
 		{name: "foreign appeal", path: bilPath, auth: bilAuth, body: report, reporterErr: routers.ErrForeignAppeal, wantCode: http.StatusForbidden, wantReported: true},
 		{name: "backward step", path: bilPath, auth: bilAuth, body: report, reporterErr: fmt.Errorf("%w: answered → in_progress", routers.ErrBackwardStep), wantCode: http.StatusConflict, wantReported: true},
 		{name: "the ledger refuses the report", path: bilPath, auth: bilAuth, body: report, reporterErr: &routers.PermanentError{Err: fmt.Errorf("note: %w", routers.ErrDataRefused)}, wantCode: http.StatusUnprocessableEntity, wantError: "cannot be stored", wantReported: true},
-		{name: "appeal not delivered yet", path: bilPath, auth: bilAuth, body: report, reporterErr: fmt.Errorf("%w: AZ-BIL-2026-000001", routers.ErrNotDelivered), wantCode: http.StatusConflict, wantError: "not been delivered", wantReported: true},
+		{name: "appeal not delivered yet", path: bilPath, auth: bilAuth, body: report, reporterErr: fmt.Errorf("%w: AZ-BIL-2026-000001", routers.ErrNotDelivered), wantCode: http.StatusConflict, wantError: "not been delivered", wantReported: true, wantRetry: "5"},
 		{name: "hub failure", path: bilPath, auth: bilAuth, body: report, reporterErr: errors.New("database is down"), wantCode: http.StatusServiceUnavailable, wantReported: true},
 		{name: "accepted", path: bilPath, auth: bilAuth, body: report, wantCode: http.StatusOK, wantReported: true},
 	}
@@ -116,6 +117,7 @@ func TestStatusCallback(t *testing.T) {
 			reporter := &fakeReporter{err: tc.reporterErr}
 			rec := serve(newAPI(t, reporter, nil), http.MethodPost, tc.path, tc.auth, tc.body)
 			require.Equal(t, tc.wantCode, rec.Code, rec.Body.String())
+			require.Equal(t, tc.wantRetry, rec.Header().Get("Retry-After"), "not yet (with Retry-After) or never")
 			answer := decode(t, rec)
 			if tc.wantCode == http.StatusOK {
 				require.Equal(t, "accepted", answer["result"])

@@ -84,7 +84,7 @@ func (s *Sim) report(ctx context.Context, number string) {
 }
 
 // callback posts one status, retrying with backoff while the hub is
-// unreachable or answers 408, 429 or 5xx.
+// unreachable or answers 408, 429, 5xx, or 409 with a Retry-After.
 func (s *Sim) callback(ctx context.Context, number, status string) error {
 	body, err := json.Marshal(statusBody{
 		AppealNumber: number,
@@ -129,7 +129,8 @@ func (s *Sim) post(ctx context.Context, target string, body []byte) error {
 	switch code := resp.StatusCode; {
 	case code >= 200 && code <= 299:
 		return nil
-	case code == http.StatusRequestTimeout || code == http.StatusTooManyRequests || code >= 500:
+	case code == http.StatusRequestTimeout || code == http.StatusTooManyRequests || code >= 500,
+		code == http.StatusConflict && resp.Header.Get("Retry-After") != "": // not yet: the hub has no answer to its Submit
 		err := fmt.Errorf("hub answered %d: %s", code, bytes.TrimSpace(msg))
 		if d := retryafter.Parse(resp.Header.Get("Retry-After"), time.Now(), 10*time.Minute); d > 0 {
 			return fmt.Errorf("%w (%w)", err, backoff.RetryAfter(int(d/time.Second)))

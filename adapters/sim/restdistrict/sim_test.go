@@ -52,6 +52,9 @@ func (h *hubStub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if h.answer != nil {
 		code = h.answer(n, b)
 	}
+	if code == http.StatusConflict {
+		w.Header().Set("Retry-After", "1") // the hub's "not yet"
+	}
 	w.WriteHeader(code)
 }
 
@@ -280,6 +283,24 @@ func TestCallbackRetries(t *testing.T) {
 	require.NoError(t, err)
 	require.Eventually(t, func() bool { return len(hub.Calls()) == 4 }, waitFor, tick)
 	require.Equal(t, []string{"in_progress", "in_progress", "in_progress", "answered"}, hub.statuses())
+}
+
+// TestCallbackNotYet: a 409 with Retry-After (the hub has no answer to its
+// Submit yet) is reported again, not dropped.
+func TestCallbackNotYet(t *testing.T) {
+	t.Parallel()
+	hub := &hubStub{answer: func(n int, _ statusBody) int {
+		if n == 1 {
+			return http.StatusConflict
+		}
+		return http.StatusOK
+	}}
+	f := setup(t, hub, nil)
+	f.sim.Start(t.Context())
+	_, err := f.client.Submit(t.Context(), submission("AZ-SAT-2026-000001"))
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return len(hub.Calls()) == 3 }, waitFor, tick)
+	require.Equal(t, []string{"in_progress", "in_progress", "answered"}, hub.statuses())
 }
 
 func TestCallbackRefused(t *testing.T) {
