@@ -67,7 +67,7 @@ func hubValidator() *routers.Validator {
 		Calendar:  testCalendar(),
 		Directory: routers.Directory{Districts: map[string]routers.DistrictInfo{
 			"AZ-BIL": {Code: "AZ-BIL", AllServices: true, Officials: map[string]routers.Official{
-				"BIL-01": {ID: "BIL-01", Capacity: map[time.Weekday]int{time.Tuesday: 2}},
+				"BIL-01": {ID: "BIL-01", Name: "Əliyev Rauf Kamal oğlu", Position: "İcra hakimiyyətinin başçısı", Sessions: []routers.Session{{Weekday: time.Tuesday, From: "10:00", To: "13:00", Capacity: 2}}},
 			}},
 			"AZ-SAT": {Code: "AZ-SAT", Services: map[string]bool{"appeal": true, "family-composition-certificate": true}},
 		}},

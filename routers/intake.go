@@ -200,11 +200,17 @@ func (h *Hub) register(ctx context.Context, req Request, body []byte, now time.T
 		// enriched before delivery instead.
 		h.logger.Warn("registry unavailable at intake; enrichment deferred", "request_id", req.ID, "error", err)
 	}
+	submitted, err := time.Parse(time.RFC3339, req.SubmittedAt)
+	if err != nil {
+		return &PermanentError{Err: fmt.Errorf("submitted_at passed validation yet does not parse: %w", err)}
+	}
 	draft := Appeal{
 		RequestID:    req.ID,
 		District:     req.District,
 		Service:      req.Service,
 		FIN:          req.Citizen.FIN,
+		Type:         req.Appeal.Type,
+		SubmittedAt:  submitted,
 		Status:       StatusRegistered,
 		Sequence:     1,
 		RegisteredAt: now,

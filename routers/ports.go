@@ -41,6 +41,8 @@ type Appeal struct {
 	District     string
 	Service      string
 	FIN          string
+	Type         string    // complaint, application or proposal
+	SubmittedAt  time.Time // when the citizen sent it, as the portal says
 	Status       Status
 	Sequence     int // sequence of the last event sent to the portal
 	RegisteredAt time.Time

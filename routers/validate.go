@@ -90,6 +90,16 @@ func (p *problems) required(field string) {
 	p.add(field, "Sahə mütləqdir.", "The field is required.")
 }
 
+// ReceptionDays are the official's next reception days after now: the
+// dates a reception request may name, and the ones the portal offers.
+func (v *Validator) ReceptionDays(o Official, now time.Time) ([]time.Time, error) {
+	days, err := v.Calendar.NextWorkingDays(now, receptionDays, o.receives)
+	if err != nil {
+		return nil, fmt.Errorf("reception days of %s: %w", o.ID, err)
+	}
+	return days, nil
+}
+
 // BookingFor returns the reception place a valid reception request takes.
 func (v *Validator) BookingFor(r *Request) *Booking {
 	if r.Service != "reception-booking" || r.Reception == nil {
@@ -100,7 +110,7 @@ func (v *Validator) BookingFor(r *Request) *Booking {
 	if err != nil {
 		return nil
 	}
-	return &Booking{OfficialID: official.ID, Date: r.Reception.Date, Capacity: official.Capacity[day.Weekday()]}
+	return &Booking{OfficialID: official.ID, Date: r.Reception.Date, Capacity: official.CapacityOn(day.Weekday())}
 }
 
 // ValidateRequest checks a request of kind "request" decoded from body; now
@@ -279,7 +289,7 @@ func (v *Validator) checkReception(p *problems, d DistrictInfo, r Reception, now
 	case !ok:
 		return
 	}
-	days, err := v.Calendar.NextWorkingDays(now, receptionDays, official.receives)
+	days, err := v.ReceptionDays(official, now)
 	if err != nil {
 		p.add("reception.date", "Qəbul günləri hələ təqvimdə yoxdur.", "The reception days are not in the holiday calendar yet.")
 		return

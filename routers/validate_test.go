@@ -24,12 +24,12 @@ func testValidator() *routers.Validator {
 		Calendar:  calendar.Default(),
 		Directory: routers.Directory{Districts: map[string]routers.DistrictInfo{
 			"AZ-BIL": {Code: "AZ-BIL", AllServices: true, Officials: map[string]routers.Official{
-				"BIL-01": {ID: "BIL-01", Capacity: map[time.Weekday]int{time.Tuesday: 20}},
-				"BIL-02": {ID: "BIL-02", Capacity: map[time.Weekday]int{time.Monday: 15, time.Thursday: 10}},
+				"BIL-01": {ID: "BIL-01", Sessions: []routers.Session{{Weekday: time.Tuesday, From: "10:00", To: "13:00", Capacity: 20}}},
+				"BIL-02": {ID: "BIL-02", Sessions: []routers.Session{{Weekday: time.Monday, From: "14:00", To: "17:00", Capacity: 15}, {Weekday: time.Thursday, From: "10:00", To: "12:00", Capacity: 10}}},
 			}},
 			"AZ-SAT": {Code: "AZ-SAT", Services: map[string]bool{"appeal": true, "reception-booking": true,
 				"family-composition-certificate": true, "housing-registration": true},
-				Officials: map[string]routers.Official{"SAT-01": {ID: "SAT-01", Capacity: map[time.Weekday]int{time.Wednesday: 25}}}},
+				Officials: map[string]routers.Official{"SAT-01": {ID: "SAT-01", Sessions: []routers.Session{{Weekday: time.Wednesday, From: "09:00", To: "12:00", Capacity: 25}}}}},
 		}},
 	}
 }

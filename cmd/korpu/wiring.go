@@ -35,6 +35,7 @@ func directory(cfg *config.Config) routers.Directory {
 	for _, d := range cfg.Districts {
 		info := routers.DistrictInfo{
 			Code:        d.Code,
+			Name:        d.Name,
 			AllServices: d.AllServices,
 			Services:    make(map[string]bool, len(d.Services)),
 			Officials:   make(map[string]routers.Official, len(d.Officials)),
@@ -43,7 +44,11 @@ func directory(cfg *config.Config) routers.Directory {
 			info.Services[s] = true
 		}
 		for _, o := range d.Officials {
-			info.Officials[o.ID] = routers.Official{ID: o.ID, Capacity: o.Capacity()}
+			official := routers.Official{ID: o.ID, Name: o.Name, Position: o.Position}
+			for _, r := range o.Reception {
+				official.Sessions = append(official.Sessions, routers.Session{Weekday: r.Weekday, From: r.From, To: r.To, Capacity: r.Capacity})
+			}
+			info.Officials[o.ID] = official
 		}
 		dir.Districts[d.Code] = info
 	}
