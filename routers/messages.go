@@ -84,6 +84,9 @@ var rank = map[Status]int{
 	StatusClosed:     5,
 }
 
+// OfAppeal reports whether s is a status a registered appeal can be in.
+func (s Status) OfAppeal() bool { _, ok := rank[s]; return ok }
+
 // DistrictStatuses are the statuses a district may report (contract §4).
 var DistrictStatuses = map[Status]bool{
 	StatusInProgress: true, StatusAnswered: true, StatusRejected: true,

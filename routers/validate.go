@@ -202,6 +202,9 @@ func (v *Validator) checkCommon(p *problems, id, submittedAt string, now time.Ti
 	}
 }
 
+// ValidFIN reports whether fin has the shape of a personal number (FİN).
+func ValidFIN(fin string) bool { return finPattern.MatchString(fin) }
+
 func checkFIN(p *problems, fin string) {
 	switch {
 	case fin == "":

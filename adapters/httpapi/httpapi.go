@@ -52,11 +52,17 @@ type Config struct {
 	CallbackTokens map[string]string
 	// MonitorToken is the central monitors' bearer token; empty refuses them.
 	MonitorToken string
-	DeadLetters  DeadLetters
-	Reporter     StatusReporter
-	Gatherer     prometheus.Gatherer
-	Ready        []Check
-	Logger       *slog.Logger
+	// PortalToken is the e-gov portal's bearer token on the read API; empty refuses it.
+	PortalToken string
+	// Inquiry answers the portal's read API; nil leaves it out.
+	Inquiry Inquiry
+	// Documents renders printable appeals; nil leaves the document route out.
+	Documents   Documents
+	DeadLetters DeadLetters
+	Reporter    StatusReporter
+	Gatherer    prometheus.Gatherer
+	Ready       []Check
+	Logger      *slog.Logger
 }
 
 // New returns the hub's HTTP handler.
@@ -67,6 +73,9 @@ func New(cfg Config) http.Handler {
 	}
 	if cfg.MonitorToken != "" {
 		api.monitorToken = sha256.Sum256([]byte(cfg.MonitorToken))
+	}
+	if cfg.PortalToken != "" {
+		api.portalToken = sha256.Sum256([]byte(cfg.PortalToken))
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/districts/{code}/status", api.status)
@@ -81,6 +90,9 @@ func New(cfg Config) http.Handler {
 		mux.HandleFunc("POST /v1/dead-letters/{id}/replay", api.monitor(api.resolveDeadLetter(cfg.DeadLetters.Replay)))
 		mux.HandleFunc("POST /v1/dead-letters/{id}/drop", api.monitor(api.resolveDeadLetter(cfg.DeadLetters.Drop)))
 	}
+	if cfg.Inquiry != nil {
+		api.registerPortal(mux)
+	}
 	return mux
 }
 
@@ -88,6 +100,7 @@ type api struct {
 	cfg          Config
 	tokens       map[string][32]byte // districts' callback tokens, hashed
 	monitorToken [32]byte            // zero: monitors refused
+	portalToken  [32]byte            // zero: the portal refused
 }
 
 // authorized tells whether the request carries district code's token.
@@ -200,6 +213,11 @@ func writeError(w http.ResponseWriter, code int, msg string) {
 
 func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Content-Type", "application/json")
+	writeBody(w, code, v)
+}
+
+// writeBody writes v as JSON under the Content-Type already set.
+func writeBody(w http.ResponseWriter, code int, v any) {
 	w.WriteHeader(code)
 	_ = json.NewEncoder(w).Encode(v) // a failed write means the client left: nothing to do
 }

@@ -87,9 +87,16 @@ type Portal struct {
 	StatusQueue   string
 	// SigningKey is the HMAC-SHA256 key of the x-signature header.
 	SigningKey string
-	// portal.token is validated but not kept: no route of the HTTP API
-	// takes the portal's token yet (the citizen read API will).
+	// Token is the portal's bearer token on the citizen read API; empty
+	// means the key is absent and the API refuses the portal.
+	Token string
+	// DetailsURL is the portal's page of one appeal, with {number} where
+	// the appeal number goes; the printed appeal's QR code carries it.
+	DetailsURL string
 }
+
+// DefaultDetailsURL is portal.details_url when the file does not set it.
+const DefaultDetailsURL = "https://www.e-gov.az/appeals/{number}"
 
 // Monitor holds the central monitors' access to the HTTP API.
 type Monitor struct {

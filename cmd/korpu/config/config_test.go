@@ -83,6 +83,8 @@ func TestLoadExample(t *testing.T) {
 		RequestsQueue: "egov.portal.requests",
 		StatusQueue:   "egov.portal.status",
 		SigningKey:    "portal-key-S3CRET1",
+		Token:         "portal-token-S3CRET2",
+		DetailsURL:    DefaultDetailsURL,
 	}, cfg.Portal)
 	require.Equal(t, "monitor-token-S3CRET3", cfg.Monitor.Token)
 	require.Equal(t, Registry{URL: "http://127.0.0.1:18081", Token: "registry-token-S3CRET4", AllowInsecureHTTP: true}, cfg.Registry)
@@ -256,6 +258,10 @@ func TestParseValidation(t *testing.T) {
 		{name: "RegistryTokenRequired", changes: []change{{"  token: ${KORPU_REGISTRY_TOKEN}\n", ""}}, key: "registry.token", message: "required"},
 		{name: "DistrictRequired", cut: "districts:\n", key: "districts", message: "at least one district"},
 		{name: "PortalTokenEmpty", env: map[string]string{"KORPU_PORTAL_TOKEN": ""}, key: "portal.token", message: "empty"},
+		{name: "DetailsURLRelative", changes: []change{{"  token: ${KORPU_PORTAL_TOKEN}", "  token: ${KORPU_PORTAL_TOKEN}\n  details_url: /appeals/{number}"}},
+			key: "portal.details_url", message: "absolute http(s) URL"},
+		{name: "DetailsURLWithoutNumber", changes: []change{{"  token: ${KORPU_PORTAL_TOKEN}", "  token: ${KORPU_PORTAL_TOKEN}\n  details_url: https://portal.example/appeals"}},
+			key: "portal.details_url", message: "must hold {number}"},
 		{name: "MonitorTokenEmpty", env: map[string]string{"KORPU_MONITOR_TOKEN": ""}, key: "monitor.token", message: "empty"},
 		{name: "SameQueues", changes: []change{{"status_queue: egov.portal.status", "status_queue: egov.portal.requests"}},
 			key: "portal.status_queue", message: "must differ"},

@@ -31,6 +31,7 @@ type file struct {
 		StatusQueue   string  `yaml:"status_queue"`
 		SigningKey    string  `yaml:"signing_key"`
 		Token         *string `yaml:"token"`
+		DetailsURL    string  `yaml:"details_url"`
 	} `yaml:"portal"`
 	Monitor struct {
 		Token *string `yaml:"token"`

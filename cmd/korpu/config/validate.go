@@ -61,7 +61,8 @@ func (ps *problems) convert(raw *file, known map[string]string, services []strin
 		StatusQueue:   raw.Portal.StatusQueue,
 		SigningKey:    raw.Portal.SigningKey,
 	}
-	ps.optionalSecret("portal.token", raw.Portal.Token) // part of the contract, used by no route yet
+	cfg.Portal.Token = ps.optionalSecret("portal.token", raw.Portal.Token)
+	cfg.Portal.DetailsURL = ps.detailsURL("portal.details_url", raw.Portal.DetailsURL)
 	ps.required("portal.requests_queue", raw.Portal.RequestsQueue)
 	ps.required("portal.status_queue", raw.Portal.StatusQueue)
 	if raw.Portal.RequestsQueue != "" && raw.Portal.RequestsQueue == raw.Portal.StatusQueue {
@@ -316,6 +317,22 @@ func (ps *problems) optionalSecret(path string, value *string) string {
 		ps.add(path, "empty; remove the key to refuse this role")
 	}
 	return *value
+}
+
+// detailsURL reads the portal's link to one appeal: absent takes
+// DefaultDetailsURL; else an absolute http(s) URL holding {number}.
+func (ps *problems) detailsURL(path, value string) string {
+	if value == "" {
+		return DefaultDetailsURL
+	}
+	u, err := url.Parse(strings.ReplaceAll(value, "{number}", "AZ-BIL-2026-000001"))
+	switch {
+	case err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "":
+		ps.add(path, "must be an absolute http(s) URL")
+	case !strings.Contains(value, "{number}"):
+		ps.add(path, "must hold {number}, where the appeal number goes")
+	}
+	return value
 }
 
 // duration reads an optional Go duration; absent leaves 0.
