@@ -110,7 +110,7 @@ func (r *refusal) delivery(table string, d routers.Delivery) {
 
 // appeal checks the columns of an appeal.
 func (r *refusal) appeal(a routers.Appeal) {
-	r.text("appeals", a.Number, a.RequestID, a.District, a.Service, a.FIN, string(a.Status), a.DistrictRef)
+	r.text("appeals", a.Number, a.RequestID, a.District, a.Service, a.FIN, a.Type, string(a.Status), a.DistrictRef)
 	r.date("appeals.deadline", a.Deadline)
 	if len(a.Request) == 0 {
 		r.add("appeals.request", "null value violates not-null constraint")

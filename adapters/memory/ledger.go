@@ -35,6 +35,8 @@ type Ledger struct {
 	appeals  map[string]*routers.Appeal             // by number
 	history  map[string]map[int]routers.StatusEvent // by appeal number, then sequence
 	comments map[string]*routers.Comment            // by ID
+	byFIN    map[string][]string                    // appeal numbers by citizen, in registration order
+	remarks  map[string][]string                    // comment IDs by appeal number, as added
 	outbox   []routers.OutboxRecord                 // in commit order
 	lastID   int64                                  // of the last outbox record
 	changed  map[string]time.Time                   // when each appeal was last written
@@ -59,6 +61,7 @@ var (
 	_ routers.Ledger         = (*Ledger)(nil)
 	_ routers.DeadLetterBook = (*Ledger)(nil)
 	_ routers.StatsLedger    = (*Ledger)(nil)
+	_ routers.InquiryLedger  = (*Ledger)(nil)
 )
 
 // NewLedger returns an empty ledger that takes its time from now (time.Now
@@ -75,6 +78,8 @@ func NewLedger(now func() time.Time) *Ledger {
 		appeals:  map[string]*routers.Appeal{},
 		history:  map[string]map[int]routers.StatusEvent{},
 		comments: map[string]*routers.Comment{},
+		byFIN:    map[string][]string{},
+		remarks:  map[string][]string{},
 		changed:  map[string]time.Time{},
 		cursors:  map[string]time.Time{},
 		printed:  map[string]bool{},
@@ -124,6 +129,7 @@ func (l *Ledger) Register(ctx context.Context, draft routers.Appeal, booking *ro
 	}
 	l.counters[counter] = seq
 	l.appeals[a.Number] = &a
+	l.byFIN[a.FIN] = append(l.byFIN[a.FIN], a.Number)
 	l.changed[a.Number] = l.now()
 	l.commit(eff)
 	return cloneAppeal(a), nil
@@ -254,6 +260,7 @@ func (l *Ledger) AddComment(ctx context.Context, c routers.Comment, effects rout
 	}
 	l.inbox[c.ID] = struct{}{}
 	l.comments[c.ID] = &c // c is the callee's copy; its Delivery holds no references
+	l.remarks[c.AppealNumber] = append(l.remarks[c.AppealNumber], c.ID)
 	l.commit(effects)
 	return nil
 }

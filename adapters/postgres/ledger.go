@@ -33,6 +33,7 @@ var (
 	_ routers.Ledger         = (*Ledger)(nil)
 	_ routers.DeadLetterBook = (*Ledger)(nil)
 	_ routers.StatsLedger    = (*Ledger)(nil)
+	_ routers.InquiryLedger  = (*Ledger)(nil)
 )
 
 // NewLedger returns a ledger on a migrated database that takes its time
@@ -96,11 +97,12 @@ func (l *Ledger) Register(ctx context.Context, draft routers.Appeal, booking *ro
 		write.Queue(`
 			INSERT INTO appeals (number, request_id, district, service, fin, status, sequence, registered_at,
 				deadline, request, person, delivery_state, delivery_attempts, next_attempt_at, last_error, district_ref,
-				delivery_unanswered, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::date, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
+				delivery_unanswered, updated_at, appeal_type, submitted_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::date, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
 			a.Number, a.RequestID, a.District, a.Service, a.FIN, a.Status, a.Sequence, a.RegisteredAt,
 			a.Deadline, jsonArg(a.Request), jsonArg(a.Person), a.Delivery.State, a.Delivery.Attempts,
-			timeArg(a.Delivery.NextAttemptAt), a.Delivery.LastError, a.DistrictRef, a.Delivery.Unanswered, now)
+			timeArg(a.Delivery.NextAttemptAt), a.Delivery.LastError, a.DistrictRef, a.Delivery.Unanswered, now,
+			a.Type, timeArg(a.SubmittedAt))
 		if err := queueEffects(&write, effects(a), now); err != nil {
 			return err
 		}
@@ -159,16 +161,16 @@ func (l *Ledger) RecordInvalid(ctx context.Context, requestID string, effects ro
 
 const appealColumns = `number, request_id, district, service, fin, status, sequence, registered_at,
 	to_char(deadline, 'YYYY-MM-DD'), request, person, delivery_state, delivery_attempts, next_attempt_at,
-	last_error, district_ref, delivery_unanswered`
+	last_error, district_ref, delivery_unanswered, appeal_type, submitted_at`
 
 func scanAppeal(row pgx.Row) (routers.Appeal, error) {
 	var (
-		a    routers.Appeal
-		next *time.Time
+		a               routers.Appeal
+		next, submitted *time.Time
 	)
 	err := row.Scan(&a.Number, &a.RequestID, &a.District, &a.Service, &a.FIN, &a.Status, &a.Sequence,
 		&a.RegisteredAt, &a.Deadline, &a.Request, &a.Person, &a.Delivery.State, &a.Delivery.Attempts,
-		&next, &a.Delivery.LastError, &a.DistrictRef, &a.Delivery.Unanswered)
+		&next, &a.Delivery.LastError, &a.DistrictRef, &a.Delivery.Unanswered, &a.Type, &submitted)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return a, routers.ErrNotFound
 	}
@@ -177,6 +179,9 @@ func scanAppeal(row pgx.Row) (routers.Appeal, error) {
 	}
 	if next != nil {
 		a.Delivery.NextAttemptAt = *next
+	}
+	if submitted != nil {
+		a.SubmittedAt = *submitted
 	}
 	return a, nil
 }

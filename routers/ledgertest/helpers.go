@@ -38,12 +38,14 @@ func draft(requestID, district string, at time.Time) routers.Appeal {
 		District:     district,
 		Service:      "reception",
 		FIN:          "5XK3P2M",
+		Type:         "complaint",
+		SubmittedAt:  at.Add(-90 * time.Second).Truncate(time.Second), // as RFC 3339 gives it
 		Status:       routers.StatusRegistered,
 		Sequence:     1,
 		RegisteredAt: at,
 		Deadline:     at.In(routers.Baku).AddDate(0, 0, 15).Format(time.DateOnly),
 		Request: json.RawMessage(fmt.Sprintf(
-			`{"kind":"request","id":%q,"district":%q,"appeal":{"type":"ərizə","text":"Küçədə işıq yoxdur"}}`,
+			`{"kind":"request","id":%q,"district":%q,"appeal":{"type":"complaint","text":"Küçədə işıq yoxdur"}}`,
 			requestID, district)),
 		Delivery: routers.Delivery{State: routers.DeliveryPending},
 	}
@@ -307,6 +309,8 @@ func requireAppeal(t *testing.T, want, got routers.Appeal) {
 	require.Equal(t, want.District, got.District, "District")
 	require.Equal(t, want.Service, got.Service, "Service")
 	require.Equal(t, want.FIN, got.FIN, "FIN")
+	require.Equal(t, want.Type, got.Type, "Type")
+	requireTime(t, want.SubmittedAt, got.SubmittedAt, "SubmittedAt")
 	require.Equal(t, want.Status, got.Status, "Status")
 	require.Equal(t, want.Sequence, got.Sequence, "Sequence")
 	requireTime(t, want.RegisteredAt, got.RegisteredAt, "RegisteredAt")

@@ -21,12 +21,13 @@ import (
 )
 
 // Ledger is every port a ledger implements: what the hub, the dead-letter
-// desk and the monitors' figures need, and the plain read of an appeal's
-// history.
+// desk, the monitors' figures and the portal's questions need, and the
+// plain read of an appeal's history.
 type Ledger interface {
 	routers.Ledger
 	routers.DeadLetterBook
 	routers.StatsLedger
+	routers.InquiryLedger
 	// History returns the events of an appeal in sequence order, read
 	// without a lock; none for an unknown appeal.
 	History(ctx context.Context, number string) ([]routers.StatusEvent, error)
@@ -84,6 +85,7 @@ func Run(t *testing.T, newLedgerAt func(t *testing.T, now func() time.Time) Ledg
 		{"Stats", testStats},
 		{"Parking", testParking},
 		{"DataErrors", testDataErrors},
+		{"Reads", testReads},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

@@ -1,0 +1,32 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// MigrateUpTo applies the migrations up to version, for tests of a
+// migration's treatment of the data that came before it.
+func MigrateUpTo(ctx context.Context, pool *pgxpool.Pool, version int64) error {
+	provider, db, err := newProvider(pool)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if _, err := provider.UpTo(ctx, version); err != nil {
+		return fmt.Errorf("postgres: migrate up to %d: %w", version, err)
+	}
+	return nil
+}
+
+// The reads' statements, for the test of their plans.
+const (
+	HistoryFirst   = historyFirst
+	HistoryAfter   = historyAfter
+	RecordAppeal   = recordAppeal
+	RecordHistory  = recordHistory
+	RecordComments = recordComments
+	BookedQuery    = bookedQuery
+)
