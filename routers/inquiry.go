@@ -8,12 +8,17 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/korpu-az/korpu/routers/catalogue"
 )
 
 // MaxHistoryPage is the most appeals one page of a citizen's history holds.
 const MaxHistoryPage = 100
+
+// maxAppealNumber bounds an appeal number a reader asks for: the hub's are
+// 19 or 20 characters.
+const maxAppealNumber = 40
 
 // ErrBadCursor: a history cursor that this hub did not give out.
 var ErrBadCursor = errors.New("malformed history cursor")
@@ -200,7 +205,8 @@ type cursorJSON struct {
 }
 
 func encodeCursor(p HistoryPosition) string {
-	b, err := json.Marshal(cursorJSON{RegisteredAt: p.RegisteredAt.UTC(), Number: p.Number})
+	p.RegisteredAt = p.RegisteredAt.UTC()
+	b, err := json.Marshal(cursorJSON(p))
 	if err != nil {
 		panic(fmt.Sprintf("marshal cursor: %v", err)) // a time and a string: cannot fail
 	}
@@ -219,13 +225,17 @@ func decodeCursor(s string) (HistoryPosition, error) {
 	if err := json.Unmarshal(b, &c); err != nil || c.Number == "" || c.RegisteredAt.IsZero() || strings.ContainsFunc(c.Number, forbiddenRune) {
 		return HistoryPosition{}, ErrBadCursor
 	}
-	return HistoryPosition{RegisteredAt: c.RegisteredAt, Number: c.Number}, nil
+	return HistoryPosition(c), nil
 }
 
 // Details returns what the hub knows of one appeal, described for people:
 // ErrNotFound when there is no such appeal or the viewer may not see it, so
 // that nobody learns which numbers exist.
 func (q *Inquiry) Details(ctx context.Context, v Viewer, number string) (AppealView, error) {
+	if len(number) > maxAppealNumber || strings.ContainsFunc(number, forbiddenRune) || !utf8.ValidString(number) {
+		// No number the hub gives looks like this: no need to ask the ledger.
+		return AppealView{}, fmt.Errorf("appeal %q: %w", number, ErrNotFound)
+	}
 	rec, err := q.ledger.AppealRecord(ctx, number)
 	if err != nil {
 		return AppealView{}, fmt.Errorf("appeal %s: %w", number, err)

@@ -249,9 +249,11 @@ portal:
   requests_queue: %s
   status_queue: %s
   signing_key: ${KORPU_PORTAL_KEY}
+  token: %s
+monitor: { token: %s }
 registry: { url: %q, token: "${KORPU_REGISTRY_TOKEN}", allow_insecure_http: true }
 hub: { poison_queue: %s, district_queue_prefix: %s, %s }
-districts:%s`, amqpURL(), s.dbURL, addr, s.topics.Requests, s.topics.Status, registrySrv.URL,
+districts:%s`, amqpURL(), s.dbURL, addr, s.topics.Requests, s.topics.Status, e2ePortalToken, e2eMonitorToken, registrySrv.URL,
 			s.topics.Poison, s.topics.DistrictQueuePrefix, opts.hubTuning, districts.String())
 		path := filepath.Join(s.dir, fmt.Sprintf("korpu-%d.yaml", i))
 		require.NoError(t, os.WriteFile(path, []byte(cfg), 0o600))

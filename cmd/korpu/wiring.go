@@ -134,11 +134,12 @@ func newValidator(cfg *config.Config) (*routers.Validator, error) {
 }
 
 // store is a ledger as the wiring hands it on: to the hub, the dead-letter
-// desk and the backlog collector. Both ledgers are one.
+// desk, the backlog collector and the read API. Both ledgers are one.
 type store interface {
 	routers.Ledger
 	routers.DeadLetterBook
 	routers.StatsLedger
+	routers.InquiryLedger
 }
 
 // substrate is what serve and demo choose differently beneath the hub: the
@@ -200,6 +201,8 @@ func wireHub(cfg *config.Config, sub substrate, now func() time.Time, logger *sl
 	handler := httpapi.New(httpapi.Config{
 		CallbackTokens: callbackTokens(cfg),
 		MonitorToken:   cfg.Monitor.Token,
+		PortalToken:    cfg.Portal.Token,
+		Inquiry:        routers.NewInquiry(sub.ledger, validator, now),
 		DeadLetters:    routers.NewDeadLetterDesk(sub.ledger, now),
 		Reporter:       hub,
 		Gatherer:       reg,
