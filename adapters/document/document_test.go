@@ -300,6 +300,22 @@ func TestRenderHostile(t *testing.T) {
 	require.NotContains(t, got, "\x1b")
 }
 
+// TestRenderStopsAtFiftyPages: a document is bounded whatever the ledger
+// holds, and says where it stops.
+func TestRenderStopsAtFiftyPages(t *testing.T) {
+	t.Parallel()
+	v := view()
+	for i := range 1000 {
+		v.Events = append(v.Events, routers.StatusEvent{Sequence: 4 + i, Status: routers.StatusCommented,
+			At: routers.FormatTime(v.RegisteredAt), Note: strings.Repeat("uzun qeyd ", routers.MaxNoteRunes/10)})
+	}
+	pdf := render(t, v, "az")
+	require.Equal(t, 50, pages(t, pdf))
+	raw := poppler(t, pdf, "pdftotext", "-layout", "-enc", "UTF-8")
+	contains(t, raw, "… sənəd 50 səhifədən uzun olmur; qalanı portaldadır.")
+	contains(t, raw, "Səhifə 50 / 50")
+}
+
 func TestRenderRefusesOtherLanguages(t *testing.T) {
 	t.Parallel()
 	_, err := renderer(t).Render(view(), "ru")
@@ -350,6 +366,9 @@ func TestQRCode(t *testing.T) {
 	out, err = exec.Command("pdfimages", "-png", path, filepath.Join(dir, "bare")).CombinedOutput()
 	require.NoError(t, err, "%s", out)
 	require.Equal(t, number, decodeQR(t, filepath.Join(dir, "bare-000.png")), "no link configured: the number alone")
+	got := text(t, pdf)
+	contains(t, got, "MÜRACİƏT № "+number+" Müraciətin nömrəsi MÜRACİƏT HAQQINDA", "the caption says what the code holds")
+	require.NotContains(t, got, "portalda")
 }
 
 func decodeQR(t *testing.T, path string) string {

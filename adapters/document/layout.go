@@ -13,7 +13,7 @@ const (
 	pageW, pageH = 595.0, 842.0
 	margin       = 50.0
 	contentW     = pageW - 2*margin
-	bottom       = pageH - 62.0 // the lowest a body line may end
+	bottom       = pageH - 62.0 - lineH // the lowest a body line may end: one more is kept for the cut line
 	footerY      = pageH - 44.0
 	bodySize     = 10.0
 	lineH        = 14.0
@@ -59,6 +59,10 @@ type writer struct {
 	space map[style]float64 // the width of a space
 	// onBreak draws what a new page repeats (a table's header); nil for none.
 	onBreak func()
+	// full is set once the last page allowed is full: the rest is left out,
+	// after the line cut says so.
+	full bool
+	cut  string
 }
 
 func (w *writer) fail(err error) {
@@ -78,10 +82,17 @@ func (w *writer) newPage() {
 	}
 }
 
-// need starts a new page unless h more points fit on this one.
+// need starts a new page unless h more points fit on this one. On the
+// last page allowed it ends the document instead, with the cut line in the
+// room kept for it.
 func (w *writer) need(h float64) {
-	if w.y+h > bottom {
+	switch {
+	case w.full || w.y+h <= bottom:
+	case w.pdf.GetNumberOfPages() < maxPages:
 		w.newPage()
+	default:
+		w.full = true
+		w.draw(margin, w.y, contentW, boldStyle, w.cut)
 	}
 }
 
@@ -97,8 +108,16 @@ func (w *writer) use(s style) {
 	}
 }
 
-// text sets one line of s at (x, y), its top at y.
+// text sets one line of the body at (x, y), its top at y, unless the
+// document is full.
 func (w *writer) text(x, y, width float64, s style, line string) {
+	if !w.full {
+		w.draw(x, y, width, s, line)
+	}
+}
+
+// draw sets one line at (x, y), its top at y.
+func (w *writer) draw(x, y, width float64, s style, line string) {
 	w.use(s)
 	if w.err != nil || line == "" {
 		return
@@ -191,6 +210,9 @@ func (w *writer) wrap(st style, s string, width float64) []string {
 // row sets cells side by side, each wrapped in its column, line by line, so
 // that a row taller than what is left of the page goes on over the next.
 func (w *writer) row(cols []column, cells ...string) {
+	if w.full {
+		return
+	}
 	wrapped := make([][]string, len(cols))
 	n := 1
 	for i, c := range cols {
@@ -201,6 +223,9 @@ func (w *writer) row(cols []column, cells ...string) {
 	}
 	for l := range n {
 		w.need(lineH)
+		if w.full {
+			return
+		}
 		x := margin
 		for i, c := range cols {
 			if l < len(wrapped[i]) {
@@ -220,6 +245,9 @@ func (w *writer) paragraph(st style, s string) {
 
 // heading starts a section, kept on a page with at least two of its lines.
 func (w *writer) heading(s string) {
+	if w.full {
+		return
+	}
 	w.y += 8
 	w.need(headingH + 2*lineH)
 	st := style{font: bold, size: headingSize}
@@ -228,7 +256,9 @@ func (w *writer) heading(s string) {
 		w.text(margin, w.y, contentW, st, line)
 		w.y += lineH + 2
 	}
-	w.rule(w.y)
+	if !w.full {
+		w.rule(w.y)
+	}
 	w.y += 6
 }
 
@@ -246,9 +276,9 @@ func (w *writer) footers(left, pageFormat string) {
 	for p := 1; p <= n; p++ {
 		w.fail(w.pdf.SetPage(p))
 		w.rule(footerY - 4)
-		w.text(margin, footerY, contentW/2, st, left)
+		w.draw(margin, footerY, contentW/2, st, left)
 		right := fmt.Sprintf(pageFormat, p, n)
-		w.text(pageW-margin-w.measure(st, right), footerY, contentW/2, st, right)
+		w.draw(pageW-margin-w.measure(st, right), footerY, contentW/2, st, right)
 	}
 }
 
@@ -261,6 +291,9 @@ const (
 	maxShort  = 500    // names, labels, the subject
 	maxEvents = 1_000
 	maxFields = 200
+	// maxPages bounds the whole: an appeal at the contract's limits takes
+	// five or six pages.
+	maxPages = 50
 )
 
 // clean makes outside text safe to set: valid UTF-8, no control or format

@@ -84,10 +84,14 @@ func (r *Renderer) Render(v routers.AppealView, lang string) ([]byte, error) {
 	title := say.title + " " + number
 	pdf.SetInfo(gopdf.PdfInfo{Title: title, Subject: line(v.District.Name, maxShort), Creator: "Körpü"})
 
-	d := &writer{pdf: pdf}
+	d := &writer{pdf: pdf, cut: fmt.Sprintf(say.cut, maxPages)}
 	d.newPage()
 	d.fail(pdf.ImageByHolder(qrImage, pageW-margin-qrSize, margin-8, &gopdf.Rect{W: qrSize, H: qrSize}))
-	d.header(say, v, number)
+	caption := say.qrCaption
+	if r.cfg.DetailsURL == "" {
+		caption = say.number // the code carries nothing else
+	}
+	d.header(say, v, number, caption)
 	d.appeal(say, v, number)
 	d.citizen(say, v)
 	d.content(say, v)
@@ -105,8 +109,10 @@ func (r *Renderer) Render(v routers.AppealView, lang string) ([]byte, error) {
 	return out, nil
 }
 
-// header sets the authority's name and the title beside the QR code.
-func (w *writer) header(say *words, v routers.AppealView, number string) {
+// header sets the authority's name and the title beside the QR code, and
+// the code's caption. Both are bounded (500 and 100 characters), so they
+// fit on the first page whatever they hold.
+func (w *writer) header(say *words, v routers.AppealView, number, caption string) {
 	textW := contentW - qrSize - 12
 	top := w.y
 	authority := style{font: bold, size: 12}
@@ -120,10 +126,10 @@ func (w *writer) header(say *words, v routers.AppealView, number string) {
 		w.text(margin, w.y, textW, title, l)
 		w.y += 20
 	}
-	caption := style{font: regular, size: 7, gray: true}
+	small := style{font: regular, size: 7, gray: true}
 	capY := top - 8 + qrSize
-	for _, l := range w.wrap(caption, say.qrCaption, qrSize) {
-		w.text(pageW-margin-qrSize, capY, qrSize, caption, l)
+	for _, l := range w.wrap(small, caption, qrSize) {
+		w.text(pageW-margin-qrSize, capY, qrSize, small, l)
 		capY += 9
 	}
 	w.y = max(w.y, capY) + 4

@@ -11,14 +11,14 @@ import (
 
 // words is one language's labels and the names of the contract's codes.
 type words struct {
-	title, about, number, service, kind, submitted, registered, deadline, status, reference string
-	citizen, fullName, idCard, notFromRegistry, social, privilege, noPrivilege              string
-	content, subject, text, form, reception, official, position, day, hours                 string
-	timeline, sequence, state, when, note, noEvents, bakuTime, qrCaption, page, omitted     string
-	kinds, socials, privileges                                                              map[string]string
-	statuses                                                                                map[routers.Status]string
-	weekdays                                                                                [7]string
-	english                                                                                 bool
+	title, about, number, service, kind, submitted, registered, deadline, status, reference  string
+	citizen, fullName, idCard, notFromRegistry, social, privilege, noPrivilege               string
+	content, subject, text, form, reception, official, position, day, hours                  string
+	timeline, sequence, state, when, note, noEvents, bakuTime, qrCaption, page, omitted, cut string
+	kinds, socials, privileges                                                               map[string]string
+	statuses                                                                                 map[routers.Status]string
+	weekdays                                                                                 [7]string
+	english                                                                                  bool
 	// upper writes a heading in capitals by the language's rules.
 	upper func(string) string
 	// date and clock format a calendar day and a moment (already in Baku
@@ -43,6 +43,7 @@ var az = words{
 	noEvents: "Hələ heç bir dəyişiklik olmayıb.", bakuTime: "Vaxt Bakı vaxtı ilə göstərilib.",
 	qrCaption: "Müraciətin vəziyyəti portalda", page: "Səhifə %d / %d",
 	omitted: "… daha %d qeyd göstərilməyib",
+	cut:     "… sənəd %d səhifədən uzun olmur; qalanı portaldadır.",
 	kinds:   map[string]string{"complaint": "şikayət", "application": "ərizə", "proposal": "təklif"},
 	socials: map[string]string{
 		"employed": "İşləyir", "unemployed": "İşsiz", "pensioner": "Pensiyaçı", "student": "Tələbə", "other": "Digər",
@@ -81,6 +82,7 @@ var en = words{
 	noEvents: "No changes yet.", bakuTime: "Times are Baku time (UTC+4).",
 	qrCaption: "The appeal's status on the portal", page: "Page %d of %d",
 	omitted: "… %d more entries not shown",
+	cut:     "… the document stops at %d pages; the rest is on the portal.",
 	kinds:   map[string]string{"complaint": "complaint", "application": "application", "proposal": "proposal"},
 	socials: map[string]string{
 		"employed": "employed", "unemployed": "unemployed", "pensioner": "pensioner", "student": "student", "other": "other",
