@@ -113,13 +113,13 @@ func render(t testing.TB, v routers.AppealView, lang string) []byte {
 }
 
 // poppler runs one of poppler-utils' tools on pdf and returns what it prints.
-// The tools are part of the test kit: without them a test skips on a
-// developer's machine and fails on CI.
+// Without the tools a test skips, unless KORPU_REQUIRE_TOOLS is set, as
+// scripts/test (and so CI) sets it after installing them.
 func poppler(t *testing.T, pdf []byte, tool string, args ...string) string {
 	t.Helper()
 	if _, err := exec.LookPath(tool); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s is missing: CI must install poppler-utils", tool)
+		if os.Getenv("KORPU_REQUIRE_TOOLS") != "" {
+			t.Fatalf("%s is missing (scripts/tools installs poppler-utils)", tool)
 		}
 		t.Skipf("%s is missing (Debian/Ubuntu: apt-get install poppler-utils)", tool)
 	}
@@ -411,11 +411,11 @@ func TestRenderConcurrently(t *testing.T) {
 
 // FuzzRender: whatever the strings, Render makes a PDF and does not panic.
 func FuzzRender(f *testing.F) {
-	f.Add(number, fullName, appealText, "qeyd", "complaint", "Ad", "dəyər", "2026-12-22")
-	f.Add("", "", "", "", "", "", "", "")
-	f.Add("\xff\x00", "\u202e", strings.Repeat("W", 500), "\r\n\t", "😀", "\x1b", "\ufffd", "9999-99-99")
+	f.Add(number, fullName, appealText, "qeyd", "complaint", "Ad", "dəyər", "2026-12-22", false)
+	f.Add("", "", "", "", "", "", "", "", true)
+	f.Add("\xff\x00", "\u202e", strings.Repeat("W", 500), "\r\n\t", "😀", "\x1b", "\ufffd", "9999-99-99", false)
 	r := renderer(f)
-	f.Fuzz(func(t *testing.T, num, name, body, note, kind, label, value, date string) {
+	f.Fuzz(func(t *testing.T, num, name, body, note, kind, label, value, date string, english bool) {
 		v := view()
 		v.Number, v.Person.Name, v.Request.Appeal.Text, v.Request.Appeal.Type, v.Deadline = num, name, body, kind, date
 		v.Request.Appeal.SocialStatus, v.Request.Appeal.PrivilegeStatus, v.Request.Appeal.Subject = label, value, note
@@ -424,11 +424,13 @@ func FuzzRender(f *testing.F) {
 		v.Fields = []routers.FieldView{{Code: kind, Label: label, LabelEN: value, Value: value, ValueEN: body}}
 		v.Reception = &routers.ReceptionView{Official: routers.Official{Name: name, Position: label}, Date: date,
 			Sessions: []routers.Session{{From: note, To: value}}}
-		for _, lang := range []string{"az", "en"} {
-			pdf, err := r.Render(v, lang)
-			require.NoError(t, err)
-			require.True(t, bytes.HasPrefix(pdf, []byte("%PDF-")))
+		lang := "az"
+		if english {
+			lang = "en"
 		}
+		pdf, err := r.Render(v, lang)
+		require.NoError(t, err)
+		require.True(t, bytes.HasPrefix(pdf, []byte("%PDF-")))
 	})
 }
 

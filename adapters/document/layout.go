@@ -299,8 +299,9 @@ const (
 // clean makes outside text safe to set: valid UTF-8, no control or format
 // characters (a tab or carriage return becomes a space or a newline), at
 // most limit characters, the cut marked with an ellipsis. A character
-// beyond U+FFFF becomes U+FFFD: gopdf maps characters to glyphs and writes
-// the document's metadata in 16 bits, and would garble it.
+// beyond U+FFFF becomes U+FFFD: gopdf writes a character's code as four hex
+// digits in the text's Unicode map and in the metadata, and would garble it
+// (😀 came out as ὠ).
 func clean(s string, limit int) string {
 	s = strings.ToValidUTF8(s, "\uFFFD")
 	s = strings.ReplaceAll(s, "\r\n", "\n")
