@@ -1,0 +1,105 @@
+package document
+
+import (
+	"bytes"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"net/url"
+	"strings"
+
+	qrcode "github.com/yeqown/go-qrcode/v2"
+)
+
+// numberPlaceholder is what Config.DetailsURL holds where the appeal's
+// number goes.
+const numberPlaceholder = "{number}"
+
+// maxDetailsURL bounds the configured link so that, with the longest
+// number the document shows, the QR code stays within what a phone reads.
+const maxDetailsURL = 512
+
+// qrPayload is what the QR code carries: the appeal's number and, when the
+// portal's link is configured, the link to its details page.
+func qrPayload(number, detailsURL string) string {
+	if detailsURL == "" {
+		return number
+	}
+	return number + " " + strings.ReplaceAll(detailsURL, numberPlaceholder, url.PathEscape(number))
+}
+
+// checkDetailsURL accepts an empty link (the QR code then carries the number
+// alone) or an absolute http(s) URL with {number} in it.
+func checkDetailsURL(s string) error {
+	if s == "" {
+		return nil
+	}
+	if len(s) > maxDetailsURL {
+		return fmt.Errorf("details URL: longer than %d bytes", maxDetailsURL)
+	}
+	if !strings.Contains(s, numberPlaceholder) {
+		return fmt.Errorf("details URL %q: has no %s", s, numberPlaceholder)
+	}
+	u, err := url.Parse(strings.ReplaceAll(s, numberPlaceholder, "AZ-BIL-2026-000001"))
+	if err != nil {
+		return fmt.Errorf("details URL: %w", err)
+	}
+	if (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return fmt.Errorf("details URL %q: not an absolute http(s) URL", s)
+	}
+	return nil
+}
+
+// qrModulePx is the side of one QR module in the image: large enough that a
+// viewer scaling the image up keeps the edges sharp.
+const qrModulePx = 8
+
+// qrPNG encodes payload as a QR code (error correction level M, bytes mode
+// so that any UTF-8 is carried as it is) with the standard quiet zone of
+// four modules, as a grey-scale PNG.
+func qrPNG(payload string) ([]byte, error) {
+	code, err := qrcode.NewWith(payload,
+		qrcode.WithEncodingMode(qrcode.EncModeByte),
+		qrcode.WithErrorCorrectionLevel(qrcode.ErrorCorrectionMedium))
+	if err != nil {
+		return nil, fmt.Errorf("QR code: %w", err)
+	}
+	var m matrix
+	if err := code.Save(&m); err != nil {
+		return nil, fmt.Errorf("QR code: %w", err)
+	}
+	const quiet = 4
+	side := (len(m.bits) + 2*quiet) * qrModulePx
+	img := image.NewGray(image.Rect(0, 0, side, side))
+	for i := range img.Pix {
+		img.Pix[i] = 0xff
+	}
+	for y, row := range m.bits {
+		for x, dark := range row {
+			if !dark {
+				continue
+			}
+			for dy := range qrModulePx {
+				for dx := range qrModulePx {
+					img.SetGray((x+quiet)*qrModulePx+dx, (y+quiet)*qrModulePx+dy, color.Gray{})
+				}
+			}
+		}
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		return nil, fmt.Errorf("QR code: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// matrix is a qrcode.Writer that keeps the code's modules, dark as true.
+type matrix struct{ bits [][]bool }
+
+func (m *matrix) Write(mat qrcode.Matrix) error {
+	m.bits = mat.Bitmap()
+	return nil
+}
+
+func (m *matrix) Close() error { return nil }
