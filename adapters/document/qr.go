@@ -29,9 +29,10 @@ func qrPayload(number, detailsURL string) string {
 	return number + " " + strings.ReplaceAll(detailsURL, numberPlaceholder, url.PathEscape(number))
 }
 
-// checkDetailsURL accepts an empty link (the QR code then carries the number
-// alone) or an absolute http(s) URL with {number} in it.
-func checkDetailsURL(s string) error {
+// CheckDetailsURL accepts an empty link (the QR code then carries the number
+// alone) or an absolute http(s) URL with {number} in it, short enough for a
+// readable QR code. The config validates portal.details_url with it.
+func CheckDetailsURL(s string) error {
 	if s == "" {
 		return nil
 	}

@@ -39,7 +39,7 @@ type Renderer struct {
 
 // New checks cfg and parses the fonts, once for every document.
 func New(cfg Config) (*Renderer, error) {
-	if err := checkDetailsURL(cfg.DetailsURL); err != nil {
+	if err := CheckDetailsURL(cfg.DetailsURL); err != nil {
 		return nil, err
 	}
 	fonts := &gopdf.FontContainer{}

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
 
+	"github.com/korpu-az/korpu/adapters/document"
 	"github.com/korpu-az/korpu/adapters/httpapi"
 	"github.com/korpu-az/korpu/adapters/memory"
 	"github.com/korpu-az/korpu/routers"
@@ -44,7 +45,7 @@ type portalWorld struct {
 	seq       int
 }
 
-func newPortalWorld(t *testing.T) *portalWorld {
+func newPortalWorld(t *testing.T, documents ...httpapi.Documents) *portalWorld {
 	t.Helper()
 	cal, err := calendar.Load(schemas.Holidays)
 	require.NoError(t, err)
@@ -61,7 +62,8 @@ func newPortalWorld(t *testing.T) *portalWorld {
 	w.handler = httpapi.New(httpapi.Config{
 		CallbackTokens: tokens, MonitorToken: "monitor-secret", PortalToken: "portal-secret",
 		Inquiry: routers.NewInquiry(w.ledger, w.validator, clock), Reporter: &fakeReporter{},
-		Gatherer: prometheus.NewRegistry(), Logger: slog.New(slog.DiscardHandler),
+		Documents: documentsOf(documents),
+		Gatherer:  prometheus.NewRegistry(), Logger: slog.New(slog.DiscardHandler),
 	})
 	return w
 }
@@ -99,6 +101,13 @@ func (w *portalWorld) register(t *testing.T, fin, district, service string, rece
 	})
 	require.NoError(t, err)
 	return a
+}
+
+func documentsOf(list []httpapi.Documents) httpapi.Documents {
+	if len(list) == 0 {
+		return nil
+	}
+	return list[0]
 }
 
 func get(h http.Handler, path, token, fin string) *httptest.ResponseRecorder {
@@ -466,4 +475,26 @@ func TestCatalogueRoutes(t *testing.T) {
 	require.NotEmpty(t, one.Attributes)
 	require.NotEmpty(t, one.NameEN)
 	problemOf(t, get(w.handler, "/v1/services/haircut", portalToken, ""), http.StatusNotFound)
+}
+
+func TestAppealDocument(t *testing.T) {
+	t.Parallel()
+	renderer, err := document.New(document.Config{DetailsURL: "https://portal.example/appeals/{number}"})
+	require.NoError(t, err)
+	w := newPortalWorld(t, renderer)
+	a := w.register(t, alice, "AZ-BIL", "reception-booking", &routers.Reception{OfficialID: "BIL-01", Date: "2026-03-17"})
+	for _, viewer := range []struct{ token, fin string }{{portalToken, alice}, {monitorToken, ""}} {
+		for _, lang := range []string{"", "?lang=az", "?lang=en"} {
+			rec := get(w.handler, "/v1/appeals/"+a.Number+"/document"+lang, viewer.token, viewer.fin)
+			require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+			require.Equal(t, "application/pdf", rec.Header().Get("Content-Type"))
+			require.Equal(t, "private, no-store", rec.Header().Get("Cache-Control"))
+			require.Equal(t, `inline; filename="`+a.Number+`.pdf"`, rec.Header().Get("Content-Disposition"))
+			require.True(t, strings.HasPrefix(rec.Body.String(), "%PDF-"))
+		}
+	}
+	problemOf(t, get(w.handler, "/v1/appeals/"+a.Number+"/document", portalToken, bob), http.StatusNotFound)
+	p := problemOf(t, get(w.handler, "/v1/appeals/"+a.Number+"/document?lang=ru", portalToken, alice), http.StatusBadRequest)
+	require.Equal(t, "lang", p.Errors[0].Field)
+	problemOf(t, get(w.handler, "/v1/appeals/"+a.Number+"/document", "", ""), http.StatusUnauthorized)
 }

@@ -1,11 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"os"
+	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -39,8 +42,19 @@ func citizenRequest(fin, district, service, text string, reception *routers.Rece
 	return portalsim.Message{ID: req.ID, Body: body, Signature: routers.Sign([]byte(portalKey), body)}
 }
 
-// apiGet reads the hub's API as the portal (fin set) or as token says.
+// apiGet reads the hub's API as the portal (fin set) or as token says,
+// decoding a 200's JSON into into.
 func (s *stack) apiGet(path, token, fin string, into any) int {
+	s.t.Helper()
+	code, body := s.apiBytes(path, token, fin)
+	if into != nil && code == http.StatusOK {
+		require.NoError(s.t, json.Unmarshal(body, into), string(body))
+	}
+	return code
+}
+
+// apiBytes reads the hub's API and returns the answer's status and body.
+func (s *stack) apiBytes(path, token, fin string) (int, []byte) {
 	s.t.Helper()
 	req, err := http.NewRequestWithContext(s.t.Context(), http.MethodGet, "http://"+s.hubAddr+path, nil)
 	require.NoError(s.t, err)
@@ -55,10 +69,7 @@ func (s *stack) apiGet(path, token, fin string, into any) int {
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
 	require.NoError(s.t, err)
-	if into != nil && resp.StatusCode == http.StatusOK {
-		require.NoError(s.t, json.Unmarshal(body, into), string(body))
-	}
-	return resp.StatusCode
+	return resp.StatusCode, body
 }
 
 type e2eOfficials struct {
@@ -206,6 +217,14 @@ func TestPortalReadsEndToEnd(t *testing.T) {
 		require.Equal(t, ev.At, details.Timeline[i].At)
 	}
 
+	// The printable appeal: the hub's number, the registry's name, the text.
+	code, pdf := s.apiBytes("/v1/appeals/"+number+"/document", e2ePortalToken, alice)
+	require.Equal(t, http.StatusOK, code)
+	text := pdfText(t, pdf)
+	require.Contains(t, text, number)
+	require.Contains(t, text, details.Person.Surname+" "+details.Person.Name)
+	require.Contains(t, text, sent.Appeal.Text)
+
 	// Bob and strangers.
 	require.Equal(t, http.StatusNotFound, s.apiGet("/v1/appeals/"+number, e2ePortalToken, bob, nil))
 	require.Equal(t, http.StatusNotFound, s.apiGet("/v1/appeals/AZ-SAT-2026-999999", e2ePortalToken, bob, nil))
@@ -213,4 +232,17 @@ func TestPortalReadsEndToEnd(t *testing.T) {
 	require.Equal(t, http.StatusUnauthorized, s.apiGet("/v1/appeals/"+number, "callback-AZ-SAT", alice, nil))
 	require.Equal(t, http.StatusUnauthorized, s.apiGet("/v1/citizens/me/appeals", e2eMonitorToken, alice, nil))
 	require.Equal(t, http.StatusOK, s.apiGet("/v1/appeals/"+number, e2eMonitorToken, "", nil), "the monitors read any appeal")
+}
+
+// pdfText is what pdftotext reads in pdf, its whitespace runs made one space.
+func pdfText(t *testing.T, pdf []byte) string {
+	t.Helper()
+	if _, err := exec.LookPath("pdftotext"); err != nil && os.Getenv("KORPU_REQUIRE_TOOLS") == "" {
+		t.Skip("pdftotext is missing (Debian/Ubuntu: apt-get install poppler-utils)")
+	}
+	cmd := exec.CommandContext(t.Context(), "pdftotext", "-enc", "UTF-8", "-", "-")
+	cmd.Stdin = bytes.NewReader(pdf)
+	out, err := cmd.Output()
+	require.NoError(t, err, "pdftotext (scripts/tools installs poppler-utils)")
+	return strings.Join(strings.Fields(string(out)), " ")
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/korpu-az/korpu/adapters/document"
 	"github.com/korpu-az/korpu/adapters/httpapi"
 	"github.com/korpu-az/korpu/adapters/registry"
 	"github.com/korpu-az/korpu/cmd/korpu/config"
@@ -198,11 +199,16 @@ func wireHub(cfg *config.Config, sub substrate, now func() time.Time, logger *sl
 	if err != nil {
 		return nil, err
 	}
+	documents, err := document.New(document.Config{DetailsURL: cfg.Portal.DetailsURL})
+	if err != nil {
+		return nil, err
+	}
 	handler := httpapi.New(httpapi.Config{
 		CallbackTokens: callbackTokens(cfg),
 		MonitorToken:   cfg.Monitor.Token,
 		PortalToken:    cfg.Portal.Token,
 		Inquiry:        routers.NewInquiry(sub.ledger, validator, now),
+		Documents:      documents,
 		DeadLetters:    routers.NewDeadLetterDesk(sub.ledger, now),
 		Reporter:       hub,
 		Gatherer:       reg,

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/korpu-az/korpu/adapters/document"
 	"github.com/korpu-az/korpu/schemas"
 )
 
@@ -320,17 +321,13 @@ func (ps *problems) optionalSecret(path string, value *string) string {
 }
 
 // detailsURL reads the portal's link to one appeal: absent takes
-// DefaultDetailsURL; else an absolute http(s) URL holding {number}.
+// DefaultDetailsURL; else what the printed appeal's QR code can carry.
 func (ps *problems) detailsURL(path, value string) string {
 	if value == "" {
 		return DefaultDetailsURL
 	}
-	u, err := url.Parse(strings.ReplaceAll(value, "{number}", "AZ-BIL-2026-000001"))
-	switch {
-	case err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "":
-		ps.add(path, "must be an absolute http(s) URL")
-	case !strings.Contains(value, "{number}"):
-		ps.add(path, "must hold {number}, where the appeal number goes")
+	if err := document.CheckDetailsURL(value); err != nil {
+		ps.add(path, "%v", err)
 	}
 	return value
 }
