@@ -19,6 +19,7 @@ import (
 	"github.com/korpu-az/korpu/adapters/memory"
 	"github.com/korpu-az/korpu/adapters/sim/esdsim"
 	"github.com/korpu-az/korpu/adapters/sim/portalsim"
+	"github.com/korpu-az/korpu/adapters/sim/portalweb"
 	"github.com/korpu-az/korpu/adapters/sim/registrysim"
 	"github.com/korpu-az/korpu/adapters/sim/restdistrict"
 	"github.com/korpu-az/korpu/cmd/korpu/config"
@@ -37,6 +38,7 @@ portal:
   requests_queue: egov.portal.requests
   status_queue: egov.portal.status
   signing_key: demo-portal-key
+  token: demo-portal-token
 registry: { url: "${DEMO_SIMS}/registry", token: demo-registry-token, allow_insecure_http: true }
 monitor: { token: demo-monitor-token }
 hub: { intake_consumers: 1, delivery_consumers: 1, retry_initial: 200ms, retry_max: 5s }
@@ -206,9 +208,26 @@ func demo(ctx context.Context, args []string, stdout io.Writer) error {
 		}.Run(ctx) // ends with ctx, or when the stopping demo closes the pub/sub
 	}()
 
-	fmt.Fprintf(stdout, "Körpü demo: hub API on %s (try %s/metrics), simulators on %s. Ctrl-C stops.\n", hubURL, hubURL, simsURL)
+	// The portal's web page for training: a client of the hub's API and of
+	// the requests queue, on the hub's listener.
+	portal, err := portalweb.New(portalweb.Config{
+		HubURL: hubURL, PortalToken: cfg.Portal.Token,
+		RegistryURL: cfg.Registry.URL, RegistryToken: cfg.Registry.Token,
+		SigningKey: []byte(cfg.Portal.SigningKey), Now: clock, Logger: logger.With("component", "portalweb"),
+		Send: func(_ context.Context, m portalweb.Message) error {
+			return pubsub.Publish(cfg.Portal.RequestsQueue, portalsim.Message{ID: m.ID, Body: m.Body, Signature: m.Signature}.WatermillMessage())
+		},
+	})
+	if err != nil {
+		return err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/portal/", portal)
+	mux.Handle("/", w.handler)
+
+	fmt.Fprintf(stdout, "Körpü demo: hub API on %s (try %s/metrics), the portal's page on %s/portal/, simulators on %s. Ctrl-C stops.\n", hubURL, hubURL, hubURL, simsURL)
 	go printProgress(ctx, stdout, tracker, &sent, &poisonCount)
-	err = runHub(ctx, logger, w.hub, w.router, hubLn, w.handler)
+	err = runHub(ctx, logger, w.hub, w.router, hubLn, mux)
 	counts, _ := tracker.Counts()
 	fmt.Fprintf(stdout, "\nstopped: sent %d, registered %d, delivered %d, answered %d, invalid %d, poisoned %d; order violations: %d\n",
 		sent.Load(), counts[routers.StatusRegistered], counts[routers.StatusDelivered], counts[routers.StatusAnswered],

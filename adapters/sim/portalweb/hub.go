@@ -37,7 +37,9 @@ func (e *apiError) Error() string {
 }
 
 // Is makes a 404 match errNotFound.
-func (e *apiError) Is(target error) bool { return target == errNotFound && e.Status == http.StatusNotFound }
+func (e *apiError) Is(target error) bool {
+	return target == errNotFound && e.Status == http.StatusNotFound
+}
 
 // hubClient calls the hub's read API as the portal does: with the portal's
 // token and the signed-in citizen's FİN.
@@ -111,10 +113,10 @@ type Summary struct {
 
 // Details is GET /v1/appeals/{number}.
 type Details struct {
-	Number          string `json:"number"`
-	Status          string `json:"status"`
-	District        struct{ Code, Name string }
-	Service         struct {
+	Number   string `json:"number"`
+	Status   string `json:"status"`
+	District struct{ Code, Name string }
+	Service  struct {
 		Code   string `json:"code"`
 		Name   string `json:"name"`
 		NameEN string `json:"name_en"`

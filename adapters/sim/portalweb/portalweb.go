@@ -234,11 +234,11 @@ type page struct {
 
 // T is a fixed text; E names a contract code; Pick chooses between an
 // Azerbaijani and an English text.
-func (p *page) T(key string) string                { return p.Lang.word(key) }
-func (p *page) E(kind, code string) string         { return p.Lang.enum(kind, code) }
-func (p *page) Pick(azText, enText string) string  { return p.Lang.pick(azText, enText) }
-func (p *page) Sprintf(key string, n int) string   { return fmt.Sprintf(p.Lang.word(key), n) }
-func (p *page) Date(t time.Time) string            { return t.In(routers.Baku).Format("2006-01-02 15:04") }
+func (p *page) T(key string) string                 { return p.Lang.word(key) }
+func (p *page) E(kind, code string) string          { return p.Lang.enum(kind, code) }
+func (p *page) Pick(azText, enText string) string   { return p.Lang.pick(azText, enText) }
+func (p *page) Sprintf(key string, n int) string    { return fmt.Sprintf(p.Lang.word(key), n) }
+func (p *page) Date(t time.Time) string             { return t.In(routers.Baku).Format("2006-01-02 15:04") }
 func (p *page) URL(path string, q ...string) string { return p.Base + path + query(q...) }
 
 // query builds "?k=v&…" from pairs, skipping empty values.
