@@ -30,6 +30,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/korpu-az/korpu/routers"
@@ -107,6 +108,9 @@ type Server struct {
 	registry *registryClient
 	pages    map[string]*template.Template
 	mux      *http.ServeMux
+	// names caches the demo citizens' full names for the page header: a
+	// registry record is derived from the FİN, and only Config.Citizens sign in.
+	names sync.Map
 }
 
 // New returns the portal's page for cfg.
@@ -282,6 +286,7 @@ func (s *Server) newPage(w http.ResponseWriter, r *http.Request, title string, d
 	p.Title = l.word(title)
 	if c, ok := s.signedIn(r); ok {
 		p.Citizen = &c
+		p.Name = s.name(r.Context(), c.FIN)
 	}
 	return p
 }
@@ -332,16 +337,32 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 		s.signInPage(w, r, http.StatusOK, "")
 		return
 	}
-	p := s.newPage(w, r, "home", nil)
 	person, err := s.registry.person(r.Context(), c.FIN)
+	if err == nil {
+		s.names.Store(c.FIN, person.FullName())
+	}
+	p := s.newPage(w, r, "home", nil)
 	if err != nil {
 		s.cfg.Logger.Warn("portal: registry", "error", err)
 		p.Data = map[string]any{"Citizen": c}
 	} else {
-		p.Name = person.FullName()
 		p.Data = map[string]any{"Citizen": c, "Person": person}
 	}
 	s.render(w, http.StatusOK, "home", "", p)
+}
+
+// name is the citizen's full name as the registry has it; empty while
+// the registry does not answer.
+func (s *Server) name(ctx context.Context, fin string) string {
+	if n, ok := s.names.Load(fin); ok {
+		return n.(string)
+	}
+	person, err := s.registry.person(ctx, fin)
+	if err != nil {
+		return ""
+	}
+	s.names.Store(fin, person.FullName())
+	return person.FullName()
 }
 
 type signInChoice struct {
@@ -352,11 +373,7 @@ type signInChoice struct {
 func (s *Server) signInPage(w http.ResponseWriter, r *http.Request, status int, problem string) {
 	choices := make([]signInChoice, 0, len(s.cfg.Citizens))
 	for _, c := range s.cfg.Citizens {
-		ch := signInChoice{FIN: c.FIN}
-		if person, err := s.registry.person(r.Context(), c.FIN); err == nil {
-			ch.Name = person.FullName()
-		}
-		choices = append(choices, ch)
+		choices = append(choices, signInChoice{FIN: c.FIN, Name: s.name(r.Context(), c.FIN)})
 	}
 	p := s.newPage(w, r, "signInTitle", nil)
 	if problem != "" {
@@ -479,7 +496,7 @@ func (s *Server) sendAppeal(w http.ResponseWriter, r *http.Request, c Citizen) {
 		s.render(w, http.StatusUnprocessableEntity, "new", "", p)
 		return
 	}
-	at := s.cfg.Now().Truncate(time.Second)
+	at := s.cfg.Now().In(routers.Baku).Truncate(time.Second)
 	body, id, err := v.Form.request(c.FIN, *v.Service, at)
 	if err == nil {
 		err = s.cfg.Send(r.Context(), Message{ID: id, Body: body, Signature: routers.Sign(s.cfg.SigningKey, body)})
@@ -661,7 +678,7 @@ func (s *Server) addComment(w http.ResponseWriter, r *http.Request, c Citizen) {
 		s.showDetails(w, r, c, http.StatusUnprocessableEntity, &detailsView{Comment: text, Problem: msg})
 		return
 	}
-	body, id, err := comment(c.FIN, number, text, s.cfg.Now())
+	body, id, err := comment(c.FIN, number, text, s.cfg.Now().In(routers.Baku))
 	if err == nil {
 		err = s.cfg.Send(r.Context(), Message{ID: id, Body: body, Signature: routers.Sign(s.cfg.SigningKey, body)})
 	}
