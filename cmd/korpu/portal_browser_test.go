@@ -165,6 +165,13 @@ func TestPortalPageInBrowser(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS("#f-subject"), "Torpaq sahəsi"),
 		chromedp.SendKeys(chromedp.CSS("#f-text"), "Həyətyanı torpaq sahəsinin sənədləşdirilməsi ilə bağlı qəbula yazılmaq istəyirəm."),
 	)
+	unlabelled, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
+		.filter(e => e.labels.length === 0 || !e.labels[0].textContent.trim()).map(e => e.name || e.id)`))
+	require.NoError(t, err)
+	require.Empty(t, unlabelled, "every input has a label")
+	headings, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[document.documentElement.lang, ...[...document.querySelectorAll('h1')].map(h => h.textContent)]`))
+	require.NoError(t, err)
+	require.Equal(t, []string{"az", "Yeni müraciət"}, headings, "the page's language and its one h1")
 	phone, err := chromedp.Run(ctx, chromedp.Value(chromedp.CSS("#f-phone")))
 	require.NoError(t, err)
 	require.Equal(t, "+994553456789", phone, "the profile's phone filled in")
@@ -195,6 +202,9 @@ func TestPortalPageInBrowser(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS("#comment-form")),
 	)
 	require.Equal(t, "Müraciət "+number, text("h1"))
+	step("in English", chromedp.Click(chromedp.CSS(`a[hreflang="en"]`)), chromedp.WaitVisible(chromedp.CSS(`html[lang="en"] #comment-form`)))
+	require.Equal(t, "Appeal "+number, text("h1"))
+	step("and back", chromedp.Click(chromedp.CSS(`a[hreflang="az"]`)), chromedp.WaitVisible(chromedp.CSS(`html[lang="az"] #comment-form`)))
 
 	const remark = "Əlavə sənədləri qəbul günü gətirəcəyəm."
 	step("add a remark",
