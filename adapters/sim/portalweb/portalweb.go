@@ -19,6 +19,7 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"html/template"
@@ -544,7 +545,7 @@ func (s *Server) sent(w http.ResponseWriter, r *http.Request, c Citizen) {
 	}
 	if q.Get("probe") == "1" {
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
-		fmt.Fprintf(w, "{\"url\":%q}\n", found) // a path of [A-Z0-9-] and ASCII: %q is valid JSON
+		_ = json.NewEncoder(w).Encode(map[string]string{"url": found}) // the browser may be gone
 		return
 	}
 	if found != "" {

@@ -102,7 +102,6 @@ var words = map[string][2]string{
 	"submittedAt":      {"Göndərilib", "Submitted"},
 	"registeredAt":     {"Qeydiyyata alınıb", "Registered"},
 	"deadline":         {"Cavab müddəti", "Answer due"},
-	"lastChange":       {"Son dəyişiklik", "Last change"},
 	"details":          {"Ətraflı", "Details"},
 	"detailsTitle":     {"Müraciət", "Appeal"},
 	"noAppeals":        {"Müraciət tapılmadı.", "No appeals found."},
@@ -138,9 +137,7 @@ var words = map[string][2]string{
 	"errDayFull":       {"Seçilmiş gündə yer qalmayıb.", "The chosen day is fully booked."},
 	"errNoDay":         {"Qəbul günü seçilməlidir.", "A reception day must be chosen."},
 	"errSignIn":        {"Belə nümunə vətəndaş yoxdur.", "No such demo citizen."},
-	"withdrawn":        {"Bu xidmət artıq göstərilmir", "This service is no longer offered"},
 	"answerDays":       {"Cavab müddəti: %d iş günü", "Answer due within %d working days"},
-	"page":             {"Səhifə", "Page"},
 	"statusFilterNote": {"Statusa və xidmətə görə süzmək olar.", "You can filter by status and service."},
 }
 
