@@ -39,6 +39,7 @@ portal:
   status_queue: egov.portal.status
   signing_key: demo-portal-key
   token: demo-portal-token
+  details_url: "http://${DEMO_LISTEN}/portal/appeals/{number}"   # the printed appeal's QR code opens the training page
 registry: { url: "${DEMO_SIMS}/registry", token: demo-registry-token, allow_insecure_http: true }
 monitor: { token: demo-monitor-token }
 hub: { intake_consumers: 1, delivery_consumers: 1, retry_initial: 200ms, retry_max: 5s }
