@@ -98,11 +98,20 @@ func TestPortalPageInBrowser(t *testing.T) {
 		return s
 	}
 
-	step("sign in",
+	step("open the portal, Tab once",
 		chromedp.Navigate(hub+"/portal/"),
 		chromedp.WaitVisible(chromedp.CSS("#signin")),
-		chromedp.Click(chromedp.CSS("#fin-"+fin)),
-		chromedp.Click(chromedp.CSS("#signin")),
+		chromedp.KeyEvent("\t"),
+	)
+	focus, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`(e => [e.className, getComputedStyle(e).outlineStyle])(document.activeElement)`))
+	require.NoError(t, err)
+	require.Equal(t, "skip", focus[0], "the skip link is the first stop of the keyboard")
+	require.NotEqual(t, "none", focus[1], "focus is visible")
+	step("sign in with the keyboard",
+		chromedp.Focus(chromedp.CSS("#fin-"+fin)),
+		chromedp.KeyEvent(" "), // a focused radio is chosen with the space bar
+		chromedp.Focus(chromedp.CSS("#signin")),
+		chromedp.KeyEvent("\r"),
 		chromedp.WaitVisible(chromedp.CSS("#id-card")),
 	)
 	person := registrysim.Record(fin)
