@@ -181,6 +181,7 @@ func TestPortalPageInBrowser(t *testing.T) {
 	headings, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[document.documentElement.lang, ...[...document.querySelectorAll('h1')].map(h => h.textContent)]`))
 	require.NoError(t, err)
 	require.Equal(t, []string{"az", "Yeni müraciət"}, headings, "the page's language and its one h1")
+	checkContrast(t, ctx)
 	phone, err := chromedp.Run(ctx, chromedp.Value(chromedp.CSS("#f-phone")))
 	require.NoError(t, err)
 	require.Equal(t, "+994553456789", phone, "the profile's phone filled in")
@@ -202,6 +203,7 @@ func TestPortalPageInBrowser(t *testing.T) {
 			['delivered','in_progress','answered','rejected','forwarded','closed'].includes(document.querySelector('#live-status [data-status]').dataset.status)`,
 			chromedp.WithPollingTimeout(20*time.Second)),
 	)
+	checkContrast(t, ctx)
 	screenshot(t, ctx, "portal-details.png")
 
 	step("history, then details",
@@ -245,6 +247,33 @@ func TestPortalPageInBrowser(t *testing.T) {
 	require.Equal(t, http.StatusOK, resp.StatusCode, "the appeal's PDF: %s", pdf)
 	require.Equal(t, "application/pdf", resp.Header.Get("Content-Type"))
 	require.True(t, strings.HasPrefix(string(pdf), "%PDF"), "a PDF")
+}
+
+// lowContrast lists the texts of the page whose colour on their background
+// falls short of WCAG AA: 4.5:1, or 3:1 for large text (24px, or 18.66px
+// bold). The background is the nearest opaque one among the ancestors.
+const lowContrast = `(() => {
+	const rgb = s => s.match(/[\d.]+/g).map(Number);
+	const lum = c => { const [r, g, b] = c.slice(0, 3).map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; }); return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+	const background = e => { for (; e; e = e.parentElement) { const c = rgb(getComputedStyle(e).backgroundColor); if (c.length < 4 || c[3] === 1) return c; } return [255, 255, 255]; };
+	const bad = [];
+	for (const e of document.querySelectorAll('body *')) {
+		if (![...e.childNodes].some(n => n.nodeType === 3 && n.textContent.trim())) continue;
+		const st = getComputedStyle(e), r = e.getBoundingClientRect();
+		if (r.width <= 1 || r.height <= 1 || st.visibility !== 'visible') continue;
+		const [a, b] = [lum(rgb(st.color)), lum(background(e))], ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+		const size = parseFloat(st.fontSize), large = size >= 24 || (size >= 18.66 && +st.fontWeight >= 700);
+		if (ratio < (large ? 3 : 4.5)) bad.push(e.tagName + ' "' + e.textContent.trim().slice(0, 30) + '" ' + ratio.toFixed(2));
+	}
+	return bad;
+})()`
+
+// checkContrast fails the test for any text of the page below WCAG AA.
+func checkContrast(t *testing.T, ctx context.Context) {
+	t.Helper()
+	bad, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](lowContrast))
+	require.NoError(t, err)
+	require.Empty(t, bad, "texts below WCAG AA contrast")
 }
 
 // apiJSON reads the hub's API as the central monitors do.
