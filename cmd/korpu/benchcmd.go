@@ -36,6 +36,13 @@ func benchCmd(ctx context.Context, args []string, stdout io.Writer, getenv env) 
 	fs.IntVar(&o.Consumers, "consumers", 4, "the bench's status consumers")
 	fs.DurationVar(&o.Timeout, "timeout", 0, "give up after this long (0: 30m)")
 	fs.BoolVar(&o.KeepLogs, "keep-logs", false, "keep the hub configs and logs (their directory is logged)")
+	fs.BoolVar(&o.Reads, "reads", false, "measure the portal's reads: seed a national ledger, read over the HTTP API, then intake alone and beside reads")
+	fs.IntVar(&o.SeedAppeals, "seed-appeals", 0, "with --reads: appeals seeded (0: 1,000,000)")
+	fs.IntVar(&o.SeedCitizens, "seed-citizens", 0, "with --reads: citizens they belong to (0: 100,000)")
+	fs.DurationVar(&o.ReadDuration, "read-duration", 0, "with --reads: length of each read phase (0: 20s)")
+	fs.IntVar(&o.Readers, "readers", 0, "with --reads: concurrent HTTP readers (0: 8)")
+	fs.Float64Var(&o.ReadRate, "read-rate", 0, "with --reads: reads/s beside intake (0: 200; negative: full speed)")
+	fs.IntVar(&o.IntakeRounds, "intake-rounds", 0, "with --reads: intake rounds, alone and beside reads in turn (0: 4; negative: none); --requests each (0: 5000)")
 	asJSON := fs.Bool("json", false, "print one JSON document with every figure, no progress bar")
 	if err := fs.Parse(args); err != nil {
 		return err

@@ -78,6 +78,24 @@ type Options struct {
 	Timeout time.Duration
 	// KeepLogs keeps the configs and hub logs in their temporary directory.
 	KeepLogs bool
+	// Reads measures the portal's reads instead (see runReads): it seeds
+	// SeedAppeals appeals of SeedCitizens citizens, reads over the HTTP API,
+	// then runs IntakeRounds rounds of Requests requests, every second one
+	// with reads at ReadRate beside it.
+	Reads bool
+	// SeedAppeals and SeedCitizens size the seeded ledger. Default
+	// 1,000,000 and 100,000.
+	SeedAppeals, SeedCitizens int
+	// ReadDuration is how long each read phase reads. Default 20s.
+	ReadDuration time.Duration
+	// Readers are the concurrent HTTP clients of a read phase. Default 8.
+	Readers int
+	// ReadRate is reads per second beside intake, history and details
+	// alike; negative reads as fast as the readers can. Default 200.
+	ReadRate float64
+	// IntakeRounds alternate intake alone and intake with reads. Default 4;
+	// negative skips the intake phase.
+	IntakeRounds int
 	// Progress receives a progress line a second; nil shows none.
 	Progress io.Writer
 	// Logger receives the bench's own logs. Default discards them.
@@ -105,6 +123,20 @@ func (o *Options) setDefaults() {
 	o.ESD = max(o.ESD, 0)
 	if o.Rate > 0 && o.Duration > 0 {
 		o.Requests = int(math.Round(o.Rate * o.Duration.Seconds()))
+	}
+	if o.Reads {
+		def(&o.Requests, 5000) // per intake round
+		def(&o.SeedAppeals, 1_000_000)
+		def(&o.SeedCitizens, 100_000)
+		def(&o.Readers, 8)
+		def(&o.IntakeRounds, 4)
+		if o.ReadDuration <= 0 {
+			o.ReadDuration = 20 * time.Second
+		}
+		if o.ReadRate == 0 {
+			o.ReadRate = 200
+		}
+		o.CeilingMessages = -1 // the read bench measures no broker ceiling
 	}
 	def(&o.Requests, 20000)
 	def(&o.CeilingMessages, 20000)
@@ -141,6 +173,14 @@ func (o Options) Validate() error {
 	}
 	if o.Rate < 0 {
 		errs = append(errs, errors.New("negative rate"))
+	}
+	if o.Reads {
+		if o.Backlog || o.DownDistrict != "" {
+			errs = append(errs, errors.New("--reads runs neither --backlog nor --down-district"))
+		}
+		if o.SeedAppeals < 1 || o.SeedCitizens < 1 || o.SeedCitizens > o.SeedAppeals || o.Readers < 1 {
+			errs = append(errs, errors.New("--seed-appeals, --seed-citizens (at most the appeals) and --readers must be positive"))
+		}
 	}
 	if o.DownDistrict != "" {
 		codes, err := districtCodes(min(o.Districts, 90))
@@ -181,6 +221,10 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		log.Info("configs and hub logs kept", "dir", s.dir)
 	}
 
+	if opts.Reads {
+		return runReads(ctx, opts, s)
+	}
+
 	reqs, byID := generate(s.codes, opts.Requests, uint64(time.Now().UnixNano()))
 	rep := newReport(opts, reqs)
 	proc := newProcReader()
@@ -194,11 +238,20 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		}
 		rep.setCeiling(opts, c)
 	}
+	if err := s.load(ctx, reqs, byID, rep, proc); err != nil {
+		return nil, fmt.Errorf("bench: %w", err)
+	}
+	return rep, nil
+}
 
+// load publishes reqs through the portal's feed, starting the hubs unless
+// they run, follows them until every appeal is answered, and fills rep.
+func (s *stack) load(ctx context.Context, reqs []*request, byID map[string]*request, rep *Report, proc procReader) error {
+	opts, log := s.opts, s.log
 	o := &observer{byID: byID, down: opts.DownDistrict}
 	stopConsuming, err := consumeStatus(ctx, opts.AMQPURL, s.topics.Status, opts.Consumers, o)
 	if err != nil {
-		return nil, fmt.Errorf("bench: %w", err)
+		return err
 	}
 	defer stopConsuming()
 	if opts.DownDistrict != "" {
@@ -215,21 +268,23 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		log.Info("publishing the backlog with the hubs stopped", "requests", len(reqs))
 		t := time.Now()
 		if err := publish(ctx, opts.AMQPURL, s.topics.Requests, reqs, byID, opts.Publishers, 0); err != nil {
-			return nil, fmt.Errorf("bench: %w", err)
+			return err
 		}
 		rep.Backlog = &BacklogFigures{PublishSeconds: time.Since(t).Seconds()}
 		published <- nil
 		before, start = proc.snapshot(nil), time.Now()
 		if err := s.startHubs(ctx); err != nil {
-			return nil, fmt.Errorf("bench: %w", err)
+			return err
 		}
 		rep.Backlog.HubsReadySeconds = time.Since(start).Seconds()
 	} else {
-		if err := s.startHubs(ctx); err != nil {
-			return nil, fmt.Errorf("bench: %w", err)
+		if len(s.hubs) == 0 {
+			if err := s.startHubs(ctx); err != nil {
+				return err
+			}
 		}
 		if relayed0, err = s.relayed(ctx); err != nil {
-			return nil, fmt.Errorf("bench: %w", err)
+			return err
 		}
 		before, start = proc.snapshot(s.hubPIDs()), time.Now()
 		go func() {
@@ -239,15 +294,15 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 
 	w := &watcher{s: s, o: o, opts: opts, rep: rep, start: start, published: published, proc: proc}
 	if err := w.wait(ctx); err != nil {
-		return nil, fmt.Errorf("bench: %w", err)
+		return err
 	}
 	after := proc.snapshot(s.hubPIDs())
 	relayed1, err := s.relayed(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("bench: %w", err)
+		return err
 	}
 	rep.finish(o, reqs, start, before, after, relayed1-relayed0, s.hubPIDs(), w)
-	return rep, nil
+	return nil
 }
 
 // watcher follows the run until every appeal is answered and the hubs'

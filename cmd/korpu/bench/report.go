@@ -46,6 +46,8 @@ type Report struct {
 	Backlog *BacklogFigures `json:"backlog,omitempty"`
 	// Down is set with a down district.
 	Down *DownFigures `json:"down_district_figures,omitempty"`
+	// Reads is set by --reads, and is then the whole report.
+	Reads *ReadFigures `json:"reads,omitempty"`
 }
 
 // Throughput is appeals per second to each status.
@@ -269,6 +271,10 @@ func percentiles(samples []float64) Latency {
 func (r *Report) WriteText(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	line := func(k, format string, args ...any) { fmt.Fprintf(tw, "%s\t%s\n", k, fmt.Sprintf(format, args...)) }
+	if r.Reads != nil {
+		r.writeReads(line)
+		return tw.Flush()
+	}
 	line("mode", "%s: %d requests (%d-byte bodies) over %d districts (%d ESD), %d hub(s)%s", r.Mode, r.Requests, r.BodyBytes, r.Districts, r.ESD, r.Hubs, r.rateText())
 	if r.HubTuning != "" {
 		line("hub tuning", "%s", r.HubTuning)
@@ -309,6 +315,56 @@ func (r *Report) WriteText(w io.Writer) error {
 func (r *Report) rateText() string {
 	if r.Rate > 0 {
 		return fmt.Sprintf(", %g requests/s", r.Rate)
+	}
+	return ""
+}
+
+// writeReads prints the figures of --reads.
+func (r *Report) writeReads(line func(k, format string, args ...any)) {
+	f := r.Reads
+	sd := f.Seed
+	line("mode", "reads: %d hub(s), %d districts (%d ESD)%s", r.Hubs, r.Districts, r.ESD, r.tuningText())
+	line("seeded", "%d appeals of %d citizens, %d history rows (%.2f/appeal), %d comments, %d booked days; database %.2f GiB",
+		sd.Appeals, sd.Citizens, sd.Events, float64(sd.Events)/float64(max(sd.Appeals, 1)), sd.Comments, sd.Bookings, float64(sd.Bytes)/(1<<30))
+	line("seeding", "%.1f s (%.0f appeals/s) by COPY; CPU database %.0f s, bench %.0f s", sd.Seconds, float64(sd.Appeals)/sd.Seconds, sd.DatabaseCPU, sd.BenchCPU)
+	lat := func(l Latency) string {
+		return fmt.Sprintf("p50 %.1f ms, p95 %.1f ms, p99 %.1f ms, max %.1f ms (%d)", l.P50, l.P95, l.P99, l.Max, l.Count)
+	}
+	phase := func(name string, p ReadPhase) {
+		line(name, "%.0f reads/s over %d readers for %.0f s; %s%s", p.PerSecond, f.Readers, p.Seconds, lat(p.Latency), errorsText(p))
+	}
+	phase("history reads", f.History)
+	phase("details reads", f.Details)
+	in := f.Intake
+	if in == nil {
+		return
+	}
+	for i, ir := range in.Rounds {
+		beside := "alone"
+		if ir.Beside != nil {
+			beside = fmt.Sprintf("beside %.0f reads/s (%s%s)", ir.Beside.PerSecond, lat(ir.Beside.Latency), errorsText(*ir.Beside))
+		}
+		line(fmt.Sprintf("intake round %d", i+1), "%d requests %s: registered %.0f/s, delivered %.0f/s; publish→registered p50 %.0f ms, p99 %.0f ms; CPU ms/appeal hub %.2f, database %.2f, machine %.2f",
+			r.Requests, beside, ir.Appeals.Registered, ir.Appeals.Delivered, ir.LatencyRegistered.P50, ir.LatencyRegistered.P99,
+			ir.CPU.Hub, ir.CPU.Database, ir.CPU.Machine)
+	}
+	rate := fmt.Sprintf("%.0f reads/s", in.ReadRate)
+	if in.ReadRate < 0 {
+		rate = "reads at full speed"
+	}
+	line("intake slowdown", "%.1f%% with %s (registered %.0f/s beside reads, %.0f/s alone)", in.Slowdown*100, rate, in.RegisteredBeside, in.RegisteredAlone)
+}
+
+func errorsText(p ReadPhase) string {
+	if p.Errors == 0 {
+		return ""
+	}
+	return fmt.Sprintf("; %d errors, first: %s", p.Errors, p.FirstErr)
+}
+
+func (r *Report) tuningText() string {
+	if r.HubTuning != "" {
+		return "; hub tuning " + r.HubTuning
 	}
 	return ""
 }

@@ -36,6 +36,7 @@ import (
 // Secrets of the bench's world; they never leave the machine.
 const (
 	signingKey    = "bench-portal-key"
+	portalToken   = "bench-portal-token"
 	registryToken = "bench-registry-token"
 	esdUsername   = "hub"
 	esdPassword   = "bench-esd-password"
@@ -298,9 +299,10 @@ portal:
   requests_queue: %s
   status_queue: %s
   signing_key: %s
+  token: %s
 registry: { url: %q, token: %s, allow_insecure_http: true }
 hub: { poison_queue: %s, district_queue_prefix: %s%s }
-districts:%s`, s.opts.AMQPURL, s.dbURL, addr, s.topics.Requests, s.topics.Status, signingKey,
+districts:%s`, s.opts.AMQPURL, s.dbURL, addr, s.topics.Requests, s.topics.Status, signingKey, portalToken,
 			registryURL, registryToken, s.topics.Poison, s.topics.DistrictQueuePrefix, tuning, districts.String())
 		path := filepath.Join(s.dir, fmt.Sprintf("korpu-%d.yaml", i))
 		if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
