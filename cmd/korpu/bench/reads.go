@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
@@ -37,6 +38,9 @@ type ReadPhase struct {
 	PerSecond float64 `json:"reads_per_s"`
 	Seconds   float64 `json:"seconds"`
 	Latency   Latency `json:"latency_ms"` // request sent to the body read
+	// CPU is milliseconds of CPU per read by process group, for the read
+	// phases: what a read costs whatever else the machine runs.
+	CPU *CPUFigures `json:"cpu_ms_per_read,omitempty"`
 }
 
 // IntakeFigures compare intake without and with reads beside it.
@@ -113,8 +117,12 @@ func runReads(ctx context.Context, opts Options, s *stack) (*Report, error) {
 	}{{readHistory, &figures.History, "history"}, {readDetails, &figures.Details, "details"}} {
 		progress(opts, "reading %s for %s …", phase.name, opts.ReadDuration)
 		phaseCtx, cancel := context.WithTimeout(ctx, opts.ReadDuration)
+		proc := newProcReader()
+		before := proc.snapshot(s.hubPIDs())
 		*phase.into = r.run(phaseCtx, func(*rand.Rand) readKind { return phase.kind }, -1)
+		after := proc.snapshot(s.hubPIDs())
 		cancel()
+		phase.into.CPU = cpuPer(before, after, float64(phase.into.Reads))
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("bench: %w", err)
 		}
@@ -209,7 +217,7 @@ func newReaders(s *stack, seed *ledgerSeed, workers int) *readers {
 	r := &readers{
 		client: &http.Client{
 			Timeout:   10 * time.Second,
-			Transport: &http.Transport{MaxIdleConnsPerHost: workers, MaxIdleConns: workers * len(s.hubAddrs)},
+			Transport: &http.Transport{MaxIdleConnsPerHost: 64},
 		},
 		seed: seed, workers: workers,
 	}
@@ -223,8 +231,11 @@ func newReaders(s *stack, seed *ledgerSeed, workers int) *readers {
 // the workers can (rate negative) or rate reads per second.
 func (r *readers) run(ctx context.Context, kind func(*rand.Rand) readKind, rate float64) ReadPhase {
 	var tokens chan struct{}
+	workers := r.workers
 	if rate > 0 {
-		tokens = make(chan struct{}, r.workers)
+		// Enough readers to keep the pace though each read waits 50 ms.
+		workers = max(workers, int(math.Ceil(rate/20)))
+		tokens = make(chan struct{}, workers)
 		go func() {
 			interval := time.Duration(float64(time.Second) / rate)
 			next := time.Now()
@@ -251,7 +262,7 @@ func (r *readers) run(ctx context.Context, kind func(*rand.Rand) readKind, rate 
 		wg       sync.WaitGroup
 	)
 	start := time.Now()
-	for w := range r.workers {
+	for w := range workers {
 		wg.Go(func() {
 			rng := rand.New(rand.NewPCG(uint64(start.UnixNano()), uint64(w)))
 			var mine []float64

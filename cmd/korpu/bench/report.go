@@ -202,15 +202,7 @@ func (r *Report) finish(o *observer, reqs []*request, start time.Time, before, a
 	}
 	r.LatencyRegistered, r.LatencyDelivered = percentiles(toRegistered), percentiles(toDelivered)
 
-	per := func(seconds float64) float64 { return seconds * 1000 / n }
-	r.CPU = CPUFigures{
-		Hub: per(after.hub - before.hub), Broker: per(after.broker - before.broker),
-		Database: per(after.database - before.database), Bench: per(after.bench - before.bench),
-		Machine: per(after.machine.busy - before.machine.busy),
-	}
-	if total := after.machine.total - before.machine.total; total > 0 {
-		r.CPU.MachineBusy = float64(after.machine.busy-before.machine.busy) / float64(total)
-	}
+	r.CPU = *cpuPer(before, after, n)
 	for i, pid := range hubPIDs {
 		m := HubMemory{PID: pid}
 		_, m.PeakRSS = w.proc.memory(pid)
@@ -252,6 +244,21 @@ func (r *Report) finish(o *observer, reqs []*request, start time.Time, before, a
 		}
 		r.Down = d
 	}
+}
+
+// cpuPer is the CPU of each group between two snapshots, in milliseconds
+// per one of n things done.
+func cpuPer(before, after cpuSnapshot, n float64) *CPUFigures {
+	per := func(seconds float64) float64 { return seconds * 1000 / max(n, 1) }
+	c := &CPUFigures{
+		Hub: per(after.hub - before.hub), Broker: per(after.broker - before.broker),
+		Database: per(after.database - before.database), Bench: per(after.bench - before.bench),
+		Machine: per(after.machine.busy - before.machine.busy),
+	}
+	if total := after.machine.total - before.machine.total; total > 0 {
+		c.MachineBusy = (after.machine.busy - before.machine.busy) / total
+	}
+	return c
 }
 
 // percentiles of samples in milliseconds (nearest rank).
@@ -332,6 +339,10 @@ func (r *Report) writeReads(line func(k, format string, args ...any)) {
 	}
 	phase := func(name string, p ReadPhase) {
 		line(name, "%.0f reads/s over %d readers for %.0f s; %s%s", p.PerSecond, f.Readers, p.Seconds, lat(p.Latency), errorsText(p))
+		if c := p.CPU; c != nil {
+			line("", "CPU ms/read: hub %.3f, database %.3f, bench %.3f; machine %.3f (%.0f%% of %d CPUs busy)",
+				c.Hub, c.Database, c.Bench, c.Machine, c.MachineBusy*100, r.CPUs)
+		}
 	}
 	phase("history reads", f.History)
 	phase("details reads", f.Details)
