@@ -46,7 +46,7 @@ func holdable(key string) bool { return utf8.ValidString(key) && strings.IndexBy
 
 // AppealsOf implements routers.InquiryLedger.
 func (l *Ledger) AppealsOf(ctx context.Context, fin string, filter routers.HistoryFilter, after routers.HistoryPosition, limit int) ([]routers.AppealSummary, error) {
-	if !holdable(fin) {
+	if !holdable(fin) || !holdable(string(filter.Status)) || !holdable(filter.Service) {
 		return nil, nil
 	}
 	query, args := historyFirst, []any{fin, string(filter.Status), filter.Service, max(limit, 0)}

@@ -198,6 +198,8 @@ func testReads(t *testing.T, newLedger func(*testing.T) Ledger) {
 		}
 		require.Empty(t, appealsOf(t, l, finA, routers.HistoryFilter{Status: routers.StatusAnswered}, routers.HistoryPosition{}, 100))
 		require.Empty(t, appealsOf(t, l, finA, routers.HistoryFilter{Service: "no-such-service"}, routers.HistoryPosition{}, 100))
+		require.Empty(t, appealsOf(t, l, finA, routers.HistoryFilter{Service: "appeal\x00"}, routers.HistoryPosition{}, 100))
+		require.Empty(t, appealsOf(t, l, finA, routers.HistoryFilter{Status: "delivered\xff"}, routers.HistoryPosition{}, 100))
 	})
 
 	t.Run("ChangedAtFollowsTheLastEvent", func(t *testing.T) {
