@@ -71,8 +71,8 @@ type (
 	}
 )
 
-// get asks the hub's API, checked against the OpenAPI document.
-func get(t *testing.T, path string) *httptest.ResponseRecorder {
+// getPublic asks the hub's API, checked against the OpenAPI document.
+func getPublic(t *testing.T, path string) *httptest.ResponseRecorder {
 	t.Helper()
 	return serve(newAPI(t, &fakeReporter{}, nil), http.MethodGet, path, "", "")
 }
@@ -122,12 +122,12 @@ func TestOpen311Discovery(t *testing.T) {
 		Type: "production", Formats: []string{"application/json", "text/xml"},
 	}}}
 	var fromJSON, fromXML geoDiscovery
-	rec := get(t, "/open311/v2/discovery.json")
+	rec := getPublic(t, "/open311/v2/discovery.json")
 	require.Equal(t, http.StatusOK, rec.Code)
 	decodeJSON(t, rec, &fromJSON)
 	require.Equal(t, want, fromJSON)
 
-	rec = get(t, "/open311/v2/discovery.xml")
+	rec = getPublic(t, "/open311/v2/discovery.xml")
 	require.Equal(t, http.StatusOK, rec.Code)
 	decodeXML(t, rec, &fromXML)
 	fromXML.XMLName = xml.Name{}
@@ -159,13 +159,13 @@ func TestOpen311Services(t *testing.T) {
 			require.Len(t, want, len(catalogue.Default().All())-1, "marriage-age-reduction is withdrawn, the others listed")
 
 			var fromJSON []geoService
-			rec := get(t, "/open311/v2/services.json"+tc.query)
+			rec := getPublic(t, "/open311/v2/services.json"+tc.query)
 			require.Equal(t, http.StatusOK, rec.Code)
 			decodeJSON(t, rec, &fromJSON)
 			require.Equal(t, want, fromJSON)
 
 			var fromXML geoServices
-			rec = get(t, "/open311/v2/services.xml"+tc.query)
+			rec = getPublic(t, "/open311/v2/services.xml"+tc.query)
 			require.Equal(t, http.StatusOK, rec.Code)
 			decodeXML(t, rec, &fromXML)
 			require.Equal(t, want, fromXML.Services)
@@ -200,13 +200,13 @@ func TestOpen311ServiceDefinition(t *testing.T) {
 				}
 
 				var fromJSON geoDefinition
-				rec := get(t, "/open311/v2/services/"+s.Code+".json?lang="+lang)
+				rec := getPublic(t, "/open311/v2/services/"+s.Code+".json?lang="+lang)
 				require.Equal(t, http.StatusOK, rec.Code)
 				decodeJSON(t, rec, &fromJSON)
 				require.Equal(t, want, fromJSON)
 
 				var fromXML geoDefinition
-				rec = get(t, "/open311/v2/services/"+s.Code+".xml?lang="+lang)
+				rec = getPublic(t, "/open311/v2/services/"+s.Code+".xml?lang="+lang)
 				require.Equal(t, http.StatusOK, rec.Code)
 				decodeXML(t, rec, &fromXML)
 				fromXML.XMLName = xml.Name{}
@@ -249,7 +249,7 @@ func TestOpen311Refusals(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			rec := get(t, tc.path)
+			rec := getPublic(t, tc.path)
 			require.Equal(t, tc.wantCode, rec.Code, rec.Body.String())
 			want := []geoError{{Code: tc.wantCode, Description: tc.want}}
 			if tc.wantXML {
@@ -276,7 +276,7 @@ func mustLookup(t *testing.T, code string) catalogue.Service {
 // byte for byte, without a token.
 func TestOpenAPIDocumentServed(t *testing.T) {
 	t.Parallel()
-	rec := get(t, "/openapi.yaml")
+	rec := getPublic(t, "/openapi.yaml")
 	require.Equal(t, http.StatusOK, rec.Code)
 	require.Equal(t, "application/yaml", rec.Header().Get("Content-Type"))
 	require.Equal(t, string(schemas.OpenAPI), rec.Body.String())
