@@ -1,6 +1,6 @@
-// Package openapitest holds tests to the hub's OpenAPI document
-// (schemas/openapi.yaml): every request a test sends through Wrap, Transport
-// or Client and every answer it gets are checked against the document, so
+// Package openapitest checks tests' HTTP exchanges against the hub's OpenAPI
+// document (schemas/openapi.yaml): every request a test sends through Wrap,
+// Transport or Client, and every answer it gets, so
 // the document and the code cannot drift apart. A mismatch fails the test
 // with the validator's messages:
 //
