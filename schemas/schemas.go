@@ -1,6 +1,7 @@
 // Package schemas embeds the contracts and data the hub is built on: the
 // district list and holiday calendar from shared/data, the service catalogue,
-// the ESD vendor's WSDL/XSD, and the SQL migrations of the ledger.
+// the ESD vendor's WSDL/XSD, the SQL migrations of the ledger and the
+// OpenAPI description of the HTTP API.
 package schemas
 
 import "embed"
@@ -30,3 +31,9 @@ var ESD embed.FS
 //
 //go:embed services.json
 var Services []byte
+
+// OpenAPI is the OpenAPI 3.1 description of the hub's whole HTTP API, served
+// at GET /openapi.yaml; the httpapi tests check every exchange against it.
+//
+//go:embed openapi.yaml
+var OpenAPI []byte

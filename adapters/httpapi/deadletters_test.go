@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/korpu-az/korpu/adapters/httpapi"
+	"github.com/korpu-az/korpu/adapters/httpapi/openapitest"
 	"github.com/korpu-az/korpu/adapters/memory"
 	"github.com/korpu-az/korpu/routers"
 )
@@ -27,11 +28,11 @@ func TestDeadLetters(t *testing.T) {
 		}))
 	}
 	require.NoError(t, ledger.AddDeadLetter(t.Context(), routers.DeadLetter{Kind: routers.DeadPoison, Queue: "req", Body: []byte{0xff, 0x00}, Error: "not UTF-8", Fingerprint: "c"}))
-	srv := httptest.NewServer(httpapi.New(httpapi.Config{
+	srv := httptest.NewServer(openapitest.Wrap(t, httpapi.New(httpapi.Config{
 		MonitorToken: "monitor-secret", CallbackTokens: map[string]string{"AZ-BIL": "bil"},
 		DeadLetters: routers.NewDeadLetterDesk(ledger, time.Now),
 		Gatherer:    prometheus.NewRegistry(), Logger: slog.New(slog.DiscardHandler),
-	}))
+	})))
 	t.Cleanup(srv.Close)
 
 	call := func(method, path, token string) (int, map[string]any) {
@@ -105,11 +106,11 @@ func TestDeadLetterTruncated(t *testing.T) {
 		Kind: routers.DeadPoison, Queue: "req", Body: []byte(`{"id":"big"`), Size: 8 << 20, SHA256: sum,
 		Error: "body of 8388608 bytes exceeds 262144", Attempts: 1, Fingerprint: "big",
 	}))
-	srv := httptest.NewServer(httpapi.New(httpapi.Config{
+	srv := httptest.NewServer(openapitest.Wrap(t, httpapi.New(httpapi.Config{
 		MonitorToken: "monitor-secret", CallbackTokens: map[string]string{"AZ-BIL": "bil"},
 		DeadLetters: routers.NewDeadLetterDesk(ledger, time.Now),
 		Gatherer:    prometheus.NewRegistry(), Logger: slog.New(slog.DiscardHandler),
-	}))
+	})))
 	t.Cleanup(srv.Close)
 	call := func(method, path string) (int, map[string]any) {
 		req, err := http.NewRequestWithContext(t.Context(), method, srv.URL+path, nil)

@@ -84,6 +84,7 @@ func New(cfg Config) http.Handler {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.HandleFunc("GET /readyz", api.ready)
+	registerPublic(mux)
 	if cfg.DeadLetters != nil {
 		mux.HandleFunc("GET /v1/dead-letters", api.monitor(api.listDeadLetters))
 		mux.HandleFunc("GET /v1/dead-letters/{id}", api.monitor(api.showDeadLetter))

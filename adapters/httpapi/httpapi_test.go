@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/korpu-az/korpu/adapters/httpapi"
+	"github.com/korpu-az/korpu/adapters/httpapi/openapitest"
 	"github.com/korpu-az/korpu/routers"
 )
 
@@ -48,14 +49,17 @@ func newAPI(t *testing.T, reporter httpapi.StatusReporter, gatherer prometheus.G
 	if gatherer == nil {
 		gatherer = prometheus.NewRegistry()
 	}
-	return httpapi.New(httpapi.Config{
+	return openapitest.Wrap(t, httpapi.New(httpapi.Config{
 		CallbackTokens: tokens, Reporter: reporter, Gatherer: gatherer, Ready: ready,
 		Logger: slog.New(slog.DiscardHandler),
-	})
+	}))
 }
 
 func serve(h http.Handler, method, path, token, body string) *httptest.ResponseRecorder {
 	req := httptest.NewRequest(method, path, strings.NewReader(body))
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json") // as districts send it (the document's media type)
+	}
 	if token != "" {
 		req.Header.Set("Authorization", token)
 	}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/korpu-az/korpu/adapters/document"
 	"github.com/korpu-az/korpu/adapters/httpapi"
+	"github.com/korpu-az/korpu/adapters/httpapi/openapitest"
 	"github.com/korpu-az/korpu/adapters/memory"
 	"github.com/korpu-az/korpu/routers"
 	"github.com/korpu-az/korpu/routers/calendar"
@@ -59,12 +60,12 @@ func newPortalWorld(t *testing.T, documents ...httpapi.Documents) *portalWorld {
 		}},
 		"AZ-SAT": {Code: "AZ-SAT", Name: "Saatlı rayon İcra Hakimiyyəti", Services: map[string]bool{"appeal": true, "marriage-age-reduction": true}},
 	}}}
-	w.handler = httpapi.New(httpapi.Config{
+	w.handler = openapitest.Wrap(t, httpapi.New(httpapi.Config{
 		CallbackTokens: tokens, MonitorToken: "monitor-secret", PortalToken: "portal-secret",
 		Inquiry: routers.NewInquiry(w.ledger, w.validator, clock), Reporter: &fakeReporter{},
 		Documents: documentsOf(documents),
 		Gatherer:  prometheus.NewRegistry(), Logger: slog.New(slog.DiscardHandler),
-	})
+	}))
 	return w
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/korpu-az/korpu/adapters/httpapi/openapitest"
 	"github.com/korpu-az/korpu/routers"
 )
 
@@ -41,7 +42,8 @@ func TestCallbackBounds(t *testing.T) {
 		req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, "http://"+s.hubAddr+"/v1/districts/AZ-SAT/status", strings.NewReader(string(body)))
 		require.NoError(t, err)
 		req.Header.Set("Authorization", "Bearer callback-AZ-SAT")
-		resp, err := http.DefaultClient.Do(req)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := openapitest.Client(t).Do(req) // every answer as schemas/openapi.yaml says
 		require.NoError(t, err)
 		defer resp.Body.Close()
 		var answer map[string]string

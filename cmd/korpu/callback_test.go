@@ -14,6 +14,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/korpu-az/korpu/adapters/httpapi/openapitest"
 	"github.com/korpu-az/korpu/adapters/postgres"
 	"github.com/korpu-az/korpu/adapters/sim/portalsim"
 	"github.com/korpu-az/korpu/routers"
@@ -138,7 +139,8 @@ func TestCallbackCannotStopDelivery(t *testing.T) {
 		req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, "http://"+s.hubAddr+"/v1/districts/"+code+"/status", strings.NewReader(body))
 		require.NoError(t, err)
 		req.Header.Set("Authorization", "Bearer callback-"+code)
-		resp, err := http.DefaultClient.Do(req)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := openapitest.Client(t).Do(req) // every answer as schemas/openapi.yaml says
 		require.NoError(t, err)
 		defer resp.Body.Close()
 		var answer map[string]string

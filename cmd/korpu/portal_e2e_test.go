@@ -17,6 +17,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
+	"github.com/korpu-az/korpu/adapters/httpapi/openapitest"
 	"github.com/korpu-az/korpu/adapters/sim/portalsim"
 	"github.com/korpu-az/korpu/routers"
 )
@@ -64,7 +65,7 @@ func (s *stack) apiBytes(path, token, fin string) (int, []byte) {
 	if fin != "" {
 		req.Header.Set("X-Citizen-FIN", fin)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := openapitest.Client(s.t).Do(req) // every answer as schemas/openapi.yaml says
 	require.NoError(s.t, err)
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)

@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/korpu-az/korpu/adapters/httpapi"
+	"github.com/korpu-az/korpu/adapters/httpapi/openapitest"
 	"github.com/korpu-az/korpu/adapters/sim/portalweb"
 	"github.com/korpu-az/korpu/adapters/sim/registrysim"
 	"github.com/korpu-az/korpu/routers"
@@ -84,9 +85,9 @@ func setup(t *testing.T) *fixture {
 	}}
 	f := &fixture{validator: &routers.Validator{Catalogue: catalogue.Default(), Calendar: cal, Directory: dir}, ledger: &ledger{}}
 	clock := func() time.Time { return now }
-	hub := httptest.NewServer(httpapi.New(httpapi.Config{
+	hub := httptest.NewServer(openapitest.Wrap(t, httpapi.New(httpapi.Config{
 		PortalToken: portalToken, Inquiry: routers.NewInquiry(f.ledger, f.validator, clock),
-	}))
+	})))
 	t.Cleanup(hub.Close)
 	registry := httptest.NewServer(registrysim.New(registrysim.Options{Token: "reg"}))
 	t.Cleanup(registry.Close)
@@ -228,7 +229,7 @@ func TestReceptionBookingIsAValidSignedRequest(t *testing.T) {
 	// Registered: the page that waited finds it by district, service and time.
 	f.ledger.mu.Lock()
 	f.ledger.appeals = []routers.AppealSummary{{Number: "AZ-BIL-2026-000042", District: "AZ-BIL", Service: "reception-booking",
-		Status: routers.StatusRegistered, SubmittedAt: now, RegisteredAt: now}}
+		Type: "proposal", Status: routers.StatusRegistered, SubmittedAt: now, RegisteredAt: now, Deadline: "2026-04-01", ChangedAt: now}}
 	f.ledger.mu.Unlock()
 	probe := resp.URL.Query()
 	probe.Set("probe", "1")
