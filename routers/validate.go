@@ -39,7 +39,7 @@ var (
 	phonePattern  = regexp.MustCompile(`^\+994[0-9]{9}$`)
 	sha256Pattern = regexp.MustCompile(`^[0-9a-f]{64}$`)
 	mimePattern   = regexp.MustCompile(`^[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*$`)
-	numberPattern = regexp.MustCompile(`^AZ-[A-Z]{2,3}(-[A-Z]{2,3})?-[0-9]{4}-[0-9]{6}$`)
+	numberPattern = regexp.MustCompile(`^AZ-[A-Z]{2,3}(-[A-Z]{1,3})?-[0-9]{4}-[0-9]{6}$`)
 )
 
 var (

@@ -201,6 +201,9 @@ func TestValidateComment(t *testing.T) {
 		{"EmptyText", func(m map[string]any) { m["text"] = "" }, []string{"text"}},
 		{"TextTooLong", func(m map[string]any) { m["text"] = strings.Repeat("a", 5001) }, []string{"text"}},
 		{"BadNumber", func(m map[string]any) { m["appeal_number"] = "AZ-BIL-26-17" }, []string{"appeal_number"}},
+		// Every district's numbers, AZ-AGD-X's and Baku's AZ-BA-XTA's among them.
+		{"NumberOfAZAGDX", func(m map[string]any) { m["appeal_number"] = "AZ-AGD-X-2026-000017" }, nil},
+		{"NumberOfBakuDistrict", func(m map[string]any) { m["appeal_number"] = "AZ-BA-XTA-2026-000017" }, nil},
 		{"BadFIN", func(m map[string]any) { m["citizen"] = map[string]any{"fin": "I"} }, []string{"citizen.fin"}},
 		{"RequestFieldInComment", func(m map[string]any) { m["service"] = "appeal" }, []string{"service"}},
 	}

@@ -1,5 +1,6 @@
 // Package httpapi is the hub's HTTP face: the districts' status callbacks
-// (contract §4), /metrics, /healthz and /readyz.
+// (contract §4), the portal's read API, the monitors' dead letters, Open311
+// and the API's own OpenAPI document, /metrics, /healthz and /readyz.
 package httpapi
 
 import (
