@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/korpu-az/korpu/adapters/amqp"
+	"github.com/korpu-az/korpu/adapters/httpapi/openapitest"
 	"github.com/korpu-az/korpu/adapters/postgres"
 	"github.com/korpu-az/korpu/adapters/sim/portalsim"
 	"github.com/korpu-az/korpu/routers"
@@ -223,7 +224,8 @@ func districtReports(t *testing.T, hubAddr, code, number string, status routers.
 	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, "http://"+hubAddr+"/v1/districts/"+code+"/status", strings.NewReader(body))
 	require.NoError(t, err)
 	req.Header.Set("Authorization", "Bearer callback-"+code)
-	resp, err := http.DefaultClient.Do(req)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := openapitest.Client(t).Do(req) // the answer as schemas/openapi.yaml says
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode, "%s of %s", status, number)
