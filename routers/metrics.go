@@ -25,6 +25,8 @@ type Metrics struct {
 
 	PoisonLetters *prometheus.CounterVec // poisoned messages filed as dead letters, or absorbed by the letter of the same body
 	PoisonedBytes *prometheus.CounterVec // bytes of poisoned bodies stored, and left out (cut off or repeated)
+
+	Oversight *prometheus.CounterVec // oversight events committed, by kind and district
 }
 
 // NewMetrics registers the hub's series on reg.
@@ -61,6 +63,9 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		"Poisoned messages filed as dead letters (filed) or absorbed by the letter of the same body (repeat).", []string{"outcome"})
 	m.PoisonedBytes = counter("poisoned_bytes_total",
 		"Bytes of poisoned bodies stored in the ledger (stored) and left out: cut off or repeated (discarded).", []string{"outcome"})
+	m.Oversight = counter("oversight_events_total",
+		"Appeals that crossed into due soon (at most 3 working days left) or overdue, each one event on the oversight queue, by kind and district.",
+		[]string{"kind", "district"})
 	reg.MustRegister(m.Relayed, m.BreakerState)
 	return m
 }

@@ -43,6 +43,7 @@ type Ledger struct {
 	cursors  map[string]time.Time                   // poll cursors by district
 	dead     []*routers.DeadLetter                  // in ID order
 	printed  map[string]bool                        // fingerprints of dead letters
+	watched  map[string]crossed                     // the last crossing claimed, by appeal number
 
 	now func() time.Time // the hub's clock: every time the ledger records comes from it
 }
@@ -83,6 +84,7 @@ func NewLedger(now func() time.Time) *Ledger {
 		changed:  map[string]time.Time{},
 		cursors:  map[string]time.Time{},
 		printed:  map[string]bool{},
+		watched:  map[string]crossed{},
 	}
 }
 

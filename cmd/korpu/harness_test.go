@@ -171,6 +171,7 @@ func newStackWith(t *testing.T, opts stackOptions) *stack {
 		topics: routers.Topics{
 			Requests: "test." + id + ".requests", Status: "test." + id + ".status",
 			Poison: "test." + id + ".poison", DistrictQueuePrefix: "test." + id + ".district.",
+			Oversight: "test." + id + ".oversight",
 		},
 	}
 	for range opts.hubs {
@@ -252,9 +253,9 @@ portal:
   token: %s
 monitor: { token: %s }
 registry: { url: %q, token: "${KORPU_REGISTRY_TOKEN}", allow_insecure_http: true }
-hub: { poison_queue: %s, district_queue_prefix: %s, %s }
+hub: { poison_queue: %s, district_queue_prefix: %s, oversight_queue: %s, %s }
 districts:%s`, amqpURL(), s.dbURL, addr, s.topics.Requests, s.topics.Status, e2ePortalToken, e2eMonitorToken, registrySrv.URL,
-			s.topics.Poison, s.topics.DistrictQueuePrefix, opts.hubTuning, districts.String())
+			s.topics.Poison, s.topics.DistrictQueuePrefix, s.topics.Oversight, opts.hubTuning, districts.String())
 		path := filepath.Join(s.dir, fmt.Sprintf("korpu-%d.yaml", i))
 		require.NoError(t, os.WriteFile(path, []byte(cfg), 0o600))
 		s.configs = append(s.configs, path)
@@ -263,7 +264,7 @@ districts:%s`, amqpURL(), s.dbURL, addr, s.topics.Requests, s.topics.Status, e2e
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	queues := []string{s.topics.Requests, s.topics.Status, s.topics.Poison}
+	queues := []string{s.topics.Requests, s.topics.Status, s.topics.Poison, s.topics.Oversight}
 	for _, code := range s.codes {
 		queues = append(queues, s.topics.District(code))
 	}

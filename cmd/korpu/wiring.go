@@ -89,6 +89,7 @@ func hubConfig(cfg *config.Config) routers.Config {
 			Status:              cfg.Portal.StatusQueue,
 			Poison:              cfg.Hub.PoisonQueue,
 			DistrictQueuePrefix: cfg.Hub.DistrictQueuePrefix,
+			Oversight:           cfg.Hub.OversightQueue,
 		},
 		SigningKey:        []byte(cfg.Portal.SigningKey),
 		IntakeConsumers:   cfg.Hub.IntakeConsumers,
@@ -104,6 +105,7 @@ func hubConfig(cfg *config.Config) routers.Config {
 		BreakerCooldown:   cfg.Hub.BreakerCooldown,
 		ReconcileAfter:    cfg.Hub.ReconcileAfter,
 		ReconcileInterval: cfg.Hub.ReconcileInterval,
+		OversightInterval: cfg.Hub.OversightInterval,
 		DistrictTimeouts:  districtTimeouts(cfg),
 	}
 }

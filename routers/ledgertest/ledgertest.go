@@ -86,6 +86,7 @@ func Run(t *testing.T, newLedgerAt func(t *testing.T, now func() time.Time) Ledg
 		{"Parking", testParking},
 		{"DataErrors", testDataErrors},
 		{"Reads", testReads},
+		{"Oversight", testOversight},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
