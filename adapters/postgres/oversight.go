@@ -14,7 +14,7 @@ import (
 // claimedLevel is the crossing claimed for an appeal's current deadline (0
 // none, 1 due soon, 2 overdue): a level claimed for another deadline counts
 // for nothing. It is the first key of the index appeals_oversight (migration
-// 00009), written as the index has it so that the planner matches the two.
+// 00008), written as the index has it so that the planner matches the two.
 const claimedLevel = `(CASE WHEN oversight_deadline = deadline THEN oversight_level ELSE 0 END)`
 
 // claimCrossings claims crossings ($1 today, $2 the due-soon date, $3 the

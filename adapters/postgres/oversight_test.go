@@ -16,7 +16,7 @@ import (
 )
 
 // TestOversightSweepReadsOpenAppealsOnly holds the sweep's claim to the
-// partial index of migration 00009: with 20,000 answered appeals past
+// partial index of migration 00008: with 20,000 answered appeals past
 // their deadlines beside a few hundred open ones, analysed, the plan reads
 // appeals_oversight and never scans the table.
 func TestOversightSweepReadsOpenAppealsOnly(t *testing.T) {
