@@ -26,7 +26,8 @@ type Metrics struct {
 	PoisonLetters *prometheus.CounterVec // poisoned messages filed as dead letters, or absorbed by the letter of the same body
 	PoisonedBytes *prometheus.CounterVec // bytes of poisoned bodies stored, and left out (cut off or repeated)
 
-	Oversight *prometheus.CounterVec // oversight events committed, by kind and district
+	Oversight  *prometheus.CounterVec // oversight events committed, by kind and district
+	LastReport *prometheus.GaugeVec   // when each district last reported a change (health_metrics.go)
 }
 
 // NewMetrics registers the hub's series on reg.
@@ -66,6 +67,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m.Oversight = counter("oversight_events_total",
 		"Appeals that crossed into due soon (at most 3 working days left) or overdue, each one event on the oversight queue, by kind and district.",
 		[]string{"kind", "district"})
+	m.LastReport = newLastReport(reg)
 	reg.MustRegister(m.Relayed, m.BreakerState)
 	return m
 }

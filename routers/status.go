@@ -120,6 +120,7 @@ func (h *Hub) applyChange(ctx context.Context, district string, ch DistrictChang
 	if changed {
 		h.committed()
 		h.metrics.Statuses.WithLabelValues(district, string(ch.Status)).Inc()
+		h.reported(district, now)
 		h.logger.Info("district reported status", "appeal", ch.AppealNumber, "district", district, "status", ch.Status)
 	}
 	return changed, nil

@@ -194,19 +194,19 @@ func (a *api) status(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *api) ready(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-	defer cancel()
-	results := make(map[string]string, len(a.cfg.Ready))
-	code := http.StatusOK
-	for _, c := range a.cfg.Ready {
-		if err := c.Check(ctx); err != nil {
-			results[c.Name] = err.Error()
-			code = http.StatusServiceUnavailable
-			continue
+	results, ready := runChecks(r.Context(), a.cfg.Ready)
+	body := make(map[string]string, len(results))
+	for name, err := range results {
+		body[name] = "ok"
+		if err != nil {
+			body[name] = err.Error()
 		}
-		results[c.Name] = "ok"
 	}
-	writeJSON(w, code, results)
+	code := http.StatusOK
+	if !ready {
+		code = http.StatusServiceUnavailable
+	}
+	writeJSON(w, code, body)
 }
 
 func writeError(w http.ResponseWriter, code int, msg string) {

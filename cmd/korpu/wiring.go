@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
@@ -143,6 +144,7 @@ type store interface {
 	routers.DeadLetterBook
 	routers.StatsLedger
 	routers.InquiryLedger
+	routers.DeadLetterCounter
 }
 
 // substrate is what serve and demo choose differently beneath the hub: the
@@ -193,7 +195,8 @@ func wireHub(cfg *config.Config, sub substrate, now func() time.Time, logger *sl
 	if err != nil {
 		return nil, err
 	}
-	reg.MustRegister(routers.NewBacklogCollector(sub.ledger, districtCodes(cfg), now))
+	reg.MustRegister(routers.NewBacklogCollector(sub.ledger, districtCodes(cfg), now),
+		routers.NewDeadLetterCollector(sub.ledger), routers.NewWorkingDayCollector(validator.Calendar, now))
 	if sub.collectors != nil {
 		reg.MustRegister(sub.collectors(hub.Queues())...)
 	}
@@ -205,6 +208,13 @@ func wireHub(cfg *config.Config, sub substrate, now func() time.Time, logger *sl
 	if err != nil {
 		return nil, err
 	}
+	ready := append(slices.Clone(sub.ready), httpapi.Check{Name: "router", Check: func(context.Context) error {
+		if router.IsClosed() {
+			return errors.New("router closed")
+		}
+		return nil
+	}})
+	reg.MustRegister(httpapi.NewReadyCollector(ready))
 	handler := httpapi.New(httpapi.Config{
 		CallbackTokens: callbackTokens(cfg),
 		MonitorToken:   cfg.Monitor.Token,
@@ -215,12 +225,7 @@ func wireHub(cfg *config.Config, sub substrate, now func() time.Time, logger *sl
 		Reporter:       hub,
 		Gatherer:       reg,
 		Logger:         logger,
-		Ready: append(sub.ready, httpapi.Check{Name: "router", Check: func(context.Context) error {
-			if router.IsClosed() {
-				return errors.New("router closed")
-			}
-			return nil
-		}}),
+		Ready:          ready,
 	})
 	return &wiredHub{hub: hub, router: router, handler: handler, validator: validator}, nil
 }
