@@ -165,6 +165,7 @@ type wiredHub struct {
 	router    *message.Router
 	handler   http.Handler
 	validator *routers.Validator
+	metrics   *prometheus.Registry // what /metrics serves
 }
 
 // wireHub builds what the operator's config describes on sub: the rules,
@@ -227,7 +228,7 @@ func wireHub(cfg *config.Config, sub substrate, now func() time.Time, logger *sl
 		Logger:         logger,
 		Ready:          ready,
 	})
-	return &wiredHub{hub: hub, router: router, handler: handler, validator: validator}, nil
+	return &wiredHub{hub: hub, router: router, handler: handler, validator: validator, metrics: reg}, nil
 }
 
 // newRegistry is a Prometheus registry with the process and Go collectors.
