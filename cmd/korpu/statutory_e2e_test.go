@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -10,6 +12,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/korpu-az/korpu/adapters/httpapi/openapitest"
 	"github.com/korpu-az/korpu/adapters/postgres"
 	"github.com/korpu-az/korpu/routers"
 	"github.com/korpu-az/korpu/routers/calendar"
@@ -118,7 +121,7 @@ func TestForwardingEndToEnd(t *testing.T) {
 	require.NoError(t, err)
 	req.Header.Set("Authorization", "Bearer callback-"+rest)
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := openapitest.Client(t).Do(req) // the answer as schemas/openapi.yaml says
 	require.NoError(t, err)
 	resp.Body.Close()
 	require.Equal(t, http.StatusForbidden, resp.StatusCode)
@@ -130,4 +133,78 @@ func TestForwardingEndToEnd(t *testing.T) {
 	require.NoError(t, err)
 	require.Contains(t, string(metrics), fmt.Sprintf(`korpu_forwarded_total{district=%q,late="false"} %d`, rest, len(forwarded)))
 	require.Contains(t, string(metrics), fmt.Sprintf(`korpu_deadlines_extended_total{district=%q} %d`, rest, len(forwarded)))
+}
+
+// TestStatutoryCallbacks: contract 1.1's fields through the real binary,
+// every answer checked against schemas/openapi.yaml. Against its rules a
+// report is 422 naming the field and moves nothing; a sound extension is
+// taken once, a second is 409; forwarding to another body ends the appeal,
+// a repeat of it is taken, forwarding it elsewhere is 409.
+func TestStatutoryCallbacks(t *testing.T) {
+	t.Parallel()
+	s := newStackWith(t, stackOptions{codes: []string{"AZ-SAT"}, progress: []string{}})
+	s.startHub()
+	m := s.generatorWith(9, -1, -1).Next()
+	s.publish(m)
+	waitFor(t, time.Minute, "the appeal delivered", func() bool { return len(distinctBySequence(s.tracker.Request(m.ID))) == 2 })
+	number := s.tracker.Request(m.ID)[0].AppealNumber
+
+	post := func(report map[string]any) (int, map[string]string) {
+		t.Helper()
+		report["appeal_number"] = number
+		body, err := json.Marshal(report)
+		require.NoError(t, err)
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, "http://"+s.hubAddr+"/v1/districts/AZ-SAT/status", bytes.NewReader(body))
+		require.NoError(t, err)
+		req.Header.Set("Authorization", "Bearer callback-AZ-SAT")
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := openapitest.Client(t).Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		var answer map[string]string
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(&answer))
+		return resp.StatusCode, answer
+	}
+	for _, tc := range []struct {
+		name   string
+		report map[string]any
+		field  string
+	}{
+		{"ExtendOnAnswered", map[string]any{"status": "answered", "extend": true, "reason": "yoxlama"}, "extend"},
+		{"ExtendWithoutReason", map[string]any{"status": "in_progress", "extend": true}, "reason"},
+		{"ReasonWithoutExtend", map[string]any{"status": "in_progress", "reason": "yoxlama"}, "reason"},
+		{"ReasonTooLong", map[string]any{"status": "in_progress", "extend": true, "reason": strings.Repeat("ə", 4001)}, "reason"},
+		{"ForwardedWithoutBody", map[string]any{"status": "forwarded"}, "forwarded_to"},
+		{"ForwardedToOnClosed", map[string]any{"status": "closed", "forwarded_to": "AZ-BIL"}, "forwarded_to"},
+		{"ForwardedToItself", map[string]any{"status": "forwarded", "forwarded_to": "AZ-SAT"}, "forwarded_to"},
+		{"ForwardedToTooLong", map[string]any{"status": "forwarded", "forwarded_to": strings.Repeat("N", 201)}, "forwarded_to"},
+		{"ForwardedToWithNUL", map[string]any{"status": "forwarded", "forwarded_to": "Nazirlik\x00"}, "forwarded_to"},
+	} {
+		code, answer := post(tc.report)
+		require.Equal(t, http.StatusUnprocessableEntity, code, "%s: %v", tc.name, answer)
+		require.Equal(t, tc.field, answer["field"], tc.name)
+	}
+
+	extension := map[string]any{"status": "in_progress", "extend": true, "reason": "Yerində əlavə yoxlama lazımdır"}
+	code, answer := post(extension)
+	require.Equal(t, http.StatusOK, code, fmt.Sprint(answer))
+	code, answer = post(extension)
+	require.Equal(t, http.StatusConflict, code, fmt.Sprint(answer))
+	require.Contains(t, answer["error"], "already extended")
+
+	forward := map[string]any{"status": "forwarded", "forwarded_to": "Əmək və Əhalinin Sosial Müdafiəsi Nazirliyi"}
+	code, answer = post(forward)
+	require.Equal(t, http.StatusOK, code, fmt.Sprint(answer))
+	code, answer = post(forward)
+	require.Equal(t, http.StatusOK, code, "a repeat: %v", answer)
+	code, answer = post(map[string]any{"status": "forwarded", "forwarded_to": "Səhiyyə Nazirliyi"})
+	require.Equal(t, http.StatusConflict, code, fmt.Sprint(answer))
+
+	waitFor(t, 30*time.Second, "the events", func() bool { return len(distinctBySequence(s.tracker.Request(m.ID))) == 4 })
+	evs := distinctBySequence(s.tracker.Request(m.ID))
+	require.Equal(t, routers.StatusInProgress, evs[2].Status)
+	require.NotEqual(t, evs[1].Deadline, evs[2].Deadline, "in_progress carries the extended deadline")
+	require.Equal(t, routers.StatusForwarded, evs[3].Status)
+	require.Contains(t, evs[3].Note, "Əmək və Əhalinin Sosial Müdafiəsi Nazirliyi")
+	require.Empty(t, s.tracker.Violations())
 }
