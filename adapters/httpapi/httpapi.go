@@ -124,6 +124,10 @@ type statusBody struct {
 	Status       string `json:"status"`
 	Note         string `json:"note"`
 	At           string `json:"at"`
+	// Contract §4 v1.1.
+	Extend      bool   `json:"extend"`
+	Reason      string `json:"reason"`
+	ForwardedTo string `json:"forwarded_to"`
 }
 
 func (a *api) status(w http.ResponseWriter, r *http.Request) {
@@ -157,6 +161,7 @@ func (a *api) status(w http.ResponseWriter, r *http.Request) {
 	}
 	err := a.cfg.Reporter.ReportStatus(r.Context(), routers.StatusReport{
 		District: code, AppealNumber: body.AppealNumber, Status: routers.Status(body.Status), Note: body.Note, At: at,
+		Extend: body.Extend, Reason: body.Reason, ForwardedTo: body.ForwardedTo,
 	})
 	switch {
 	case err == nil:
@@ -175,7 +180,7 @@ func (a *api) status(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no appeal "+body.AppealNumber)
 	case errors.Is(err, routers.ErrForeignAppeal):
 		writeError(w, http.StatusForbidden, err.Error())
-	case errors.Is(err, routers.ErrBackwardStep):
+	case errors.Is(err, routers.ErrBackwardStep), errors.Is(err, routers.ErrAlreadyExtended), errors.Is(err, routers.ErrForwardConflict):
 		writeError(w, http.StatusConflict, err.Error())
 	case errors.Is(err, routers.ErrNotDelivered):
 		// Not yet, rather than never: the hand-over goes on, and the district

@@ -89,6 +89,10 @@ type stackOptions struct {
 	// progress, if not nil, is what the REST simulators report after
 	// accepting an appeal; empty: nothing, the test calls back itself.
 	progress []string
+	// forwardTo and extendReason are what the REST simulators put in a
+	// forwarded report and in their first in_progress report (contract §4
+	// v1.1; restdistrict.Options): by default another body, and no extension.
+	forwardTo, extendReason string
 	// registryFailRate is the share of lookups the registry answers 503.
 	registryFailRate float64
 	// wrap, if set, stands in front of each district's simulator (to inject latency).
@@ -193,6 +197,7 @@ func newStackWith(t *testing.T, opts stackOptions) *stack {
 		sim := restdistrict.New(restdistrict.Options{
 			Code: code, Token: "token-" + code, CallbackURL: callbackURL, CallbackToken: "callback-" + code,
 			StepDelay: 50 * time.Millisecond, FailRate: opts.failRate, Progress: opts.progress,
+			ForwardTo: opts.forwardTo, ExtendReason: opts.extendReason,
 		})
 		ctx, cancel := context.WithCancel(context.Background())
 		sim.Start(ctx)

@@ -89,6 +89,7 @@ func Run(t *testing.T, newLedgerAt func(t *testing.T, now func() time.Time) Ledg
 		{"DataErrors", testDataErrors},
 		{"Reads", testReads},
 		{"Oversight", testOversight},
+		{"Statutory", testStatutory},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
