@@ -9,7 +9,6 @@ import (
 	"os"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -34,7 +33,7 @@ const waitFor = 5 * time.Second
 var (
 	signingKey = []byte("test-portal-key")
 	topics     = routers.Topics{
-		Requests: "requests", Status: "status", Poison: "poison", DistrictQueuePrefix: "district.", Oversight: "oversight",
+		Requests: "requests", Status: "status", Poison: "poison", DistrictQueuePrefix: "district.",
 	}
 )
 
@@ -77,22 +76,16 @@ func hubValidator() *routers.Validator {
 
 // clock is the hub's (and its ledger's) one clock: it starts at the
 // harness's start and runs at real speed, so retry times computed from it
-// fall due as the test runs; moveTo jumps it ahead, across days.
+// fall due as the test runs.
 type clock struct {
 	base  time.Time
 	start time.Time
-	jump  *atomic.Int64 // nanoseconds moveTo added
 }
 
-func (c clock) Now() time.Time { return c.at(time.Now()) }
+func (c clock) Now() time.Time { return c.base.Add(time.Since(c.start)) }
 
 // at is the hub's time at the real instant t.
-func (c clock) at(t time.Time) time.Time {
-	return c.base.Add(t.Sub(c.start) + time.Duration(c.jump.Load()))
-}
-
-// moveTo sets the clock ahead to t, from where it runs on.
-func (c clock) moveTo(t time.Time) { c.jump.Add(int64(t.Sub(c.Now()))) }
+func (c clock) at(t time.Time) time.Time { return c.base.Add(t.Sub(c.start)) }
 
 // fakeRegistry answers {"fin": …} for every FİN, unless told to fail for
 // one. Like registry.Client it tells OnRecovery's function when it answers
@@ -351,7 +344,7 @@ func newHarnessWith(t *testing.T, opts harnessOptions) *harness {
 		registry:  &fakeRegistry{fail: map[string]error{}, calls: map[string]int{}, callTimes: map[string][]time.Time{}},
 		districts: map[string]*fakeDistrict{"AZ-BIL": {}, "AZ-SAT": {}},
 		obs:       &observer{},
-		clock:     clock{base: opts.start, start: time.Now(), jump: new(atomic.Int64)},
+		clock:     clock{base: opts.start, start: time.Now()},
 		metrics:   prometheus.NewRegistry(),
 	}
 	h.ledger = opts.ledger(t, h.clock.Now)
@@ -386,7 +379,6 @@ func newHarnessWith(t *testing.T, opts harnessOptions) *harness {
 		ReconcileInterval: 10 * time.Millisecond,
 		BreakerFailures:   opts.breakerFailures,
 		BreakerCooldown:   opts.breakerCooldown,
-		OversightInterval: 10 * time.Millisecond,
 	}, routers.Deps{
 		Ledger: h.ledger, Registry: h.registry, Districts: districts, Polled: polled, Validator: hubValidator(),
 		Publisher: ps, Subscriber: ps, Metrics: h.m,

@@ -261,9 +261,15 @@ func (h *Hub) lookupPerson(ctx context.Context, fin string) (json.RawMessage, er
 }
 
 // deadline is the legal due date of the answer: 15 working days after the
-// day of registration (see dueDate).
+// day of registration. Past the calendar's known years (the Cabinet has not
+// announced them yet) it counts weekends only, and says so.
 func (h *Hub) deadline(registered time.Time) string {
-	return h.dueDate(registered, answerWorkingDays)
+	due, err := h.validator.Calendar.AddWorkingDays(registered, answerWorkingDays)
+	if err != nil {
+		h.logger.Error("holiday calendar does not cover the deadline; counting weekends only: add the year's holidays file", "error", err)
+		due = addWeekdays(registered, answerWorkingDays)
+	}
+	return due.In(Baku).Format(time.DateOnly)
 }
 
 func addWeekdays(from time.Time, n int) time.Time {

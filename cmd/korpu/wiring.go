@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"slices"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
@@ -90,7 +89,6 @@ func hubConfig(cfg *config.Config) routers.Config {
 			Status:              cfg.Portal.StatusQueue,
 			Poison:              cfg.Hub.PoisonQueue,
 			DistrictQueuePrefix: cfg.Hub.DistrictQueuePrefix,
-			Oversight:           cfg.Hub.OversightQueue,
 		},
 		SigningKey:        []byte(cfg.Portal.SigningKey),
 		IntakeConsumers:   cfg.Hub.IntakeConsumers,
@@ -106,7 +104,6 @@ func hubConfig(cfg *config.Config) routers.Config {
 		BreakerCooldown:   cfg.Hub.BreakerCooldown,
 		ReconcileAfter:    cfg.Hub.ReconcileAfter,
 		ReconcileInterval: cfg.Hub.ReconcileInterval,
-		OversightInterval: cfg.Hub.OversightInterval,
 		DistrictTimeouts:  districtTimeouts(cfg),
 	}
 }
@@ -144,7 +141,6 @@ type store interface {
 	routers.DeadLetterBook
 	routers.StatsLedger
 	routers.InquiryLedger
-	routers.DeadLetterCounter
 }
 
 // substrate is what serve and demo choose differently beneath the hub: the
@@ -165,7 +161,6 @@ type wiredHub struct {
 	router    *message.Router
 	handler   http.Handler
 	validator *routers.Validator
-	metrics   *prometheus.Registry // what /metrics serves
 }
 
 // wireHub builds what the operator's config describes on sub: the rules,
@@ -196,8 +191,7 @@ func wireHub(cfg *config.Config, sub substrate, now func() time.Time, logger *sl
 	if err != nil {
 		return nil, err
 	}
-	reg.MustRegister(routers.NewBacklogCollector(sub.ledger, districtCodes(cfg), now),
-		routers.NewDeadLetterCollector(sub.ledger), routers.NewWorkingDayCollector(validator.Calendar, now))
+	reg.MustRegister(routers.NewBacklogCollector(sub.ledger, districtCodes(cfg), now))
 	if sub.collectors != nil {
 		reg.MustRegister(sub.collectors(hub.Queues())...)
 	}
@@ -209,13 +203,6 @@ func wireHub(cfg *config.Config, sub substrate, now func() time.Time, logger *sl
 	if err != nil {
 		return nil, err
 	}
-	ready := append(slices.Clone(sub.ready), httpapi.Check{Name: "router", Check: func(context.Context) error {
-		if router.IsClosed() {
-			return errors.New("router closed")
-		}
-		return nil
-	}})
-	reg.MustRegister(httpapi.NewReadyCollector(ready))
 	handler := httpapi.New(httpapi.Config{
 		CallbackTokens: callbackTokens(cfg),
 		MonitorToken:   cfg.Monitor.Token,
@@ -226,9 +213,14 @@ func wireHub(cfg *config.Config, sub substrate, now func() time.Time, logger *sl
 		Reporter:       hub,
 		Gatherer:       reg,
 		Logger:         logger,
-		Ready:          ready,
+		Ready: append(sub.ready, httpapi.Check{Name: "router", Check: func(context.Context) error {
+			if router.IsClosed() {
+				return errors.New("router closed")
+			}
+			return nil
+		}}),
 	})
-	return &wiredHub{hub: hub, router: router, handler: handler, validator: validator, metrics: reg}, nil
+	return &wiredHub{hub: hub, router: router, handler: handler, validator: validator}, nil
 }
 
 // newRegistry is a Prometheus registry with the process and Go collectors.

@@ -133,8 +133,6 @@ type Hub struct {
 	PoisonQueue         string
 	DistrictQueuePrefix string
 	RelayBatch          int
-	OversightQueue      string
-	OversightInterval   time.Duration
 }
 
 // District is one local executive authority and its system.
