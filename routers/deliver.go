@@ -138,7 +138,7 @@ func (h *Hub) refuseUnknownPerson(ctx context.Context, a Appeal) error {
 		if rank[cur.Status] >= rank[StatusRejected] {
 			return Effects{}, nil // a district's report already gave the appeal its outcome
 		}
-		note := bilingual("Bu FİN ilə şəxs şəxsiyyət vəsiqələri reyestrində tapılmadı.", "No person with this FIN is in the ID-card registry.")
+		note := Bilingual("Bu FİN ilə şəxs şəxsiyyət vəsiqələri reyestrində tapılmadı.", "No person with this FIN is in the ID-card registry.")
 		return h.cfg.Topics.events(advance(cur, cur.RequestID, StatusRejected, note, now)), nil
 	})
 	if err != nil {

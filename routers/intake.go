@@ -129,9 +129,9 @@ func (v *Validator) Decode(body []byte, now time.Time) (Request, []FieldError, e
 	case "comment":
 		errs = append(errs, v.ValidateComment(body, &req, now)...)
 	case "":
-		errs = append(errs, FieldError{Field: "kind", Message: bilingual("Sahə mütləqdir.", "The field is required.")})
+		errs = append(errs, FieldError{Field: "kind", Message: Bilingual("Sahə mütləqdir.", "The field is required.")})
 	default:
-		errs = append(errs, FieldError{Field: "kind", Message: bilingual("Növ request və ya comment olmalıdır.", "The kind must be request or comment.")})
+		errs = append(errs, FieldError{Field: "kind", Message: Bilingual("Növ request və ya comment olmalıdır.", "The kind must be request or comment.")})
 	}
 	return req, errs, nil
 }
@@ -192,7 +192,7 @@ func (h *Hub) knownDistrict(code string) string {
 func (h *Hub) register(ctx context.Context, req Request, body []byte, now time.Time) error {
 	person, err := h.lookupPerson(ctx, req.Citizen.FIN)
 	if errors.Is(err, ErrPersonNotFound) {
-		return h.reject(ctx, req, []FieldError{{Field: "citizen.fin", Message: bilingual(
+		return h.reject(ctx, req, []FieldError{{Field: "citizen.fin", Message: Bilingual(
 			"Bu FİN ilə şəxs şəxsiyyət vəsiqələri reyestrində tapılmadı.", "No person with this FIN is in the ID-card registry.")}}, now)
 	}
 	if err != nil {
@@ -243,7 +243,7 @@ func (h *Hub) register(ctx context.Context, req Request, body []byte, now time.T
 	case errors.Is(err, ErrDuplicate):
 		return nil
 	case errors.Is(err, ErrReceptionFull):
-		return h.reject(ctx, req, []FieldError{{Field: "reception.date", Message: bilingual(
+		return h.reject(ctx, req, []FieldError{{Field: "reception.date", Message: Bilingual(
 			"Bu qəbul günündə boş yer qalmayıb.", "The reception day is fully booked.")}}, now)
 	case err != nil:
 		return fmt.Errorf("register: %w", err)
@@ -264,10 +264,10 @@ func (h *Hub) lookupPerson(ctx context.Context, fin string) (json.RawMessage, er
 // day of registration. Past the calendar's known years (the Cabinet has not
 // announced them yet) it counts weekends only, and says so.
 func (h *Hub) deadline(registered time.Time) string {
-	due, err := h.validator.Calendar.AddWorkingDays(registered, answerWorkingDays)
+	due, err := h.validator.Calendar.AddWorkingDays(registered, AnswerWorkingDays)
 	if err != nil {
 		h.logger.Error("holiday calendar does not cover the deadline; counting weekends only: add the year's holidays file", "error", err)
-		due = addWeekdays(registered, answerWorkingDays)
+		due = addWeekdays(registered, AnswerWorkingDays)
 	}
 	return due.In(Baku).Format(time.DateOnly)
 }
@@ -287,13 +287,13 @@ func addWeekdays(from time.Time, n int) time.Time {
 func (h *Hub) addComment(ctx context.Context, req Request, now time.Time) error {
 	a, err := h.intakeLedger.Appeal(ctx, req.AppealNo)
 	if errors.Is(err, ErrNotFound) {
-		return h.reject(ctx, req, []FieldError{{Field: "appeal_number", Message: bilingual("Belə müraciət yoxdur.", "There is no such appeal.")}}, now)
+		return h.reject(ctx, req, []FieldError{{Field: "appeal_number", Message: Bilingual("Belə müraciət yoxdur.", "There is no such appeal.")}}, now)
 	}
 	if err != nil {
 		return fmt.Errorf("find appeal: %w", err)
 	}
 	if a.FIN != req.Citizen.FIN {
-		return h.reject(ctx, req, []FieldError{{Field: "citizen.fin", Message: bilingual(
+		return h.reject(ctx, req, []FieldError{{Field: "citizen.fin", Message: Bilingual(
 			"Müraciətə yalnız onu göndərən vətəndaş şərh yaza bilər.", "Only the citizen who filed the appeal may comment on it.")}}, now)
 	}
 	submitted, _ := time.Parse(time.RFC3339, req.SubmittedAt)

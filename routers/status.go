@@ -127,5 +127,5 @@ func (h *Hub) applyChange(ctx context.Context, district string, ch DistrictChang
 
 // referenceNote tells the citizen the district's own number of the appeal.
 func referenceNote(ref string) string {
-	return bilingual("Rayon sistemində nömrə: "+ref, "district reference: "+ref)
+	return Bilingual("Rayon sistemində nömrə: "+ref, "district reference: "+ref)
 }

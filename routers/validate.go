@@ -31,7 +31,13 @@ const (
 	maxAttachments     = 10
 	maxShortFieldRunes = 500
 	receptionDays      = 4
-	answerWorkingDays  = 15
+)
+
+// The law's answer periods, in working days from registration: the
+// deadline, and the longest a district may extend it to.
+const (
+	AnswerWorkingDays         = 15
+	ExtendedAnswerWorkingDays = 30
 )
 
 var (
@@ -66,7 +72,9 @@ func set(items ...string) map[string]bool {
 	return m
 }
 
-func bilingual(az, en string) string { return az + " / " + en }
+// Bilingual joins a message's Azerbaijani and English ("az / en"), as the
+// portal shows field errors.
+func Bilingual(az, en string) string { return az + " / " + en }
 
 // Validator checks a portal message against the contract, the service
 // catalogue, the districts' offer and the reception calendar.
@@ -83,7 +91,7 @@ type problems []FieldError
 // citizen's own keys and values, so forbidden characters in them are
 // written as escapes: the portal never receives a control character.
 func (p *problems) add(field, az, en string) {
-	*p = append(*p, FieldError{Field: escapeForbidden(field), Message: escapeForbidden(bilingual(az, en))})
+	*p = append(*p, FieldError{Field: escapeForbidden(field), Message: escapeForbidden(Bilingual(az, en))})
 }
 
 func (p *problems) required(field string) {
@@ -512,7 +520,7 @@ func reportUnknown(p *problems, prefix string, obj map[string]json.RawMessage, a
 func decodeError(err error) (FieldError, bool) {
 	var typeErr *json.UnmarshalTypeError
 	if errors.As(err, &typeErr) {
-		return FieldError{Field: typeErr.Field, Message: bilingual(
+		return FieldError{Field: typeErr.Field, Message: Bilingual(
 			"Sahənin tipi səhvdir ("+typeErr.Value+" verilib).",
 			"The field has the wrong type ("+typeErr.Value+" given, "+typeErr.Type.String()+" expected).")}, true
 	}

@@ -12,12 +12,8 @@ import (
 	"github.com/korpu-az/korpu/routers/catalogue"
 )
 
-// Answer periods of the law on citizens' appeals, in working days.
-const (
-	answerDays         = 15
-	extendedAnswerDays = 30
-	defaultHistoryPage = 20
-)
+// defaultHistoryPage is a history page's length when the portal names none.
+const defaultHistoryPage = 20
 
 // Inquiry answers the portal's questions (routers.Inquiry).
 type Inquiry interface {
@@ -95,15 +91,13 @@ func (a *api) viewer(next func(http.ResponseWriter, *http.Request, routers.Viewe
 func citizenFIN(w http.ResponseWriter, r *http.Request) (string, bool) {
 	fin := r.Header.Get("X-Citizen-FIN")
 	if !routers.ValidFIN(fin) {
-		badRequest(w, routers.FieldError{Field: "X-Citizen-FIN", Message: bilingual(
+		badRequest(w, routers.FieldError{Field: "X-Citizen-FIN", Message: routers.Bilingual(
 			"Vətəndaşın FİN-i 7 simvoldur: rəqəmlər və I, O-dan başqa böyük latın hərfləri.",
 			"The citizen's FIN is 7 characters: digits and capital Latin letters other than I and O.")})
 		return "", false
 	}
 	return fin, true
 }
-
-func bilingual(az, en string) string { return az + " / " + en }
 
 type districtJSON struct {
 	Code     string   `json:"code"`
@@ -134,7 +128,7 @@ type serviceJSON struct {
 }
 
 func withPeriods(s catalogue.Service) serviceJSON {
-	return serviceJSON{Service: s, AnswerDays: answerDays, ExtendedAnswerDays: extendedAnswerDays}
+	return serviceJSON{Service: s, AnswerDays: routers.AnswerWorkingDays, ExtendedAnswerDays: routers.ExtendedAnswerWorkingDays}
 }
 
 func (a *api) services(w http.ResponseWriter, _ *http.Request) {
@@ -245,17 +239,17 @@ func (a *api) history(w http.ResponseWriter, r *http.Request, fin string) {
 	if s := q.Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 || n > routers.MaxHistoryPage {
-			problems = append(problems, routers.FieldError{Field: "limit", Message: bilingual(
+			problems = append(problems, routers.FieldError{Field: "limit", Message: routers.Bilingual(
 				"1-dən 100-ə qədər tam ədəd olmalıdır.", "Must be a whole number from 1 to 100.")})
 		}
 		limit = n
 	}
 	filter := routers.HistoryFilter{Status: routers.Status(q.Get("status")), Service: q.Get("service")}
 	if filter.Status != "" && !filter.Status.OfAppeal() {
-		problems = append(problems, routers.FieldError{Field: "status", Message: bilingual("Belə status yoxdur.", "No such status.")})
+		problems = append(problems, routers.FieldError{Field: "status", Message: routers.Bilingual("Belə status yoxdur.", "No such status.")})
 	}
 	if _, ok := a.cfg.Inquiry.Catalogue().Lookup(filter.Service); filter.Service != "" && !ok {
-		problems = append(problems, routers.FieldError{Field: "service", Message: bilingual("Belə xidmət yoxdur.", "No such service.")})
+		problems = append(problems, routers.FieldError{Field: "service", Message: routers.Bilingual("Belə xidmət yoxdur.", "No such service.")})
 	}
 	if len(problems) > 0 {
 		badRequest(w, problems...)
@@ -264,7 +258,7 @@ func (a *api) history(w http.ResponseWriter, r *http.Request, fin string) {
 	page, err := a.cfg.Inquiry.History(r.Context(), fin, filter, q.Get("cursor"), limit)
 	switch {
 	case errors.Is(err, routers.ErrBadCursor):
-		badRequest(w, routers.FieldError{Field: "cursor", Message: bilingual(
+		badRequest(w, routers.FieldError{Field: "cursor", Message: routers.Bilingual(
 			"Səhifə göstəricisi bu hub-ın verdiyi deyil.", "The cursor was not given out by this hub.")})
 		return
 	case err != nil:
@@ -316,7 +310,7 @@ func (a *api) document(w http.ResponseWriter, r *http.Request, v routers.Viewer)
 		lang = "az"
 	case "az", "en":
 	default:
-		badRequest(w, routers.FieldError{Field: "lang", Message: bilingual("az və ya en olmalıdır.", "Must be az or en.")})
+		badRequest(w, routers.FieldError{Field: "lang", Message: routers.Bilingual("az və ya en olmalıdır.", "Must be az or en.")})
 		return
 	}
 	view, ok := a.appealView(w, r, v)

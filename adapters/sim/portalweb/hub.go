@@ -9,9 +9,9 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
+	"github.com/korpu-az/korpu/routers"
 	"github.com/korpu-az/korpu/routers/catalogue"
 )
 
@@ -133,8 +133,8 @@ type Details struct {
 	Citizen         struct {
 		FIN, Phone, Email, Workplace, Position, Address string
 	} `json:"citizen"`
-	Person    *Person `json:"person"`
-	Form      []Field `json:"form"`
+	Person    *routers.Person `json:"person"`
+	Form      []Field         `json:"form"`
 	Reception *struct {
 		Official struct{ ID, Name, Position string }
 		Date     string    `json:"date"`
@@ -169,30 +169,6 @@ type Comment struct {
 	SubmittedAt time.Time `json:"submitted_at"`
 	Delivered   bool      `json:"delivered"`
 	Failed      bool      `json:"failed"`
-}
-
-// Person is the ID-card registry's record (contract §3).
-type Person struct {
-	FIN                 string `json:"fin"`
-	Surname             string `json:"surname"`
-	Name                string `json:"name"`
-	Patronymic          string `json:"patronymic"`
-	BirthDate           string `json:"birth_date"`
-	Gender              string `json:"gender"`
-	BirthPlace          string `json:"birth_place"`
-	RegistrationAddress string `json:"registration_address"`
-	IDCard              struct {
-		Series    string `json:"series"`
-		Number    string `json:"number"`
-		IssuedAt  string `json:"issued_at"`
-		ExpiresAt string `json:"expires_at"`
-		IssuedBy  string `json:"issued_by"`
-	} `json:"id_card"`
-}
-
-// FullName is surname, name and patronymic, as Azerbaijani documents print them.
-func (p Person) FullName() string {
-	return strings.Join(strings.Fields(p.Surname+" "+p.Name+" "+p.Patronymic), " ")
 }
 
 func (c *hubClient) districts(ctx context.Context) ([]District, error) {
@@ -286,23 +262,23 @@ type registryClient struct {
 	client *http.Client
 }
 
-func (c *registryClient) person(ctx context.Context, fin string) (Person, error) {
+func (c *registryClient) person(ctx context.Context, fin string) (routers.Person, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+"/v1/persons/"+url.PathEscape(fin), nil)
 	if err != nil {
-		return Person{}, fmt.Errorf("registry: %w", err)
+		return routers.Person{}, fmt.Errorf("registry: %w", err)
 	}
 	req.Header.Set("Authorization", "Bearer "+c.token)
 	resp, err := c.client.Do(req)
 	if err != nil {
-		return Person{}, fmt.Errorf("registry: %w", err)
+		return routers.Person{}, fmt.Errorf("registry: %w", err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return Person{}, fmt.Errorf("registry answered %d", resp.StatusCode)
+		return routers.Person{}, fmt.Errorf("registry answered %d", resp.StatusCode)
 	}
-	var p Person
+	var p routers.Person
 	if err := json.NewDecoder(io.LimitReader(resp.Body, maxJSONBytes)).Decode(&p); err != nil {
-		return Person{}, fmt.Errorf("registry: decode: %w", err)
+		return routers.Person{}, fmt.Errorf("registry: decode: %w", err)
 	}
 	return p, nil
 }
