@@ -66,7 +66,7 @@ func (h *Hub) deliverAppeal(ctx context.Context, number string) error {
 		case errors.Is(err, ErrPersonNotFound):
 			return h.refuseUnknownPerson(ctx, a)
 		case err != nil:
-			return h.postpone(ctx, a.Number, err, false)
+			return h.postpone(ctx, a.Number, a.District, err, false)
 		}
 		a.Person = person
 		err = h.deliveryLedger.UpdateAppeal(ctx, a.Number, func(cur *Appeal) (Effects, error) {
@@ -97,14 +97,17 @@ func (h *Hub) deliverAppeal(ctx context.Context, number string) error {
 			return h.fail(ctx, a.Number, a.District, err)
 		}
 		// A timeout leaves it open whether the district took the appeal.
-		return h.postpone(ctx, a.Number, err, errors.Is(err, context.DeadlineExceeded))
+		return h.postpone(ctx, a.Number, a.District, err, errors.Is(err, context.DeadlineExceeded))
 	}
 	now := h.now()
-	var delivered bool
+	var delivered, moved bool
 	err = h.deliveryLedger.UpdateAppeal(ctx, a.Number, func(cur *Appeal) (Effects, error) {
+		if moved = cur.District != a.District; moved {
+			return Effects{}, nil // forwarded on meanwhile: this answer settles no delivery of the new authority
+		}
 		cur.DistrictRef = ref
 		cur.Delivery = Delivery{State: DeliveryDelivered, Attempts: cur.Delivery.Attempts + 1}
-		if rank[cur.Status] >= rank[StatusDelivered] {
+		if rank[cur.stage()] >= rank[StatusDelivered] {
 			return Effects{}, nil // a district callback already moved it on
 		}
 		delivered = true
@@ -117,6 +120,10 @@ func (h *Hub) deliverAppeal(ctx context.Context, number string) error {
 	}
 	if err != nil {
 		return fmt.Errorf("record delivery: %w", err)
+	}
+	if moved {
+		h.logger.Info("appeal forwarded on while its district answered; that answer is set aside", "appeal", a.Number, "district", a.District)
+		return nil
 	}
 	h.committed()
 	h.metrics.Delivered.WithLabelValues(a.District).Inc()
@@ -135,7 +142,7 @@ func (h *Hub) refuseUnknownPerson(ctx context.Context, a Appeal) error {
 		}
 		cur.Delivery.State = DeliveryFailed
 		cur.Delivery.LastError = ErrPersonNotFound.Error()
-		if rank[cur.Status] >= rank[StatusRejected] {
+		if rank[cur.stage()] >= rank[StatusRejected] {
 			return Effects{}, nil // a district's report already gave the appeal its outcome
 		}
 		note := Bilingual("Bu FİN ilə şəxs şəxsiyyət vəsiqələri reyestrində tapılmadı.", "No person with this FIN is in the ID-card registry.")
@@ -153,17 +160,15 @@ func (h *Hub) refuseUnknownPerson(ctx context.Context, a Appeal) error {
 // district; like an open breaker, waiting spends no attempt.
 var errAppealNotDelivered = errors.New("appeal not delivered yet")
 
-// postpone records a transient failure and when to try again, or gives the
-// delivery up when the retry policy is spent; unanswered marks a Submit
-// that went out and got no answer.
-func (h *Hub) postpone(ctx context.Context, number string, cause error, unanswered bool) error {
-	var district string
+// postpone records a transient failure of the delivery to district and
+// when to try again, or gives the delivery up when the retry policy is
+// spent; unanswered marks a Submit that went out and got no answer.
+func (h *Hub) postpone(ctx context.Context, number, district string, cause error, unanswered bool) error {
 	gaveUp := false
 	now := h.now()
 	err := h.deliveryLedger.UpdateAppeal(ctx, number, func(cur *Appeal) (Effects, error) {
-		district = cur.District
-		if cur.Delivery.State != DeliveryPending {
-			return Effects{}, nil
+		if cur.Delivery.State != DeliveryPending || cur.District != district {
+			return Effects{}, nil // settled, or forwarded on: the failure is no longer the delivery's
 		}
 		if spendsAttempt(cause) {
 			cur.Delivery.Attempts++
@@ -238,8 +243,8 @@ func (h *Hub) giveUp(d *Delivery, a *Appeal, kind JobKind, key string, cause err
 // dead letter an operator can replay once the cause is fixed.
 func (h *Hub) fail(ctx context.Context, number, district string, cause error) error {
 	err := h.deliveryLedger.UpdateAppeal(ctx, number, func(cur *Appeal) (Effects, error) {
-		if cur.Delivery.State != DeliveryPending {
-			return Effects{}, nil // a polled change settled it meanwhile
+		if cur.Delivery.State != DeliveryPending || cur.District != district {
+			return Effects{}, nil // a polled change settled it meanwhile, or it was forwarded on
 		}
 		cur.Delivery.Attempts++
 		return h.giveUpAppeal(cur, cause), nil

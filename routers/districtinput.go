@@ -31,7 +31,7 @@ var ErrDistrictInput = errors.New("district input refused")
 
 // DistrictInputError names the field of a district's report or answer that
 // the hub refuses, and why. Field is the callback's name of it (note,
-// reference, appeal_number, at).
+// reference, appeal_number, at, extend, reason, forwarded_to).
 type DistrictInputError struct {
 	Field  string
 	Reason string
@@ -74,6 +74,8 @@ func checkDistrictText(ch DistrictChange) error {
 		CheckDistrictText("appeal_number", ch.AppealNumber, MaxReferenceRunes),
 		CheckDistrictText("reference", ch.Reference, MaxReferenceRunes),
 		CheckDistrictText("note", ch.Note, MaxNoteRunes),
+		CheckDistrictText("reason", ch.Reason, MaxReasonRunes),
+		CheckDistrictText("forwarded_to", ch.ForwardedTo, MaxForwardedToRunes),
 	)
 }
 

@@ -14,6 +14,7 @@ type Topics struct {
 	Status              string // the portal's status events
 	Poison              string // messages no retry can mend, with the reason
 	DistrictQueuePrefix string // + district code: that district's delivery jobs
+	Oversight           string // crossings into due soon and overdue, for notifiers
 }
 
 // District returns the delivery queue of a district.

@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -33,7 +34,7 @@ const waitFor = 5 * time.Second
 var (
 	signingKey = []byte("test-portal-key")
 	topics     = routers.Topics{
-		Requests: "requests", Status: "status", Poison: "poison", DistrictQueuePrefix: "district.",
+		Requests: "requests", Status: "status", Poison: "poison", DistrictQueuePrefix: "district.", Oversight: "oversight",
 	}
 )
 
@@ -76,16 +77,22 @@ func hubValidator() *routers.Validator {
 
 // clock is the hub's (and its ledger's) one clock: it starts at the
 // harness's start and runs at real speed, so retry times computed from it
-// fall due as the test runs.
+// fall due as the test runs; moveTo jumps it ahead, across days.
 type clock struct {
 	base  time.Time
 	start time.Time
+	jump  *atomic.Int64 // nanoseconds moveTo added
 }
 
-func (c clock) Now() time.Time { return c.base.Add(time.Since(c.start)) }
+func (c clock) Now() time.Time { return c.at(time.Now()) }
 
 // at is the hub's time at the real instant t.
-func (c clock) at(t time.Time) time.Time { return c.base.Add(t.Sub(c.start)) }
+func (c clock) at(t time.Time) time.Time {
+	return c.base.Add(t.Sub(c.start) + time.Duration(c.jump.Load()))
+}
+
+// moveTo sets the clock ahead to t, from where it runs on.
+func (c clock) moveTo(t time.Time) { c.jump.Add(int64(t.Sub(c.Now()))) }
 
 // fakeRegistry answers {"fin": …} for every FİN, unless told to fail for
 // one. Like registry.Client it tells OnRecovery's function when it answers
@@ -344,7 +351,7 @@ func newHarnessWith(t *testing.T, opts harnessOptions) *harness {
 		registry:  &fakeRegistry{fail: map[string]error{}, calls: map[string]int{}, callTimes: map[string][]time.Time{}},
 		districts: map[string]*fakeDistrict{"AZ-BIL": {}, "AZ-SAT": {}},
 		obs:       &observer{},
-		clock:     clock{base: opts.start, start: time.Now()},
+		clock:     clock{base: opts.start, start: time.Now(), jump: new(atomic.Int64)},
 		metrics:   prometheus.NewRegistry(),
 	}
 	h.ledger = opts.ledger(t, h.clock.Now)
@@ -379,6 +386,7 @@ func newHarnessWith(t *testing.T, opts harnessOptions) *harness {
 		ReconcileInterval: 10 * time.Millisecond,
 		BreakerFailures:   opts.breakerFailures,
 		BreakerCooldown:   opts.breakerCooldown,
+		OversightInterval: 10 * time.Millisecond,
 	}, routers.Deps{
 		Ledger: h.ledger, Registry: h.registry, Districts: districts, Polled: polled, Validator: hubValidator(),
 		Publisher: ps, Subscriber: ps, Metrics: h.m,

@@ -38,6 +38,7 @@ type Config struct {
 	ReconcileInterval time.Duration // how often stale appeals are looked for
 	BreakerFailures   int           // consecutive transient failures that open a district's breaker
 	BreakerCooldown   time.Duration // how long an open breaker waits before a probe
+	OversightInterval time.Duration // how often crossings into due soon and overdue are looked for
 }
 
 func (c *Config) setDefaults() {
@@ -51,7 +52,7 @@ func (c *Config) setDefaults() {
 
 func (c *Config) validate() error {
 	var errs []error
-	if c.Topics.Requests == "" || c.Topics.Status == "" || c.Topics.Poison == "" || c.Topics.DistrictQueuePrefix == "" {
+	if c.Topics.Requests == "" || c.Topics.Status == "" || c.Topics.Poison == "" || c.Topics.DistrictQueuePrefix == "" || c.Topics.Oversight == "" {
 		errs = append(errs, errors.New("every topic must be named"))
 	}
 	if len(c.SigningKey) == 0 {
@@ -67,7 +68,7 @@ func (c *Config) validate() error {
 		{"RetryMaxAttempts", int64(c.RetryMaxAttempts)}, {"RetryMaxAge", int64(c.RetryMaxAge)},
 		{"RelayBatch", int64(c.RelayBatch)}, {"ReconcileAfter", int64(c.ReconcileAfter)},
 		{"ReconcileInterval", int64(c.ReconcileInterval)}, {"BreakerFailures", int64(c.BreakerFailures)},
-		{"BreakerCooldown", int64(c.BreakerCooldown)},
+		{"BreakerCooldown", int64(c.BreakerCooldown)}, {"OversightInterval", int64(c.OversightInterval)},
 	} {
 		if f.value <= 0 {
 			errs = append(errs, fmt.Errorf("%s must be positive", f.name))
@@ -94,6 +95,7 @@ type Ledger interface {
 	PollingLedger
 	OutboxLedger
 	DeadLetterFiler
+	OversightLedger
 }
 
 // Hub is the whole of Körpü's logic, wired to its ports.
@@ -106,6 +108,7 @@ type Hub struct {
 	pollingLedger    PollingLedger
 	outboxLedger     OutboxLedger
 	deadLetterLedger DeadLetterFiler
+	oversightLedger  OversightLedger
 	registry         Registry
 	districts        map[string]District
 	guards           map[string]*guardedDistrict
@@ -179,7 +182,7 @@ func NewHub(cfg Config, deps Deps) (*Hub, error) {
 	h := &Hub{
 		cfg: cfg, registry: deps.Registry,
 		intakeLedger: deps.Ledger, deliveryLedger: deps.Ledger, statusLedger: deps.Ledger, pollingLedger: deps.Ledger,
-		outboxLedger: deps.Ledger, deadLetterLedger: deps.Ledger, districts: guarded, guards: guards, recovered: recovered, polled: deps.Polled,
+		outboxLedger: deps.Ledger, deadLetterLedger: deps.Ledger, oversightLedger: deps.Ledger, districts: guarded, guards: guards, recovered: recovered, polled: deps.Polled,
 		validator: deps.Validator, publisher: deps.Publisher, subscriber: deps.Subscriber,
 		outbox: deps.Outbox, metrics: deps.Metrics, logger: deps.Logger, now: deps.Now, wake: make(chan struct{}, 1),
 		longestCall: longestCall,
@@ -202,7 +205,7 @@ func NewHub(cfg Config, deps Deps) (*Hub, error) {
 // Queues lists every queue the hub consumes or publishes to, for declaring
 // them before anything is published (an undeclared queue drops messages).
 func (h *Hub) Queues() []string {
-	q := []string{h.cfg.Topics.Requests, h.cfg.Topics.Status, h.cfg.Topics.Poison}
+	q := []string{h.cfg.Topics.Requests, h.cfg.Topics.Status, h.cfg.Topics.Poison, h.cfg.Topics.Oversight}
 	for code := range h.validator.Directory.Districts {
 		q = append(q, h.cfg.Topics.District(code))
 	}
@@ -273,20 +276,21 @@ func (h *Hub) countPoisoned(next message.HandlerFunc) message.HandlerFunc {
 	}
 }
 
-// Run runs the outbox relay, the retry sweeper, and the polling and
-// reconciliation of districts that cannot call back, until ctx ends. The
-// router runs beside it (see cmd/korpu).
+// Run runs the outbox relay, the retry sweeper, the oversight sweep, and
+// the polling and reconciliation of districts that cannot call back, until
+// ctx ends. The router runs beside it (see cmd/korpu).
 func (h *Hub) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
-	var relayErr, sweepErr error
+	var relayErr, sweepErr, oversightErr error
 	wg.Go(func() { relayErr = h.relayLoop(ctx) })
 	wg.Go(func() { sweepErr = h.sweepLoop(ctx) })
+	wg.Go(func() { oversightErr = h.oversightLoop(ctx) })
 	for code, p := range h.polled {
 		wg.Go(func() { h.pollLoop(ctx, code, p) })
 		wg.Go(func() { h.reconcileLoop(ctx, code, p.Poller) })
 	}
 	wg.Wait()
-	return errors.Join(relayErr, sweepErr)
+	return errors.Join(relayErr, sweepErr, oversightErr)
 }
 
 // committed nudges the relay: something was just written to the outbox.

@@ -52,6 +52,7 @@ var flowTests = []struct {
 	{"ReconciliationSkipsUnknownAppeals", testReconciliationSkipsUnknownAppeals},
 	{"CircuitBreaker", testCircuitBreaker},
 	{"BreakerParksTheBacklog", testBreakerParksTheBacklog},
+	{"Statutory", testStatutory},
 }
 
 // TestHubOnDates runs every flow test with the clock started on each of

@@ -261,15 +261,9 @@ func (h *Hub) lookupPerson(ctx context.Context, fin string) (json.RawMessage, er
 }
 
 // deadline is the legal due date of the answer: 15 working days after the
-// day of registration. Past the calendar's known years (the Cabinet has not
-// announced them yet) it counts weekends only, and says so.
+// day of registration (see dueDate).
 func (h *Hub) deadline(registered time.Time) string {
-	due, err := h.validator.Calendar.AddWorkingDays(registered, AnswerWorkingDays)
-	if err != nil {
-		h.logger.Error("holiday calendar does not cover the deadline; counting weekends only: add the year's holidays file", "error", err)
-		due = addWeekdays(registered, AnswerWorkingDays)
-	}
-	return due.In(Baku).Format(time.DateOnly)
+	return h.dueDate(registered, AnswerWorkingDays)
 }
 
 func addWeekdays(from time.Time, n int) time.Time {

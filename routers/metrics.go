@@ -23,8 +23,14 @@ type Metrics struct {
 	BreakerState *prometheus.GaugeVec   // 0 closed, 1 half-open, 2 open
 	BreakerTrips *prometheus.CounterVec // times a district's breaker opened
 
+	Extended  *prometheus.CounterVec // deadlines extended to 30 working days, by district
+	Forwarded *prometheus.CounterVec // appeals forwarded, by the district that forwarded and whether late
+
 	PoisonLetters *prometheus.CounterVec // poisoned messages filed as dead letters, or absorbed by the letter of the same body
 	PoisonedBytes *prometheus.CounterVec // bytes of poisoned bodies stored, and left out (cut off or repeated)
+
+	Oversight  *prometheus.CounterVec // oversight events committed, by kind and district
+	LastReport *prometheus.GaugeVec   // when each district last reported a change (health_metrics.go)
 }
 
 // NewMetrics registers the hub's series on reg.
@@ -48,6 +54,9 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		Reconciled:  counter("reconciled_appeals_total", "Appeals checked against the district's state: agreed, corrected (the hub had missed a change) or hub_ahead.", []string{"district", "outcome"}),
 		Credentials: counter("district_credential_errors_total", "Calls a district's system refused for the hub's credentials: a configuration error.", district),
 		Refused:     counter("district_input_refused_total", "District reports and polled changes refused for a field out of bounds (text too long, control characters, time outside the appeal's span), by field.", []string{"district", "field"}),
+		Extended:    counter("deadlines_extended_total", "Appeals whose deadline their district extended to 30 working days after registration.", district),
+		Forwarded: counter("forwarded_total",
+			"Appeals forwarded to the competent body, by the district that forwarded them; late: more than 3 working days after registration.", []string{"district", "late"}),
 		Relayed: prometheus.NewCounter(prometheus.CounterOpts{
 			Namespace: "korpu", Name: "outbox_relayed_total", Help: "Outbox messages published to the broker.",
 		}),
@@ -61,6 +70,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		"Poisoned messages filed as dead letters (filed) or absorbed by the letter of the same body (repeat).", []string{"outcome"})
 	m.PoisonedBytes = counter("poisoned_bytes_total",
 		"Bytes of poisoned bodies stored in the ledger (stored) and left out: cut off or repeated (discarded).", []string{"outcome"})
+	m.Oversight = counter("oversight_events_total",
+		"Appeals that crossed into due soon (at most 3 working days left) or overdue, each one event on the oversight queue, by kind and district.",
+		[]string{"kind", "district"})
+	m.LastReport = newLastReport(reg)
 	reg.MustRegister(m.Relayed, m.BreakerState)
 	return m
 }

@@ -119,7 +119,7 @@ func (h *Hub) pollOnce(ctx context.Context, district string, poller Poller) erro
 func (h *Hub) applyPolled(ctx context.Context, district string, ch DistrictChange) error {
 	_, err := h.applyChange(ctx, district, ch, true)
 	switch {
-	case err == nil, errors.Is(err, ErrBackwardStep):
+	case err == nil, errors.Is(err, ErrBackwardStep), errors.Is(err, ErrForwardConflict):
 		return nil
 	case errors.Is(err, ErrNotFound), errors.Is(err, ErrForeignAppeal):
 		// Not an appeal the hub gave this district: log it, never stop polling for it.

@@ -38,7 +38,7 @@ const (
 type Appeal struct {
 	Number       string
 	RequestID    string
-	District     string
+	District     string // the authority that holds it: where it was filed, or the district on the hub it was forwarded to
 	Service      string
 	FIN          string
 	Type         string    // complaint, application or proposal
@@ -51,6 +51,7 @@ type Appeal struct {
 	Person       json.RawMessage // the registry's record; nil until enriched
 	Delivery     Delivery
 	DistrictRef  string // the district system's own reference
+	Statutory           // extension and forwarding (statutory.go)
 }
 
 // Delivery is the retry state of a hand-over to a district.
@@ -253,6 +254,11 @@ type DistrictChange struct {
 	Status       Status
 	Note         string
 	At           time.Time
+	// Contract §4 v1.1, callbacks only (ESD has no place for them):
+	// Extend with Reason on in_progress, ForwardedTo on forwarded.
+	Extend      bool
+	Reason      string
+	ForwardedTo string
 }
 
 // ChangePage is one answer to Poller.Changes.

@@ -33,6 +33,11 @@ type StatusReport struct {
 	Status       Status
 	Note         string
 	At           time.Time
+	// Since contract v1.1: Extend with Reason on in_progress extends the
+	// deadline once; ForwardedTo names the competent body on forwarded.
+	Extend      bool
+	Reason      string
+	ForwardedTo string
 }
 
 // ReportStatus applies a district's report. A report repeating the current
@@ -46,7 +51,13 @@ func (h *Hub) ReportStatus(ctx context.Context, r StatusReport) error {
 	if !DistrictStatuses[r.Status] {
 		return fmt.Errorf("%w: %q", ErrBadStatus, r.Status)
 	}
-	_, err := h.applyChange(ctx, r.District, DistrictChange{AppealNumber: r.AppealNumber, Status: r.Status, Note: r.Note, At: r.At}, false)
+	if err := checkReport(r); err != nil {
+		return h.refused(r.District, err)
+	}
+	_, err := h.applyChange(ctx, r.District, DistrictChange{
+		AppealNumber: r.AppealNumber, Status: r.Status, Note: r.Note, At: r.At,
+		Extend: r.Extend, Reason: r.Reason, ForwardedTo: r.ForwardedTo,
+	}, false)
 	if errors.Is(err, ErrNotDelivered) {
 		h.logger.Warn("district reported status of an appeal it has not acknowledged", "appeal", r.AppealNumber, "district", r.District, "status", r.Status)
 	}
@@ -65,6 +76,12 @@ func (h *Hub) ReportStatus(ctx context.Context, r StatusReport) error {
 //
 // A change whose text or time is out of bounds is refused whole, with a
 // *DistrictInputError, before anything is stored.
+//
+// The steps are those of the appeal's current authority (Appeal.stage): an
+// appeal forwarded to another district on the hub starts there again from
+// "registered", and the district that forwarded it may no longer touch it
+// (but for repeating that forwarding). An extension on an appeal already in
+// progress is an in_progress event of its own, carrying the new deadline.
 func (h *Hub) applyChange(ctx context.Context, district string, ch DistrictChange, acknowledges bool) (bool, error) {
 	if err := checkDistrictText(ch); err != nil {
 		return false, h.refused(district, err)
@@ -75,8 +92,13 @@ func (h *Hub) applyChange(ctx context.Context, district string, ch DistrictChang
 		at = now
 	}
 	changed := false
+	var forwarded *Appeal // the appeal as forwarded, for the counters
 	err := h.statusLedger.UpdateAppeal(ctx, ch.AppealNumber, func(a *Appeal) (Effects, error) {
+		forwarded = nil
 		if a.District != district {
+			if repeatsForward(a, district, ch) {
+				return Effects{}, nil
+			}
 			return Effects{}, ErrForeignAppeal
 		}
 		if err := checkDistrictTime(ch.At, a.RegisteredAt, now); err != nil {
@@ -88,14 +110,20 @@ func (h *Hub) applyChange(ctx context.Context, district string, ch DistrictChang
 		if ch.Reference != "" && a.DistrictRef == "" {
 			a.DistrictRef = ch.Reference
 		}
-		if a.Status == ch.Status {
-			return Effects{}, nil
+		current := a.stage()
+		if err := checkStatutory(a, current, ch); err != nil {
+			return Effects{}, err
 		}
-		if rank[ch.Status] <= rank[a.Status] {
-			return Effects{}, fmt.Errorf("%w: %s → %s", ErrBackwardStep, a.Status, ch.Status)
+		switch {
+		case current == ch.Status && ch.Extend: // extended while in progress: an event of its own
+		case current == ch.Status:
+			return Effects{}, nil
+		case rank[ch.Status] <= rank[current]:
+			return Effects{}, fmt.Errorf("%w: %s → %s", ErrBackwardStep, current, ch.Status)
 		}
 		var events []StatusEvent
-		if a.Status == StatusRegistered {
+		var jobs []OutboxMessage
+		if current == StatusRegistered {
 			if acknowledges {
 				a.Delivery = Delivery{State: DeliveryDelivered, Attempts: a.Delivery.Attempts}
 			}
@@ -108,11 +136,27 @@ func (h *Hub) applyChange(ctx context.Context, district string, ch DistrictChang
 			}
 			events = append(events, advance(a, a.RequestID, StatusDelivered, note, at))
 		}
-		if ch.Status != StatusDelivered {
-			events = append(events, advance(a, a.RequestID, ch.Status, ch.Note, at))
+		note := ch.Note
+		if ch.Extend {
+			note = h.extend(a, ch, at) // before the event, which carries the new deadline
+		}
+		switch ch.Status {
+		case StatusDelivered:
+		case StatusForwarded:
+			ev, job := h.forward(a, ch, at)
+			events = append(events, ev)
+			if job != nil {
+				jobs = append(jobs, *job)
+			}
+			copied := *a
+			forwarded = &copied
+		default:
+			events = append(events, advance(a, a.RequestID, ch.Status, note, at))
 		}
 		changed = true
-		return h.cfg.Topics.events(events...), nil
+		effects := h.cfg.Topics.events(events...)
+		effects.Messages = append(effects.Messages, jobs...)
+		return effects, nil
 	})
 	if err != nil {
 		return false, h.refused(district, err)
@@ -120,7 +164,9 @@ func (h *Hub) applyChange(ctx context.Context, district string, ch DistrictChang
 	if changed {
 		h.committed()
 		h.metrics.Statuses.WithLabelValues(district, string(ch.Status)).Inc()
-		h.logger.Info("district reported status", "appeal", ch.AppealNumber, "district", district, "status", ch.Status)
+		h.reported(district, now)
+		h.countStatutory(district, ch.Extend, forwarded)
+		h.logger.Info("district reported status", "appeal", ch.AppealNumber, "district", district, "status", ch.Status, "extend", ch.Extend)
 	}
 	return changed, nil
 }

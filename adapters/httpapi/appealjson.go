@@ -62,6 +62,7 @@ type receptionJSON struct {
 type timelineJSON struct {
 	Sequence int    `json:"sequence"`
 	Status   string `json:"status"`
+	District string `json:"district,omitempty"` // the authority of the step: a forwarded appeal has two
 	At       string `json:"at"`
 	Note     string `json:"note,omitempty"`
 	Deadline string `json:"deadline,omitempty"`
@@ -100,7 +101,7 @@ func detailsOf(v routers.AppealView) detailsJSON {
 		}
 	}
 	for i, ev := range v.Events {
-		d.Timeline[i] = timelineJSON{Sequence: ev.Sequence, Status: string(ev.Status), At: ev.At, Note: ev.Note, Deadline: ev.Deadline}
+		d.Timeline[i] = timelineJSON{Sequence: ev.Sequence, Status: string(ev.Status), District: ev.District, At: ev.At, Note: ev.Note, Deadline: ev.Deadline}
 	}
 	for i, c := range v.Comments {
 		d.Comments[i] = commentJSON{ID: c.ID, Text: c.Text, SubmittedAt: routers.FormatTime(c.SubmittedAt), Delivered: c.Delivered}

@@ -124,6 +124,10 @@ type statusBody struct {
 	Status       string `json:"status"`
 	Note         string `json:"note"`
 	At           string `json:"at"`
+	// Contract §4 v1.1.
+	Extend      bool   `json:"extend"`
+	Reason      string `json:"reason"`
+	ForwardedTo string `json:"forwarded_to"`
 }
 
 func (a *api) status(w http.ResponseWriter, r *http.Request) {
@@ -157,6 +161,7 @@ func (a *api) status(w http.ResponseWriter, r *http.Request) {
 	}
 	err := a.cfg.Reporter.ReportStatus(r.Context(), routers.StatusReport{
 		District: code, AppealNumber: body.AppealNumber, Status: routers.Status(body.Status), Note: body.Note, At: at,
+		Extend: body.Extend, Reason: body.Reason, ForwardedTo: body.ForwardedTo,
 	})
 	switch {
 	case err == nil:
@@ -175,7 +180,7 @@ func (a *api) status(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no appeal "+body.AppealNumber)
 	case errors.Is(err, routers.ErrForeignAppeal):
 		writeError(w, http.StatusForbidden, err.Error())
-	case errors.Is(err, routers.ErrBackwardStep):
+	case errors.Is(err, routers.ErrBackwardStep), errors.Is(err, routers.ErrAlreadyExtended), errors.Is(err, routers.ErrForwardConflict):
 		writeError(w, http.StatusConflict, err.Error())
 	case errors.Is(err, routers.ErrNotDelivered):
 		// Not yet, rather than never: the hand-over goes on, and the district
@@ -194,19 +199,19 @@ func (a *api) status(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *api) ready(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-	defer cancel()
-	results := make(map[string]string, len(a.cfg.Ready))
-	code := http.StatusOK
-	for _, c := range a.cfg.Ready {
-		if err := c.Check(ctx); err != nil {
-			results[c.Name] = err.Error()
-			code = http.StatusServiceUnavailable
-			continue
+	results, ready := runChecks(r.Context(), a.cfg.Ready)
+	body := make(map[string]string, len(results))
+	for name, err := range results {
+		body[name] = "ok"
+		if err != nil {
+			body[name] = err.Error()
 		}
-		results[c.Name] = "ok"
 	}
-	writeJSON(w, code, results)
+	code := http.StatusOK
+	if !ready {
+		code = http.StatusServiceUnavailable
+	}
+	writeJSON(w, code, body)
 }
 
 func writeError(w http.ResponseWriter, code int, msg string) {

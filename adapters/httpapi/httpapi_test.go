@@ -80,6 +80,9 @@ const (
 	bilPath = "/v1/districts/AZ-BIL/status"
 	bilAuth = "Bearer bil-secret"
 	report  = `{"appeal_number":"AZ-BIL-2026-000017","status":"in_progress","note":"baxılır","at":"2026-12-02T09:30:00+04:00"}`
+	// Contract §4 v1.1's fields.
+	extension  = `{"appeal_number":"AZ-BIL-2026-000017","status":"in_progress","extend":true,"reason":"Əlavə yoxlama lazımdır"}`
+	forwarding = `{"appeal_number":"AZ-BIL-2026-000017","status":"forwarded","forwarded_to":"AZ-SAT"}`
 )
 
 func TestStatusCallback(t *testing.T) {
@@ -110,6 +113,9 @@ func TestStatusCallback(t *testing.T) {
 		{name: "unknown appeal", path: bilPath, auth: bilAuth, body: report, reporterErr: fmt.Errorf("appeal: %w", routers.ErrNotFound), wantCode: http.StatusNotFound, wantReported: true},
 		{name: "foreign appeal", path: bilPath, auth: bilAuth, body: report, reporterErr: routers.ErrForeignAppeal, wantCode: http.StatusForbidden, wantReported: true},
 		{name: "backward step", path: bilPath, auth: bilAuth, body: report, reporterErr: fmt.Errorf("%w: answered → in_progress", routers.ErrBackwardStep), wantCode: http.StatusConflict, wantReported: true},
+		{name: "second extension", path: bilPath, auth: bilAuth, body: extension, reporterErr: fmt.Errorf("%w, on 2026-12-01T10:00:00+04:00", routers.ErrAlreadyExtended), wantCode: http.StatusConflict, wantError: "already extended", wantReported: true},
+		{name: "forwarded elsewhere already", path: bilPath, auth: bilAuth, body: forwarding, reporterErr: fmt.Errorf("%w: it was forwarded to %q already", routers.ErrForwardConflict, "AZ-SAT"), wantCode: http.StatusConflict, wantError: "forwarded to", wantReported: true},
+		{name: "extend is a boolean", path: bilPath, auth: bilAuth, body: `{"appeal_number":"AZ-BIL-2026-000017","status":"in_progress","extend":"yes"}`, wantCode: http.StatusBadRequest, wantError: "malformed"},
 		{name: "the ledger refuses the report", path: bilPath, auth: bilAuth, body: report, reporterErr: &routers.PermanentError{Err: fmt.Errorf("note: %w", routers.ErrDataRefused)}, wantCode: http.StatusUnprocessableEntity, wantError: "cannot be stored", wantReported: true},
 		{name: "appeal not delivered yet", path: bilPath, auth: bilAuth, body: report, reporterErr: fmt.Errorf("%w: AZ-BIL-2026-000001", routers.ErrNotDelivered), wantCode: http.StatusConflict, wantError: "not been delivered", wantReported: true, wantRetry: "5"},
 		{name: "hub failure", path: bilPath, auth: bilAuth, body: report, reporterErr: errors.New("database is down"), wantCode: http.StatusServiceUnavailable, wantReported: true},
@@ -155,6 +161,15 @@ func TestStatusCallbackPassesTheReportThrough(t *testing.T) {
 			name: "no at", path: "/v1/districts/AZ-SAT/status", auth: "Bearer sat-secret",
 			body: `{"appeal_number":"AZ-SAT-2026-000003","status":"closed"}`,
 			want: routers.StatusReport{District: "AZ-SAT", AppealNumber: "AZ-SAT-2026-000003", Status: routers.StatusClosed},
+		},
+		{
+			name: "an extension (v1.1)", path: bilPath, auth: bilAuth, body: extension,
+			want: routers.StatusReport{District: "AZ-BIL", AppealNumber: "AZ-BIL-2026-000017", Status: routers.StatusInProgress,
+				Extend: true, Reason: "Əlavə yoxlama lazımdır"},
+		},
+		{
+			name: "a forwarding (v1.1)", path: bilPath, auth: bilAuth, body: forwarding,
+			want: routers.StatusReport{District: "AZ-BIL", AppealNumber: "AZ-BIL-2026-000017", Status: routers.StatusForwarded, ForwardedTo: "AZ-SAT"},
 		},
 	}
 	for _, tc := range cases {

@@ -305,7 +305,8 @@ func TestAppealDetails(t *testing.T) {
 		x.DistrictRef = "ESD-778"
 		x.Status, x.Sequence = routers.StatusDelivered, 2
 		return routers.Effects{Events: []routers.StatusEvent{{EventID: uuid.NewString(), RequestID: x.RequestID, AppealNumber: x.Number,
-			Status: routers.StatusDelivered, Sequence: 2, At: routers.FormatTime(w.now.Add(time.Minute)), Deadline: x.Deadline}}}, nil
+			District: "AZ-SAT", // as if forwarded there
+			Status:   routers.StatusDelivered, Sequence: 2, At: routers.FormatTime(w.now.Add(time.Minute)), Deadline: x.Deadline}}}, nil
 	}))
 
 	rec := get(w.handler, "/v1/appeals/"+a.Number, portalToken, alice)
@@ -328,6 +329,7 @@ func TestAppealDetails(t *testing.T) {
 		Timeline []struct {
 			Sequence int    `json:"sequence"`
 			Status   string `json:"status"`
+			District string `json:"district"`
 		} `json:"timeline"`
 	}](t, rec)
 	require.Equal(t, a.Number, d.Number)
@@ -355,6 +357,7 @@ func TestAppealDetails(t *testing.T) {
 	}
 	require.Len(t, d.Timeline, 2)
 	require.Equal(t, "delivered", d.Timeline[1].Status)
+	require.Equal(t, "AZ-SAT", d.Timeline[1].District, "each step names its authority")
 
 	t.Run("AnotherCitizensIsNotFound", func(t *testing.T) {
 		other := get(w.handler, "/v1/appeals/"+a.Number, portalToken, bob)

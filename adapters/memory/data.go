@@ -121,15 +121,24 @@ func (r *refusal) appeal(a routers.Appeal) {
 		r.json("appeals.person", a.Person)
 	}
 	r.delivery("appeals", a.Delivery)
+	r.statutory(a.Statutory)
 }
 
 // changes checks the columns an update of an appeal writes.
 func (r *refusal) changes(a routers.Appeal) {
-	r.text("appeals", string(a.Status), a.DistrictRef)
+	r.text("appeals", string(a.Status), a.DistrictRef, a.District)
+	r.date("appeals.deadline", a.Deadline)
 	if len(a.Person) > 0 {
 		r.json("appeals.person", a.Person)
 	}
 	r.delivery("appeals", a.Delivery)
+	r.statutory(a.Statutory)
+}
+
+// statutory checks the columns of an appeal's extension and forwarding.
+func (r *refusal) statutory(s routers.Statutory) {
+	r.text("appeals", s.ExtensionReason, s.ForwardedTo, s.ForwardedBy)
+	r.text("appeals.forwarders", s.Forwarders...)
 }
 
 // keyRefused refuses a key PostgreSQL could not even compare.

@@ -43,6 +43,7 @@ type Ledger struct {
 	cursors  map[string]time.Time                   // poll cursors by district
 	dead     []*routers.DeadLetter                  // in ID order
 	printed  map[string]bool                        // fingerprints of dead letters
+	watched  map[string]crossed                     // the last crossing claimed, by appeal number
 
 	now func() time.Time // the hub's clock: every time the ledger records comes from it
 }
@@ -83,6 +84,7 @@ func NewLedger(now func() time.Time) *Ledger {
 		changed:  map[string]time.Time{},
 		cursors:  map[string]time.Time{},
 		printed:  map[string]bool{},
+		watched:  map[string]crossed{},
 	}
 }
 
@@ -178,8 +180,9 @@ func (l *Ledger) Appeal(ctx context.Context, number string) (routers.Appeal, err
 }
 
 // UpdateAppeal implements routers.Ledger. Of fn's changes only those to
-// Status, Sequence, Person, Delivery and DistrictRef are kept; the rest of
-// an appeal never changes. fn's error is returned as it is.
+// Status, Sequence, Person, Delivery, DistrictRef, District, Deadline and
+// Statutory are kept; the rest of an appeal never changes. fn's error is
+// returned as it is.
 func (l *Ledger) UpdateAppeal(ctx context.Context, number string, fn func(*routers.Appeal) (routers.Effects, error)) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("update appeal: %w", err)
@@ -374,8 +377,9 @@ func (l *Ledger) DistrictStats(ctx context.Context, today string) (map[string]ro
 	out := map[string]routers.DistrictStats{}
 	for _, a := range l.appeals {
 		st := out[a.District]
-		switch a.Status {
-		case routers.StatusRegistered, routers.StatusDelivered, routers.StatusInProgress:
+		switch {
+		case a.Status == routers.StatusRegistered, a.Status == routers.StatusDelivered, a.Status == routers.StatusInProgress,
+			a.InTransfer():
 			st.Open++
 			if a.Deadline < today {
 				st.Overdue++
@@ -689,11 +693,16 @@ func applyChanges(stored *routers.Appeal, changed routers.Appeal) {
 	stored.Person = bytes.Clone(changed.Person)
 	stored.Delivery = changed.Delivery
 	stored.DistrictRef = changed.DistrictRef
+	stored.District = changed.District // forwarded to another district on the hub
+	stored.Deadline = changed.Deadline // extended
+	stored.Statutory = changed.Statutory
+	stored.Forwarders = slices.Clone(changed.Forwarders)
 }
 
 func cloneAppeal(a routers.Appeal) routers.Appeal {
 	a.Request = bytes.Clone(a.Request)
 	a.Person = bytes.Clone(a.Person)
+	a.Forwarders = slices.Clone(a.Forwarders)
 	return a
 }
 

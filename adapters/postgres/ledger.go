@@ -97,12 +97,13 @@ func (l *Ledger) Register(ctx context.Context, draft routers.Appeal, booking *ro
 		write.Queue(`
 			INSERT INTO appeals (number, request_id, district, service, fin, status, sequence, registered_at,
 				deadline, request, person, delivery_state, delivery_attempts, next_attempt_at, last_error, district_ref,
-				delivery_unanswered, updated_at, appeal_type, submitted_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::date, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
-			a.Number, a.RequestID, a.District, a.Service, a.FIN, a.Status, a.Sequence, a.RegisteredAt,
-			a.Deadline, jsonArg(a.Request), jsonArg(a.Person), a.Delivery.State, a.Delivery.Attempts,
-			timeArg(a.Delivery.NextAttemptAt), a.Delivery.LastError, a.DistrictRef, a.Delivery.Unanswered, now,
-			a.Type, timeArg(a.SubmittedAt))
+				delivery_unanswered, updated_at, appeal_type, submitted_at, `+statutoryColumns+`)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::date, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
+				$21, $22, $23, $24, $25, $26, $27, $28)`,
+			append([]any{a.Number, a.RequestID, a.District, a.Service, a.FIN, a.Status, a.Sequence, a.RegisteredAt,
+				a.Deadline, jsonArg(a.Request), jsonArg(a.Person), a.Delivery.State, a.Delivery.Attempts,
+				timeArg(a.Delivery.NextAttemptAt), a.Delivery.LastError, a.DistrictRef, a.Delivery.Unanswered, now,
+				a.Type, timeArg(a.SubmittedAt)}, statutoryArgs(a.Statutory)...)...)
 		if err := queueEffects(&write, effects(a), now); err != nil {
 			return err
 		}
@@ -161,16 +162,17 @@ func (l *Ledger) RecordInvalid(ctx context.Context, requestID string, effects ro
 
 const appealColumns = `number, request_id, district, service, fin, status, sequence, registered_at,
 	to_char(deadline, 'YYYY-MM-DD'), request, person, delivery_state, delivery_attempts, next_attempt_at,
-	last_error, district_ref, delivery_unanswered, appeal_type, submitted_at`
+	last_error, district_ref, delivery_unanswered, appeal_type, submitted_at, ` + statutoryColumns
 
 func scanAppeal(row pgx.Row) (routers.Appeal, error) {
 	var (
 		a               routers.Appeal
 		next, submitted *time.Time
 	)
-	err := row.Scan(&a.Number, &a.RequestID, &a.District, &a.Service, &a.FIN, &a.Status, &a.Sequence,
+	var st statutoryScan
+	err := row.Scan(append([]any{&a.Number, &a.RequestID, &a.District, &a.Service, &a.FIN, &a.Status, &a.Sequence,
 		&a.RegisteredAt, &a.Deadline, &a.Request, &a.Person, &a.Delivery.State, &a.Delivery.Attempts,
-		&next, &a.Delivery.LastError, &a.DistrictRef, &a.Delivery.Unanswered, &a.Type, &submitted)
+		&next, &a.Delivery.LastError, &a.DistrictRef, &a.Delivery.Unanswered, &a.Type, &submitted}, st.dest()...)...)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return a, routers.ErrNotFound
 	}
@@ -183,6 +185,7 @@ func scanAppeal(row pgx.Row) (routers.Appeal, error) {
 	if submitted != nil {
 		a.SubmittedAt = *submitted
 	}
+	a.Statutory = st.statutory()
 	return a, nil
 }
 
@@ -199,10 +202,12 @@ func queueSaveAppeal(b *pgx.Batch, a routers.Appeal, now time.Time) {
 	b.Queue(`
 		UPDATE appeals SET status = $2, sequence = $3, person = $4, delivery_state = $5,
 			delivery_attempts = $6, next_attempt_at = $7, last_error = $8, district_ref = $9, updated_at = $10,
-			delivery_unanswered = $11
+			delivery_unanswered = $11, district = $12, deadline = $13::date,
+			(`+statutoryColumns+`) = ($14, $15, $16, $17, $18, $19, $20, $21)
 		WHERE number = $1`,
-		a.Number, a.Status, a.Sequence, jsonArg(a.Person), a.Delivery.State, a.Delivery.Attempts,
-		timeArg(a.Delivery.NextAttemptAt), a.Delivery.LastError, a.DistrictRef, now, a.Delivery.Unanswered)
+		append([]any{a.Number, a.Status, a.Sequence, jsonArg(a.Person), a.Delivery.State, a.Delivery.Attempts,
+			timeArg(a.Delivery.NextAttemptAt), a.Delivery.LastError, a.DistrictRef, now, a.Delivery.Unanswered,
+			a.District, a.Deadline}, statutoryArgs(a.Statutory)...)...)
 }
 
 // UpdateAppeal implements routers.Ledger in two round trips: open and lock,
@@ -509,8 +514,8 @@ func (l *Ledger) StaleAppeals(ctx context.Context, district string, before time.
 func (l *Ledger) DistrictStats(ctx context.Context, today string) (map[string]routers.DistrictStats, error) {
 	rows, err := l.pool.Query(ctx, `
 		SELECT district,
-			count(*) FILTER (WHERE status IN ('registered', 'delivered', 'in_progress')),
-			count(*) FILTER (WHERE status IN ('registered', 'delivered', 'in_progress') AND deadline < $1::date),
+			count(*) FILTER (WHERE `+openAppeal+`),
+			count(*) FILTER (WHERE (`+openAppeal+`) AND deadline < $1::date),
 			count(*) FILTER (WHERE delivery_state = 'pending'),
 			count(*) FILTER (WHERE delivery_state = 'failed')
 		FROM appeals

@@ -89,6 +89,10 @@ type stackOptions struct {
 	// progress, if not nil, is what the REST simulators report after
 	// accepting an appeal; empty: nothing, the test calls back itself.
 	progress []string
+	// forwardTo and extendReason are what the REST simulators put in a
+	// forwarded report and in their first in_progress report (contract §4
+	// v1.1; restdistrict.Options): by default another body, and no extension.
+	forwardTo, extendReason string
 	// registryFailRate is the share of lookups the registry answers 503.
 	registryFailRate float64
 	// wrap, if set, stands in front of each district's simulator (to inject latency).
@@ -171,6 +175,7 @@ func newStackWith(t *testing.T, opts stackOptions) *stack {
 		topics: routers.Topics{
 			Requests: "test." + id + ".requests", Status: "test." + id + ".status",
 			Poison: "test." + id + ".poison", DistrictQueuePrefix: "test." + id + ".district.",
+			Oversight: "test." + id + ".oversight",
 		},
 	}
 	for range opts.hubs {
@@ -192,6 +197,7 @@ func newStackWith(t *testing.T, opts stackOptions) *stack {
 		sim := restdistrict.New(restdistrict.Options{
 			Code: code, Token: "token-" + code, CallbackURL: callbackURL, CallbackToken: "callback-" + code,
 			StepDelay: 50 * time.Millisecond, FailRate: opts.failRate, Progress: opts.progress,
+			ForwardTo: opts.forwardTo, ExtendReason: opts.extendReason,
 		})
 		ctx, cancel := context.WithCancel(context.Background())
 		sim.Start(ctx)
@@ -252,9 +258,9 @@ portal:
   token: %s
 monitor: { token: %s }
 registry: { url: %q, token: "${KORPU_REGISTRY_TOKEN}", allow_insecure_http: true }
-hub: { poison_queue: %s, district_queue_prefix: %s, %s }
+hub: { poison_queue: %s, district_queue_prefix: %s, oversight_queue: %s, %s }
 districts:%s`, amqpURL(), s.dbURL, addr, s.topics.Requests, s.topics.Status, e2ePortalToken, e2eMonitorToken, registrySrv.URL,
-			s.topics.Poison, s.topics.DistrictQueuePrefix, opts.hubTuning, districts.String())
+			s.topics.Poison, s.topics.DistrictQueuePrefix, s.topics.Oversight, opts.hubTuning, districts.String())
 		path := filepath.Join(s.dir, fmt.Sprintf("korpu-%d.yaml", i))
 		require.NoError(t, os.WriteFile(path, []byte(cfg), 0o600))
 		s.configs = append(s.configs, path)
@@ -263,7 +269,7 @@ districts:%s`, amqpURL(), s.dbURL, addr, s.topics.Requests, s.topics.Status, e2e
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	queues := []string{s.topics.Requests, s.topics.Status, s.topics.Poison}
+	queues := []string{s.topics.Requests, s.topics.Status, s.topics.Poison, s.topics.Oversight}
 	for _, code := range s.codes {
 		queues = append(queues, s.topics.District(code))
 	}

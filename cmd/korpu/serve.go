@@ -115,6 +115,13 @@ func callbackTokens(cfg *config.Config) map[string]string {
 	return tokens
 }
 
+// brokerCollectors are serve's metrics of the hub's queues, asked of the broker.
+func brokerCollectors(inspector *amqp.Inspector) func(queues []string) []prometheus.Collector {
+	return func(queues []string) []prometheus.Collector {
+		return []prometheus.Collector{amqp.NewQueueCollector(inspector, queues)}
+	}
+}
+
 func serve(ctx context.Context, args []string, getenv env) error {
 	cfg, logger, err := loadConfig(args, "serve", getenv)
 	if err != nil {
@@ -171,11 +178,9 @@ func serve(ctx context.Context, args []string, getenv env) error {
 	clock := time.Now
 	w, err := wireHub(cfg, substrate{
 		ledger: postgres.NewLedger(pool, clock), publisher: publisher, subscriber: subscriber,
-		outbox: amqpOutbox{relayPublisher},
-		ready:  []httpapi.Check{{Name: "postgres", Check: pool.Ping}, {Name: "rabbitmq", Check: inspector.Ping}},
-		collectors: func(queues []string) []prometheus.Collector {
-			return []prometheus.Collector{amqp.NewQueueCollector(inspector, queues)}
-		},
+		outbox:     amqpOutbox{relayPublisher},
+		ready:      []httpapi.Check{{Name: "postgres", Check: pool.Ping}, {Name: "rabbitmq", Check: inspector.Ping}},
+		collectors: brokerCollectors(inspector),
 	}, clock, logger)
 	if err != nil {
 		return err

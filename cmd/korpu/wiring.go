@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
@@ -89,6 +90,7 @@ func hubConfig(cfg *config.Config) routers.Config {
 			Status:              cfg.Portal.StatusQueue,
 			Poison:              cfg.Hub.PoisonQueue,
 			DistrictQueuePrefix: cfg.Hub.DistrictQueuePrefix,
+			Oversight:           cfg.Hub.OversightQueue,
 		},
 		SigningKey:        []byte(cfg.Portal.SigningKey),
 		IntakeConsumers:   cfg.Hub.IntakeConsumers,
@@ -104,6 +106,7 @@ func hubConfig(cfg *config.Config) routers.Config {
 		BreakerCooldown:   cfg.Hub.BreakerCooldown,
 		ReconcileAfter:    cfg.Hub.ReconcileAfter,
 		ReconcileInterval: cfg.Hub.ReconcileInterval,
+		OversightInterval: cfg.Hub.OversightInterval,
 		DistrictTimeouts:  districtTimeouts(cfg),
 	}
 }
@@ -141,6 +144,7 @@ type store interface {
 	routers.DeadLetterBook
 	routers.StatsLedger
 	routers.InquiryLedger
+	routers.DeadLetterCounter
 }
 
 // substrate is what serve and demo choose differently beneath the hub: the
@@ -161,6 +165,7 @@ type wiredHub struct {
 	router    *message.Router
 	handler   http.Handler
 	validator *routers.Validator
+	metrics   *prometheus.Registry // what /metrics serves
 }
 
 // wireHub builds what the operator's config describes on sub: the rules,
@@ -191,7 +196,8 @@ func wireHub(cfg *config.Config, sub substrate, now func() time.Time, logger *sl
 	if err != nil {
 		return nil, err
 	}
-	reg.MustRegister(routers.NewBacklogCollector(sub.ledger, districtCodes(cfg), now))
+	reg.MustRegister(routers.NewBacklogCollector(sub.ledger, districtCodes(cfg), now),
+		routers.NewDeadLetterCollector(sub.ledger), routers.NewWorkingDayCollector(validator.Calendar, now))
 	if sub.collectors != nil {
 		reg.MustRegister(sub.collectors(hub.Queues())...)
 	}
@@ -203,6 +209,13 @@ func wireHub(cfg *config.Config, sub substrate, now func() time.Time, logger *sl
 	if err != nil {
 		return nil, err
 	}
+	ready := append(slices.Clone(sub.ready), httpapi.Check{Name: "router", Check: func(context.Context) error {
+		if router.IsClosed() {
+			return errors.New("router closed")
+		}
+		return nil
+	}})
+	reg.MustRegister(httpapi.NewReadyCollector(ready))
 	handler := httpapi.New(httpapi.Config{
 		CallbackTokens: callbackTokens(cfg),
 		MonitorToken:   cfg.Monitor.Token,
@@ -213,14 +226,9 @@ func wireHub(cfg *config.Config, sub substrate, now func() time.Time, logger *sl
 		Reporter:       hub,
 		Gatherer:       reg,
 		Logger:         logger,
-		Ready: append(sub.ready, httpapi.Check{Name: "router", Check: func(context.Context) error {
-			if router.IsClosed() {
-				return errors.New("router closed")
-			}
-			return nil
-		}}),
+		Ready:          ready,
 	})
-	return &wiredHub{hub: hub, router: router, handler: handler, validator: validator}, nil
+	return &wiredHub{hub: hub, router: router, handler: handler, validator: validator, metrics: reg}, nil
 }
 
 // newRegistry is a Prometheus registry with the process and Go collectors.

@@ -319,6 +319,19 @@ func requireAppeal(t *testing.T, want, got routers.Appeal) {
 	requireJSON(t, want.Person, got.Person, "Person")
 	requireDelivery(t, want.Delivery, got.Delivery)
 	require.Equal(t, want.DistrictRef, got.DistrictRef, "DistrictRef")
+	requireStatutory(t, want.Statutory, got.Statutory)
+}
+
+func requireStatutory(t *testing.T, want, got routers.Statutory) {
+	t.Helper()
+	require.Equal(t, want.Extended, got.Extended, "Extended")
+	requireTime(t, want.ExtendedAt, got.ExtendedAt, "ExtendedAt")
+	require.Equal(t, want.ExtensionReason, got.ExtensionReason, "ExtensionReason")
+	require.Equal(t, want.ForwardedTo, got.ForwardedTo, "ForwardedTo")
+	require.Equal(t, want.ForwardedBy, got.ForwardedBy, "ForwardedBy")
+	requireTime(t, want.ForwardedAt, got.ForwardedAt, "ForwardedAt")
+	require.Equal(t, want.ForwardedLate, got.ForwardedLate, "ForwardedLate")
+	require.Equal(t, want.Forwarders, got.Forwarders, "Forwarders")
 }
 
 func requireComment(t *testing.T, want, got routers.Comment) {

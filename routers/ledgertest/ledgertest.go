@@ -28,6 +28,7 @@ type Ledger interface {
 	routers.DeadLetterBook
 	routers.StatsLedger
 	routers.InquiryLedger
+	routers.DeadLetterCounter
 	// History returns the events of an appeal in sequence order, read
 	// without a lock; none for an unknown appeal.
 	History(ctx context.Context, number string) ([]routers.StatusEvent, error)
@@ -82,10 +83,13 @@ func Run(t *testing.T, newLedgerAt func(t *testing.T, now func() time.Time) Ledg
 		{"Store", testStore},
 		{"Polling", testPolling},
 		{"DeadLetters", testDeadLetters},
+		{"DeadLetterCount", testDeadLetterCount},
 		{"Stats", testStats},
 		{"Parking", testParking},
 		{"DataErrors", testDataErrors},
 		{"Reads", testReads},
+		{"Oversight", testOversight},
+		{"Statutory", testStatutory},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

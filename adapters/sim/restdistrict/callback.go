@@ -36,6 +36,9 @@ type statusBody struct {
 	Status       string `json:"status"`
 	Note         string `json:"note"`
 	At           string `json:"at"`
+	Extend       bool   `json:"extend,omitempty"`
+	Reason       string `json:"reason,omitempty"`
+	ForwardedTo  string `json:"forwarded_to,omitempty"`
 }
 
 // schedule starts (or, before Start, queues) the progress reports of a newly
@@ -64,6 +67,7 @@ func (s *Sim) launch(number string) {
 func (s *Sim) report(ctx context.Context, number string) {
 	t := time.NewTimer(s.opts.StepDelay)
 	defer t.Stop()
+	extend := s.opts.ExtendReason != ""
 	for i, status := range s.opts.Progress {
 		if i > 0 {
 			t.Reset(s.opts.StepDelay)
@@ -73,7 +77,14 @@ func (s *Sim) report(ctx context.Context, number string) {
 			return
 		case <-t.C:
 		}
-		if err := s.callback(ctx, number, status); err != nil {
+		body := statusBody{AppealNumber: number, Status: status, Note: notes[status]}
+		switch {
+		case status == string(routers.StatusInProgress) && extend:
+			body.Extend, body.Reason, extend = true, s.opts.ExtendReason, false
+		case status == string(routers.StatusForwarded):
+			body.ForwardedTo = s.opts.ForwardTo
+		}
+		if err := s.callback(ctx, body); err != nil {
 			if ctx.Err() == nil {
 				s.log.Error("status callback failed: later statuses dropped", "appeal", number, "status", status, "error", err)
 			}
@@ -83,15 +94,12 @@ func (s *Sim) report(ctx context.Context, number string) {
 	}
 }
 
-// callback posts one status, retrying with backoff while the hub is
-// unreachable or answers 408, 429, 5xx, or 409 with a Retry-After.
-func (s *Sim) callback(ctx context.Context, number, status string) error {
-	body, err := json.Marshal(statusBody{
-		AppealNumber: number,
-		Status:       status,
-		Note:         notes[status],
-		At:           routers.FormatTime(time.Now()),
-	})
+// callback posts one status report, dated now, retrying with backoff while
+// the hub is unreachable or answers 408, 429, 5xx, or 409 with a Retry-After.
+func (s *Sim) callback(ctx context.Context, report statusBody) error {
+	number, status := report.AppealNumber, report.Status
+	report.At = routers.FormatTime(time.Now())
+	body, err := json.Marshal(report)
 	if err != nil {
 		return fmt.Errorf("encode status: %w", err)
 	}

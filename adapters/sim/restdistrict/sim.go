@@ -30,6 +30,9 @@ const DefaultStepDelay = 200 * time.Millisecond
 // DefaultProgress is what the simulated district reports after accepting an appeal.
 var DefaultProgress = []string{string(routers.StatusInProgress), string(routers.StatusAnswered)}
 
+// DefaultForwardTo is the body a forwarded report names when Options.ForwardTo is empty.
+const DefaultForwardTo = "Əmək və Əhalinin Sosial Müdafiəsi Nazirliyi"
+
 // maxRequestBody bounds what the simulator reads of a request: the portal's
 // body is at most 256 KiB, the person record is small.
 const maxRequestBody = 1 << 20
@@ -49,6 +52,13 @@ type Options struct {
 	// Progress lists the statuses reported, in order, after accepting an
 	// appeal. Nil means DefaultProgress; an empty slice reports nothing.
 	Progress []string
+	// ForwardTo is what a forwarded report names as the competent body
+	// (contract §4 v1.1): a district code on the hub or another body's name.
+	// Default DefaultForwardTo.
+	ForwardTo string
+	// ExtendReason, if set, makes the first in_progress report extend the
+	// appeal's deadline (contract §4 v1.1) with this reason.
+	ExtendReason string
 	// StepDelay is the wait before each callback. Default DefaultStepDelay (200ms).
 	StepDelay time.Duration
 	// Latency delays every answer, to mimic a slow system. Default none.
@@ -66,6 +76,9 @@ func (o *Options) setDefaults() {
 	}
 	if o.StepDelay <= 0 {
 		o.StepDelay = DefaultStepDelay
+	}
+	if o.ForwardTo == "" {
+		o.ForwardTo = DefaultForwardTo
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)

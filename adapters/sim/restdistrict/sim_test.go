@@ -395,3 +395,41 @@ func TestReferencesCount(t *testing.T) {
 	}
 	require.Equal(t, 3, f.sim.Created())
 }
+
+// TestCallbacksOfContract11: with ExtendReason the first in_progress report
+// extends the deadline, the next does not; a forwarded report names
+// ForwardTo, or another body by default.
+func TestCallbacksOfContract11(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name      string
+		forwardTo string
+		want      string
+	}{
+		{"ToADistrictOnTheHub", "AZ-SAB", "AZ-SAB"},
+		{"ToAnotherBodyByDefault", "", DefaultForwardTo},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := setup(t, &hubStub{}, func(o *Options) {
+				o.Progress = []string{"in_progress", "in_progress", "forwarded"}
+				o.ExtendReason = "Yerində yoxlama lazımdır"
+				o.ForwardTo = tc.forwardTo
+			})
+			f.sim.Start(t.Context())
+			_, err := f.client.Submit(t.Context(), submission("AZ-SAT-2026-000018"))
+			require.NoError(t, err)
+			require.Eventually(t, func() bool { return len(f.hub.Calls()) == 3 }, waitFor, tick)
+			calls := f.hub.Calls()
+			require.True(t, calls[0].body.Extend)
+			require.Equal(t, "Yerində yoxlama lazımdır", calls[0].body.Reason)
+			require.Empty(t, calls[0].body.ForwardedTo)
+			require.False(t, calls[1].body.Extend, "extended once")
+			require.Empty(t, calls[1].body.Reason)
+			require.Equal(t, "forwarded", calls[2].body.Status)
+			require.Equal(t, tc.want, calls[2].body.ForwardedTo)
+			require.False(t, calls[2].body.Extend)
+		})
+	}
+}

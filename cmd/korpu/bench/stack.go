@@ -128,6 +128,7 @@ func newStack(ctx context.Context, opts Options, log *slog.Logger) (s *stack, er
 		topics: routers.Topics{
 			Requests: "bench." + id + ".requests", Status: "bench." + id + ".status",
 			Poison: "bench." + id + ".poison", DistrictQueuePrefix: "bench." + id + ".district.",
+			Oversight: "bench." + id + ".oversight",
 		},
 		ceilingQueue: "bench." + id + ".ceiling",
 	}
@@ -175,7 +176,7 @@ func freeAddr() (string, error) {
 
 // queues lists every queue of the run, the hub's and the bench's own.
 func (s *stack) queues() []string {
-	q := []string{s.topics.Requests, s.topics.Status, s.topics.Poison, s.ceilingQueue}
+	q := []string{s.topics.Requests, s.topics.Status, s.topics.Poison, s.topics.Oversight, s.ceilingQueue}
 	for _, code := range s.codes {
 		q = append(q, s.topics.District(code))
 	}
@@ -301,9 +302,9 @@ portal:
   signing_key: %s
   token: %s
 registry: { url: %q, token: %s, allow_insecure_http: true }
-hub: { poison_queue: %s, district_queue_prefix: %s%s }
+hub: { poison_queue: %s, district_queue_prefix: %s, oversight_queue: %s%s }
 districts:%s`, s.opts.AMQPURL, s.dbURL, addr, s.topics.Requests, s.topics.Status, signingKey, portalToken,
-			registryURL, registryToken, s.topics.Poison, s.topics.DistrictQueuePrefix, tuning, districts.String())
+			registryURL, registryToken, s.topics.Poison, s.topics.DistrictQueuePrefix, s.topics.Oversight, tuning, districts.String())
 		path := filepath.Join(s.dir, fmt.Sprintf("korpu-%d.yaml", i))
 		if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 			return err

@@ -133,6 +133,8 @@ type Hub struct {
 	PoisonQueue         string
 	DistrictQueuePrefix string
 	RelayBatch          int
+	OversightQueue      string
+	OversightInterval   time.Duration
 }
 
 // District is one local executive authority and its system.

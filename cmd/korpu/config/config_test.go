@@ -106,6 +106,8 @@ func TestLoadExample(t *testing.T) {
 		PoisonQueue:         "korpu.poison",
 		DistrictQueuePrefix: "korpu.district.",
 		RelayBatch:          200,
+		OversightQueue:      "korpu.oversight",
+		OversightInterval:   time.Minute,
 	}, cfg.Hub)
 
 	require.Len(t, cfg.Districts, 2)

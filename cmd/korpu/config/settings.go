@@ -52,6 +52,10 @@ var Settings = []Setting{
 		func(h *Hub) *string { return &h.DistrictQueuePrefix }),
 	setting("relay_batch", 200, "outbox rows published per relay round",
 		func(h *Hub) *int { return &h.RelayBatch }),
+	setting("oversight_queue", "korpu.oversight", "where each crossing of an open appeal into due soon or overdue is published, one event, for notifiers",
+		func(h *Hub) *string { return &h.OversightQueue }),
+	setting("oversight_interval", time.Minute, "how often each hub looks for such crossings",
+		func(h *Hub) *time.Duration { return &h.OversightInterval }),
 }
 
 // Setting is one key of the hub map; see Settings.
