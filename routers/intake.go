@@ -86,7 +86,8 @@ func (h *Hub) handleRequest(msg *message.Message) error {
 	case req.Kind == "comment":
 		return h.addComment(ctx, req, now)
 	default:
-		return h.register(ctx, req, body, now)
+		_, err := h.register(ctx, req, body, now)
+		return err
 	}
 }
 
@@ -189,10 +190,10 @@ func (h *Hub) knownDistrict(code string) string {
 }
 
 // register turns a valid request into an appeal, the day it arrives.
-func (h *Hub) register(ctx context.Context, req Request, body []byte, now time.Time) error {
+func (h *Hub) register(ctx context.Context, req Request, body []byte, now time.Time) (string, error) {
 	person, err := h.lookupPerson(ctx, req.Citizen.FIN)
 	if errors.Is(err, ErrPersonNotFound) {
-		return h.reject(ctx, req, []FieldError{{Field: "citizen.fin", Message: Bilingual(
+		return "", h.reject(ctx, req, []FieldError{{Field: "citizen.fin", Message: Bilingual(
 			"Bu FİN ilə şəxs şəxsiyyət vəsiqələri reyestrində tapılmadı.", "No person with this FIN is in the ID-card registry.")}}, now)
 	}
 	if err != nil {
@@ -202,7 +203,7 @@ func (h *Hub) register(ctx context.Context, req Request, body []byte, now time.T
 	}
 	submitted, err := time.Parse(time.RFC3339, req.SubmittedAt)
 	if err != nil {
-		return &PermanentError{Err: fmt.Errorf("submitted_at passed validation yet does not parse: %w", err)}
+		return "", &PermanentError{Err: fmt.Errorf("submitted_at passed validation yet does not parse: %w", err)}
 	}
 	draft := Appeal{
 		RequestID:    req.ID,
@@ -241,17 +242,17 @@ func (h *Hub) register(ctx context.Context, req Request, body []byte, now time.T
 	}
 	switch {
 	case errors.Is(err, ErrDuplicate):
-		return nil
+		return "", nil
 	case errors.Is(err, ErrReceptionFull):
-		return h.reject(ctx, req, []FieldError{{Field: "reception.date", Message: Bilingual(
+		return "", h.reject(ctx, req, []FieldError{{Field: "reception.date", Message: Bilingual(
 			"Bu qəbul günündə boş yer qalmayıb.", "The reception day is fully booked.")}}, now)
 	case err != nil:
-		return fmt.Errorf("register: %w", err)
+		return "", fmt.Errorf("register: %w", err)
 	}
 	h.committed()
 	h.metrics.Received.WithLabelValues(a.District).Inc()
 	h.logger.Info("appeal registered", "appeal", a.Number, "request_id", a.RequestID, "district", a.District, "service", a.Service, "deadline", a.Deadline, "enriched", a.Person != nil)
-	return nil
+	return a.Number, nil
 }
 
 func (h *Hub) lookupPerson(ctx context.Context, fin string) (json.RawMessage, error) {

@@ -94,13 +94,9 @@ func demo(ctx context.Context, args []string, stdout io.Writer) error {
 	perSecond := fs.Float64("rate", 40, "portal requests per second (0: as fast as the hub takes them)")
 	duration := fs.Duration("duration", 0, "stop after this long (0: until Ctrl-C)")
 	verbose := fs.Bool("verbose", false, "log every step as JSON on stderr")
+	historyDays := fs.Int("history-days", demoPast.Days, "days of past appeals written before the live traffic starts (0: none)")
 	if err := fs.Parse(args); err != nil {
 		return err
-	}
-	if *duration > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, *duration)
-		defer cancel()
 	}
 	level := slog.LevelError // the districts' simulated 503s would drown the progress lines
 	if *verbose {
@@ -169,10 +165,22 @@ func demo(ctx context.Context, args []string, stdout io.Writer) error {
 	defer pubsub.Close()
 	// One clock for the whole process: the ledger, the hub, the desk and
 	// the collectors compare times that each other wrote.
-	clock := time.Now
+	// While the past is written, it reads the instant being written.
+	pinned := &pinnedClock{}
+	clock := pinned.Now
 	w, err := wireHub(cfg, substrate{ledger: memory.NewLedger(clock), publisher: pubsub, subscriber: keepOpen{pubsub}}, clock, logger)
 	if err != nil {
 		return err
+	}
+	if *historyDays > 0 {
+		if err := writeDemoPast(ctx, stdout, cfg, w, pinned, pastPlan{Days: *historyDays, PerDay: demoPast.PerDay, Citizens: demoPast.Citizens}); err != nil {
+			return err
+		}
+	}
+	if *duration > 0 { // of live traffic, after the past is written
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, *duration)
+		defer cancel()
 	}
 
 	// The portal: a tracker of status events, a poison counter, a publisher.

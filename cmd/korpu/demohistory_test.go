@@ -1,0 +1,99 @@
+package main
+
+import (
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+	"github.com/ThreeDotsLabs/watermill/pubsub/gochannel"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/stretchr/testify/require"
+
+	"github.com/korpu-az/korpu/adapters/memory"
+	"github.com/korpu-az/korpu/adapters/sim/registrysim"
+	"github.com/korpu-az/korpu/cmd/korpu/config"
+	"github.com/korpu-az/korpu/routers"
+	"github.com/korpu-az/korpu/routers/catalogue"
+)
+
+// demoPastHub wires the demo's hub over a memory ledger on a pinned clock,
+// with the registry simulator answering (nothing is delivered: the hub
+// does not run).
+func demoPastHub(t *testing.T, clock *pinnedClock) (*config.Config, *wiredHub, *memory.Ledger) {
+	t.Helper()
+	registry := httptest.NewServer(http.StripPrefix("/registry", registrysim.New(registrysim.Options{Token: "demo-registry-token"})))
+	t.Cleanup(registry.Close)
+	cfg, err := config.Parse([]byte(demoConfig), func(name string) (string, bool) {
+		switch name {
+		case "DEMO_LISTEN":
+			return "127.0.0.1:1", true
+		case "DEMO_SIMS":
+			return registry.URL, true
+		}
+		return "", false
+	}, catalogue.Default().Codes())
+	require.NoError(t, err)
+	pubsub := gochannel.NewGoChannel(gochannel.Config{}, watermill.NopLogger{})
+	t.Cleanup(func() { _ = pubsub.Close() })
+	ledger := memory.NewLedger(clock.Now)
+	w, err := wireHub(cfg, substrate{ledger: ledger, publisher: pubsub, subscriber: pubsub}, clock.Now, slog.New(slog.DiscardHandler))
+	require.NoError(t, err)
+	return cfg, w, ledger
+}
+
+// TestDemoPastHasEveryCase writes the demo's 90 days ending on 15 April
+// 2026 (Novruz and Ramazan, 20–30 March, not worked, inside them) and
+// checks that every case the monitors watch is there, written on the
+// instants of the past.
+func TestDemoPastHasEveryCase(t *testing.T) {
+	t.Parallel()
+	clock := &pinnedClock{}
+	end := time.Date(2026, 4, 15, 11, 0, 0, 0, routers.Baku)
+	clock.Pin(end)
+	cfg, w, ledger := demoPastHub(t, clock)
+	var out strings.Builder
+	require.NoError(t, writeDemoPast(t.Context(), &out, cfg, w, clock, demoPast))
+	require.Nil(t, clock.pinned.Load(), "the clock is the wall clock again")
+	require.Regexp(t, `History of 90 days written in .*: \d{4} appeals registered, \d+ requests invalid, \d+ district reports`, out.String())
+
+	stats, err := ledger.DistrictStats(t.Context(), "2026-04-15")
+	require.NoError(t, err)
+	var open, overdue int
+	for _, s := range stats {
+		open += s.Open
+		overdue += s.Overdue
+	}
+	require.Greater(t, open, 100, "appeals still open")
+	require.Greater(t, overdue, 5, "open appeals past their deadline")
+	require.Greater(t, sumOf(t, w.metrics, "korpu_deadlines_extended_total", nil), 10.0, "deadlines extended")
+	require.Greater(t, sumOf(t, w.metrics, "korpu_forwarded_total", map[string]string{"late": "false"}), 5.0, "forwarded in time")
+	require.Greater(t, sumOf(t, w.metrics, "korpu_forwarded_total", map[string]string{"late": "true"}), 1.0, "forwarded late")
+}
+
+// sumOf adds up the samples of the counter name on reg whose labels
+// include want.
+func sumOf(t *testing.T, reg prometheus.Gatherer, name string, want map[string]string) float64 {
+	t.Helper()
+	families, err := reg.Gather()
+	require.NoError(t, err)
+	var sum float64
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+	metrics:
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if v, ok := want[l.GetName()]; ok && v != l.GetValue() {
+					continue metrics
+				}
+			}
+			sum += m.GetCounter().GetValue()
+		}
+	}
+	return sum
+}
