@@ -126,8 +126,8 @@ func perDay(seed int) []routers.DayCount {
 	for i := range out {
 		day := Today.AddDate(0, 0, i-89)
 		out[i] = routers.DayCount{Date: day.Format(time.DateOnly), ByType: map[string]int{
-			"complaint":   (i*(seed+3) + seed) % 5,
-			"application": (i*(seed+2) + 2*seed) % 4,
+			"complaint":   (i*i + 3*seed + i/7) % 5,
+			"application": (i*(i+seed) + 2*seed) % 4,
 			"proposal":    (i + seed) % 3 / 2,
 		}}
 		if wd := day.Weekday(); wd == time.Saturday || wd == time.Sunday {
