@@ -86,6 +86,7 @@ var words = map[string][2]string{
 	"countryCaption":   {"Hər rayon icra hakimiyyəti üzrə göstəricilər; sütun başlığı ilə sıralayın.", "Figures of each district authority; sort by a column's heading."},
 	"district":         {"İcra hakimiyyəti", "Authority"},
 	"districtTitle":    {"Rayon", "District"},
+	"figures":          {"Dövrün göstəriciləri", "Figures of the period"},
 	"back":             {"Bütün rayonlar", "All districts"},
 	"period":           {"Dövr", "Period"},
 	"periodToday":      {"Bu gün", "Today"},
