@@ -1,9 +1,11 @@
 package monitorweb_test
 
 import (
+	"context"
 	"crypto/tls"
 	"encoding/csv"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -533,6 +535,36 @@ func TestExport(t *testing.T) {
 	require.Equal(t, http.StatusOK, rec.Code)
 	require.Equal(t, "number,district,service,type,status,deadline,registered_at,delivered_at,first_in_progress_at,answered_at,closed_at\n", rec.Body.String(),
 		"no appeals: the header alone")
+}
+
+// cutShort is a Monitor whose export fails after two rows.
+type cutShort struct{ *monitorwebtest.Fake }
+
+func (c cutShort) Lifecycles(ctx context.Context, district string, p routers.Period, fn func(routers.Lifecycle) error) error {
+	n := 0
+	err := c.Fake.Lifecycles(ctx, district, p, func(lc routers.Lifecycle) error {
+		if n++; n > 2 {
+			return errors.New("ledger gone")
+		}
+		return fn(lc)
+	})
+	if err != nil {
+		return fmt.Errorf("lifecycles: %w", err)
+	}
+	return nil
+}
+
+// TestExportCutShort: once rows went out, a failure cuts the connection,
+// so the download fails instead of looking complete.
+func TestExportCutShort(t *testing.T) {
+	t.Parallel()
+	fake := monitorwebtest.New()
+	s, err := monitorweb.New(monitorweb.Config{Monitor: cutShort{fake}, Appeals: fake, Token: token, Now: func() time.Time { return monitorwebtest.Today }})
+	require.NoError(t, err)
+	req := httptest.NewRequestWithContext(t.Context(), http.MethodGet, "/monitor/export.csv", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	rec := httptest.NewRecorder()
+	require.PanicsWithValue(t, http.ErrAbortHandler, func() { s.ServeHTTP(rec, req) })
 }
 
 func TestLanguage(t *testing.T) {
