@@ -213,6 +213,10 @@ func (v *Validator) checkCommon(p *problems, id, submittedAt string, now time.Ti
 // ValidFIN reports whether fin has the shape of a personal number (FİN).
 func ValidFIN(fin string) bool { return finPattern.MatchString(fin) }
 
+// ValidAppealNumber reports whether n has the shape of a number the hub
+// gives out (FormatAppealNumber), so a reader can refuse any other early.
+func ValidAppealNumber(n string) bool { return numberPattern.MatchString(n) }
+
 func checkFIN(p *problems, fin string) {
 	switch {
 	case fin == "":

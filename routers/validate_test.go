@@ -217,6 +217,17 @@ func TestValidateComment(t *testing.T) {
 	}
 }
 
+// TestValidAppealNumber: the shapes FormatAppealNumber gives, no others.
+func TestValidAppealNumber(t *testing.T) {
+	t.Parallel()
+	for _, n := range []string{routers.FormatAppealNumber("AZ-BIL", 2026, 17), "AZ-AGD-X-2026-000017", "AZ-BA-XTA-2026-999999"} {
+		require.True(t, routers.ValidAppealNumber(n), n)
+	}
+	for _, n := range []string{"", "AZ-BIL-26-17", "az-bil-2026-000017", "AZ-BIL-2026-0000170", "AZ-BIL-2026-000017\n", "AZ-BIL-2026-000017/x"} {
+		require.False(t, routers.ValidAppealNumber(n), n)
+	}
+}
+
 // TestValidateRefusesControlCharacters: every free-text field, of requests
 // and comments, refuses the C0 controls but TAB, LF and CR, DEL and U+2028/9,
 // with the field named and a message in both languages.

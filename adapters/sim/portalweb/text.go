@@ -3,6 +3,8 @@ package portalweb
 import (
 	"net/http"
 	"strings"
+
+	"github.com/korpu-az/korpu/adapters/labels"
 )
 
 // lang is the language a page is shown in.
@@ -141,52 +143,6 @@ var words = map[string][2]string{
 	"statusFilterNote": {"Statusa və xidmətə görə süzmək olar.", "You can filter by status and service."},
 }
 
-// enums names the contract's codes for people.
-var enums = map[string]map[string][2]string{
-	"type": {
-		"complaint":   {"Şikayət", "Complaint"},
-		"application": {"Ərizə", "Application"},
-		"proposal":    {"Təklif", "Proposal"},
-	},
-	"social_status": {
-		"employed":   {"İşləyir", "Employed"},
-		"unemployed": {"İşsiz", "Unemployed"},
-		"pensioner":  {"Pensiyaçı", "Pensioner"},
-		"student":    {"Tələbə", "Student"},
-		"other":      {"Digər", "Other"},
-	},
-	"privilege_status": {
-		"war_veteran":   {"Müharibə veteranı", "War veteran"},
-		"war_disabled":  {"Müharibə əlili", "Disabled in war"},
-		"martyr_family": {"Şəhid ailəsi", "Martyr's family"},
-		"idp":           {"Məcburi köçkün", "Internally displaced person"},
-		"disability_1":  {"I qrup əlil", "Disability, group I"},
-		"disability_2":  {"II qrup əlil", "Disability, group II"},
-		"disability_3":  {"III qrup əlil", "Disability, group III"},
-		"large_family":  {"Çoxuşaqlı ailə", "Large family"},
-	},
-	"status": {
-		"invalid":     {"Qəbul edilmədi", "Not accepted"},
-		"registered":  {"Qeydiyyata alınıb", "Registered"},
-		"delivered":   {"İcra hakimiyyətinə çatdırılıb", "Delivered to the authority"},
-		"in_progress": {"Baxılır", "In progress"},
-		"answered":    {"Cavablandırılıb", "Answered"},
-		"rejected":    {"Rədd edilib", "Rejected"},
-		"forwarded":   {"Aidiyyəti üzrə göndərilib", "Forwarded"},
-		"closed":      {"Bağlanıb", "Closed"},
-		"commented":   {"Qeyd çatdırılıb", "Remark delivered"},
-	},
-	"weekday": {
-		"monday":    {"bazar ertəsi", "Monday"},
-		"tuesday":   {"çərşənbə axşamı", "Tuesday"},
-		"wednesday": {"çərşənbə", "Wednesday"},
-		"thursday":  {"cümə axşamı", "Thursday"},
-		"friday":    {"cümə", "Friday"},
-		"saturday":  {"şənbə", "Saturday"},
-		"sunday":    {"bazar", "Sunday"},
-	},
-}
-
 // The contract's codes, in the order the form offers them.
 var (
 	appealTypes    = []string{"complaint", "application", "proposal"}
@@ -206,12 +162,7 @@ func (l lang) word(key string) string {
 }
 
 // enum names a code of a kind; an unknown code shows as sent.
-func (l lang) enum(kind, code string) string {
-	if w, ok := enums[kind][code]; ok {
-		return l.pick(w[0], w[1])
-	}
-	return code
-}
+func (l lang) enum(kind, code string) string { return labels.Name(kind, code, l == en) }
 
 // pick chooses the English text when there is one and l is English.
 func (l lang) pick(azText, enText string) string {

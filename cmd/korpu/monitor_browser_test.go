@@ -1,0 +1,217 @@
+package main
+
+import (
+	"context"
+	"encoding/csv"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/require"
+
+	"github.com/korpu-az/korpu/adapters/monitorweb/monitorwebtest"
+)
+
+// dashboardSite is a dashboard for driveDashboard: where it is, the
+// monitors' token, and how to make its figures move (nil: they move by
+// themselves, as under the demo's traffic).
+type dashboardSite struct {
+	URL    string // ends in /monitor/
+	Token  string
+	Change func()
+}
+
+// fakeDashboard serves the dashboard over monitorwebtest's small country,
+// mounted as the hub mounts it.
+func fakeDashboard(t *testing.T) dashboardSite {
+	t.Helper()
+	fake := monitorwebtest.New()
+	const token = "demo-monitor-token"
+	h, err := withDashboard(http.NotFoundHandler(), fake, fake, token,
+		func() time.Time { return monitorwebtest.Today.Add(10 * time.Hour) }, slog.New(slog.DiscardHandler))
+	require.NoError(t, err)
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return dashboardSite{URL: srv.URL + "/monitor/", Token: token, Change: func() { fake.Bump("AZ-SAT", 7) }}
+}
+
+// TestMonitorDashboardInBrowser walks a monitor through the dashboard in a
+// real browser. KORPU_SCREENSHOTS=1 (or -update) writes docs/monitor.png.
+func TestMonitorDashboardInBrowser(t *testing.T) {
+	t.Parallel()
+	site := fakeDashboard(t)
+	driveDashboard(t, browser(t), site)
+}
+
+// driveDashboard signs in by the form, reads and sorts the country table,
+// sees it update live, opens a district with overdue appeals and one of
+// them, downloads the district's CSV, and checks labels and contrast on
+// the way. It assumes only what any hub's dashboard shows.
+func driveDashboard(t *testing.T, ctx context.Context, site dashboardSite) {
+	t.Helper()
+	step := func(what string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		stepCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		require.NoError(t, chromedp.Do(stepCtx, actions...), what)
+	}
+	eval := func(js string) string {
+		t.Helper()
+		s, err := chromedp.Run(ctx, chromedp.Evaluate[string](js))
+		require.NoError(t, err, js)
+		return s
+	}
+
+	step("open the dashboard, Tab once",
+		chromedp.Navigate(site.URL),
+		chromedp.WaitVisible(chromedp.CSS("#token")),
+		chromedp.KeyEvent("\t"),
+	)
+	require.Equal(t, "skip", eval(`document.activeElement.className`), "the skip link is the first stop of the keyboard")
+	require.NotEqual(t, "none", eval(`getComputedStyle(document.activeElement).outlineStyle`), "focus is visible")
+	require.Equal(t, "az", eval(`document.documentElement.lang`))
+	checkLabels(t, ctx)
+	step("a wrong token",
+		chromedp.SendKeys(chromedp.CSS("#token"), "not-the-token"),
+		chromedp.Click(chromedp.CSS("#signin")),
+		chromedp.WaitVisible(chromedp.CSS("#problem")),
+	)
+	require.Equal(t, "Giriş nişanı yanlışdır. Yenidən yoxlayın.", eval(`document.getElementById('problem').textContent`))
+	step("sign in with the token and Enter",
+		chromedp.SendKeys(chromedp.CSS("#token"), site.Token+"\r"),
+		chromedp.WaitVisible(chromedp.CSS("#districts")),
+	)
+	require.Equal(t, "Rayonlar üzrə vəziyyət", eval(`document.querySelector('h1').textContent`))
+	require.Equal(t, "true", eval(`String(document.cookie === '')`), "the session cookie is HttpOnly")
+	checkLabels(t, ctx)
+	checkContrast(t, ctx)
+
+	type row struct {
+		Code    string
+		Overdue int
+		Late    bool
+	}
+	rows := func() []row {
+		t.Helper()
+		out, err := chromedp.Run(ctx, chromedp.Evaluate[[]row](`[...document.querySelectorAll('#districts tbody tr')].map(r => ({
+			Code: r.dataset.district, Overdue: +r.querySelector('[data-col=overdue]').textContent, Late: r.classList.contains('late')}))`))
+		require.NoError(t, err)
+		return out
+	}
+	all := rows()
+	require.NotEmpty(t, all)
+	step("sort by overdue", chromedp.Click(chromedp.CSS("#sort-overdue")), chromedp.WaitVisible(chromedp.CSS(`th[aria-sort=descending] #sort-overdue`)))
+	sorted := rows()
+	require.Len(t, sorted, len(all))
+	for i := 1; i < len(sorted); i++ {
+		require.GreaterOrEqual(t, sorted[i-1].Overdue, sorted[i].Overdue, "most overdue first: %+v", sorted)
+	}
+	require.Contains(t, eval(`location.search`), "sort=overdue", "sorting is a link: it works without script")
+	step("and the other way", chromedp.Click(chromedp.CSS("#sort-overdue")), chromedp.WaitVisible(chromedp.CSS(`th[aria-sort=ascending] #sort-overdue`)))
+	require.LessOrEqual(t, rows()[0].Overdue, rows()[len(all)-1].Overdue)
+
+	late := sorted[0]
+	require.Positive(t, late.Overdue, "a district with overdue appeals: %+v", sorted)
+	require.True(t, late.Late, "a district with overdue appeals is marked late")
+	require.Contains(t, eval(`document.querySelector('tr[data-district="`+late.Code+`"] .badge-late').textContent`), "gecikir",
+		"late in words, not by colour alone")
+
+	// Live: the table follows the hub without a reload. The mark on the
+	// page outlives an update and would not outlive a reload.
+	total := `document.querySelector('#districts tfoot [data-col=received]').textContent`
+	before := eval(total)
+	if site.Change != nil {
+		site.Change()
+	}
+	step("the table updates live",
+		chromedp.Evaluate[chromedp.Void](`window.samePage = true`),
+		chromedp.Poll[chromedp.Void](`window.samePage === true && `+total+` !== `+jsString(before), chromedp.WithPollingTimeout(20*time.Second)),
+	)
+	checkContrast(t, ctx)
+	if *updateScreenshots || os.Getenv("KORPU_SCREENSHOTS") != "" {
+		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join("..", "..", "docs", "monitor.png"), png, 0o644))
+	}
+
+	step("open the late district",
+		chromedp.Click(chromedp.CSS("#d-"+late.Code)),
+		chromedp.WaitVisible(chromedp.CSS("#figures")),
+	)
+	require.Equal(t, strconv.Itoa(late.Overdue), eval(`document.getElementById('fig-overdue').textContent`))
+	checkLabels(t, ctx)
+	checkContrast(t, ctx)
+	districtURL := eval(`location.href`)
+	number := eval(`document.querySelector('#overdue tbody tr').dataset.number`)
+	require.True(t, strings.HasPrefix(number, late.Code+"-"), number)
+
+	// The CSV, fetched by the page itself: the browser hands over the
+	// HttpOnly session cookie.
+	type download struct {
+		Status                  int
+		Type, Disposition, Body string
+	}
+	got, err := chromedp.Run(ctx, chromedp.Evaluate[download](`fetch(document.getElementById('export').href, {credentials: 'same-origin'})
+		.then(async r => ({Status: r.status, Type: r.headers.get('Content-Type'), Disposition: r.headers.get('Content-Disposition'), Body: await r.text()}))`,
+		chromedp.EvalAwaitPromise))
+	require.NoError(t, err)
+	require.Equal(t, 200, got.Status, got.Body)
+	require.Equal(t, "text/csv; charset=utf-8", got.Type)
+	require.Regexp(t, `^attachment; filename="korpu-`+late.Code+`-\d{4}-\d{2}-\d{2}-\d{4}-\d{2}-\d{2}\.csv"$`, got.Disposition)
+	records, err := csv.NewReader(strings.NewReader(got.Body)).ReadAll()
+	require.NoError(t, err)
+	require.Equal(t, []string{"number", "district", "service", "type", "status", "deadline",
+		"registered_at", "delivered_at", "first_in_progress_at", "answered_at", "closed_at"}, records[0])
+	require.Greater(t, len(records), 1, "the district's appeals of the period")
+	for _, r := range records[1:] {
+		require.Equal(t, late.Code, r[1], "only the district's appeals: %v", r)
+		require.Regexp(t, `^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+04:00$`, r[6], "registered, RFC 3339 in Baku time")
+	}
+
+	step("open an overdue appeal",
+		chromedp.Click(chromedp.CSS("#a-"+number)),
+		chromedp.WaitVisible(chromedp.CSS("#timeline")),
+	)
+	require.Equal(t, "Müraciət "+number, eval(`document.querySelector('h1').textContent`))
+	require.NotEmpty(t, eval(`document.getElementById('status').dataset.status`))
+	require.NotEqual(t, "0", eval(`String(document.querySelectorAll('#timeline tbody tr').length)`), "the timeline")
+	checkContrast(t, ctx)
+
+	step("in English",
+		chromedp.Navigate(districtURL),
+		chromedp.WaitVisible(chromedp.CSS("#figures")),
+		chromedp.Click(chromedp.CSS(`a[hreflang="en"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`html[lang="en"] #figures`)),
+	)
+	require.Equal(t, "Overdue", eval(`document.querySelector('#fig-overdue').previousElementSibling.textContent`))
+	require.Contains(t, eval(`document.getElementById('export').href`), "lang=en", "links keep the language")
+
+	step("find the appeal by its number",
+		chromedp.SendKeys(chromedp.CSS("#search-number"), strings.ToLower(number)+"\r"),
+		chromedp.WaitVisible(chromedp.CSS("#timeline")),
+	)
+	require.Equal(t, "Appeal "+number, eval(`document.querySelector('h1').textContent`))
+	step("sign out",
+		chromedp.Click(chromedp.CSS("#signout")),
+		chromedp.WaitVisible(chromedp.CSS("#flash")),
+		chromedp.Navigate(site.URL),
+		chromedp.WaitVisible(chromedp.CSS("#token")),
+	)
+}
+
+// checkLabels fails the test for an input, select or text area of the
+// page that has no label with text.
+func checkLabels(t *testing.T, ctx context.Context) {
+	t.Helper()
+	unlabelled, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
+		.filter(e => e.labels.length === 0 || !e.labels[0].textContent.trim()).map(e => e.name || e.id)`))
+	require.NoError(t, err)
+	require.Empty(t, unlabelled, "every input has a label")
+}

@@ -1,0 +1,35 @@
+package main
+
+import (
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/korpu-az/korpu/adapters/monitorweb/monitorwebtest"
+)
+
+// TestWithDashboard: /monitor/ is the dashboard, the rest the hub's API;
+// without a monitors' token, the API alone.
+func TestWithDashboard(t *testing.T) {
+	t.Parallel()
+	fake := monitorwebtest.New()
+	api := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusTeapot) })
+	now := func() time.Time { return monitorwebtest.Today }
+	get := func(h http.Handler, path string) int {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequestWithContext(t.Context(), http.MethodGet, path, nil))
+		return rec.Code
+	}
+	h, err := withDashboard(api, fake, fake, "token", now, slog.New(slog.DiscardHandler))
+	require.NoError(t, err)
+	require.Equal(t, http.StatusUnauthorized, get(h, "/monitor/"), "the dashboard asks for sign-in")
+	require.Equal(t, http.StatusOK, get(h, "/monitor/static/monitor.css"))
+	require.Equal(t, http.StatusTeapot, get(h, "/metrics"))
+	h, err = withDashboard(api, fake, fake, "", now, slog.New(slog.DiscardHandler))
+	require.NoError(t, err)
+	require.Equal(t, http.StatusTeapot, get(h, "/monitor/"), "no token, no dashboard")
+}
