@@ -39,12 +39,19 @@ func startDemo(t *testing.T) string {
 		cancel()
 		require.NoError(t, <-done, "demo stopped with an error")
 	})
+	// The pipe is drained to the end whatever happens, so the demo never
+	// blocks on a line nobody reads.
 	lines := bufio.NewScanner(out)
-	require.True(t, lines.Scan(), "the demo printed nothing")
-	m := regexp.MustCompile(`hub API on (http://\S+) `).FindStringSubmatch(lines.Text())
-	require.NotNil(t, m, "first line: %s", lines.Text())
-	go func() { _, _ = io.Copy(io.Discard, out) }() // the progress lines
-	return m[1]
+	defer func() { go func() { _, _ = io.Copy(io.Discard, out) }() }()
+	var printed []string
+	for lines.Scan() { // the history's summary comes first
+		printed = append(printed, lines.Text())
+		if m := regexp.MustCompile(`hub API on (http://\S+) `).FindStringSubmatch(lines.Text()); m != nil {
+			return m[1]
+		}
+	}
+	require.FailNow(t, "the demo never said where its hub listens", "it printed: %q", printed)
+	return ""
 }
 
 // browser starts a headless Chromium of its own, on a fresh profile, that
