@@ -1,12 +1,15 @@
 package routers_test
 
 import (
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/korpu-az/korpu/routers"
+	"github.com/korpu-az/korpu/routers/calendar"
 )
 
 // TestMilestones: the update that takes each step records it for the
@@ -65,4 +68,33 @@ func TestMilestones(t *testing.T) {
 	require.False(t, c.OnTime)
 	require.NoError(t, h.report(routers.StatusReport{District: "AZ-BIL", AppealNumber: fourth, Status: routers.StatusForwarded, ForwardedTo: "AZ-SAT"}))
 	require.True(t, h.appeal(fourth).AnsweredAt.IsZero(), "awaiting AZ-SAT's answer")
+}
+
+// TestRefusalsAreCounted: an invalid request is counted for the district
+// it named when the hub serves it (for the country only otherwise), by
+// its first field refused, cut to MaxRefusedField bytes at a rune's end;
+// an invalid comment is no appeal's refusal.
+func TestRefusalsAreCounted(t *testing.T) {
+	t.Parallel()
+	h := newHarnessWith(t, harnessOptions{})
+	long := "appeal.ə" + strings.Repeat("ə", 40) // 2 bytes a rune
+	body, id := h.body("request-appeal.json", map[string]any{long: "1"})
+	h.publish(body)
+	h.waitEvent(id, routers.StatusInvalid)
+	body, id = h.body("request-appeal.json", map[string]any{"district": "AZ-XXX"})
+	h.publish(body)
+	h.waitEvent(id, routers.StatusInvalid)
+	body, id = h.body("comment.json", map[string]any{"appeal_number": "AZ-BIL-2026-999999"})
+	h.publish(body)
+	h.waitEvent(id, routers.StatusInvalid)
+
+	day := calendar.Day(h.clock.Now())
+	figures, err := h.ledger.Figures(t.Context(), routers.Period{From: day, To: day.AddDate(0, 0, 1)}, "", "")
+	require.NoError(t, err)
+	require.Equal(t, 1, figures["AZ-BIL"].Invalid)
+	field := figures["AZ-BIL"].TopInvalid[0].Field
+	require.LessOrEqual(t, len(field), routers.MaxRefusedField)
+	require.True(t, strings.HasPrefix(long, field) && utf8.ValidString(field), field)
+	require.Equal(t, 2, figures[""].Invalid, "the request for no district the hub serves, and no comment")
+	require.NotContains(t, figures, "AZ-XXX")
 }
