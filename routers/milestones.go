@@ -54,16 +54,23 @@ func (h *Hub) step(a *Appeal, status Status, note string, at, now time.Time) Sta
 }
 
 // answered records the answer given at at (the district's time), seen at
-// now: how many working days it took and whether it met the deadline, on
-// the hub's calendar (weekdays only past its known years, as deadlines
-// then are counted, and as the sweep logs).
+// now.
 func (h *Hub) answered(a *Appeal, at, now time.Time) {
 	m := &a.Milestones
 	if !m.AnsweredAt.IsZero() {
 		return
 	}
+	m.AnsweredAt = now
+	m.AnswerDays, m.OnTime = AnswerDays(h.validator.Calendar, a.RegisteredAt, at, a.Deadline)
+}
+
+// AnswerDays are the working days an answer given at at took after the
+// registration at registered, on cal (weekdays only past its known years,
+// as deadlines then are counted, and as the oversight sweep logs), and
+// whether its day was not after deadline (YYYY-MM-DD).
+func AnswerDays(cal *calendar.Calendar, registered, at time.Time, deadline string) (days int, onTime bool) {
 	day := calendar.Day(at)
-	days, _ := workingDaysLeft(h.validator.Calendar, calendar.Day(a.RegisteredAt), day)
-	m.AnsweredAt, m.AnswerDays = now, max(days, 0) // a district may date its answer before the registration's day
-	m.OnTime = day.Format(time.DateOnly) <= a.Deadline
+	days, _ = workingDaysLeft(cal, calendar.Day(registered), day)
+	// max: a district may date its answer before the registration's day.
+	return max(days, 0), day.Format(time.DateOnly) <= deadline
 }
