@@ -111,7 +111,7 @@ func (h *Hub) deliverAppeal(ctx context.Context, number string) error {
 			return Effects{}, nil // a district callback already moved it on
 		}
 		delivered = true
-		return h.cfg.Topics.events(advance(cur, cur.RequestID, StatusDelivered, referenceNote(ref), now)), nil
+		return h.cfg.Topics.events(h.step(cur, StatusDelivered, referenceNote(ref), now, now)), nil
 	})
 	if IsPermanent(err) {
 		// The district holds the appeal but the ledger refuses its answer:
@@ -146,7 +146,7 @@ func (h *Hub) refuseUnknownPerson(ctx context.Context, a Appeal) error {
 			return Effects{}, nil // a district's report already gave the appeal its outcome
 		}
 		note := Bilingual("Bu FİN ilə şəxs şəxsiyyət vəsiqələri reyestrində tapılmadı.", "No person with this FIN is in the ID-card registry.")
-		return h.cfg.Topics.events(advance(cur, cur.RequestID, StatusRejected, note, now)), nil
+		return h.cfg.Topics.events(h.step(cur, StatusRejected, note, now, now)), nil
 	})
 	if err != nil {
 		return fmt.Errorf("refuse appeal: %w", err)

@@ -1,7 +1,10 @@
 package routers
 
 import (
+	"cmp"
 	"context"
+	"maps"
+	"slices"
 	"time"
 )
 
@@ -108,23 +111,126 @@ type Lifecycle struct {
 	ClosedAt     time.Time
 }
 
+// TopInvalidReasons is how many refusals Figures.TopInvalid lists.
+const TopInvalidReasons = 5
+
 // FiguresLedger is what the monitors' figures need of the ledger. today
 // and dueSoonBy are Baku dates (YYYY-MM-DD): an open appeal is overdue
 // when its deadline is before today, due soon when not overdue and its
 // deadline is on or before dueSoonBy.
+//
+// Which district a figure counts for, and by which time:
+//   - received, registered, invalid, by type, by service, repeat: requests
+//     that arrived in the period (the hub's clock), by the district they were
+//     filed with (an appeal forwarded since still counts where it was
+//     registered; an invalid request for a district the hub does not serve
+//     counts for the country only);
+//   - open, due soon, overdue, pending deliveries, dead letters: now, by the
+//     district that holds the appeal;
+//   - answered, on time, answer days: answers the hub recorded in the period
+//     (Milestones.AnsweredAt), by the district that answered;
+//   - forwarded and forwarded late: the latest forwarding of each appeal
+//     whose time (the district's) is in the period, by the district that
+//     forwarded it; extended: extensions dated in the period, by the district
+//     that holds the appeal.
 type FiguresLedger interface {
-	// Figures returns each district's figures over p (the country's are
-	// their sum, but for the answer-time percentiles: see CountryFigures).
+	// Figures returns the figures over p of each district that has any, by
+	// code, and under "" those of the country: every district together,
+	// with the invalid requests that named no district the hub serves, and
+	// the answer-time percentiles of all answers together.
 	Figures(ctx context.Context, p Period, today, dueSoonBy string) (map[string]Figures, error)
-	// CountryFigures returns the figures of all districts together over p.
-	CountryFigures(ctx context.Context, p Period, today, dueSoonBy string) (Figures, error)
+	// DistrictFigures returns one district's figures over p, as Figures
+	// would; all zero (but District) for a district without any.
+	DistrictFigures(ctx context.Context, district string, p Period, today, dueSoonBy string) (Figures, error)
 	// AppealsPerDay returns the registered appeals of each day of p by
-	// type, for one district or all ("").
+	// type, for one district or all (""): every day, oldest first, zeros
+	// included.
 	AppealsPerDay(ctx context.Context, district string, p Period) ([]DayCount, error)
 	// Watched returns up to limit open appeals of the district that are
-	// overdue (overdue true) or due soon, oldest deadline first.
+	// overdue (overdue true) or due soon, oldest deadline first, then by
+	// number.
 	Watched(ctx context.Context, district string, overdue bool, today, dueSoonBy string, limit int) ([]WatchedAppeal, error)
-	// Lifecycles calls fn with each appeal of the district (all: "")
-	// registered in p, in registration order, until fn returns an error.
+	// Lifecycles calls fn with each appeal filed with the district (all:
+	// "") registered in p, in registration order (then by number), until
+	// fn returns an error, which Lifecycles returns.
 	Lifecycles(ctx context.Context, district string, p Period, fn func(Lifecycle) error) error
+}
+
+// AnswerHistogram counts answers by their working days from registration;
+// both ledgers keep the answer days whole, so their percentiles come from
+// one computation (Percentile).
+type AnswerHistogram map[int]int
+
+// Percentile is the q-quantile (0…1) of the answer days, interpolated
+// between the two nearest answers as PostgreSQL's percentile_cont does; 0
+// without answers.
+func (h AnswerHistogram) Percentile(q float64) float64 {
+	n := 0
+	for _, c := range h {
+		n += c
+	}
+	if n == 0 {
+		return 0
+	}
+	rank := q * float64(n-1)
+	lo, frac := int(rank), rank-float64(int(rank))
+	days := slices.Sorted(maps.Keys(h))
+	at := func(i int) float64 { // the i-th answer's days, 0-based, in order
+		for _, d := range days {
+			if i < h[d] {
+				return float64(d)
+			}
+			i -= h[d]
+		}
+		return float64(days[len(days)-1])
+	}
+	v := at(lo)
+	if frac > 0 {
+		v += frac * (at(lo+1) - v)
+	}
+	return v
+}
+
+// TopReasons is the TopInvalidReasons most frequent of the refused fields
+// counted, most first, ties by field.
+func TopReasons(counts map[string]int) []ReasonCount {
+	out := make([]ReasonCount, 0, len(counts))
+	for field, n := range counts {
+		if n > 0 {
+			out = append(out, ReasonCount{Field: field, Count: n})
+		}
+	}
+	slices.SortFunc(out, func(x, y ReasonCount) int {
+		return cmp.Or(cmp.Compare(y.Count, x.Count), cmp.Compare(x.Field, y.Field))
+	})
+	if len(out) > TopInvalidReasons {
+		out = out[:TopInvalidReasons]
+	}
+	return out
+}
+
+// Tally adds up the figures of one district (or of the country) from the
+// counts a ledger keeps, so that both ledgers finish them alike.
+type Tally struct {
+	Figures
+	Refused map[string]int  // invalid requests by the field refused
+	Answers AnswerHistogram // answers by working days; those the ledger has no days for are counted in Answered only
+}
+
+// NewTally is an empty tally of district ("" for the country).
+func NewTally(district string) *Tally {
+	return &Tally{
+		Figures: Figures{District: district, ByType: map[string]int{}, ByService: map[string]int{}},
+		Refused: map[string]int{}, Answers: AnswerHistogram{},
+	}
+}
+
+// Done returns the figures the counts make: received, the top refusals
+// and the answer-time percentiles.
+func (t *Tally) Done() Figures {
+	f := t.Figures
+	f.Received = f.Registered + f.Invalid
+	f.TopInvalid = TopReasons(t.Refused)
+	f.AnswerDaysP50, f.AnswerDaysP90 = t.Answers.Percentile(0.5), t.Answers.Percentile(0.9)
+	return f
 }

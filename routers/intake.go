@@ -23,13 +23,42 @@ type RegistrationLedger interface {
 	// (ErrReceptionFull), allocates the next number of the district and year
 	// without gaps, and commits the appeal with effects(appeal).
 	Register(ctx context.Context, draft Appeal, booking *Booking, number func(seq int) string, effects func(Appeal) Effects) (Appeal, error)
-	// RecordInvalid claims the request ID (ErrDuplicate if taken) and commits effects.
-	RecordInvalid(ctx context.Context, requestID string, effects Effects) error
+	// RecordInvalid claims the request ID (ErrDuplicate if taken), keeps
+	// what the figures count of the refusal and commits effects.
+	RecordInvalid(ctx context.Context, r Refusal, effects Effects) error
 	// AddComment claims the comment's ID (ErrDuplicate if taken) and stores
 	// it with effects; ErrNotFound, claiming nothing, if its appeal is unknown.
 	AddComment(ctx context.Context, c Comment, effects Effects) error
 	// Appeal returns one appeal, read without a lock (ErrNotFound).
 	Appeal(ctx context.Context, number string) (Appeal, error)
+}
+
+// Refusal is an invalid request as the ledger keeps it: its id, claimed
+// like any request's, and what the monitors' figures count of it.
+type Refusal struct {
+	RequestID string
+	Comment   bool   // a remark on an appeal, which the figures of appeals leave out
+	District  string // the district it named, if the hub serves it; "" otherwise
+	Field     string // the first field refused, at most MaxRefusedField bytes
+}
+
+// MaxRefusedField bounds Refusal.Field: the name of an unknown key is the
+// sender's, of any length.
+const MaxRefusedField = 64
+
+// refusedField is the first field of errs as a Refusal keeps it: field
+// names hold no control characters (problems.add escapes them), so
+// cutting at a rune boundary is all.
+func refusedField(errs []FieldError) string {
+	if len(errs) == 0 {
+		return ""
+	}
+	f := errs[0].Field
+	for len(f) > MaxRefusedField {
+		_, size := utf8.DecodeLastRuneInString(f)
+		f = f[:len(f)-size]
+	}
+	return f
 }
 
 // SignatureHeader carries the portal's HMAC-SHA256 of the body.
@@ -168,7 +197,8 @@ func (h *Hub) reject(ctx context.Context, req Request, errs []FieldError, now ti
 		}
 	}
 	ev := invalidEvent(req.ID, district, service, errs, now)
-	err := h.intakeLedger.RecordInvalid(ctx, req.ID, h.cfg.Topics.events(ev))
+	refusal := Refusal{RequestID: req.ID, Comment: req.Kind == "comment", District: h.knownDistrict(district), Field: refusedField(errs)}
+	err := h.intakeLedger.RecordInvalid(ctx, refusal, h.cfg.Topics.events(ev))
 	if errors.Is(err, ErrDuplicate) {
 		return nil
 	}

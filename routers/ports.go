@@ -52,6 +52,7 @@ type Appeal struct {
 	Delivery     Delivery
 	DistrictRef  string // the district system's own reference
 	Statutory           // extension and forwarding (statutory.go)
+	Milestones          // when the hub recorded each step (milestones.go)
 }
 
 // Delivery is the retry state of a hand-over to a district.

@@ -134,7 +134,7 @@ func (h *Hub) applyChange(ctx context.Context, district string, ch DistrictChang
 			if a.DistrictRef != "" {
 				note = referenceNote(a.DistrictRef)
 			}
-			events = append(events, advance(a, a.RequestID, StatusDelivered, note, at))
+			events = append(events, h.step(a, StatusDelivered, note, at, now))
 		}
 		note := ch.Note
 		if ch.Extend {
@@ -143,7 +143,7 @@ func (h *Hub) applyChange(ctx context.Context, district string, ch DistrictChang
 		switch ch.Status {
 		case StatusDelivered:
 		case StatusForwarded:
-			ev, job := h.forward(a, ch, at)
+			ev, job := h.forward(a, ch, at, now)
 			events = append(events, ev)
 			if job != nil {
 				jobs = append(jobs, *job)
@@ -151,7 +151,7 @@ func (h *Hub) applyChange(ctx context.Context, district string, ch DistrictChang
 			copied := *a
 			forwarded = &copied
 		default:
-			events = append(events, advance(a, a.RequestID, ch.Status, note, at))
+			events = append(events, h.step(a, ch.Status, note, at, now))
 		}
 		changed = true
 		effects := h.cfg.Topics.events(events...)

@@ -139,11 +139,12 @@ func (h *Hub) extend(a *Appeal, ch DistrictChange, at time.Time) string {
 		". Səbəb / reason: "+ch.Reason)
 }
 
-// forwarded records the forwarding ch reports and returns its event. When
-// forwarded_to is a district on the hub, the appeal becomes that
-// district's: its number and deadline stay, and its delivery starts again
-// (job is the new district's delivery job). Otherwise it ends forwarded.
-func (h *Hub) forward(a *Appeal, ch DistrictChange, at time.Time) (ev StatusEvent, job *OutboxMessage) {
+// forward records the forwarding ch reports at at (seen at now) and
+// returns its event. When forwarded_to is a district on the hub, the
+// appeal becomes that district's: its number and deadline stay, and its
+// delivery starts again (job is the new district's delivery job).
+// Otherwise it ends forwarded, which is its answer.
+func (h *Hub) forward(a *Appeal, ch DistrictChange, at, now time.Time) (ev StatusEvent, job *OutboxMessage) {
 	from := a.District
 	a.ForwardedTo, a.ForwardedBy, a.ForwardedAt = ch.ForwardedTo, from, at
 	a.ForwardedLate = h.forwardedLate(a.RegisteredAt, at)
@@ -158,6 +159,7 @@ func (h *Hub) forward(a *Appeal, ch DistrictChange, at time.Time) (ev StatusEven
 	}
 	ev = advance(a, a.RequestID, StatusForwarded, note, at) // in the name of the district that forwards
 	if !onHub {
+		h.answered(a, at, now)
 		return ev, nil
 	}
 	a.Forwarders = append(a.Forwarders, from)

@@ -44,6 +44,8 @@ type Ledger struct {
 	dead     []*routers.DeadLetter                  // in ID order
 	printed  map[string]bool                        // fingerprints of dead letters
 	watched  map[string]crossed                     // the last crossing claimed, by appeal number
+	filed    map[string]string                      // the district each appeal was registered with, by number
+	refused  []refusedRequest                       // invalid requests (not comments), as claimed
 
 	now func() time.Time // the hub's clock: every time the ledger records comes from it
 }
@@ -85,6 +87,7 @@ func NewLedger(now func() time.Time) *Ledger {
 		cursors:  map[string]time.Time{},
 		printed:  map[string]bool{},
 		watched:  map[string]crossed{},
+		filed:    map[string]string{},
 	}
 }
 
@@ -131,6 +134,7 @@ func (l *Ledger) Register(ctx context.Context, draft routers.Appeal, booking *ro
 	}
 	l.counters[counter] = seq
 	l.appeals[a.Number] = &a
+	l.filed[a.Number] = a.District
 	l.byFIN[a.FIN] = append(l.byFIN[a.FIN], a.Number)
 	l.changed[a.Number] = l.now()
 	l.commit(eff)
@@ -138,8 +142,10 @@ func (l *Ledger) Register(ctx context.Context, draft routers.Appeal, booking *ro
 }
 
 // RecordInvalid implements routers.Ledger. The effects' events belong to no
-// appeal and so are no one's history; only the messages are kept.
-func (l *Ledger) RecordInvalid(ctx context.Context, requestID string, effects routers.Effects) error {
+// appeal and so are no one's history; only the messages are kept, and what
+// the figures count of the refusal.
+func (l *Ledger) RecordInvalid(ctx context.Context, r routers.Refusal, effects routers.Effects) error {
+	requestID := r.RequestID
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("record invalid: %w", err)
 	}
@@ -155,11 +161,15 @@ func (l *Ledger) RecordInvalid(ctx context.Context, requestID string, effects ro
 		return fmt.Errorf("record invalid %s: %w", requestID, routers.ErrDuplicate)
 	}
 	var refused refusal
+	refused.text("inbox", r.District, r.Field)
 	refused.messages(effects.Messages)
 	if err := refused.err(); err != nil {
 		return fmt.Errorf("record invalid: %w", err)
 	}
 	l.inbox[requestID] = struct{}{}
+	if !r.Comment {
+		l.refused = append(l.refused, refusedRequest{at: l.now(), district: r.District, field: r.Field})
+	}
 	l.commit(routers.Effects{Messages: effects.Messages})
 	return nil
 }
@@ -180,8 +190,8 @@ func (l *Ledger) Appeal(ctx context.Context, number string) (routers.Appeal, err
 }
 
 // UpdateAppeal implements routers.Ledger. Of fn's changes only those to
-// Status, Sequence, Person, Delivery, DistrictRef, District, Deadline and
-// Statutory are kept; the rest of an appeal never changes. fn's error is
+// Status, Sequence, Person, Delivery, DistrictRef, District, Deadline,
+// Statutory and Milestones are kept; the rest of an appeal never changes. fn's error is
 // returned as it is.
 func (l *Ledger) UpdateAppeal(ctx context.Context, number string, fn func(*routers.Appeal) (routers.Effects, error)) error {
 	if err := ctx.Err(); err != nil {
@@ -697,6 +707,7 @@ func applyChanges(stored *routers.Appeal, changed routers.Appeal) {
 	stored.Deadline = changed.Deadline // extended
 	stored.Statutory = changed.Statutory
 	stored.Forwarders = slices.Clone(changed.Forwarders)
+	stored.Milestones = changed.Milestones
 }
 
 func cloneAppeal(a routers.Appeal) routers.Appeal {

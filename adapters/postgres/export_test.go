@@ -30,3 +30,24 @@ const (
 	RecordComments = recordComments
 	BookedQuery    = bookedQuery
 )
+
+// The figures' statements, for the test of their plans.
+var (
+	SpanCountsAll, SpanCountsOne             = spanCounts.all, spanCounts.one
+	RollDays, RollMonth                      = rollDays, rollMonth
+	RolledCountsAll, RolledCountsOne         = rolledCounts.all, rolledCounts.one
+	ExtendedCountsAll, ExtendedCountsOne     = extendedCounts.all, extendedCounts.one
+	ForwardedCountsAll, ForwardedCountsOne   = forwardedCounts.all, forwardedCounts.one
+	OpenCountsAll, OpenCountsOne             = openCounts.all, openCounts.one
+	DeadLetterCountsAll, DeadLetterCountsOne = deadLetterCounts.all, deadLetterCounts.one
+	RolledPerDayAll, RolledPerDayOne         = rolledPerDay.all, rolledPerDay.one
+	LivePerDayAll, LivePerDayOne             = livePerDay.all, livePerDay.one
+	LifecyclePageAll, LifecyclePageOne       = lifecyclePage.all, lifecyclePage.one
+	RolledSpans                              = rolledSpans
+)
+
+// Watched's statements.
+const (
+	WatchedOverdue = watchedOverdue
+	WatchedDueSoon = watchedDueSoon
+)

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgerrcode"
@@ -27,6 +29,12 @@ type Ledger struct {
 	// now(), so the ledger and the flows that compare against those times
 	// share one clock.
 	now func() time.Time
+
+	// rollMu makes one caller of the process at a time roll up the
+	// figures' spans; rolled remembers the spans known to be rolled up
+	// ("day/2026-03-10", "month/2026-03-01"), which never change.
+	rollMu sync.Mutex
+	rolled map[string]bool
 }
 
 var (
@@ -34,6 +42,7 @@ var (
 	_ routers.DeadLetterBook = (*Ledger)(nil)
 	_ routers.StatsLedger    = (*Ledger)(nil)
 	_ routers.InquiryLedger  = (*Ledger)(nil)
+	_ routers.FiguresLedger  = (*Ledger)(nil)
 )
 
 // NewLedger returns a ledger on a migrated database that takes its time
@@ -42,7 +51,7 @@ func NewLedger(pool *pgxpool.Pool, now func() time.Time) *Ledger {
 	if now == nil {
 		now = time.Now
 	}
-	return &Ledger{pool: pool, now: now}
+	return &Ledger{pool: pool, now: now, rolled: map[string]bool{}}
 }
 
 // inTx runs fn in a transaction; it and inPipeline carry every write of
@@ -51,8 +60,12 @@ func (l *Ledger) inTx(ctx context.Context, fn func(pgx.Tx) error) error {
 	return classify(pgx.BeginFunc(ctx, l.pool, fn))
 }
 
-func claimRequest(ctx context.Context, tx pgx.Tx, requestID, outcome string, now time.Time) error {
-	tag, err := tx.Exec(ctx, `INSERT INTO inbox (request_id, outcome, received_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, requestID, outcome, now)
+// claimRequest claims a request id in the inbox; a refused request's row
+// also keeps the district it named and the field refused (refusal's), for
+// the figures.
+func claimRequest(ctx context.Context, tx pgx.Tx, requestID, outcome string, refusal routers.Refusal, now time.Time) error {
+	tag, err := tx.Exec(ctx, `INSERT INTO inbox (request_id, outcome, received_at, district, refused_field) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT DO NOTHING`, requestID, outcome, now, refusal.District, refusal.Field)
 	if err != nil {
 		return fmt.Errorf("claim request: %w", err)
 	}
@@ -97,13 +110,13 @@ func (l *Ledger) Register(ctx context.Context, draft routers.Appeal, booking *ro
 		write.Queue(`
 			INSERT INTO appeals (number, request_id, district, service, fin, status, sequence, registered_at,
 				deadline, request, person, delivery_state, delivery_attempts, next_attempt_at, last_error, district_ref,
-				delivery_unanswered, updated_at, appeal_type, submitted_at, `+statutoryColumns+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::date, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
-				$21, $22, $23, $24, $25, $26, $27, $28)`,
-			append([]any{a.Number, a.RequestID, a.District, a.Service, a.FIN, a.Status, a.Sequence, a.RegisteredAt,
+				delivery_unanswered, updated_at, appeal_type, submitted_at, filed_district, `+statutoryColumns+`, `+milestoneColumns+`)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::date, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $3,
+				$21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34)`,
+			slices.Concat([]any{a.Number, a.RequestID, a.District, a.Service, a.FIN, a.Status, a.Sequence, a.RegisteredAt,
 				a.Deadline, jsonArg(a.Request), jsonArg(a.Person), a.Delivery.State, a.Delivery.Attempts,
 				timeArg(a.Delivery.NextAttemptAt), a.Delivery.LastError, a.DistrictRef, a.Delivery.Unanswered, now,
-				a.Type, timeArg(a.SubmittedAt)}, statutoryArgs(a.Statutory)...)...)
+				a.Type, timeArg(a.SubmittedAt)}, statutoryArgs(a.Statutory), milestoneArgs(a.Milestones))...)
 		if err := queueEffects(&write, effects(a), now); err != nil {
 			return err
 		}
@@ -149,11 +162,16 @@ func readClaim(br pgx.BatchResults, booking *routers.Booking) (seq int, err erro
 	return seq, nil
 }
 
-// RecordInvalid implements routers.Ledger.
-func (l *Ledger) RecordInvalid(ctx context.Context, requestID string, effects routers.Effects) error {
+// RecordInvalid implements routers.Ledger: the inbox's claim keeps the
+// refusal's district and field for the figures, in the row it writes anyway.
+func (l *Ledger) RecordInvalid(ctx context.Context, r routers.Refusal, effects routers.Effects) error {
 	now := l.now() // one instant for everything this commit records
+	outcome := "invalid"
+	if r.Comment {
+		outcome = "comment_invalid"
+	}
 	return l.inTx(ctx, func(tx pgx.Tx) error {
-		if err := claimRequest(ctx, tx, requestID, "invalid", now); err != nil {
+		if err := claimRequest(ctx, tx, r.RequestID, outcome, r, now); err != nil {
 			return err
 		}
 		return writeEffects(ctx, tx, now, routers.Effects{Messages: effects.Messages})
@@ -162,17 +180,20 @@ func (l *Ledger) RecordInvalid(ctx context.Context, requestID string, effects ro
 
 const appealColumns = `number, request_id, district, service, fin, status, sequence, registered_at,
 	to_char(deadline, 'YYYY-MM-DD'), request, person, delivery_state, delivery_attempts, next_attempt_at,
-	last_error, district_ref, delivery_unanswered, appeal_type, submitted_at, ` + statutoryColumns
+	last_error, district_ref, delivery_unanswered, appeal_type, submitted_at, ` + statutoryColumns + `, ` + milestoneColumns
 
 func scanAppeal(row pgx.Row) (routers.Appeal, error) {
 	var (
 		a               routers.Appeal
 		next, submitted *time.Time
 	)
-	var st statutoryScan
-	err := row.Scan(append([]any{&a.Number, &a.RequestID, &a.District, &a.Service, &a.FIN, &a.Status, &a.Sequence,
+	var (
+		st statutoryScan
+		ms milestoneScan
+	)
+	err := row.Scan(slices.Concat([]any{&a.Number, &a.RequestID, &a.District, &a.Service, &a.FIN, &a.Status, &a.Sequence,
 		&a.RegisteredAt, &a.Deadline, &a.Request, &a.Person, &a.Delivery.State, &a.Delivery.Attempts,
-		&next, &a.Delivery.LastError, &a.DistrictRef, &a.Delivery.Unanswered, &a.Type, &submitted}, st.dest()...)...)
+		&next, &a.Delivery.LastError, &a.DistrictRef, &a.Delivery.Unanswered, &a.Type, &submitted}, st.dest(), ms.dest())...)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return a, routers.ErrNotFound
 	}
@@ -186,6 +207,7 @@ func scanAppeal(row pgx.Row) (routers.Appeal, error) {
 		a.SubmittedAt = *submitted
 	}
 	a.Statutory = st.statutory()
+	a.Milestones = ms.milestones()
 	return a, nil
 }
 
@@ -203,11 +225,12 @@ func queueSaveAppeal(b *pgx.Batch, a routers.Appeal, now time.Time) {
 		UPDATE appeals SET status = $2, sequence = $3, person = $4, delivery_state = $5,
 			delivery_attempts = $6, next_attempt_at = $7, last_error = $8, district_ref = $9, updated_at = $10,
 			delivery_unanswered = $11, district = $12, deadline = $13::date,
-			(`+statutoryColumns+`) = ($14, $15, $16, $17, $18, $19, $20, $21)
+			(`+statutoryColumns+`) = ($14, $15, $16, $17, $18, $19, $20, $21),
+			(`+milestoneColumns+`) = ($22, $23, $24, $25, $26, $27)
 		WHERE number = $1`,
-		append([]any{a.Number, a.Status, a.Sequence, jsonArg(a.Person), a.Delivery.State, a.Delivery.Attempts,
+		slices.Concat([]any{a.Number, a.Status, a.Sequence, jsonArg(a.Person), a.Delivery.State, a.Delivery.Attempts,
 			timeArg(a.Delivery.NextAttemptAt), a.Delivery.LastError, a.DistrictRef, now, a.Delivery.Unanswered,
-			a.District, a.Deadline}, statutoryArgs(a.Statutory)...)...)
+			a.District, a.Deadline}, statutoryArgs(a.Statutory), milestoneArgs(a.Milestones))...)
 }
 
 // UpdateAppeal implements routers.Ledger in two round trips: open and lock,
@@ -265,7 +288,7 @@ func (l *Ledger) History(ctx context.Context, number string) ([]routers.StatusEv
 func (l *Ledger) AddComment(ctx context.Context, c routers.Comment, effects routers.Effects) error {
 	now := l.now() // one instant for everything this commit records
 	return l.inTx(ctx, func(tx pgx.Tx) error {
-		if err := claimRequest(ctx, tx, c.ID, "comment", now); err != nil {
+		if err := claimRequest(ctx, tx, c.ID, "comment", routers.Refusal{}, now); err != nil {
 			return err
 		}
 		_, err := tx.Exec(ctx, `

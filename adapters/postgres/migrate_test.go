@@ -85,3 +85,48 @@ func TestReadsMigrationBackfills(t *testing.T) {
 		require.True(t, at.Equal(a.SubmittedAt), "%s: %v", number, a.SubmittedAt)
 	}
 }
+
+// TestFiguresMigrationBackfills: appeals written before 00010 get the
+// district of their number (a forwarded one too) and their steps at the
+// times their events carry; an answer's working days stay unknown (the
+// calendar is the hub's).
+func TestFiguresMigrationBackfills(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool, err := postgres.Open(ctx, postgrestest.NewDatabase(t))
+	require.NoError(t, err)
+	t.Cleanup(pool.Close)
+	require.NoError(t, postgres.MigrateUpTo(ctx, pool, 9))
+	for _, stmt := range []string{
+		`INSERT INTO appeals (number, request_id, district, service, fin, status, sequence, registered_at, deadline, request, delivery_state)
+		VALUES ('AZ-BIL-2026-000001', 'r-1', 'AZ-NRM', 'appeal', '5ZJ7K2M', 'answered', 4, '2026-11-27T10:00:00+04:00', '2026-12-18', '{}', 'delivered'),
+			('AZ-SAT-2026-000002', 'r-2', 'AZ-SAT', 'appeal', '5ZJ7K2M', 'forwarded', 3, '2026-11-27T10:00:00+04:00', '2026-11-30', '{}', 'delivered')`,
+		`UPDATE appeals SET forwarded_to = 'Nazirlik', forwarded_by = 'AZ-SAT', forwarded_at = '2026-12-01T09:00:00+04:00'
+		WHERE number = 'AZ-SAT-2026-000002'`,
+		`INSERT INTO status_history (appeal_number, sequence, status, event) VALUES
+			('AZ-BIL-2026-000001', 1, 'registered', '{"at": "2026-11-27T10:00:00+04:00"}'),
+			('AZ-BIL-2026-000001', 2, 'delivered', '{"at": "2026-11-27T10:00:05+04:00"}'),
+			('AZ-BIL-2026-000001', 3, 'in_progress', '{"at": "not a time"}'),
+			('AZ-BIL-2026-000001', 4, 'answered', '{"at": "2026-12-18T23:30:00+04:00"}')`,
+	} {
+		_, err := pool.Exec(ctx, stmt)
+		require.NoError(t, err, stmt)
+	}
+	require.NoError(t, postgres.Migrate(ctx, pool, quietLogger()))
+
+	var filed []string
+	require.NoError(t, pool.QueryRow(ctx, `SELECT array_agg(filed_district ORDER BY number) FROM appeals`).Scan(&filed))
+	require.Equal(t, []string{"AZ-BIL", "AZ-SAT"}, filed)
+	ledger := postgres.NewLedger(pool, nil)
+	a, err := ledger.Appeal(ctx, "AZ-BIL-2026-000001")
+	require.NoError(t, err)
+	require.True(t, a.DeliveredAt.Equal(time.Date(2026, 11, 27, 6, 0, 5, 0, time.UTC)), "%v", a.DeliveredAt)
+	require.True(t, a.InProgressAt.IsZero(), "a time that is none")
+	require.True(t, a.AnsweredAt.Equal(time.Date(2026, 12, 18, 19, 30, 0, 0, time.UTC)), "%v", a.AnsweredAt)
+	require.True(t, a.OnTime, "on the deadline's day in Baku")
+	require.Zero(t, a.AnswerDays)
+	b, err := ledger.Appeal(ctx, "AZ-SAT-2026-000002")
+	require.NoError(t, err)
+	require.True(t, b.AnsweredAt.Equal(b.ForwardedAt), "forwarded off the hub: its answer")
+	require.False(t, b.OnTime)
+}

@@ -3,11 +3,9 @@ package postgres_test
 import (
 	"context"
 	"encoding/json"
-	"strings"
 	"testing"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
 	"github.com/korpu-az/korpu/adapters/postgres"
@@ -45,13 +43,8 @@ func TestOversightSweepReadsOpenAppealsOnly(t *testing.T) {
 		_, err := pool.Exec(ctx, stmt)
 		require.NoError(t, err, stmt)
 	}
-	rows, err := pool.Query(ctx, "EXPLAIN "+postgres.ClaimCrossingsQuery, "2026-03-19", "2026-03-24", 200)
-	require.NoError(t, err)
-	lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	require.NoError(t, err)
-	plan := strings.Join(lines, "\n")
+	plan := requireIndexed(t, pool, postgres.ClaimCrossingsQuery, "2026-03-19", "2026-03-24", 200)
 	require.Contains(t, plan, "appeals_oversight", plan)
-	require.NotContains(t, plan, "Seq Scan", plan)
 }
 
 // TestOversightNewDeadlineArmsAgain: a crossing is claimed for the deadline

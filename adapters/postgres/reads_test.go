@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
 	"github.com/korpu-az/korpu/adapters/postgres"
@@ -63,14 +64,20 @@ func TestReadsUseIndexes(t *testing.T) {
 		{"Booked", postgres.BookedQuery, []any{"OFF-7", []string{"2026-01-10", "2026-01-12", "2026-01-13", "2026-01-14"}}},
 	}
 	for _, r := range reads {
-		t.Run(r.name, func(t *testing.T) {
-			rows, err := pool.Query(ctx, "EXPLAIN "+r.query, r.args...)
-			require.NoError(t, err)
-			lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
-			require.NoError(t, err)
-			plan := strings.Join(lines, "\n")
-			require.Contains(t, plan, "Index", plan)
-			require.NotContains(t, plan, "Seq Scan", plan)
-		})
+		t.Run(r.name, func(t *testing.T) { requireIndexed(t, pool, r.query, r.args...) })
 	}
+}
+
+// requireIndexed explains query with args and requires an index in the
+// plan and no sequential scan; it returns the plan.
+func requireIndexed(t *testing.T, pool *pgxpool.Pool, query string, args ...any) string {
+	t.Helper()
+	rows, err := pool.Query(context.Background(), "EXPLAIN "+query, args...)
+	require.NoError(t, err)
+	lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	require.NoError(t, err)
+	plan := strings.Join(lines, "\n")
+	require.Contains(t, plan, "Index", plan)
+	require.NotContains(t, plan, "Seq Scan", plan)
+	return plan
 }

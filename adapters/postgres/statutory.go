@@ -47,3 +47,45 @@ func (st *statutoryScan) statutory() routers.Statutory {
 	}
 	return st.s
 }
+
+// milestoneColumns are the columns of routers.Milestones (migration
+// 00010), in the order of milestoneArgs and milestoneScan.dest.
+const milestoneColumns = `delivered_at, in_progress_at, answered_at, answer_days, answered_on_time, closed_at`
+
+func milestoneArgs(m routers.Milestones) []any {
+	var days any // no answer, no days
+	if !m.AnsweredAt.IsZero() {
+		days = m.AnswerDays
+	}
+	return []any{timeArg(m.DeliveredAt), timeArg(m.InProgressAt), timeArg(m.AnsweredAt), days, m.OnTime, timeArg(m.ClosedAt)}
+}
+
+// milestoneScan receives the milestone columns of a row.
+type milestoneScan struct {
+	delivered, inProgress, answered, closed *time.Time
+	days                                    *int
+	onTime                                  bool
+}
+
+func (ms *milestoneScan) dest() []any {
+	return []any{&ms.delivered, &ms.inProgress, &ms.answered, &ms.days, &ms.onTime, &ms.closed}
+}
+
+func (ms *milestoneScan) milestones() routers.Milestones {
+	m := routers.Milestones{OnTime: ms.onTime}
+	setTimes(ms.delivered, &m.DeliveredAt, ms.inProgress, &m.InProgressAt, ms.answered, &m.AnsweredAt, ms.closed, &m.ClosedAt)
+	if ms.days != nil {
+		m.AnswerDays = *ms.days
+	}
+	return m
+}
+
+// setTimes takes pairs of a nullable column as scanned and the time it
+// sets when not NULL.
+func setTimes(pairs ...*time.Time) {
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if pairs[i] != nil {
+			*pairs[i+1] = *pairs[i]
+		}
+	}
+}

@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -12,10 +11,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/ThreeDotsLabs/watermill"
-	"github.com/ThreeDotsLabs/watermill/pubsub/gochannel"
 	"github.com/goccy/go-yaml"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
@@ -23,9 +19,6 @@ import (
 	"github.com/prometheus/prometheus/promql/parser"
 	"github.com/stretchr/testify/require"
 
-	"github.com/korpu-az/korpu/adapters/amqp"
-	"github.com/korpu-az/korpu/adapters/httpapi"
-	"github.com/korpu-az/korpu/adapters/memory"
 	"github.com/korpu-az/korpu/cmd/korpu/config"
 	"github.com/korpu-az/korpu/routers/catalogue"
 )
@@ -165,18 +158,7 @@ func hubSeries(t *testing.T) series {
 	getenv := func(name string) (string, bool) { return "set-by-compose-" + name, true }
 	cfg, err := config.Load("../../deploy/korpu.compose.yaml", getenv, catalogue.Default().Codes())
 	require.NoError(t, err)
-	inspector, err := amqp.NewInspector("amqp://guest:guest@127.0.0.1:1/")
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = inspector.Close() })
-	pubsub := gochannel.NewGoChannel(gochannel.Config{}, watermill.NopLogger{})
-	t.Cleanup(func() { _ = pubsub.Close() })
-	clock := func() time.Time { return time.Date(2026, 3, 20, 10, 0, 0, 0, time.UTC) }
-	w, err := wireHub(cfg, substrate{
-		ledger: memory.NewLedger(clock), publisher: pubsub, subscriber: pubsub,
-		ready:      []httpapi.Check{{Name: "rabbitmq", Check: inspector.Ping}},
-		collectors: brokerCollectors(inspector),
-	}, clock, slog.New(slog.DiscardHandler))
-	require.NoError(t, err)
+	w := wiredAsServe(t, cfg)
 
 	out := series{}
 	add := func(name string, labels ...string) {

@@ -234,7 +234,8 @@ func demo(ctx context.Context, args []string, stdout io.Writer) error {
 	mux.Handle("/portal/", portal)
 	mux.Handle("/", w.handler)
 
-	fmt.Fprintf(stdout, "Körpü demo: hub API on %s (try %s/metrics), the portal's page on %s/portal/, simulators on %s. Ctrl-C stops.\n", hubURL, hubURL, hubURL, simsURL)
+	fmt.Fprintf(stdout, "Körpü demo: hub API on %s (try %s/metrics), the portal's page on %s/portal/, the monitors' dashboard on %s/monitor/ (token %s), simulators on %s. Ctrl-C stops.\n",
+		hubURL, hubURL, hubURL, hubURL, cfg.Monitor.Token, simsURL)
 	go printProgress(ctx, stdout, tracker, &sent, &poisonCount)
 	err = runHub(ctx, logger, w.hub, w.router, hubLn, mux)
 	counts, _ := tracker.Counts()

@@ -86,6 +86,8 @@ func TestServeEndToEnd(t *testing.T) {
 		`korpu_appeals_open{district="AZ-BIL"} 0`,
 		`korpu_deliveries_pending{district="AZ-SAB"} 0`,
 		`korpu_backlog_up 1`,
+		`korpu_figures_up 1`,
+		`korpu_appeals_due_soon{district="AZ-BIL"} 0`,
 		`korpu_handler_execution_time_seconds_count{handler_name="intake-1"`,
 	} {
 		require.Contains(t, string(metrics), series)

@@ -181,6 +181,7 @@ func serve(ctx context.Context, args []string, getenv env) error {
 		outbox:     amqpOutbox{relayPublisher},
 		ready:      []httpapi.Check{{Name: "postgres", Check: pool.Ping}, {Name: "rabbitmq", Check: inspector.Ping}},
 		collectors: brokerCollectors(inspector),
+		queues:     inspector,
 	}, clock, logger)
 	if err != nil {
 		return err

@@ -138,13 +138,15 @@ func newValidator(cfg *config.Config) (*routers.Validator, error) {
 }
 
 // store is a ledger as the wiring hands it on: to the hub, the dead-letter
-// desk, the backlog collector and the read API. Both ledgers are one.
+// desk, the backlog collector, the read API and the monitors' figures.
+// Both ledgers are one.
 type store interface {
 	routers.Ledger
 	routers.DeadLetterBook
 	routers.StatsLedger
 	routers.InquiryLedger
 	routers.DeadLetterCounter
+	routers.FiguresLedger
 }
 
 // substrate is what serve and demo choose differently beneath the hub: the
@@ -157,6 +159,8 @@ type substrate struct {
 	ready      []httpapi.Check
 	// collectors, if set, are metrics of the hub's queues.
 	collectors func(queues []string) []prometheus.Collector
+	// queues, if set, tells the monitors how deep each district's queue is.
+	queues routers.QueueInspector
 }
 
 // wiredHub is a hub ready to run, with its router and HTTP API.
@@ -166,7 +170,12 @@ type wiredHub struct {
 	handler   http.Handler
 	validator *routers.Validator
 	metrics   *prometheus.Registry // what /metrics serves
+	monitor   *routers.Monitor     // the central monitors' figures, for the dashboard
 }
+
+// figuresTTL is how long the figures' gauges are reused: a scrape every
+// few seconds by several Prometheus servers asks the ledger once.
+const figuresTTL = 10 * time.Second
 
 // wireHub builds what the operator's config describes on sub: the rules,
 // the registry and district clients, the hub, its router and its HTTP API.
@@ -196,8 +205,13 @@ func wireHub(cfg *config.Config, sub substrate, now func() time.Time, logger *sl
 	if err != nil {
 		return nil, err
 	}
+	monitor := routers.NewMonitor(routers.MonitorConfig{
+		Ledger: sub.ledger, Directory: validator.Directory, Calendar: validator.Calendar, Now: now,
+		Population: cfg.Population, Health: hub.Health(sub.queues), Catalogue: validator.Catalogue,
+	})
 	reg.MustRegister(routers.NewBacklogCollector(sub.ledger, districtCodes(cfg), now),
-		routers.NewDeadLetterCollector(sub.ledger), routers.NewWorkingDayCollector(validator.Calendar, now))
+		routers.NewDeadLetterCollector(sub.ledger), routers.NewWorkingDayCollector(validator.Calendar, now),
+		routers.NewFiguresCollector(monitor, figuresTTL))
 	if sub.collectors != nil {
 		reg.MustRegister(sub.collectors(hub.Queues())...)
 	}
@@ -216,11 +230,12 @@ func wireHub(cfg *config.Config, sub substrate, now func() time.Time, logger *sl
 		return nil
 	}})
 	reg.MustRegister(httpapi.NewReadyCollector(ready))
-	handler := httpapi.New(httpapi.Config{
+	inquiry := routers.NewInquiry(sub.ledger, validator, now)
+	api := httpapi.New(httpapi.Config{
 		CallbackTokens: callbackTokens(cfg),
 		MonitorToken:   cfg.Monitor.Token,
 		PortalToken:    cfg.Portal.Token,
-		Inquiry:        routers.NewInquiry(sub.ledger, validator, now),
+		Inquiry:        inquiry,
 		Documents:      documents,
 		DeadLetters:    routers.NewDeadLetterDesk(sub.ledger, now),
 		Reporter:       hub,
@@ -228,7 +243,11 @@ func wireHub(cfg *config.Config, sub substrate, now func() time.Time, logger *sl
 		Logger:         logger,
 		Ready:          ready,
 	})
-	return &wiredHub{hub: hub, router: router, handler: handler, validator: validator, metrics: reg}, nil
+	handler, err := withDashboard(api, monitor, inquiry, cfg.Monitor.Token, now, logger)
+	if err != nil {
+		return nil, err
+	}
+	return &wiredHub{hub: hub, router: router, handler: handler, validator: validator, metrics: reg, monitor: monitor}, nil
 }
 
 // newRegistry is a Prometheus registry with the process and Go collectors.

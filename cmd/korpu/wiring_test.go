@@ -1,13 +1,22 @@
 package main
 
 import (
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
 
+	"github.com/ThreeDotsLabs/watermill"
+	"github.com/ThreeDotsLabs/watermill/pubsub/gochannel"
 	"github.com/stretchr/testify/require"
 
+	"github.com/korpu-az/korpu/adapters/amqp"
+	"github.com/korpu-az/korpu/adapters/httpapi"
+	"github.com/korpu-az/korpu/adapters/memory"
 	"github.com/korpu-az/korpu/adapters/registry"
 	"github.com/korpu-az/korpu/cmd/korpu/config"
 	"github.com/korpu-az/korpu/routers"
@@ -66,4 +75,58 @@ func TestWiringCarriesEverySetting(t *testing.T) {
 		require.Equal(t, map[string]time.Duration{"AZ-BIL": 3 * time.Second, "AZ-SAT": 30 * time.Second}, wiringOf(t, src).hub.DistrictTimeouts,
 			"a district's own timeout reaches the hub")
 	})
+}
+
+// TestWiringMonitor: a hub wired as serve is has the monitors' figures:
+// the operator's population, the hub's breakers and the broker's queues
+// (here away, so unknown) beside the ledger's figures, and their gauges.
+func TestWiringMonitor(t *testing.T) {
+	t.Parallel()
+	population := filepath.Join(t.TempDir(), "population.yaml")
+	require.NoError(t, os.WriteFile(population, []byte("AZ-BIL: 52400\n"), 0o600))
+	raw, err := os.ReadFile("../../deploy/korpu.compose.yaml")
+	require.NoError(t, err)
+	getenv := func(name string) (string, bool) { return "set-" + name, true }
+	cfg, err := config.Parse(append(raw, []byte("population_file: "+population+"\n")...), getenv, catalogue.Default().Codes())
+	require.NoError(t, err)
+	w := wiredAsServe(t, cfg)
+
+	p, err := w.monitor.ParsePeriod("", "", "")
+	require.NoError(t, err)
+	view, err := w.monitor.Country(t.Context(), p)
+	require.NoError(t, err)
+	require.Len(t, view.Districts, 2)
+	bil := view.Districts[0]
+	require.Equal(t, "AZ-BIL", bil.District)
+	require.Equal(t, 52400, bil.Population)
+	require.Equal(t, "closed", bil.Breaker)
+	require.Equal(t, -1, bil.QueueDepth, "the broker did not answer")
+	require.Zero(t, view.Districts[1].Population)
+
+	rec := httptest.NewRecorder()
+	w.handler.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	require.Equal(t, http.StatusOK, rec.Code)
+	require.Contains(t, rec.Body.String(), "korpu_figures_up 1")
+	require.Contains(t, rec.Body.String(), `korpu_appeals_due_soon{district="AZ-SAT"} 0`)
+}
+
+// wiredAsServe wires a hub of cfg as serve does (the broker's collectors,
+// readiness check and queue depths included; nothing answers on the
+// broker's address) over the memory ledger, on a clock on 20 March 2026.
+func wiredAsServe(t *testing.T, cfg *config.Config) *wiredHub {
+	t.Helper()
+	inspector, err := amqp.NewInspector("amqp://guest:guest@127.0.0.1:1/")
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = inspector.Close() })
+	pubsub := gochannel.NewGoChannel(gochannel.Config{}, watermill.NopLogger{})
+	t.Cleanup(func() { _ = pubsub.Close() })
+	clock := func() time.Time { return time.Date(2026, 3, 20, 10, 0, 0, 0, time.UTC) }
+	w, err := wireHub(cfg, substrate{
+		ledger: memory.NewLedger(clock), publisher: pubsub, subscriber: pubsub,
+		ready:      []httpapi.Check{{Name: "rabbitmq", Check: inspector.Ping}},
+		collectors: brokerCollectors(inspector),
+		queues:     inspector,
+	}, clock, slog.New(slog.DiscardHandler))
+	require.NoError(t, err)
+	return w
 }

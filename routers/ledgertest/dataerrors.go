@@ -61,14 +61,14 @@ func testDataErrors(t *testing.T, newLedger func(*testing.T) Ledger) {
 		t.Parallel()
 		l := newLedger(t)
 		a := registerDrained(t, l, draft("req-data-1", bil, registeredAt))
-		require.NoError(t, l.RecordInvalid(t.Context(), "bad-1", invalid("bad-1")))
+		require.NoError(t, l.RecordInvalid(t.Context(), routers.Refusal{RequestID: "bad-1"}, invalid("bad-1")))
 		c := comment("c-1", a)
 		addComment(t, l, c)
 		drain(t, l)
 
 		unstorable := invalid("bad-1")
 		unstorable.Messages[0].Metadata = map[string]string{"note": "su\x00"}
-		require.ErrorIs(t, l.RecordInvalid(t.Context(), "bad-1", unstorable), routers.ErrDuplicate)
+		require.ErrorIs(t, l.RecordInvalid(t.Context(), routers.Refusal{RequestID: "bad-1"}, unstorable), routers.ErrDuplicate)
 		repeat := c
 		repeat.Text = "su\x00 yoxdur"
 		require.ErrorIs(t, l.AddComment(t.Context(), repeat, routers.Effects{}), routers.ErrDuplicate)
@@ -197,9 +197,9 @@ func testDataErrors(t *testing.T, newLedger func(*testing.T) Ledger) {
 		l := newLedger(t)
 		e := invalid("req-data-6")
 		e.Messages[0].Metadata = map[string]string{"request_id": "req\x00"}
-		requireRefused(t, l.RecordInvalid(t.Context(), "req-data-6", e))
+		requireRefused(t, l.RecordInvalid(t.Context(), routers.Refusal{RequestID: "req-data-6"}, e))
 		require.Empty(t, drain(t, l))
-		require.NoError(t, l.RecordInvalid(t.Context(), "req-data-6", invalid("req-data-6")), "the request id stays free")
+		require.NoError(t, l.RecordInvalid(t.Context(), routers.Refusal{RequestID: "req-data-6"}, invalid("req-data-6")), "the request id stays free")
 	})
 
 	t.Run("DeadLetter", func(t *testing.T) {

@@ -320,6 +320,17 @@ func requireAppeal(t *testing.T, want, got routers.Appeal) {
 	requireDelivery(t, want.Delivery, got.Delivery)
 	require.Equal(t, want.DistrictRef, got.DistrictRef, "DistrictRef")
 	requireStatutory(t, want.Statutory, got.Statutory)
+	requireMilestones(t, want.Milestones, got.Milestones)
+}
+
+func requireMilestones(t *testing.T, want, got routers.Milestones) {
+	t.Helper()
+	requireTime(t, want.DeliveredAt, got.DeliveredAt, "DeliveredAt")
+	requireTime(t, want.InProgressAt, got.InProgressAt, "InProgressAt")
+	requireTime(t, want.AnsweredAt, got.AnsweredAt, "AnsweredAt")
+	requireTime(t, want.ClosedAt, got.ClosedAt, "ClosedAt")
+	require.Equal(t, want.AnswerDays, got.AnswerDays, "AnswerDays")
+	require.Equal(t, want.OnTime, got.OnTime, "OnTime")
 }
 
 func requireStatutory(t *testing.T, want, got routers.Statutory) {

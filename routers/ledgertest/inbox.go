@@ -23,7 +23,7 @@ var claimers = []claimer{
 		return err
 	}},
 	{"RecordInvalid", false, func(t *testing.T, l Ledger, id string, _ routers.Appeal) error {
-		return l.RecordInvalid(t.Context(), id, invalid(id))
+		return l.RecordInvalid(t.Context(), routers.Refusal{RequestID: id}, invalid(id))
 	}},
 	{"AddComment", false, func(t *testing.T, l Ledger, id string, base routers.Appeal) error {
 		c := comment(id, base)
@@ -55,7 +55,7 @@ func testInbox(t *testing.T, newLedger func(*testing.T) Ledger) {
 	t.Run("RecordInvalidCommitsMessagesInOrder", func(t *testing.T) {
 		t.Parallel()
 		l := newLedger(t)
-		require.NoError(t, l.RecordInvalid(t.Context(), "bad-1", invalid("bad-1")))
+		require.NoError(t, l.RecordInvalid(t.Context(), routers.Refusal{RequestID: "bad-1"}, invalid("bad-1")))
 		requireMessages(t, invalid("bad-1").Messages, drain(t, l))
 	})
 

@@ -29,6 +29,7 @@ type Ledger interface {
 	routers.StatsLedger
 	routers.InquiryLedger
 	routers.DeadLetterCounter
+	routers.FiguresLedger
 	// History returns the events of an appeal in sequence order, read
 	// without a lock; none for an unknown appeal.
 	History(ctx context.Context, number string) ([]routers.StatusEvent, error)
@@ -45,6 +46,9 @@ var Epoch = time.Date(2031, 3, 20, 9, 0, 0, 0, routers.Baku)
 type clock struct{ ticks atomic.Int64 }
 
 func (c *clock) Now() time.Time { return Epoch.Add(time.Duration(c.ticks.Add(1)) * time.Millisecond) }
+
+// advance moves the clock on by d, as days passing would.
+func (c *clock) advance(d time.Duration) { c.ticks.Add(d.Milliseconds()) }
 
 // clocks holds the clock each test's ledger was given, by test.
 var clocks sync.Map
@@ -90,6 +94,7 @@ func Run(t *testing.T, newLedgerAt func(t *testing.T, now func() time.Time) Ledg
 		{"Reads", testReads},
 		{"Oversight", testOversight},
 		{"Statutory", testStatutory},
+		{"Figures", testFigures},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

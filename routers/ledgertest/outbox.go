@@ -90,9 +90,9 @@ func testRelay(t *testing.T, newLedger func(*testing.T) Ledger) {
 	t.Run("PublishesInCommitOrderUpToLimit", func(t *testing.T) {
 		t.Parallel()
 		l := newLedger(t)
-		require.NoError(t, l.RecordInvalid(t.Context(), "bad-1", invalid("bad-1")))
+		require.NoError(t, l.RecordInvalid(t.Context(), routers.Refusal{RequestID: "bad-1"}, invalid("bad-1")))
 		a := register(t, l, draft("req-1", bil, registeredAt))
-		require.NoError(t, l.RecordInvalid(t.Context(), "bad-2", invalid("bad-2")))
+		require.NoError(t, l.RecordInvalid(t.Context(), routers.Refusal{RequestID: "bad-2"}, invalid("bad-2")))
 		want := append(append(invalid("bad-1").Messages, registered(a).Messages...), invalid("bad-2").Messages...)
 
 		var (
@@ -124,7 +124,7 @@ func testRelay(t *testing.T, newLedger func(*testing.T) Ledger) {
 				Metadata: map[string]string{"request_id": "r-1", "appeal": "AZ-BIL-2026-000001", "empty": ""}},
 			{Topic: "raw", UUID: stableUUID("2"), Payload: []byte{0x00, 0xff, 0x10, '\n'}},
 		}
-		require.NoError(t, l.RecordInvalid(t.Context(), "r-1", routers.Effects{Messages: want}))
+		require.NoError(t, l.RecordInvalid(t.Context(), routers.Refusal{RequestID: "r-1"}, routers.Effects{Messages: want}))
 		requireMessages(t, want, drain(t, l))
 	})
 
@@ -162,7 +162,7 @@ func testRelay(t *testing.T, newLedger func(*testing.T) Ledger) {
 		l := newLedger(t)
 		var want []routers.OutboxMessage
 		for _, id := range []string{"bad-1", "bad-2", "bad-3"} {
-			require.NoError(t, l.RecordInvalid(t.Context(), id, invalid(id)))
+			require.NoError(t, l.RecordInvalid(t.Context(), routers.Refusal{RequestID: id}, invalid(id)))
 			want = append(want, invalid(id).Messages...)
 		}
 

@@ -35,7 +35,7 @@ func testStore(t *testing.T, newLedger func(*testing.T) Ledger) {
 				_, err := l.Register(ctx, d, nil, numberOf(d), registered)
 				return err
 			}},
-			{"RecordInvalid", func() error { return l.RecordInvalid(ctx, "bad-1", invalid("bad-1")) }},
+			{"RecordInvalid", func() error { return l.RecordInvalid(ctx, routers.Refusal{RequestID: "bad-1"}, invalid("bad-1")) }},
 			{"Appeal", func() error { _, err := l.Appeal(ctx, a.Number); return err }},
 			{"UpdateAppeal", func() error { return l.UpdateAppeal(ctx, a.Number, update) }},
 			{"History", func() error { _, err := l.History(ctx, a.Number); return err }},
@@ -62,7 +62,7 @@ func testStore(t *testing.T, newLedger func(*testing.T) Ledger) {
 		requireAppeal(t, a, got)
 		require.Equal(t, []int{1}, sequences(history(t, l, a.Number)))
 		require.Empty(t, drain(t, l))
-		require.NoError(t, l.RecordInvalid(t.Context(), "bad-1", invalid("bad-1")), "a canceled call claimed the ID")
+		require.NoError(t, l.RecordInvalid(t.Context(), routers.Refusal{RequestID: "bad-1"}, invalid("bad-1")), "a canceled call claimed the ID")
 		require.Equal(t, number(bil, 2026, 2), register(t, l, draft("req-2", bil, registeredAt)).Number)
 	})
 

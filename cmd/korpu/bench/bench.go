@@ -83,9 +83,15 @@ type Options struct {
 	// then runs IntakeRounds rounds of Requests requests, every second one
 	// with reads at ReadRate beside it.
 	Reads bool
-	// SeedAppeals and SeedCitizens size the seeded ledger. Default
-	// 1,000,000 and 100,000.
+	// SeedAppeals and SeedCitizens size the seeded ledger of Reads and
+	// Monitor. Default 1,000,000 and 100,000.
 	SeedAppeals, SeedCitizens int
+	// Monitor times the central monitors' views instead (see runMonitor):
+	// it seeds the ledger as Reads does, then asks the country and a
+	// district's view over 30 days and a year, MonitorCalls times each.
+	Monitor bool
+	// MonitorCalls is how many times each view is asked. Default 200.
+	MonitorCalls int
 	// ReadDuration is how long each read phase reads. Default 20s.
 	ReadDuration time.Duration
 	// Readers are the concurrent HTTP clients of a read phase. Default 8.
@@ -124,10 +130,16 @@ func (o *Options) setDefaults() {
 	if o.Rate > 0 && o.Duration > 0 {
 		o.Requests = int(math.Round(o.Rate * o.Duration.Seconds()))
 	}
-	if o.Reads {
-		def(&o.Requests, 5000) // per intake round
+	if o.Reads || o.Monitor {
 		def(&o.SeedAppeals, 1_000_000)
 		def(&o.SeedCitizens, 100_000)
+	}
+	if o.Monitor {
+		def(&o.MonitorCalls, 200)
+		o.CeilingMessages = -1 // nor does the monitors' bench
+	}
+	if o.Reads {
+		def(&o.Requests, 5000) // per intake round
 		def(&o.Readers, 8)
 		def(&o.IntakeRounds, 4)
 		if o.ReadDuration <= 0 {
@@ -174,13 +186,22 @@ func (o Options) Validate() error {
 	if o.Rate < 0 {
 		errs = append(errs, errors.New("negative rate"))
 	}
-	if o.Reads {
+	if o.Reads && o.Monitor {
+		errs = append(errs, errors.New("--reads and --monitor are runs of their own"))
+	}
+	if o.Reads || o.Monitor {
 		if o.Backlog || o.DownDistrict != "" {
-			errs = append(errs, errors.New("--reads runs neither --backlog nor --down-district"))
+			errs = append(errs, errors.New("--reads and --monitor run neither --backlog nor --down-district"))
 		}
-		if o.SeedAppeals < 1 || o.SeedCitizens < 1 || o.SeedCitizens > o.SeedAppeals || o.Readers < 1 {
-			errs = append(errs, errors.New("--seed-appeals, --seed-citizens (at most the appeals) and --readers must be positive"))
+		if o.SeedAppeals < 1 || o.SeedCitizens < 1 || o.SeedCitizens > o.SeedAppeals {
+			errs = append(errs, errors.New("--seed-appeals and --seed-citizens (at most the appeals) must be positive"))
 		}
+	}
+	if o.Reads && o.Readers < 1 {
+		errs = append(errs, errors.New("--readers must be positive"))
+	}
+	if o.Monitor && o.MonitorCalls < 1 {
+		errs = append(errs, errors.New("--monitor-calls must be positive"))
 	}
 	if o.DownDistrict != "" {
 		codes, err := districtCodes(min(o.Districts, 90))
@@ -223,6 +244,9 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 
 	if opts.Reads {
 		return runReads(ctx, opts, s)
+	}
+	if opts.Monitor {
+		return runMonitor(ctx, opts, s)
 	}
 
 	reqs, byID := generate(s.codes, opts.Requests, uint64(time.Now().UnixNano()))

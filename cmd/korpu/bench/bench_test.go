@@ -1,6 +1,9 @@
 package bench
 
 import (
+	"context"
+	"errors"
+	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -77,6 +80,9 @@ func TestOptionsValidate(t *testing.T) {
   hub.relay_bach (line 1): unknown key "relay_bach"`},
 		{"TuningBadValue", Options{Binary: "k", HubTuning: "intake_consumers: -1"}, "hub.intake_consumers (line 1): must be positive"},
 		{"TuningQueues", Options{Binary: "k", HubTuning: "poison_queue: x"}, "poison_queue is the bench's own"},
+		{"ReadsAndMonitor", Options{Binary: "k", Reads: true, Monitor: true}, "runs of their own"},
+		{"MonitorBacklog", Options{Binary: "k", Monitor: true, Backlog: true}, "--monitor run neither"},
+		{"MonitorSeed", Options{Binary: "k", Monitor: true, SeedAppeals: 10, SeedCitizens: 20}, "--seed-citizens"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -138,4 +144,28 @@ func TestGenerateAndRecord(t *testing.T) {
 	} else {
 		require.Equal(t, int64(1), o.othersDelivered.Load())
 	}
+}
+
+// TestTimeView: a view is asked once apart, then the calls measured; a
+// failing call is counted, a failing first one ends the run.
+func TestTimeView(t *testing.T) {
+	t.Parallel()
+	calls := 0
+	v := monitorView{name: "v", ask: func(context.Context, *rand.Rand) error {
+		calls++
+		if calls%4 == 0 {
+			return errors.New("the ledger is away")
+		}
+		return nil
+	}}
+	got, err := timeView(t.Context(), v, 10)
+	require.NoError(t, err)
+	require.Equal(t, 11, calls)
+	require.Equal(t, 10, got.Latency.Count)
+	require.Equal(t, 2, got.Errors)
+	require.Equal(t, "the ledger is away", got.FirstErr)
+	require.NotNil(t, got.CPU)
+
+	_, err = timeView(t.Context(), monitorView{name: "down", ask: func(context.Context, *rand.Rand) error { return errors.New("down") }}, 10)
+	require.Error(t, err)
 }

@@ -14,6 +14,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/korpu-az/korpu/adapters/postgres"
 	"github.com/korpu-az/korpu/routers"
 )
@@ -72,39 +74,51 @@ const (
 	readDetails
 )
 
-// runReads seeds a national ledger into the stack's database, starts the
-// hubs on it, reads over their HTTP API as the portal does (the history
-// and details phases), then runs intake rounds without and with reads.
-func runReads(ctx context.Context, opts Options, s *stack) (*Report, error) {
-	log := s.log
-	rep := &Report{Mode: "reads", Hubs: opts.Hubs, Districts: opts.Districts, ESD: opts.ESD, Requests: opts.Requests,
-		HubTuning: opts.HubTuning, CPUs: runtime.NumCPU()}
-	figures := &ReadFigures{Readers: opts.Readers}
-	rep.Reads = figures
-
+// seedLedger migrates the stack's database and seeds a national ledger
+// into it (opts.SeedAppeals of opts.SeedCitizens), and returns a pool on
+// it with the seed.
+func seedLedger(ctx context.Context, opts Options, s *stack) (*pgxpool.Pool, *ledgerSeed, error) {
 	pool, err := postgres.Open(ctx, s.dbURL)
 	if err != nil {
-		return nil, fmt.Errorf("bench: %w", err)
+		return nil, nil, fmt.Errorf("bench: %w", err)
 	}
-	err = postgres.Migrate(ctx, pool, log)
+	err = postgres.Migrate(ctx, pool, s.log)
 	var seed *ledgerSeed
 	if err == nil {
-		log.Info("seeding the ledger", "appeals", opts.SeedAppeals, "citizens", opts.SeedCitizens)
+		s.log.Info("seeding the ledger", "appeals", opts.SeedAppeals, "citizens", opts.SeedCitizens)
 		progress(opts, "seeding %d appeals of %d citizens …", opts.SeedAppeals, opts.SeedCitizens)
 		seed, err = newLedgerSeed(opts.SeedAppeals, opts.SeedCitizens, s.codes, time.Now(), uint64(time.Now().UnixNano()))
 	}
 	if err == nil {
 		proc := newProcReader()
 		before := proc.snapshot(nil)
-		figures.Seed, err = seed.write(ctx, pool)
+		seed.figures, err = seed.write(ctx, pool)
 		after := proc.snapshot(nil)
-		figures.Seed.DatabaseCPU, figures.Seed.BenchCPU = after.database-before.database, after.bench-before.bench
+		seed.figures.DatabaseCPU, seed.figures.BenchCPU = after.database-before.database, after.bench-before.bench
+	}
+	if err != nil {
+		pool.Close()
+		return nil, nil, fmt.Errorf("bench: %w", err)
+	}
+	progress(opts, " %.1f s\n", seed.figures.Seconds)
+	return pool, seed, nil
+}
+
+// runReads seeds a national ledger into the stack's database, starts the
+// hubs on it, reads over their HTTP API as the portal does (the history
+// and details phases), then runs intake rounds without and with reads.
+func runReads(ctx context.Context, opts Options, s *stack) (*Report, error) {
+	rep := &Report{Mode: "reads", Hubs: opts.Hubs, Districts: opts.Districts, ESD: opts.ESD, Requests: opts.Requests,
+		HubTuning: opts.HubTuning, CPUs: runtime.NumCPU()}
+	figures := &ReadFigures{Readers: opts.Readers}
+	rep.Reads = figures
+
+	pool, seed, err := seedLedger(ctx, opts, s)
+	if err != nil {
+		return nil, err
 	}
 	pool.Close()
-	if err != nil {
-		return nil, fmt.Errorf("bench: %w", err)
-	}
-	progress(opts, " %.1f s\n", figures.Seed.Seconds)
+	figures.Seed = seed.figures
 	if err := s.startHubs(ctx); err != nil {
 		return nil, fmt.Errorf("bench: %w", err)
 	}

@@ -48,6 +48,8 @@ type Report struct {
 	Down *DownFigures `json:"down_district_figures,omitempty"`
 	// Reads is set by --reads, and is then the whole report.
 	Reads *ReadFigures `json:"reads,omitempty"`
+	// Monitor is set by --monitor, and is then the whole report.
+	Monitor *MonitorFigures `json:"monitor,omitempty"`
 }
 
 // Throughput is appeals per second to each status.
@@ -282,6 +284,10 @@ func (r *Report) WriteText(w io.Writer) error {
 		r.writeReads(line)
 		return tw.Flush()
 	}
+	if r.Monitor != nil {
+		r.writeMonitor(line)
+		return tw.Flush()
+	}
 	line("mode", "%s: %d requests (%d-byte bodies) over %d districts (%d ESD), %d hub(s)%s", r.Mode, r.Requests, r.BodyBytes, r.Districts, r.ESD, r.Hubs, r.rateText())
 	if r.HubTuning != "" {
 		line("hub tuning", "%s", r.HubTuning)
@@ -326,14 +332,36 @@ func (r *Report) rateText() string {
 	return ""
 }
 
+// writeSeed prints the figures of a seeded ledger.
+func writeSeed(line func(k, format string, args ...any), sd SeedFigures) {
+	line("seeded", "%d appeals of %d citizens, %d invalid requests, %d history rows (%.2f/appeal), %d comments, %d booked days; database %.2f GiB",
+		sd.Appeals, sd.Citizens, sd.Invalid, sd.Events, float64(sd.Events)/float64(max(sd.Appeals, 1)), sd.Comments, sd.Bookings, float64(sd.Bytes)/(1<<30))
+	line("seeding", "%.1f s (%.0f appeals/s) by COPY; CPU database %.0f s, bench %.0f s", sd.Seconds, float64(sd.Appeals)/sd.Seconds, sd.DatabaseCPU, sd.BenchCPU)
+}
+
+// writeMonitor prints the figures of --monitor.
+func (r *Report) writeMonitor(line func(k, format string, args ...any)) {
+	f := r.Monitor
+	line("mode", "monitor: %d districts, the Monitor in the bench's process on the seeded database", r.Districts)
+	writeSeed(line, f.Seed)
+	for _, v := range f.Views {
+		l := v.Latency
+		errs := ""
+		if v.Errors > 0 {
+			errs = fmt.Sprintf("; %d errors, first: %s", v.Errors, v.FirstErr)
+		}
+		line(v.Name, "p50 %.1f ms, p95 %.1f ms, p99 %.1f ms, max %.1f ms (%d calls); first call %.0f ms%s", l.P50, l.P95, l.P99, l.Max, l.Count, v.FirstMS, errs)
+		if c := v.CPU; c != nil {
+			line("", "CPU ms/call: database %.2f, bench %.2f; machine %.2f (%.0f%% of %d CPUs busy)", c.Database, c.Bench, c.Machine, c.MachineBusy*100, r.CPUs)
+		}
+	}
+}
+
 // writeReads prints the figures of --reads.
 func (r *Report) writeReads(line func(k, format string, args ...any)) {
 	f := r.Reads
-	sd := f.Seed
 	line("mode", "reads: %d hub(s), %d districts (%d ESD)%s", r.Hubs, r.Districts, r.ESD, r.tuningText())
-	line("seeded", "%d appeals of %d citizens, %d history rows (%.2f/appeal), %d comments, %d booked days; database %.2f GiB",
-		sd.Appeals, sd.Citizens, sd.Events, float64(sd.Events)/float64(max(sd.Appeals, 1)), sd.Comments, sd.Bookings, float64(sd.Bytes)/(1<<30))
-	line("seeding", "%.1f s (%.0f appeals/s) by COPY; CPU database %.0f s, bench %.0f s", sd.Seconds, float64(sd.Appeals)/sd.Seconds, sd.DatabaseCPU, sd.BenchCPU)
+	writeSeed(line, f.Seed)
 	lat := func(l Latency) string {
 		return fmt.Sprintf("p50 %.1f ms, p95 %.1f ms, p99 %.1f ms, max %.1f ms (%d)", l.P50, l.P95, l.P99, l.Max, l.Count)
 	}

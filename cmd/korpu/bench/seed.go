@@ -48,9 +48,17 @@ type ledgerSeed struct {
 	counters map[counterKey]int32
 	services []string       // the services appeals are filed for
 	forms    map[string]any // by service: its example form
-	// deadlines of the appeals registered on each day since seedSince.
-	deadlines []deadline
-	cal       *calendar.Calendar
+	// deadlines of the appeals registered on each day since seedSince:
+	// the first, and extended.
+	deadlines, extended []deadline
+	cal                 *calendar.Calendar
+	// today and dueSoonBy are the oversight's dates at now: open appeals
+	// past them were claimed by the hub's sweep as it went.
+	today, dueSoonBy string
+	// invalid is how many invalid requests the inbox holds beside the appeals.
+	invalid int
+	// figures are those of its writing, once written.
+	figures SeedFigures
 }
 
 type counterKey struct {
@@ -74,6 +82,7 @@ func newLedgerSeed(appeals, citizens int, codes []string, now time.Time, seed ui
 		return nil, fmt.Errorf("seed: the clock says %s, before the seeded years", now.Format(time.RFC3339))
 	}
 	s := &ledgerSeed{seed: seed, now: now, codes: codes, counters: map[counterKey]int32{}, forms: map[string]any{}, cal: calendar.Default()}
+	var err error
 	rng := rand.New(rand.NewPCG(seed, 0x5eed))
 	seen := make(map[string]bool, citizens)
 	for len(s.fins) < citizens {
@@ -101,12 +110,22 @@ func newLedgerSeed(appeals, citizens int, codes []string, now time.Time, seed ui
 		}
 	}
 	for day := seedSince; !day.After(end); day = day.AddDate(0, 0, 1) {
-		due, err := s.cal.AddWorkingDays(day, 15)
+		due, err := s.cal.AddWorkingDays(day, routers.AnswerWorkingDays)
 		if err != nil {
 			return nil, fmt.Errorf("seed: deadline: %w", err)
 		}
+		later, err := s.cal.AddWorkingDays(day, routers.ExtendedAnswerWorkingDays)
+		if err != nil {
+			return nil, fmt.Errorf("seed: extended deadline: %w", err)
+		}
 		s.deadlines = append(s.deadlines, deadline{date: due, text: due.Format(time.DateOnly)})
+		s.extended = append(s.extended, deadline{date: later, text: later.Format(time.DateOnly)})
 	}
+	s.today, s.dueSoonBy, err = routers.WatchDates(s.cal, now)
+	if err != nil {
+		return nil, fmt.Errorf("seed: %w", err)
+	}
+	s.invalid = appeals * invalidPercent / 100
 
 	from, span := seedSince.UnixMicro(), end.UnixMicro()-seedSince.UnixMicro()
 	s.at = make([]int64, appeals)
@@ -139,22 +158,39 @@ func randomFIN(rng *rand.Rand) string {
 	return string(b[:])
 }
 
+// The shares of the seeded appeals that take the law's other roads, and
+// of invalid requests beside them, in percent.
+const (
+	forwardedOffPercent = 2 // forwarded to a body off the hub: its answer
+	forwardedOnPercent  = 1 // forwarded to another district on the hub, which answers
+	extendedPercent     = 5 // extended to 30 working days while in progress
+	invalidPercent      = 3 // requests refused at intake, beside the appeals
+)
+
 // appealPlan is everything decided about one appeal.
 type appealPlan struct {
 	number     string
 	requestID  string
-	district   string
+	district   string // where it was filed: the number's, the request's
+	holder     string // the district holding it at the end: district, unless forwarded on the hub
 	service    string
 	kind       string
 	fin        string
 	citizen    int32
 	registered time.Time
 	submitted  time.Time
-	deadline   deadline
+	first      deadline // 15 working days after registration
+	deadline   deadline // the one it has at the end: first, or extended
 	reception  *routers.Reception
 	events     []plannedEvent // in sequence order
 	comments   []plannedComment
 	status     routers.Status
+	delivery   routers.DeliveryState
+	statutory  routers.Statutory
+	milestones routers.Milestones
+	// oversight is the crossing the hub's sweep claimed for deadline by
+	// now: 0 none, 1 due soon, 2 overdue.
+	oversight int16
 	// rng goes on where the plan stopped, for what one table alone needs.
 	rng *rand.Rand
 }
@@ -164,6 +200,8 @@ type plannedEvent struct {
 	at        time.Time
 	requestID string // the comment's id for a commented event
 	note      string
+	district  string // the authority in whose name it is
+	deadline  string // the deadline it carries
 }
 
 type plannedComment struct {
@@ -172,6 +210,9 @@ type plannedComment struct {
 	text string
 }
 
+// bodies are the competent bodies off the hub that appeals are forwarded to.
+var bodies = []string{"Əmək və Əhalinin Sosial Müdafiəsi Nazirliyi", "Daxili İşlər Nazirliyi", "Təhsil Nazirliyi"}
+
 // plan decides appeal i: the same i always gives the same plan.
 func (s *ledgerSeed) plan(i int) appealPlan {
 	rng := rand.New(rand.NewPCG(s.seed, uint64(i)))
@@ -179,6 +220,7 @@ func (s *ledgerSeed) plan(i int) appealPlan {
 		district: s.codes[s.district[i]], citizen: s.citizen[i], fin: s.fins[s.citizen[i]],
 		registered: time.UnixMicro(s.at[i]).In(routers.Baku), requestID: randomUUID(rng), rng: rng,
 	}
+	p.holder = p.district
 	p.number = routers.FormatAppealNumber(p.district, int(s.year[i]), int(s.seq[i]))
 	switch roll := rng.IntN(100); {
 	case roll < 45:
@@ -190,55 +232,166 @@ func (s *ledgerSeed) plan(i int) appealPlan {
 	}
 	p.kind = pickOf(rng, []string{"complaint", "complaint", "application", "application", "proposal"})
 	p.submitted = p.registered.Add(-time.Duration(1+rng.IntN(120)) * time.Second).Truncate(time.Second)
-	p.deadline = s.deadlines[int(calendar.Day(p.registered).Sub(seedSince).Hours()/24+0.5)]
+	dayIndex := int(calendar.Day(p.registered).Sub(seedSince).Hours()/24 + 0.5)
+	p.first, p.deadline = s.deadlines[dayIndex], s.deadlines[dayIndex]
 	if p.service == "reception-booking" {
 		days, err := s.cal.NextWorkingDays(p.submitted, 4, func(w time.Weekday) bool { return w == time.Tuesday || w == time.Thursday })
 		if err == nil {
 			p.reception = &routers.Reception{OfficialID: officialID(p.district), Date: pickOf(rng, days).Format(time.DateOnly)}
 		}
 	}
-
-	// registered, delivered within seconds, taken up within days, answered
-	// within weeks, each only if its time has come; some get comments.
-	limit := s.now.Add(-time.Minute)
-	at := p.registered
-	p.events = append(p.events, plannedEvent{status: routers.StatusRegistered, at: at})
-	step := func(status routers.Status, after time.Duration, note string) bool {
-		next := at.Add(after).Truncate(time.Second)
-		if next.After(limit) {
-			return false
-		}
-		at = next
-		p.events = append(p.events, plannedEvent{status: status, at: at, note: note})
-		return true
-	}
-	day := 24 * time.Hour
-	delivered := step(routers.StatusDelivered, time.Duration(1+rng.IntN(30))*time.Second, "")
-	if delivered && rng.IntN(10) < 3 {
-		step(routers.StatusInProgress, time.Duration(1+rng.IntN(4))*day+time.Duration(rng.IntN(8*3600))*time.Second, "")
-	}
-	if delivered && rng.IntN(100) < 97 {
-		final, note := routers.StatusAnswered, pickOf(rng, answerNotes)
-		if rng.IntN(10) == 0 {
-			final, note = routers.StatusRejected, "Müraciət aidiyyəti üzrə deyil."
-		}
-		if step(final, time.Duration(3+rng.IntN(15))*day+time.Duration(rng.IntN(8*3600))*time.Second, note) && rng.IntN(20) == 0 {
-			step(routers.StatusClosed, time.Duration(1+rng.IntN(10))*day, "")
-		}
-	}
-	p.status = p.events[len(p.events)-1].status
-	if delivered {
+	s.live(&p, rng, s.extended[dayIndex])
+	if p.delivery == routers.DeliveryDelivered {
 		for n := commentsOf(rng); n > 0; n-- {
 			first := p.events[1].at
+			limit := s.now.Add(-time.Minute)
 			c := plannedComment{id: randomUUID(rng), text: pickOf(rng, commentTexts)}
 			c.at = first.Add(time.Duration(rng.Int64N(int64(limit.Sub(first))/2 + 1))).Truncate(time.Second)
 			p.comments = append(p.comments, c)
-			p.events = append(p.events, plannedEvent{status: routers.StatusCommented, at: c.at.Add(time.Second), requestID: c.id})
+			district, due := p.stateAt(c.at.Add(time.Second))
+			p.events = append(p.events, plannedEvent{status: routers.StatusCommented, at: c.at.Add(time.Second), requestID: c.id,
+				district: district, deadline: due})
 		}
 		slices.SortStableFunc(p.events, func(x, y plannedEvent) int { return x.at.Compare(y.at) })
 		slices.SortFunc(p.comments, func(x, y plannedComment) int { return cmp.Or(x.at.Compare(y.at), strings.Compare(x.id, y.id)) })
 	}
 	return p
+}
+
+// live decides an appeal's life after registration, as the hub would have
+// recorded it: delivered within seconds; then most are answered within
+// weeks (some taken up first, some extended to the 30 working days they
+// may have), a few forwarded to a body off the hub or to another district
+// on it, a few never answered; each step only if its time has come.
+func (s *ledgerSeed) live(p *appealPlan, rng *rand.Rand, extended deadline) {
+	limit := s.now.Add(-time.Minute)
+	at := p.registered
+	add := func(status routers.Status, note string) {
+		p.events = append(p.events, plannedEvent{status: status, at: at, note: note, district: p.holder, deadline: p.deadline.text})
+		p.status = status
+	}
+	// next moves on by after, unless that is past the seed's clock.
+	next := func(after time.Duration) bool {
+		t := at.Add(after).Truncate(time.Second)
+		if t.After(limit) {
+			return false
+		}
+		at = t
+		return true
+	}
+	day := 24 * time.Hour
+	someHours := func() time.Duration { return time.Duration(rng.IntN(8*3600)) * time.Second }
+	add(routers.StatusRegistered, "")
+	p.delivery = routers.DeliveryPending
+	if !next(time.Duration(1+rng.IntN(30)) * time.Second) {
+		s.watch(p)
+		return
+	}
+	add(routers.StatusDelivered, "")
+	p.delivery, p.milestones.DeliveredAt = routers.DeliveryDelivered, at
+
+	switch road := rng.IntN(100); {
+	case road < forwardedOffPercent:
+		if next(time.Duration(1+rng.IntN(5))*day + someHours()) {
+			to := pickOf(rng, bodies)
+			add(routers.StatusForwarded, routers.Bilingual("Aidiyyəti üzrə göndərildi: "+to, "forwarded to: "+to))
+			s.forwarded(p, to, at)
+			s.answered(p, at)
+		}
+		s.watch(p)
+		return
+	case road < forwardedOffPercent+forwardedOnPercent && len(s.codes) > 1:
+		if !next(time.Duration(1+rng.IntN(5))*day + someHours()) {
+			s.watch(p)
+			return
+		}
+		to := s.codes[(slices.Index(s.codes, p.district)+1+rng.IntN(len(s.codes)-1))%len(s.codes)]
+		add(routers.StatusForwarded, routers.Bilingual("Aidiyyəti üzrə göndərildi: "+to, "forwarded to: "+to))
+		s.forwarded(p, to, at)
+		p.holder, p.delivery = to, routers.DeliveryPending
+		if !next(time.Duration(1+rng.IntN(30)) * time.Second) {
+			s.watch(p)
+			return
+		}
+		add(routers.StatusDelivered, "")
+		p.delivery = routers.DeliveryDelivered
+	}
+
+	extend := rng.IntN(100) < extendedPercent
+	if (extend || rng.IntN(10) < 3) && next(time.Duration(1+rng.IntN(4))*day+someHours()) {
+		note := ""
+		if extend {
+			p.deadline = extended
+			p.statutory.Extended, p.statutory.ExtendedAt, p.statutory.ExtensionReason = true, at, "Yerində əlavə yoxlama lazımdır"
+			note = "Cavab müddəti " + extended.text + " tarixinədək uzadıldı. Səbəb / reason: " + p.statutory.ExtensionReason
+		}
+		add(routers.StatusInProgress, note)
+		p.milestones.InProgressAt = at
+	}
+	if rng.IntN(100) < 97 {
+		final, note := routers.StatusAnswered, pickOf(rng, answerNotes)
+		if rng.IntN(10) == 0 {
+			final, note = routers.StatusRejected, "Müraciət aidiyyəti üzrə deyil."
+		}
+		after := time.Duration(3+rng.IntN(21)) * day // now and then later than the 15 working days
+		if extend {
+			after += time.Duration(10+rng.IntN(15)) * day
+		}
+		if next(after + someHours()) {
+			add(final, note)
+			s.answered(p, at)
+			if rng.IntN(20) == 0 && next(time.Duration(1+rng.IntN(10))*day) {
+				add(routers.StatusClosed, "")
+				p.milestones.ClosedAt = at
+			}
+		}
+	}
+	s.watch(p)
+}
+
+// forwarded records the forwarding of p by its holder to to at at; late
+// after the 3rd working day from registration, as the hub counts it.
+func (s *ledgerSeed) forwarded(p *appealPlan, to string, at time.Time) {
+	last, err := s.cal.AddWorkingDays(p.registered, 3)
+	late := err == nil && calendar.Day(at).After(last)
+	st := &p.statutory
+	st.ForwardedTo, st.ForwardedBy, st.ForwardedAt, st.ForwardedLate = to, p.holder, at, late
+	if slices.Contains(s.codes, to) {
+		st.Forwarders = append(st.Forwarders, p.holder)
+	}
+}
+
+// answered records p's answer at at, as the hub's milestones keep it.
+func (s *ledgerSeed) answered(p *appealPlan, at time.Time) {
+	p.milestones.AnsweredAt = at
+	p.milestones.AnswerDays, p.milestones.OnTime = routers.AnswerDays(s.cal, p.registered, at, p.deadline.text)
+}
+
+// watch is the crossing the hub's oversight sweep claimed for p by now,
+// had it run all along: an open appeal past its deadline is overdue, one
+// due by dueSoonBy due soon.
+func (s *ledgerSeed) watch(p *appealPlan) {
+	open := p.status == routers.StatusRegistered || p.status == routers.StatusDelivered || p.status == routers.StatusInProgress ||
+		p.status == routers.StatusForwarded && p.holder != p.district
+	switch {
+	case !open:
+	case p.deadline.text < s.today:
+		p.oversight = 2
+	case p.deadline.text <= s.dueSoonBy:
+		p.oversight = 1
+	}
+}
+
+// stateAt is the district holding p and its deadline at t.
+func (p *appealPlan) stateAt(t time.Time) (district, due string) {
+	district, due = p.district, p.first.text
+	if st := p.statutory; st.ForwardedTo == p.holder && p.holder != p.district && !t.Before(st.ForwardedAt) {
+		district = p.holder
+	}
+	if p.statutory.Extended && !t.Before(p.statutory.ExtendedAt) {
+		due = p.deadline.text
+	}
+	return district, due
 }
 
 // commentsOf: one appeal in five has a comment, one in twenty two.
@@ -334,7 +487,8 @@ type SeedFigures struct {
 	Events   int64   `json:"status_history_rows"`
 	Comments int64   `json:"comments"`
 	Bookings int64   `json:"reception_booking_rows"`
-	Seconds  float64 `json:"seconds"` // COPY, index builds and VACUUM (ANALYZE)
+	Invalid  int     `json:"invalid_requests"` // in the inbox beside the appeals
+	Seconds  float64 `json:"seconds"`          // COPY, index builds and VACUUM (ANALYZE)
 	Bytes    int64   `json:"database_bytes"`
 	// DatabaseCPU and BenchCPU are the CPU seconds PostgreSQL and the bench
 	// (generating the rows) spent meanwhile: on a shared machine, what the
@@ -352,7 +506,7 @@ type SeedFigures struct {
 // they exist.
 func (s *ledgerSeed) write(ctx context.Context, pool *pgxpool.Pool) (SeedFigures, error) {
 	start := time.Now()
-	fig := SeedFigures{Citizens: len(s.fins)}
+	fig := SeedFigures{Citizens: len(s.fins), Invalid: s.invalid}
 	n := len(s.at)
 	indexes, err := deferIndexes(ctx, pool)
 	if err != nil {
@@ -513,19 +667,48 @@ func (s *ledgerSeed) each(from, to int, rows func(p appealPlan) ([][]any, error)
 func (s *ledgerSeed) copyAppeals(ctx context.Context, pool *pgxpool.Pool, from, to int) (int64, error) {
 	columns := []string{"number", "request_id", "district", "service", "fin", "status", "sequence", "registered_at", "deadline",
 		"request", "person", "delivery_state", "delivery_attempts", "last_error", "district_ref", "updated_at",
-		"delivery_unanswered", "appeal_type", "submitted_at"}
+		"delivery_unanswered", "appeal_type", "submitted_at", "filed_district",
+		"extended", "extended_at", "extension_reason", "forwarded_to", "forwarded_by", "forwarded_at", "forwarded_late", "forwarders",
+		"delivered_at", "in_progress_at", "answered_at", "answer_days", "answered_on_time", "closed_at",
+		"oversight_level", "oversight_deadline"}
 	return copyRows(ctx, pool, "appeals", columns, false, s.each(from, to, func(p appealPlan) ([][]any, error) {
 		body, err := s.request(p)
 		if err != nil {
 			return nil, fmt.Errorf("request of %s: %w", p.number, err)
 		}
-		ref := fmt.Sprintf("%s/%d/%07d", strings.TrimPrefix(p.district, "AZ-"), p.registered.Year(), p.rng.IntN(10_000_000))
+		ref, attempts := fmt.Sprintf("%s/%d/%07d", strings.TrimPrefix(p.holder, "AZ-"), p.registered.Year(), p.rng.IntN(10_000_000)), int32(1)
+		if p.delivery == routers.DeliveryPending {
+			ref, attempts = "", 0
+		}
+		st, m := p.statutory, p.milestones
+		forwarders := st.Forwarders
+		if forwarders == nil {
+			forwarders = []string{}
+		}
+		var days, watched any // NULL without an answer, without a crossing claimed
+		if !m.AnsweredAt.IsZero() {
+			days = int32(m.AnswerDays)
+		}
+		if p.oversight > 0 {
+			watched = p.deadline.date
+		}
 		// updated_at is the seeding: reconciliation would otherwise ask
 		// the simulators about a million appeals they never received.
-		return [][]any{{p.number, p.requestID, p.district, p.service, p.fin, string(p.status), int32(len(p.events)), p.registered,
-			p.deadline.date, body, s.persons[p.citizen], string(routers.DeliveryDelivered), int32(1), "", ref, s.now,
-			false, p.kind, p.submitted}}, nil
+		return [][]any{{p.number, p.requestID, p.holder, p.service, p.fin, string(p.status), int32(len(p.events)), p.registered,
+			p.deadline.date, body, s.persons[p.citizen], string(p.delivery), attempts, "", ref, s.now,
+			false, p.kind, p.submitted, p.district,
+			st.Extended, nullTime(st.ExtendedAt), st.ExtensionReason, st.ForwardedTo, st.ForwardedBy, nullTime(st.ForwardedAt), st.ForwardedLate, forwarders,
+			nullTime(m.DeliveredAt), nullTime(m.InProgressAt), nullTime(m.AnsweredAt), days, m.OnTime, nullTime(m.ClosedAt),
+			p.oversight, watched}}, nil
 	}))
+}
+
+// nullTime is a zero time as NULL.
+func nullTime(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t
 }
 
 func (s *ledgerSeed) copyHistory(ctx context.Context, pool *pgxpool.Pool, from, to int) (int64, error) {
@@ -538,9 +721,9 @@ func (s *ledgerSeed) copyHistory(ctx context.Context, pool *pgxpool.Pool, from, 
 				requestID = e.requestID
 			}
 			ev := routers.StatusEvent{
-				EventID: randomUUID(p.rng), RequestID: requestID, AppealNumber: p.number, District: p.district,
+				EventID: randomUUID(p.rng), RequestID: requestID, AppealNumber: p.number, District: e.district,
 				Service: p.service, Status: e.status, Sequence: i + 1, At: routers.FormatTime(e.at),
-				Deadline: p.deadline.text, Note: e.note,
+				Deadline: e.deadline, Note: e.note,
 			}
 			body, err := json.Marshal(ev)
 			if err != nil {
@@ -563,18 +746,41 @@ func (s *ledgerSeed) copyComments(ctx context.Context, pool *pgxpool.Pool) (int6
 	}))
 }
 
-// copyInbox claims every request and comment id, as intake did.
+// copyInbox claims every request and comment id, as intake did, and
+// the invalid requests beside them with the district each named (one in
+// ten none the hub serves) and the field refused.
 func (s *ledgerSeed) copyInbox(ctx context.Context, pool *pgxpool.Pool) error {
-	columns := []string{"request_id", "outcome", "received_at"}
-	_, err := copyRows(ctx, pool, "inbox", columns, false, s.each(0, len(s.at), func(p appealPlan) ([][]any, error) {
-		rows := [][]any{{p.requestID, "registered", p.registered}}
+	columns := []string{"request_id", "outcome", "received_at", "district", "refused_field"}
+	appeals := s.each(0, len(s.at), func(p appealPlan) ([][]any, error) {
+		rows := [][]any{{p.requestID, "registered", p.registered, "", ""}}
 		for _, c := range p.comments {
-			rows = append(rows, []any{c.id, "comment", c.at})
+			rows = append(rows, []any{c.id, "comment", c.at, "", ""})
 		}
 		return rows, nil
-	}))
+	})
+	rng := rand.New(rand.NewPCG(s.seed, 0x1a7a11d))
+	from, span := seedSince.UnixMicro(), s.now.Add(-time.Hour).UnixMicro()-seedSince.UnixMicro()
+	invalid := 0
+	_, err := copyRows(ctx, pool, "inbox", columns, false, func() ([]any, bool, error) {
+		if row, more, err := appeals(); more || err != nil {
+			return row, more, err
+		}
+		if invalid == s.invalid {
+			return nil, false, nil
+		}
+		invalid++
+		district := ""
+		if rng.IntN(10) > 0 {
+			district = pickOf(rng, s.codes)
+		}
+		return []any{randomUUID(rng), "invalid", time.UnixMicro(from + rng.Int64N(span)), district, pickOf(rng, refusedFields)}, true, nil
+	})
 	return err
 }
+
+// refusedFields are what invalid requests are refused for, the first more often.
+var refusedFields = []string{"citizen.fin", "citizen.fin", "citizen.fin", "appeal.text", "appeal.text", "service",
+	"reception.date", "district", "submitted_at", "form.child_birth_date"}
 
 // copyBookings counts the places the reception bookings took.
 func (s *ledgerSeed) copyBookings(ctx context.Context, pool *pgxpool.Pool) (int64, error) {

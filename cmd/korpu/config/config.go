@@ -12,6 +12,7 @@
 // # Optional keys beyond the example
 //
 //	holidays_file: /etc/korpu/holidays.json  # operator's holidays JSON that adds years; must exist if set
+//	population_file: /etc/korpu/population.yaml  # residents per district: AZ-BIL: 104300 (or JSON); see population.go
 //	hub:                           # tuning: every key, its default and meaning in Settings
 //	  intake_consumers: 16
 //	registry:
@@ -62,6 +63,11 @@ type Config struct {
 	// HolidaysFile is the operator's holidays JSON that adds years to the
 	// embedded calendar; empty means the embedded one only.
 	HolidaysFile string
+	// PopulationFile is the operator's table of residents per district;
+	// empty means none. Population is what it says, read and checked at
+	// start: known district codes, positive whole numbers.
+	PopulationFile string
+	Population     map[string]int
 	// Districts are in file order; there is at least one.
 	Districts []District
 }

@@ -41,9 +41,10 @@ type file struct {
 		Token             string `yaml:"token"`
 		AllowInsecureHTTP bool   `yaml:"allow_insecure_http"`
 	} `yaml:"registry"`
-	HolidaysFile string         `yaml:"holidays_file"`
-	Hub          fileHub        `yaml:"hub"`
-	Districts    []fileDistrict `yaml:"districts"`
+	HolidaysFile   string         `yaml:"holidays_file"`
+	PopulationFile string         `yaml:"population_file"`
+	Hub            fileHub        `yaml:"hub"`
+	Districts      []fileDistrict `yaml:"districts"`
 }
 
 // fileHub is the hub map: its keys are those of Settings, each value as the

@@ -27,6 +27,8 @@ func (c Config) LogValue() slog.Value {
 		slog.Any("monitor", c.Monitor),
 		slog.Any("registry", c.Registry),
 		slog.String("holidays_file", c.HolidaysFile),
+		slog.String("population_file", c.PopulationFile),
+		slog.Int("population_districts", len(c.Population)),
 		slog.Any("hub", c.Hub),
 		slog.Attr{Key: "districts", Value: slog.GroupValue(districts...)},
 	)

@@ -83,6 +83,10 @@ func (ps *problems) convert(raw *file, known map[string]string, services []strin
 		}
 	}
 
+	if raw.PopulationFile != "" {
+		cfg.PopulationFile, cfg.Population = raw.PopulationFile, ps.population(raw.PopulationFile, known)
+	}
+
 	cfg.Hub = ps.hub(raw.Hub)
 
 	if len(raw.Districts) == 0 {
