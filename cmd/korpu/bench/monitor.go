@@ -3,15 +3,21 @@ package bench
 import (
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"math/rand/v2"
+	"net/http"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/korpu-az/korpu/adapters/monitorweb"
 	"github.com/korpu-az/korpu/adapters/postgres"
 	"github.com/korpu-az/korpu/routers"
 	"github.com/korpu-az/korpu/routers/calendar"
+	"github.com/korpu-az/korpu/routers/catalogue"
 )
 
 // MonitorFigures are the figures of `korpu bench --monitor`.
@@ -58,7 +64,17 @@ func runMonitor(ctx context.Context, opts Options, s *stack) (*Report, error) {
 	figures := &MonitorFigures{Seed: seed.figures}
 	rep.Monitor = figures
 
-	for _, v := range monitorViews(seedMonitor(pool, s.codes, time.Now), s.codes) {
+	views := monitorViews(seedMonitor(pool, s.codes, time.Now), s.codes)
+	dashboard, err := seedDashboard(pool, s.codes, time.Now)
+	if err != nil {
+		return nil, err
+	}
+	url, err := s.serve(dashboard)
+	if err != nil {
+		return nil, err
+	}
+	views = append(views, pageViews(url, s.codes)...)
+	for _, v := range views {
 		progress(opts, "asking %s %d times …", v.name, opts.MonitorCalls)
 		view, err := timeView(ctx, v, opts.MonitorCalls)
 		if err != nil {
@@ -73,15 +89,73 @@ func runMonitor(ctx context.Context, opts Options, s *stack) (*Report, error) {
 // seedMonitor is a hub's Monitor of the seeded districts over pool, on
 // the clock now; every district offers every service and has a population.
 func seedMonitor(pool *pgxpool.Pool, codes []string, now func() time.Time) *routers.Monitor {
-	dir := routers.Directory{Districts: map[string]routers.DistrictInfo{}}
 	population := map[string]int{}
 	for i, code := range codes {
-		dir.Districts[code] = routers.DistrictInfo{Code: code, Name: code, AllServices: true}
 		population[code] = 50_000 + 1_000*i
 	}
 	return routers.NewMonitor(routers.MonitorConfig{
-		Ledger: postgres.NewLedger(pool, now), Directory: dir, Calendar: calendar.Default(), Now: now, Population: population,
+		Ledger: postgres.NewLedger(pool, now), Directory: seedDirectory(codes), Calendar: calendar.Default(), Now: now, Population: population,
 	})
+}
+
+func seedDirectory(codes []string) routers.Directory {
+	dir := routers.Directory{Districts: map[string]routers.DistrictInfo{}}
+	for _, code := range codes {
+		dir.Districts[code] = routers.DistrictInfo{Code: code, Name: code, AllServices: true}
+	}
+	return dir
+}
+
+// dashboardToken is the monitors' token of the bench's dashboard.
+const dashboardToken = "bench-monitor-token-bench-monitor-token"
+
+// seedDashboard is the hub's dashboard over seedMonitor, as serve mounts it.
+func seedDashboard(pool *pgxpool.Pool, codes []string, now func() time.Time) (http.Handler, error) {
+	validator := &routers.Validator{Catalogue: catalogue.Default(), Calendar: calendar.Default(), Directory: seedDirectory(codes)}
+	return monitorweb.New(monitorweb.Config{
+		Monitor: seedMonitor(pool, codes, now), Appeals: routers.NewInquiry(postgres.NewLedger(pool, now), validator, now),
+		Token: dashboardToken, Now: now, Logger: slog.New(slog.DiscardHandler),
+	})
+}
+
+// pageViews are the dashboard's pages a monitor opens, rendered whole over
+// HTTP: the country view (its table and the 90 days' chart) and a random
+// district's (figures, services, overdue and due-soon lists).
+func pageViews(url string, codes []string) []monitorView {
+	client := &http.Client{Timeout: time.Minute}
+	get := func(ctx context.Context, path, want string) error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url+path, nil)
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Authorization", "Bearer "+dashboardToken)
+		resp, err := client.Do(req)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		switch {
+		case err != nil:
+			return err
+		case resp.StatusCode != http.StatusOK:
+			return fmt.Errorf("GET %s: %s", path, resp.Status)
+		case !strings.Contains(string(body), want):
+			return fmt.Errorf("GET %s: the page has no %s", path, want)
+		}
+		return nil
+	}
+	var views []monitorView
+	for _, period := range []string{routers.Period30d, routers.PeriodYear} {
+		views = append(views,
+			monitorView{name: "country page " + period, ask: func(ctx context.Context, _ *rand.Rand) error {
+				return get(ctx, monitorweb.Base+"/?period="+period, `id="districts"`)
+			}},
+			monitorView{name: "district page " + period, ask: func(ctx context.Context, rng *rand.Rand) error {
+				return get(ctx, monitorweb.Base+"/districts/"+codes[rng.IntN(len(codes))]+"?period="+period, `id="figures"`)
+			}})
+	}
+	return views
 }
 
 // monitorViews are the questions timed: the country view and a random

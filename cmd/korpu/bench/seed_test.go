@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net/http/httptest"
 	"regexp"
 	"slices"
 	"testing"
@@ -151,8 +152,13 @@ func TestSeedIsALedgerTheHubWrote(t *testing.T) {
 		FROM appeals WHERE oversight_deadline = deadline`).Scan(&watched))
 	require.Equal(t, []int{want.Overdue, want.DueSoon}, watched, "the hub's sweep claimed every crossing as it went")
 
-	// The views --monitor times answer on it.
-	for _, v := range monitorViews(seedMonitor(pool, codes, func() time.Time { return now }), codes) {
+	// The views --monitor times answer on it, the dashboard's pages too.
+	clock := func() time.Time { return now }
+	dashboard, err := seedDashboard(pool, codes, clock)
+	require.NoError(t, err)
+	srv := httptest.NewServer(dashboard)
+	t.Cleanup(srv.Close)
+	for _, v := range append(monitorViews(seedMonitor(pool, codes, clock), codes), pageViews(srv.URL, codes)...) {
 		view, err := timeView(ctx, v, 3)
 		require.NoError(t, err, v.name)
 		require.Zero(t, view.Errors, "%s: %s", v.name, view.FirstErr)
