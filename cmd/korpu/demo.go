@@ -42,6 +42,7 @@ portal:
   details_url: "http://${DEMO_LISTEN}/portal/appeals/{number}"   # the printed appeal's QR code opens the training page
 registry: { url: "${DEMO_SIMS}/registry", token: demo-registry-token, allow_insecure_http: true }
 monitor: { token: demo-monitor-token }
+population_file: ${DEMO_POPULATION}
 hub: { intake_consumers: 1, delivery_consumers: 1, retry_initial: 200ms, retry_max: 5s }
 districts:
   - code: AZ-BIL
@@ -118,17 +119,14 @@ func demo(ctx context.Context, args []string, stdout io.Writer) error {
 	hubURL := "http://" + hubLn.Addr().String()
 	simsURL := "http://" + simLn.Addr().String()
 
-	cfg, err := config.Parse([]byte(demoConfig), func(name string) (string, bool) {
-		switch name {
-		case "DEMO_LISTEN":
-			return hubLn.Addr().String(), true
-		case "DEMO_SIMS":
-			return simsURL, true
-		}
-		return "", false
-	}, catalogue.Default().Codes())
+	population, err := writeDemoPopulation()
 	if err != nil {
-		return fmt.Errorf("demo config: %w", err)
+		return err
+	}
+	defer os.Remove(population)
+	cfg, err := parseDemoConfig(hubLn.Addr().String(), simsURL, population)
+	if err != nil {
+		return err
 	}
 
 	// The outside world: the registry and one REST system per district.
@@ -290,4 +288,47 @@ func printProgress(ctx context.Context, w io.Writer, tracker *portalsim.Tracker,
 		fmt.Fprintln(w, b.String())
 		last = now
 	}
+}
+
+// demoPopulation is the residents of the demo's districts, rounded and
+// approximate (about 2023): enough for the figures per 1,000 residents,
+// not official statistics.
+const demoPopulation = `AZ-BIL: 105000
+AZ-SAT: 108000
+AZ-SAB: 182000
+AZ-IMI: 130000
+`
+
+// parseDemoConfig is demoConfig with the hub's address, the simulators'
+// base URL and the population file filled in.
+func parseDemoConfig(listen, sims, population string) (*config.Config, error) {
+	cfg, err := config.Parse([]byte(demoConfig), func(name string) (string, bool) {
+		switch name {
+		case "DEMO_LISTEN":
+			return listen, true
+		case "DEMO_SIMS":
+			return sims, true
+		case "DEMO_POPULATION":
+			return population, true
+		}
+		return "", false
+	}, catalogue.Default().Codes())
+	if err != nil {
+		return nil, fmt.Errorf("demo config: %w", err)
+	}
+	return cfg, nil
+}
+
+// writeDemoPopulation puts demoPopulation where the config's
+// population_file reads it, as an operator's file would be.
+func writeDemoPopulation() (string, error) {
+	f, err := os.CreateTemp("", "korpu-demo-population-*.yaml")
+	if err != nil {
+		return "", fmt.Errorf("demo population: %w", err)
+	}
+	if _, err := f.WriteString(demoPopulation); err != nil {
+		f.Close()
+		return "", fmt.Errorf("demo population: %w", err)
+	}
+	return f.Name(), f.Close()
 }

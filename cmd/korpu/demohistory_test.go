@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -17,7 +18,6 @@ import (
 	"github.com/korpu-az/korpu/adapters/sim/registrysim"
 	"github.com/korpu-az/korpu/cmd/korpu/config"
 	"github.com/korpu-az/korpu/routers"
-	"github.com/korpu-az/korpu/routers/catalogue"
 )
 
 // demoPastHub wires the demo's hub over a memory ledger on a pinned clock,
@@ -27,15 +27,10 @@ func demoPastHub(t *testing.T, clock *pinnedClock) (*config.Config, *wiredHub, *
 	t.Helper()
 	registry := httptest.NewServer(http.StripPrefix("/registry", registrysim.New(registrysim.Options{Token: "demo-registry-token"})))
 	t.Cleanup(registry.Close)
-	cfg, err := config.Parse([]byte(demoConfig), func(name string) (string, bool) {
-		switch name {
-		case "DEMO_LISTEN":
-			return "127.0.0.1:1", true
-		case "DEMO_SIMS":
-			return registry.URL, true
-		}
-		return "", false
-	}, catalogue.Default().Codes())
+	population, err := writeDemoPopulation()
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = os.Remove(population) })
+	cfg, err := parseDemoConfig("127.0.0.1:1", registry.URL, population)
 	require.NoError(t, err)
 	pubsub := gochannel.NewGoChannel(gochannel.Config{}, watermill.NopLogger{})
 	t.Cleanup(func() { _ = pubsub.Close() })
@@ -69,6 +64,22 @@ func TestDemoPastHasEveryCase(t *testing.T) {
 	}
 	require.Greater(t, open, 100, "appeals still open")
 	require.Greater(t, overdue, 5, "open appeals past their deadline")
+	// The monitors' figures of those 90 days, as on the day they end.
+	clock.Pin(end)
+	p, err := w.monitor.ParsePeriod(routers.PeriodRange, "2026-01-15", "2026-04-15")
+	require.NoError(t, err)
+	view, err := w.monitor.Country(t.Context(), p)
+	require.NoError(t, err)
+	c := view.Country
+	require.Equal(t, c.Registered+c.Invalid, c.Received)
+	for what, n := range map[string]int{"invalid": c.Invalid, "due soon": c.DueSoon, "overdue": c.Overdue,
+		"answered late": c.Answered - c.AnsweredOnTime, "forwarded": c.Forwarded, "forwarded late": c.ForwardedLate,
+		"extended": c.Extended, "repeat appeals": c.Repeat} {
+		require.Positive(t, n, what)
+	}
+	require.Greater(t, c.OnTimeShare(), 0.7, "most answers in time")
+	require.Positive(t, c.PerThousand(), "the demo's population file is read")
+
 	require.Greater(t, sumOf(t, w.metrics, "korpu_deadlines_extended_total", nil), 10.0, "deadlines extended")
 	require.Greater(t, sumOf(t, w.metrics, "korpu_forwarded_total", map[string]string{"late": "false"}), 5.0, "forwarded in time")
 	require.Greater(t, sumOf(t, w.metrics, "korpu_forwarded_total", map[string]string{"late": "true"}), 1.0, "forwarded late")
