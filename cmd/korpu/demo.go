@@ -326,9 +326,12 @@ func writeDemoPopulation() (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("demo population: %w", err)
 	}
-	if _, err := f.WriteString(demoPopulation); err != nil {
-		f.Close()
+	_, err = f.WriteString(demoPopulation)
+	if closeErr := f.Close(); err == nil {
+		err = closeErr
+	}
+	if err != nil {
 		return "", fmt.Errorf("demo population: %w", err)
 	}
-	return f.Name(), f.Close()
+	return f.Name(), nil
 }
