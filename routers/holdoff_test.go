@@ -42,8 +42,11 @@ func TestHoldOff(t *testing.T) {
 		h.districts["AZ-BIL"].plan(&routers.TransientError{Err: errors.New("503")})
 		first, _ := h.body("request-appeal.json", nil)
 		h.publish(first)
-		waitUntil(t, "the breaker opens", func() bool {
-			return testutil.ToFloat64(h.metricsOf().BreakerState.WithLabelValues("AZ-BIL")) == 2
+		// The breaker opens inside the call, before the hub records the
+		// call's failure: wait for both.
+		waitUntil(t, "the breaker opens and the failure is recorded", func() bool {
+			return testutil.ToFloat64(h.metricsOf().BreakerState.WithLabelValues("AZ-BIL")) == 2 &&
+				!h.appeal(firstNumber).Delivery.NextAttemptAt.IsZero()
 		})
 		failed := h.appeal(firstNumber)
 		require.Equal(t, 1, failed.Delivery.Attempts, "the district's 503 is a real attempt")
