@@ -27,6 +27,11 @@ import (
 // flight when the day ends.
 const rollupGrace = time.Hour
 
+// rollWeek is the most days one transaction rolls up: on 1,000,000 appeals
+// over two years (korpu bench --monitor) a day takes about 70 ms, the
+// repeats' look-ups most of it.
+const rollWeek = 7
+
 // Metrics of figures_rollup.
 const (
 	metricRegistered = "registered"
@@ -386,7 +391,9 @@ func (l *Ledger) rollUp(ctx context.Context, pl plan) error {
 	if err != nil {
 		return fmt.Errorf("figures: rolled-up spans: %w", err)
 	}
-	// Runs of consecutive days, a month at most: one statement each.
+	// Runs of consecutive days, rollWeek at most: one transaction each,
+	// so a caller whose time runs out (a scrape's 3 s) leaves the runs it
+	// finished for the next.
 	var run []string
 	flush := func() error {
 		if len(run) == 0 {
@@ -400,7 +407,7 @@ func (l *Ledger) rollUp(ctx context.Context, pl plan) error {
 		if l.rolled["day/"+d] {
 			continue
 		}
-		if len(run) > 0 && (len(run) == 31 || nextDay(run[len(run)-1]) != d) {
+		if len(run) > 0 && (len(run) == rollWeek || nextDay(run[len(run)-1]) != d) {
 			if err := flush(); err != nil {
 				return err
 			}
