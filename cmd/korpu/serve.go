@@ -189,5 +189,24 @@ func serve(ctx context.Context, args []string, getenv env) error {
 	if err := amqp.DeclareQueues(ctx, cfg.AMQP.URL, w.hub.Queues()...); err != nil {
 		return err
 	}
+	go warmFigures(ctx, w.monitor, logger)
 	return runHub(ctx, logger, w.hub, w.router, ln, w.handler)
+}
+
+// warmFigures asks the country's figures of the last year once at start,
+// so the ledger rolls up the days that are over before a monitor asks: on
+// a national ledger the first year's roll-up takes tens of seconds, longer
+// than a page may. Several hubs doing it at once is safe (each span is
+// written once); a failure only leaves the work to the first view.
+func warmFigures(ctx context.Context, monitor *routers.Monitor, logger *slog.Logger) {
+	started := time.Now()
+	p, err := monitor.ParsePeriod(routers.PeriodYear, "", "")
+	if err == nil {
+		_, err = monitor.Country(ctx, p)
+	}
+	if err != nil {
+		logger.Warn("figures not rolled up at start; the first view will", "error", err)
+		return
+	}
+	logger.Info("figures rolled up", "took", time.Since(started).Round(time.Millisecond))
 }
