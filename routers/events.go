@@ -34,34 +34,26 @@ func FormatAppealNumber(district string, year, seq int) string {
 // eventMessage is the outbox message that publishes ev to the portal, with
 // the AMQP properties contract §2 asks for.
 func (t Topics) eventMessage(ev StatusEvent) OutboxMessage {
-	payload, err := json.Marshal(ev)
-	if err != nil {
-		panic(fmt.Sprintf("marshal status event: %v", err)) // plain structs of strings: cannot fail
-	}
-	return OutboxMessage{
-		Topic:   t.Status,
-		UUID:    ev.EventID,
-		Payload: payload,
-		Metadata: map[string]string{
-			"message_id":     ev.EventID,
-			"correlation_id": ev.RequestID,
-			"content_type":   "application/json",
-		},
-	}
+	return jsonMessage(t.Status, ev.EventID, ev, map[string]string{"correlation_id": ev.RequestID})
 }
 
 func (t Topics) jobMessage(district string, job Job) OutboxMessage {
-	payload, err := json.Marshal(job)
+	return jsonMessage(t.District(district), uuid.NewString(), job, nil)
+}
+
+// jsonMessage is v as a JSON message on topic, with id as its UUID and
+// message_id, and extra metadata. The hub's messages are plain structs of
+// strings and numbers: marshalling them cannot fail.
+func jsonMessage(topic, id string, v any, extra map[string]string) OutboxMessage {
+	payload, err := json.Marshal(v)
 	if err != nil {
-		panic(fmt.Sprintf("marshal job: %v", err))
+		panic(fmt.Sprintf("marshal %T: %v", v, err))
 	}
-	id := uuid.NewString()
-	return OutboxMessage{
-		Topic:    t.District(district),
-		UUID:     id,
-		Payload:  payload,
-		Metadata: map[string]string{"message_id": id, "content_type": "application/json"},
+	metadata := map[string]string{"message_id": id, "content_type": "application/json"}
+	for k, val := range extra {
+		metadata[k] = val
 	}
+	return OutboxMessage{Topic: topic, UUID: id, Payload: payload, Metadata: metadata}
 }
 
 // events turns status events into Effects that publish them in order.

@@ -2,9 +2,7 @@ package routers
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/korpu-az/korpu/routers/calendar"
@@ -179,17 +177,5 @@ func (h *Hub) oversightEvent(cal *calendar.Calendar, c Crossing, today, now time
 // oversightMessage is the outbox message that publishes ev, persistent (as
 // every message of the hub), its event id as message_id.
 func (t Topics) oversightMessage(ev OversightEvent) OutboxMessage {
-	payload, err := json.Marshal(ev)
-	if err != nil {
-		panic(fmt.Sprintf("marshal oversight event: %v", err)) // plain structs of strings and ints: cannot fail
-	}
-	return OutboxMessage{
-		Topic:   t.Oversight,
-		UUID:    ev.EventID,
-		Payload: payload,
-		Metadata: map[string]string{
-			"message_id":   ev.EventID,
-			"content_type": "application/json",
-		},
-	}
+	return jsonMessage(t.Oversight, ev.EventID, ev, nil)
 }
