@@ -1,0 +1,82 @@
+// Package access says who a caller of the hub's HTTP API is: a party of the
+// operator's access list (contract §6, access:), found by its bearer token,
+// with the role that bounds what it may do.
+package access
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+)
+
+// Role bounds what a party may do.
+type Role string
+
+// The roles of the access list.
+const (
+	// RolePortal is the e-gov portal: the citizen read API only.
+	RolePortal Role = "portal"
+	// RoleMonitor reads everything, the dashboard included.
+	RoleMonitor Role = "monitor"
+	// RoleOperator is a monitor who may also replay and drop dead letters.
+	RoleOperator Role = "operator"
+)
+
+// Reads tells whether the role may read what monitors read.
+func (r Role) Reads() bool { return r == RoleMonitor || r == RoleOperator }
+
+// Party is one entry of the access list, as a request's caller.
+type Party struct {
+	Name string
+	Role Role
+}
+
+type partyKey struct{}
+
+// WithParty returns ctx carrying the authenticated caller.
+func WithParty(ctx context.Context, p Party) context.Context {
+	return context.WithValue(ctx, partyKey{}, p)
+}
+
+// PartyFrom returns the caller WithParty put in ctx.
+func PartyFrom(ctx context.Context) (Party, bool) {
+	p, ok := ctx.Value(partyKey{}).(Party)
+	return p, ok
+}
+
+// Table finds a party by its token. It keeps only the tokens' hashes and
+// compares every entry in constant time, so neither a token's length nor
+// its content, nor which entry matched, leaks through timing.
+type Table struct {
+	entries []entry
+}
+
+type entry struct {
+	hash  [32]byte
+	party Party
+}
+
+// NewTable builds the table; tokens must be unique (config checks it).
+func NewTable(tokens map[string]Party) *Table {
+	t := &Table{entries: make([]entry, 0, len(tokens))}
+	for token, p := range tokens {
+		t.entries = append(t.entries, entry{hash: sha256.Sum256([]byte(token)), party: p})
+	}
+	return t
+}
+
+// Lookup returns the party whose token this is.
+func (t *Table) Lookup(token string) (Party, bool) {
+	if t == nil || token == "" {
+		return Party{}, false
+	}
+	got := sha256.Sum256([]byte(token))
+	var found Party
+	ok := 0
+	for _, e := range t.entries {
+		if subtle.ConstantTimeCompare(e.hash[:], got[:]) == 1 {
+			found, ok = e.party, 1
+		}
+	}
+	return found, ok == 1
+}
