@@ -1,6 +1,6 @@
 // Package outbound is what the hub's clients of outside systems (the
-// registry, the REST and the ESD districts) share about HTTP: none of them
-// ever follows a redirect.
+// registry, the REST and the ESD districts) share about HTTP: one Transport,
+// with the system's TLS settings, and none of them ever follows a redirect.
 //
 // Following one would send the request again, with its bearer token or its
 // WS-Security password and the citizen's data, to wherever the Location
@@ -16,7 +16,24 @@
 // which may carry a secret in its query.
 package outbound
 
-import "net/http"
+import (
+	"crypto/tls"
+	"net/http"
+)
+
+// Transport is the transport of a client of one outside system: Go's
+// defaults (100 idle connections, 90 s idle timeout, HTTP/2 where offered),
+// perHost idle connections kept per host so that calls in flight reuse
+// theirs (Go's 2 would close connections whenever calls overlap), and
+// tlsConfig for the system's private CA and the hub's client certificate
+// (nil: the system's roots, no certificate). Timeouts come from each call's
+// context, which also covers reading the body.
+func Transport(perHost int, tlsConfig *tls.Config) *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = perHost
+	t.TLSClientConfig = tlsConfig
+	return t
+}
 
 // NoRedirects returns a copy of c that hands a redirect to its caller
 // instead of following it. c itself is left as it was.

@@ -97,8 +97,7 @@ func New(cfg Config, client *http.Client, logger *slog.Logger) (*Client, error) 
 		return nil, fmt.Errorf("registry config: %w", err)
 	}
 	if client == nil {
-		tr := http.DefaultTransport.(*http.Transport).Clone()
-		tr.MaxIdleConnsPerHost = cfg.MaxConcurrent
+		tr := outbound.Transport(cfg.MaxConcurrent, cfg.TLS)
 		tr.MaxConnsPerHost = cfg.MaxConcurrent
 		client = &http.Client{Transport: tr}
 	}

@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net/url"
@@ -29,6 +30,10 @@ type Config struct {
 	// Now is the hub's clock: the registry's hold-off, a Retry-After date
 	// and a remembered 404 are measured on it. Default time.Now.
 	Now func() time.Time
+	// TLS, if set, is the client side of TLS to the registry: a private CA,
+	// the hub's client certificate (tlsconf.Client). Nil: the system's
+	// roots. Used only by the client New builds.
+	TLS *tls.Config
 }
 
 // Defaults of Config.

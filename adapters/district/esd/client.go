@@ -58,7 +58,8 @@ func New(cfg Config, client *http.Client, logger *slog.Logger) (*Client, error) 
 		return nil, err
 	}
 	if client == nil {
-		client = newHTTPClient(cfg.MaxConcurrent)
+		// Every call in flight can keep its connection.
+		client = &http.Client{Transport: outbound.Transport(cfg.MaxConcurrent, cfg.TLS)}
 	}
 	client = outbound.NoRedirects(client) // a redirect would post the password elsewhere
 	if logger == nil {
@@ -75,15 +76,6 @@ func New(cfg Config, client *http.Client, logger *slog.Logger) (*Client, error) 
 		sem:  make(chan struct{}, cfg.MaxConcurrent),
 		sent: sent,
 	}, nil
-}
-
-func newHTTPClient(conns int) *http.Client {
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.MaxIdleConns = 100
-	t.MaxIdleConnsPerHost = conns // every call in flight can keep its connection
-	t.IdleConnTimeout = 90 * time.Second
-	// Timeouts come from the per-call context, which also covers reading the body.
-	return &http.Client{Transport: t}
 }
 
 // Submit registers an appeal with QeydiyyataAl and returns the ESD number.

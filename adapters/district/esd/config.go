@@ -1,6 +1,7 @@
 package esd
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -42,6 +43,10 @@ type Config struct {
 	// Now is the hub's clock: a Retry-After given as a date is read against
 	// it. Default time.Now.
 	Now func() time.Time
+	// TLS, if set, is the client side of TLS to ESD: a private CA,
+	// the hub's client certificate (tlsconf.Client). Nil: the system's
+	// roots. Used only by the client New builds.
+	TLS *tls.Config
 }
 
 func (c *Config) setDefaults() {

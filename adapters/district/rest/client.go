@@ -3,6 +3,7 @@ package rest
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -54,6 +55,10 @@ type Config struct {
 	// Now is the hub's clock: a Retry-After given as a date is read against
 	// it. Default time.Now.
 	Now func() time.Time
+	// TLS, if set, is the client side of TLS to the district: a private CA,
+	// the hub's client certificate (tlsconf.Client). Nil: the system's
+	// roots. Used only by the client New builds.
+	TLS *tls.Config
 }
 
 func (c *Config) setDefaults() {
@@ -119,7 +124,8 @@ func New(cfg Config, client *http.Client, logger *slog.Logger) (*Client, error) 
 		return nil, err
 	}
 	if client == nil {
-		client = newHTTPClient()
+		// 16 idle connections: deliveries to a district overlap.
+		client = &http.Client{Transport: outbound.Transport(16, cfg.TLS)}
 	}
 	client = outbound.NoRedirects(client) // a redirect would hand the appeal to another host
 	if logger == nil {
@@ -131,15 +137,6 @@ func New(cfg Config, client *http.Client, logger *slog.Logger) (*Client, error) 
 		http:     client,
 		log:      logger.With("district", cfg.Code),
 	}, nil
-}
-
-func newHTTPClient() *http.Client {
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.MaxIdleConns = 100
-	t.MaxIdleConnsPerHost = 16 // the default of 2 would close connections whenever deliveries overlap
-	t.IdleConnTimeout = 90 * time.Second
-	// Timeouts come from the per-call context, which also covers reading the body.
-	return &http.Client{Transport: t}
 }
 
 // Submit hands an appeal over with POST {endpoint}/appeals. The appeal number
