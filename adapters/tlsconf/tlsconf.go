@@ -15,6 +15,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 )
 
@@ -105,9 +106,9 @@ func readPair(certFile, keyFile string) (*tls.Certificate, error) {
 	if err != nil {
 		errs = append(errs, err)
 	}
-	keyPEM, err := os.ReadFile(keyFile) //nolint:gosec // G304: the operator's own file, named in the operator's config
+	keyPEM, err := readFile(KeyKeyFile, keyFile)
 	if err != nil {
-		errs = append(errs, &FileError{Key: KeyKeyFile, Path: keyFile, Err: err})
+		errs = append(errs, err)
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
@@ -124,9 +125,9 @@ func readPair(certFile, keyFile string) (*tls.Certificate, error) {
 // readCerts reads a PEM file that must hold at least one certificate, all
 // of them parseable, and returns its content.
 func readCerts(key, path string) ([]byte, error) {
-	data, err := os.ReadFile(path) //nolint:gosec // G304: the operator's own file, named in the operator's config
+	data, err := readFile(key, path)
 	if err != nil {
-		return nil, &FileError{Key: key, Path: path, Err: err}
+		return nil, err
 	}
 	n := 0
 	for rest := data; ; {
@@ -145,6 +146,19 @@ func readCerts(key, path string) ([]byte, error) {
 	}
 	if n == 0 {
 		return nil, &FileError{Key: key, Path: path, Err: errors.New("no PEM certificate in the file")}
+	}
+	return data, nil
+}
+
+// readFile reads the file of key.
+func readFile(key, path string) ([]byte, error) {
+	data, err := os.ReadFile(path) //nolint:gosec // G304: the operator's own file, named in the operator's config
+	if err != nil {
+		// The path is the FileError's already.
+		if pe, ok := errors.AsType[*fs.PathError](err); ok {
+			err = fmt.Errorf("%s: %w", pe.Op, pe.Err)
+		}
+		return nil, &FileError{Key: key, Path: path, Err: err}
 	}
 	return data, nil
 }

@@ -22,6 +22,20 @@
 //	    timeout: 30s               # overrides hub.district_timeout for this district
 //	    allow_insecure_http: true  # accept an http:// endpoint
 //
+// TLS (README "TLS"; every file is read and checked at start):
+//
+//	http:
+//	  tls:                         # serve HTTPS; cert_file and key_file re-read on SIGHUP
+//	    cert_file: /etc/korpu/tls/hub.crt   # PEM chain, leaf first
+//	    key_file: /etc/korpu/tls/hub.key
+//	    client_ca_file: /etc/korpu/tls/districts-ca.crt  # district callbacks must present a certificate it signed
+//	registry:
+//	  tls: { ca_file: …, cert_file: …, key_file: … }    # all optional; cert and key both or neither
+//	districts:
+//	  - code: AZ-SAT
+//	    tls: { ca_file: …, cert_file: …, key_file: … }  # ca_file replaces the system's roots for this district
+//	    callback_cert_name: sat.example.az  # REST: the callback certificate's DNS name or common name
+//
 // An http:// registry url or district endpoint is refused unless its entry
 // sets allow_insecure_http: true: tokens, passwords and citizens' records
 // must not cross the network in clear text by default. Simulators on the
@@ -41,6 +55,8 @@ import (
 	"fmt"
 	"os"
 	"time"
+
+	"github.com/korpu-az/korpu/adapters/tlsconf"
 )
 
 // Adapters a district may use.
@@ -85,6 +101,8 @@ type Postgres struct {
 // HTTP is the hub's own HTTP API (district callbacks, monitors, metrics).
 type HTTP struct {
 	Listen string // host:port
+	// TLS, if set, makes the API HTTPS; nil is plain HTTP.
+	TLS *tlsconf.ServerFiles
 }
 
 // Portal holds the queues and secrets shared with the e-gov portal.
@@ -117,6 +135,8 @@ type Registry struct {
 	Token string
 	// AllowInsecureHTTP is the operator's consent to an http:// URL.
 	AllowInsecureHTTP bool
+	// TLS are the files of calls to the registry; zero: the system's roots.
+	TLS tlsconf.ClientFiles
 }
 
 // Hub tunes the hub's own work. Each field is the value of one of Settings,
@@ -160,6 +180,13 @@ type District struct {
 	// REST only.
 	Token         string // the hub presents it to the district
 	CallbackToken string // the district presents it on status callbacks
+	// CallbackCertName, if set, is the name (DNS SAN or common name) the
+	// district's client certificate must carry on status callbacks; only
+	// with http.tls.client_ca_file.
+	CallbackCertName string
+
+	// TLS are the files of calls to the district; zero: the system's roots.
+	TLS tlsconf.ClientFiles
 
 	// Services are the codes offered; nil when AllServices.
 	Services    []string

@@ -24,7 +24,8 @@ type file struct {
 		URL string `yaml:"url"`
 	} `yaml:"postgres"`
 	HTTP struct {
-		Listen string `yaml:"listen"`
+		Listen string          `yaml:"listen"`
+		TLS    *fileServerTLS `yaml:"tls"`
 	} `yaml:"http"`
 	Portal struct {
 		RequestsQueue string  `yaml:"requests_queue"`
@@ -39,7 +40,8 @@ type file struct {
 	Registry struct {
 		URL               string `yaml:"url"`
 		Token             string `yaml:"token"`
-		AllowInsecureHTTP bool   `yaml:"allow_insecure_http"`
+		AllowInsecureHTTP bool           `yaml:"allow_insecure_http"`
+		TLS               *fileClientTLS `yaml:"tls"`
 	} `yaml:"registry"`
 	HolidaysFile   string         `yaml:"holidays_file"`
 	PopulationFile string         `yaml:"population_file"`
@@ -62,6 +64,8 @@ type fileDistrict struct {
 	PollInterval      *string        `yaml:"poll_interval"`
 	Token             *string        `yaml:"token"`
 	CallbackToken     *string        `yaml:"callback_token"`
+	CallbackCertName  *string        `yaml:"callback_cert_name"`
+	TLS               *fileClientTLS `yaml:"tls"`
 	Services          any            `yaml:"services"`
 	Timeout           string         `yaml:"timeout"`
 	Officials         []fileOfficial `yaml:"officials"`

@@ -4,6 +4,8 @@ import (
 	"log/slog"
 	"net/url"
 	"strings"
+
+	"github.com/korpu-az/korpu/adapters/tlsconf"
 )
 
 // masked replaces every secret in the log.
@@ -23,6 +25,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Any("amqp", c.AMQP),
 		slog.Any("postgres", c.Postgres),
 		slog.String("http_listen", c.HTTP.Listen),
+		serverTLSAttr(c.HTTP.TLS),
 		slog.Any("portal", c.Portal),
 		slog.Any("monitor", c.Monitor),
 		slog.Any("registry", c.Registry),
@@ -62,7 +65,8 @@ func (r Registry) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.String("url", maskURL(r.URL)),
 		slog.Bool("allow_insecure_http", r.AllowInsecureHTTP),
-		slog.String("token", mask(r.Token)))
+		slog.String("token", mask(r.Token)),
+		clientTLSAttr(r.TLS))
 }
 
 // LogValue renders the hub's tuning, every key of Settings.
@@ -94,6 +98,12 @@ func (d District) LogValue() slog.Value {
 		attrs = append(attrs,
 			slog.String("token", mask(d.Token)),
 			slog.String("callback_token", mask(d.CallbackToken)))
+		if d.CallbackCertName != "" {
+			attrs = append(attrs, slog.String("callback_cert_name", d.CallbackCertName))
+		}
+	}
+	if !d.TLS.IsZero() {
+		attrs = append(attrs, clientTLSAttr(d.TLS))
 	}
 	if d.AllServices {
 		attrs = append(attrs, slog.String("services", "all"))
@@ -105,6 +115,22 @@ func (d District) LogValue() slog.Value {
 		officials = append(officials, o.ID)
 	}
 	return slog.GroupValue(append(attrs, slog.Any("officials", officials))...)
+}
+
+// serverTLSAttr is http.tls: the files' paths, which are no secret; an
+// empty group, which slog leaves out, when absent.
+func serverTLSAttr(f *tlsconf.ServerFiles) slog.Attr {
+	if f == nil {
+		return slog.Group("http_tls")
+	}
+	return slog.Group("http_tls", slog.String("cert_file", f.CertFile), slog.String("key_file", f.KeyFile),
+		slog.String("client_ca_file", f.ClientCAFile))
+}
+
+// clientTLSAttr is a tls map of the registry or a district.
+func clientTLSAttr(f tlsconf.ClientFiles) slog.Attr {
+	return slog.Group("tls", slog.String("ca_file", f.CAFile), slog.String("cert_file", f.CertFile),
+		slog.String("key_file", f.KeyFile))
 }
 
 // mask hides a secret; an empty one stays empty.

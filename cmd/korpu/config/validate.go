@@ -56,6 +56,7 @@ func (ps *problems) convert(raw *file, known map[string]string, services []strin
 	ps.url("amqp.url", raw.AMQP.URL, "amqp", "amqps")
 	ps.url("postgres.url", raw.Postgres.URL, "postgres", "postgresql")
 	ps.listen("http.listen", raw.HTTP.Listen)
+	cfg.HTTP.TLS = ps.serverTLS("http.tls", raw.HTTP.TLS)
 
 	cfg.Portal = Portal{
 		RequestsQueue: raw.Portal.RequestsQueue,
@@ -74,6 +75,7 @@ func (ps *problems) convert(raw *file, known map[string]string, services []strin
 
 	ps.endpoint("registry.url", raw.Registry.URL, raw.Registry.AllowInsecureHTTP, "the registry token")
 	ps.required("registry.token", raw.Registry.Token)
+	cfg.Registry.TLS = ps.clientTLS("registry.tls", raw.Registry.TLS, raw.Registry.URL)
 
 	if raw.HolidaysFile != "" {
 		if info, err := os.Stat(raw.HolidaysFile); err != nil { //nolint:gosec // G703: the operator's own file, named in the operator's config
@@ -95,10 +97,7 @@ func (ps *problems) convert(raw *file, known map[string]string, services []strin
 	codes := map[string]string{}     // district code → its path
 	officials := map[string]string{} // official id → its path
 	for i, rd := range raw.Districts {
-		path := "districts[" + strconv.Itoa(i) + "]"
-		if rd.Code != "" {
-			path = "districts[" + rd.Code + "]"
-		}
+		path := districtPath(i, rd.Code)
 		d := ps.district(path, rd, known, services, officials)
 		if d.Timeout == 0 {
 			d.Timeout = cfg.Hub.DistrictTimeout
@@ -112,7 +111,16 @@ func (ps *problems) convert(raw *file, known map[string]string, services []strin
 		}
 		cfg.Districts = append(cfg.Districts, d)
 	}
+	ps.callbackCertNames(cfg)
 	return cfg
+}
+
+// districtPath names district i in key paths, by its code if it has one.
+func districtPath(i int, code string) string {
+	if code == "" {
+		return "districts[" + strconv.Itoa(i) + "]"
+	}
+	return "districts[" + code + "]"
 }
 
 // hub reads the hub map through Settings, defaults first.
@@ -151,10 +159,11 @@ func (ps *problems) district(path string, rd fileDistrict, known map[string]stri
 		d.Name = name
 	}
 	ps.endpoint(path+".endpoint", rd.Endpoint, rd.AllowInsecureHTTP, "the district's credentials and citizens' records")
+	d.TLS = ps.clientTLS(path+".tls", rd.TLS, rd.Endpoint)
 
 	// Keys of the other adapter are refused: they would be silently ignored.
 	esdKeys := []optionalKey{{"username", rd.Username != nil}, {"password", rd.Password != nil}, {"poll_interval", rd.PollInterval != nil}}
-	restKeys := []optionalKey{{"token", rd.Token != nil}, {"callback_token", rd.CallbackToken != nil}}
+	restKeys := []optionalKey{{"token", rd.Token != nil}, {"callback_token", rd.CallbackToken != nil}, {"callback_cert_name", rd.CallbackCertName != nil}}
 	switch rd.Adapter {
 	case AdapterESD:
 		d.Username = ps.requiredPtr(path+".username", rd.Username)
@@ -168,6 +177,9 @@ func (ps *problems) district(path string, rd fileDistrict, known map[string]stri
 	case AdapterREST:
 		d.Token = ps.requiredPtr(path+".token", rd.Token)
 		d.CallbackToken = ps.requiredPtr(path+".callback_token", rd.CallbackToken)
+		if rd.CallbackCertName != nil {
+			d.CallbackCertName = ps.requiredPtr(path+".callback_cert_name", rd.CallbackCertName)
+		}
 		ps.foreign(path, esdKeys, AdapterREST)
 	case "":
 		ps.add(path+".adapter", "required: %s or %s", AdapterREST, AdapterESD)
