@@ -24,7 +24,7 @@ type file struct {
 		URL string `yaml:"url"`
 	} `yaml:"postgres"`
 	HTTP struct {
-		Listen string          `yaml:"listen"`
+		Listen string         `yaml:"listen"`
 		TLS    *fileServerTLS `yaml:"tls"`
 	} `yaml:"http"`
 	Portal struct {
@@ -38,8 +38,8 @@ type file struct {
 		Token *string `yaml:"token"`
 	} `yaml:"monitor"`
 	Registry struct {
-		URL               string `yaml:"url"`
-		Token             string `yaml:"token"`
+		URL               string         `yaml:"url"`
+		Token             string         `yaml:"token"`
 		AllowInsecureHTTP bool           `yaml:"allow_insecure_http"`
 		TLS               *fileClientTLS `yaml:"tls"`
 	} `yaml:"registry"`
