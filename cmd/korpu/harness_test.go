@@ -103,6 +103,10 @@ type stackOptions struct {
 	// than REST; esdBusyRate is the share of their calls answered SISTEM_MESGUL.
 	esdCodes    []string
 	esdBusyRate float64
+	// httpTLS, if set, is the config's http.tls (a flow map), and https the
+	// client that trusts the hubs' certificate, which waitReady asks.
+	httpTLS string
+	https   *http.Client
 }
 
 // stack is one isolated world: its own database, queues, simulators and
@@ -124,6 +128,7 @@ type stack struct {
 	publisher message.Publisher
 	topics    routers.Topics
 	codes     []string
+	https     *http.Client // set: the hubs serve HTTPS (stackOptions.https)
 }
 
 // deadLetters reads the hub's dead letters from its database.
@@ -171,7 +176,7 @@ func newStackWith(t *testing.T, opts stackOptions) *stack {
 	s := &stack{
 		t: t, id: id, dir: t.TempDir(), dbURL: postgrestest.NewDatabase(t),
 		districts: map[string]*restdistrict.Sim{}, esd: map[string]*esdsim.Sim{}, envelopes: &envelopeRecorder{},
-		tracker: portalsim.NewTracker(), codes: append(slices.Clone(opts.codes), opts.esdCodes...),
+		tracker: portalsim.NewTracker(), codes: append(slices.Clone(opts.codes), opts.esdCodes...), https: opts.https,
 		topics: routers.Topics{
 			Requests: "test." + id + ".requests", Status: "test." + id + ".status",
 			Poison: "test." + id + ".poison", DistrictQueuePrefix: "test." + id + ".district.",
@@ -246,11 +251,15 @@ func newStackWith(t *testing.T, opts stackOptions) *stack {
         reception: [{ weekday: tuesday, from: "10:00", to: "13:00", capacity: 500 }, { weekday: thursday, from: "10:00", to: "13:00", capacity: 500 }]
 `, code, srv.URL, esdPassword, strings.TrimPrefix(code, "AZ-"))
 	}
+	listenTLS := ""
+	if opts.httpTLS != "" {
+		listenTLS = ", tls: " + opts.httpTLS
+	}
 	for i, addr := range s.hubAddrs {
 		cfg := fmt.Sprintf(`
 amqp: { url: %q }
 postgres: { url: %q }
-http: { listen: %q }
+http: { listen: %q%s }
 portal:
   requests_queue: %s
   status_queue: %s
@@ -259,7 +268,7 @@ portal:
 monitor: { token: %s }
 registry: { url: %q, token: "${KORPU_REGISTRY_TOKEN}", allow_insecure_http: true }
 hub: { poison_queue: %s, district_queue_prefix: %s, oversight_queue: %s, %s }
-districts:%s`, amqpURL(), s.dbURL, addr, s.topics.Requests, s.topics.Status, e2ePortalToken, e2eMonitorToken, registrySrv.URL,
+districts:%s`, amqpURL(), s.dbURL, addr, listenTLS, s.topics.Requests, s.topics.Status, e2ePortalToken, e2eMonitorToken, registrySrv.URL,
 			s.topics.Poison, s.topics.DistrictQueuePrefix, s.topics.Oversight, opts.hubTuning, districts.String())
 		path := filepath.Join(s.dir, fmt.Sprintf("korpu-%d.yaml", i))
 		require.NoError(t, os.WriteFile(path, []byte(cfg), 0o600))
@@ -414,7 +423,11 @@ func (s *stack) waitReady(h *hubProcess) {
 			s.t.Fatalf("hub exited before ready: %v\n%s", err, log)
 		default:
 		}
-		resp, err := http.Get("http://" + h.addr + "/readyz")
+		client, scheme := http.DefaultClient, "http"
+		if s.https != nil {
+			client, scheme = s.https, "https"
+		}
+		resp, err := client.Get(scheme + "://" + h.addr + "/readyz")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {

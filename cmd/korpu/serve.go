@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -17,6 +18,7 @@ import (
 	"github.com/korpu-az/korpu/adapters/district/rest"
 	"github.com/korpu-az/korpu/adapters/httpapi"
 	"github.com/korpu-az/korpu/adapters/postgres"
+	"github.com/korpu-az/korpu/adapters/tlsconf"
 	"github.com/korpu-az/korpu/cmd/korpu/config"
 	"github.com/korpu-az/korpu/routers"
 	"github.com/korpu-az/korpu/routers/catalogue"
@@ -84,15 +86,19 @@ func districtAdapters(cfg *config.Config, now func() time.Time, logger *slog.Log
 	polled := map[string]routers.Polled{}
 	for _, d := range cfg.Districts {
 		dlog := logger.With("district", d.Code)
+		tc, err := tlsconf.Client(d.TLS)
+		if err != nil {
+			return nil, nil, fmt.Errorf("district %s: tls: %w", d.Code, err)
+		}
 		switch d.Adapter {
 		case config.AdapterREST:
-			client, err := rest.New(rest.Config{Code: d.Code, Endpoint: d.Endpoint, Token: d.Token, Timeout: d.Timeout, Now: now}, nil, dlog)
+			client, err := rest.New(rest.Config{Code: d.Code, Endpoint: d.Endpoint, Token: d.Token, Timeout: d.Timeout, Now: now, TLS: tc}, nil, dlog)
 			if err != nil {
 				return nil, nil, fmt.Errorf("district %s: %w", d.Code, err)
 			}
 			districts[d.Code] = client
 		case config.AdapterESD:
-			client, err := esd.New(esd.Config{Code: d.Code, Endpoint: d.Endpoint, Username: d.Username, Password: d.Password, Timeout: d.Timeout, Now: now}, nil, dlog)
+			client, err := esd.New(esd.Config{Code: d.Code, Endpoint: d.Endpoint, Username: d.Username, Password: d.Password, Timeout: d.Timeout, Now: now, TLS: tc}, nil, dlog)
 			if err != nil {
 				return nil, nil, fmt.Errorf("district %s: %w", d.Code, err)
 			}
@@ -138,6 +144,14 @@ func serve(ctx context.Context, args []string, getenv env) error {
 		return fmt.Errorf("http.listen: %w", err)
 	}
 	defer ln.Close()
+	if cfg.HTTP.TLS != nil {
+		certs, err := tlsconf.NewServer(*cfg.HTTP.TLS)
+		if err != nil {
+			return fmt.Errorf("http.tls: %w", err)
+		}
+		ln = tls.NewListener(ln, certs.Config())
+		defer reloadTLSOnHangup(ctx, certs, logger)()
+	}
 
 	pool, err := openLedger(ctx, cfg.Postgres.URL, logger)
 	if err != nil {

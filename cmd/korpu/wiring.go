@@ -20,6 +20,7 @@ import (
 	"github.com/korpu-az/korpu/adapters/document"
 	"github.com/korpu-az/korpu/adapters/httpapi"
 	"github.com/korpu-az/korpu/adapters/registry"
+	"github.com/korpu-az/korpu/adapters/tlsconf"
 	"github.com/korpu-az/korpu/cmd/korpu/config"
 	"github.com/korpu-az/korpu/routers"
 	"github.com/korpu-az/korpu/routers/calendar"
@@ -192,6 +193,9 @@ func wireHub(cfg *config.Config, sub substrate, now func() time.Time, logger *sl
 	}
 	rc := registryConfig(cfg)
 	rc.Now = now
+	if rc.TLS, err = tlsconf.Client(cfg.Registry.TLS); err != nil {
+		return nil, fmt.Errorf("registry.tls: %w", err)
+	}
 	registryClient, err := registry.New(rc, nil, logger.With("component", "registry"))
 	if err != nil {
 		return nil, err
@@ -243,6 +247,9 @@ func wireHub(cfg *config.Config, sub substrate, now func() time.Time, logger *sl
 		Logger:         logger,
 		Ready:          ready,
 	})
+	if cfg.HTTP.TLS != nil && cfg.HTTP.TLS.ClientCAFile != "" {
+		api = httpapi.RequireCallbackCert(api, callbackCertNames(cfg), logger)
+	}
 	handler, err := withDashboard(api, monitor, inquiry, cfg.Monitor.Token, now, logger)
 	if err != nil {
 		return nil, err

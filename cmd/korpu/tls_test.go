@@ -1,0 +1,96 @@
+package main
+
+import (
+	"crypto/tls"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/korpu-az/korpu/adapters/tlsconf/tlstest"
+)
+
+// TestServeTLS runs korpu serve with http.tls and a client CA: it speaks
+// HTTPS only; a district callback needs a certificate of the districts' CA
+// besides its token; SIGHUP swaps the served certificate for new
+// handshakes, and a bad new pair keeps the old one.
+func TestServeTLS(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	hubCA, districtCA := tlstest.NewCA(t, "hub CA"), tlstest.NewCA(t, "districts CA")
+	first := hubCA.Server(t)
+	certFile, keyFile := first.Write(t, dir, "hub")
+	clientCA := districtCA.WriteCert(t, dir, "districts")
+	// A new connection per request, so that each sees the certificate served now.
+	client := func(cert *tls.Certificate) *http.Client {
+		cfg := &tls.Config{RootCAs: hubCA.Pool(), MinVersion: tls.VersionTLS12}
+		if cert != nil {
+			cfg.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return cert, nil }
+		}
+		return &http.Client{Transport: &http.Transport{TLSClientConfig: cfg, DisableKeepAlives: true}, Timeout: 10 * time.Second}
+	}
+	s := newStackWith(t, stackOptions{codes: []string{"AZ-SAT"}, https: client(nil),
+		httpTLS: fmt.Sprintf("{ cert_file: %q, key_file: %q, client_ca_file: %q }", certFile, keyFile, clientCA)})
+	hub := s.startHub()
+	base := "https://" + hub.addr
+
+	if resp, err := http.Get("http://" + hub.addr + "/healthz"); err == nil {
+		resp.Body.Close()
+		require.Equal(t, http.StatusBadRequest, resp.StatusCode, "plain HTTP is not served")
+	}
+
+	callback := func(c *http.Client) (int, error) {
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, base+"/v1/districts/AZ-SAT/status",
+			strings.NewReader(`{"appeal_number":"AZ-SAT-2026-999999","status":"in_progress"}`))
+		require.NoError(t, err)
+		req.Header.Set("Authorization", "Bearer callback-AZ-SAT")
+		resp, err := c.Do(req)
+		if err != nil {
+			return 0, err
+		}
+		resp.Body.Close()
+		return resp.StatusCode, nil
+	}
+	status, err := callback(client(nil))
+	require.NoError(t, err)
+	require.Equal(t, http.StatusForbidden, status, "no client certificate")
+	district := districtCA.Client(t, "sat.example.az").TLS(t)
+	status, err = callback(client(&district))
+	require.NoError(t, err)
+	require.Equal(t, http.StatusNotFound, status, "past the certificate and the token: no such appeal")
+	stranger := tlstest.NewCA(t, "other CA").Client(t, "sat.example.az").TLS(t)
+	_, err = callback(client(&stranger))
+	require.ErrorContains(t, err, "unknown certificate authority")
+
+	served := func() string {
+		resp, err := client(nil).Get(base + "/healthz")
+		require.NoError(t, err)
+		resp.Body.Close()
+		return resp.TLS.PeerCertificates[0].SerialNumber.String()
+	}
+	require.Equal(t, first.Cert.SerialNumber.String(), served())
+
+	second := hubCA.Server(t)
+	second.Write(t, dir, "hub")
+	require.NoError(t, hub.cmd.Process.Signal(syscall.SIGHUP))
+	waitFor(t, 10*time.Second, "the new certificate served", func() bool { return served() == second.Cert.SerialNumber.String() })
+
+	// A certificate that does not match the key on disk.
+	require.NoError(t, os.WriteFile(certFile, hubCA.Server(t).CertPEM, 0o600))
+	require.NoError(t, hub.cmd.Process.Signal(syscall.SIGHUP))
+	waitFor(t, 10*time.Second, "the bad pair logged", func() bool {
+		log, err := os.ReadFile(hub.log)
+		return err == nil && strings.Contains(string(log), "new certificate refused") &&
+			strings.Contains(string(log), filepath.Base(keyFile))
+	})
+	require.Equal(t, second.Cert.SerialNumber.String(), served(), "the old certificate is still served")
+	status, err = callback(client(&district))
+	require.NoError(t, err)
+	require.Equal(t, http.StatusNotFound, status, "and the hub still answers")
+}
