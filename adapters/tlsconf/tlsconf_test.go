@@ -43,14 +43,23 @@ func client(ca *tlstest.CA, certs ...tls.Certificate) *http.Client {
 	return &http.Client{Transport: tr}
 }
 
-func get(t *testing.T, c *http.Client, url string) (*http.Response, string) {
-	t.Helper()
+// fetch returns the answer's body and the TLS state it came over.
+func fetch(c *http.Client, url string) (string, *tls.ConnectionState, error) {
 	resp, err := c.Get(url)
-	require.NoError(t, err)
+	if err != nil {
+		return "", nil, err
+	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
+	return string(body), resp.TLS, err
+}
+
+// get is fetch that must succeed.
+func get(t *testing.T, c *http.Client, url string) (*tls.ConnectionState, string) {
+	t.Helper()
+	body, state, err := fetch(c, url)
 	require.NoError(t, err)
-	return resp, string(body)
+	return state, body
 }
 
 func TestServerServesHTTPS(t *testing.T) {
@@ -62,10 +71,10 @@ func TestServerServesHTTPS(t *testing.T) {
 	require.NoError(t, err)
 	addr := serve(t, src)
 
-	resp, body := get(t, client(ca), "https://"+addr+"/")
+	state, body := get(t, client(ca), "https://"+addr+"/")
 	require.Equal(t, "ok", body)
-	require.GreaterOrEqual(t, resp.TLS.Version, uint16(tls.VersionTLS12))
-	require.Equal(t, "h2", resp.TLS.NegotiatedProtocol)
+	require.GreaterOrEqual(t, state.Version, uint16(tls.VersionTLS12))
+	require.Equal(t, "h2", state.NegotiatedProtocol)
 
 	plain, err := http.Get("http://" + addr + "/")
 	if err == nil {
@@ -75,7 +84,7 @@ func TestServerServesHTTPS(t *testing.T) {
 
 	old := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{
 		RootCAs: ca.Pool(), MinVersion: tls.VersionTLS10, MaxVersion: tls.VersionTLS11}}} //nolint:gosec // G402: the test proves the server refuses it
-	_, err = old.Get("https://" + addr + "/")
+	_, _, err = fetch(old, "https://"+addr+"/")
 	require.Error(t, err, "TLS 1.1 is refused")
 }
 
@@ -90,8 +99,8 @@ func TestServerReloadSwapsCertificate(t *testing.T) {
 	addr := serve(t, src)
 	c := client(ca)
 	serial := func() string {
-		resp, _ := get(t, c, "https://"+addr+"/")
-		return resp.TLS.PeerCertificates[0].SerialNumber.String()
+		state, _ := get(t, c, "https://"+addr+"/")
+		return state.PeerCertificates[0].SerialNumber.String()
 	}
 	require.Equal(t, first.Cert.SerialNumber.String(), serial())
 
@@ -137,7 +146,7 @@ func TestServerClientCA(t *testing.T) {
 	forced.Transport.(*http.Transport).TLSClientConfig.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
 		return &other, nil
 	}
-	_, err = forced.Get("https://" + addr + "/")
+	_, _, err = fetch(forced, "https://"+addr+"/")
 	require.ErrorContains(t, err, "unknown certificate authority", "a certificate of another CA fails the handshake")
 }
 
@@ -209,10 +218,10 @@ func TestClientTrustsPrivateCAAndPresentsCertificate(t *testing.T) {
 
 	noCert, err := tlsconf.Client(tlsconf.ClientFiles{CAFile: files.CAFile})
 	require.NoError(t, err)
-	_, err = (&http.Client{Transport: &http.Transport{TLSClientConfig: noCert}}).Get(srv.URL)
+	_, _, err = fetch(&http.Client{Transport: &http.Transport{TLSClientConfig: noCert}}, srv.URL)
 	require.Error(t, err, "the server requires a client certificate")
 
-	_, err = http.Get(srv.URL)
+	_, _, err = fetch(http.DefaultClient, srv.URL)
 	require.Error(t, err, "the system pool does not trust the private CA")
 
 	none, err := tlsconf.Client(tlsconf.ClientFiles{})

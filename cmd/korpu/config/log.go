@@ -121,16 +121,16 @@ func (d District) LogValue() slog.Value {
 // empty group, which slog leaves out, when absent.
 func serverTLSAttr(f *tlsconf.ServerFiles) slog.Attr {
 	if f == nil {
-		return slog.Group("http_tls")
+		return slog.Attr{Key: "http_tls", Value: slog.GroupValue()}
 	}
-	return slog.Group("http_tls", slog.String("cert_file", f.CertFile), slog.String("key_file", f.KeyFile),
-		slog.String("client_ca_file", f.ClientCAFile))
+	return slog.Attr{Key: "http_tls", Value: slog.GroupValue(slog.String("cert_file", f.CertFile),
+		slog.String("key_file", f.KeyFile), slog.String("client_ca_file", f.ClientCAFile))}
 }
 
 // clientTLSAttr is a tls map of the registry or a district.
 func clientTLSAttr(f tlsconf.ClientFiles) slog.Attr {
-	return slog.Group("tls", slog.String("ca_file", f.CAFile), slog.String("cert_file", f.CertFile),
-		slog.String("key_file", f.KeyFile))
+	return slog.Attr{Key: "tls", Value: slog.GroupValue(slog.String("ca_file", f.CAFile),
+		slog.String("cert_file", f.CertFile), slog.String("key_file", f.KeyFile))}
 }
 
 // mask hides a secret; an empty one stays empty.
