@@ -85,7 +85,7 @@ func serverConfig(f ServerFiles) (*tls.Config, error) {
 	if pool != nil {
 		// Given, a certificate must chain to the CA or the handshake fails;
 		// not given is fine at this layer, for the portal and the monitors,
-		// and the callback route refuses it (httpapi.RequireClientCert).
+		// and the callback route refuses it (httpapi.RequireCallbackCert).
 		cfg.ClientAuth = tls.VerifyClientCertIfGiven
 		cfg.ClientCAs = pool
 	}

@@ -3,6 +3,8 @@ package main
 import (
 	"crypto/tls"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -13,7 +15,12 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/korpu-az/korpu/adapters/sim/esdsim"
+	"github.com/korpu-az/korpu/adapters/sim/registrysim"
+	"github.com/korpu-az/korpu/adapters/tlsconf"
 	"github.com/korpu-az/korpu/adapters/tlsconf/tlstest"
+	"github.com/korpu-az/korpu/cmd/korpu/config"
+	"github.com/korpu-az/korpu/routers"
 )
 
 // TestServeTLS runs korpu serve with http.tls and a client CA: it speaks
@@ -93,4 +100,51 @@ func TestServeTLS(t *testing.T) {
 	status, err = callback(client(&district))
 	require.NoError(t, err)
 	require.Equal(t, http.StatusNotFound, status, "and the hub still answers")
+}
+
+// TestOutboundTLSWiring builds the registry and district clients from a
+// config with tls maps: each reaches its system on a private CA that
+// requires the hub's client certificate, and without the map it does not.
+func TestOutboundTLSWiring(t *testing.T) {
+	t.Parallel()
+	ca := tlstest.NewCA(t, "private CA")
+	files := ca.ClientFiles(t, t.TempDir())
+	registrySrv := ca.MutualServer(t, registrysim.New(registrysim.Options{Token: registryToken}))
+	restSrv := ca.MutualServer(t, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusCreated)
+		_, _ = io.WriteString(w, `{"reference":"SAT-1"}`)
+	}))
+	esdSrv := ca.MutualServer(t, esdsim.New(esdsim.Options{Code: "AZ-BIL", Username: "hub", Password: esdPassword}))
+	logger := slog.New(slog.DiscardHandler)
+
+	for name, tc := range map[string]struct {
+		files tlsconf.ClientFiles
+		ok    bool
+	}{"WithTLS": {files, true}, "Without": {tlsconf.ClientFiles{}, false}} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			cfg := &config.Config{
+				Registry: config.Registry{URL: registrySrv.URL, Token: registryToken, TLS: tc.files},
+				Districts: []config.District{
+					{Code: "AZ-SAT", Adapter: config.AdapterREST, Endpoint: restSrv.URL, Token: "t", Timeout: 5 * time.Second, TLS: tc.files},
+					{Code: "AZ-BIL", Adapter: config.AdapterESD, Endpoint: esdSrv.URL + "/esd", Username: "hub", Password: esdPassword,
+						Timeout: 5 * time.Second, PollInterval: time.Second, TLS: tc.files},
+				},
+			}
+			reg, err := newRegistryClient(cfg, time.Now, logger)
+			require.NoError(t, err)
+			_, regErr := reg.Person(t.Context(), "5ZJ7K2M")
+			districts, polled, err := districtAdapters(cfg, time.Now, logger)
+			require.NoError(t, err)
+			_, restErr := districts["AZ-SAT"].Submit(t.Context(), routers.Submission{AppealNumber: "AZ-SAT-2026-000001"})
+			_, esdErr := polled["AZ-BIL"].Poller.Changes(t.Context(), time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), 10)
+			for what, err := range map[string]error{"registry": regErr, "rest": restErr, "esd": esdErr} {
+				if tc.ok {
+					require.NoError(t, err, what)
+				} else {
+					require.ErrorContains(t, err, "certificate", what)
+				}
+			}
+		})
+	}
 }

@@ -130,6 +130,17 @@ func registryConfig(cfg *config.Config) registry.Config {
 	}
 }
 
+// newRegistryClient is the client of the registry the config describes.
+func newRegistryClient(cfg *config.Config, now func() time.Time, logger *slog.Logger) (*registry.Client, error) {
+	rc := registryConfig(cfg)
+	rc.Now = now
+	var err error
+	if rc.TLS, err = tlsconf.Client(cfg.Registry.TLS); err != nil {
+		return nil, fmt.Errorf("registry.tls: %w", err)
+	}
+	return registry.New(rc, nil, logger.With("component", "registry"))
+}
+
 func newValidator(cfg *config.Config) (*routers.Validator, error) {
 	cal, err := loadCalendar(cfg)
 	if err != nil {
@@ -191,12 +202,7 @@ func wireHub(cfg *config.Config, sub substrate, now func() time.Time, logger *sl
 	if err != nil {
 		return nil, err
 	}
-	rc := registryConfig(cfg)
-	rc.Now = now
-	if rc.TLS, err = tlsconf.Client(cfg.Registry.TLS); err != nil {
-		return nil, fmt.Errorf("registry.tls: %w", err)
-	}
-	registryClient, err := registry.New(rc, nil, logger.With("component", "registry"))
+	registryClient, err := newRegistryClient(cfg, now, logger)
 	if err != nil {
 		return nil, err
 	}
@@ -305,7 +311,9 @@ func runHub(ctx context.Context, logger *slog.Logger, hub *routers.Hub, router *
 	go func() { hubDone <- hub.Run(hubCtx) }()
 
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 15 * time.Second,
-		WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
+		WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute,
+		// TLS handshake failures among them, structured like every other line.
+		ErrorLog: slog.NewLogLogger(logger.With("component", "http").Handler(), slog.LevelWarn)}
 	httpDone := make(chan error, 1)
 	go func() { httpDone <- srv.Serve(ln) }()
 	logger.Info("hub running", "http", ln.Addr().String())
