@@ -18,35 +18,46 @@ type ServerFiles struct {
 }
 
 // Server is the TLS side of the hub's listener. Reload re-reads its files
-// and swaps them in for the next handshakes; connections already open keep
-// theirs. It is safe for concurrent use.
+// (Use reads others) and swaps them in for the next handshakes; connections
+// already open keep theirs. It is safe for concurrent use.
 type Server struct {
-	files   ServerFiles
-	current atomic.Pointer[tls.Config]
+	current atomic.Pointer[served]
+}
+
+// served is what one good read gave.
+type served struct {
+	files  ServerFiles
+	config *tls.Config
 }
 
 // NewServer reads f; every problem is a *FileError.
 func NewServer(f ServerFiles) (*Server, error) {
-	s := &Server{files: f}
-	if err := s.Reload(); err != nil {
+	s := &Server{}
+	if err := s.Use(f); err != nil {
 		return nil, err
 	}
 	return s, nil
 }
 
-// Reload re-reads the files. On any error the config in use stays as it
-// was, and the error says which file is at fault.
-func (s *Server) Reload() error {
-	cfg, err := serverConfig(s.files)
+// Reload re-reads the files in use; see Use.
+func (s *Server) Reload() error { return s.Use(s.current.Load().files) }
+
+// Use reads f, such as the files of a config read again, and serves them
+// from the next handshake on. On any error what is served stays as it was,
+// files included, and the error says which file is at fault.
+func (s *Server) Use(f ServerFiles) error {
+	cfg, err := serverConfig(f)
 	if err != nil {
 		return err
 	}
-	s.current.Store(cfg)
+	s.current.Store(&served{files: f, config: cfg})
 	return nil
 }
 
 // Certificate is the leaf certificate served now.
-func (s *Server) Certificate() *x509.Certificate { return s.current.Load().Certificates[0].Leaf }
+func (s *Server) Certificate() *x509.Certificate {
+	return s.current.Load().config.Certificates[0].Leaf
+}
 
 // Config is the config to listen with. Each handshake takes the config that
 // the last good Reload built, whole: GetConfigForClient swaps the
@@ -57,7 +68,7 @@ func (s *Server) Config() *tls.Config {
 		MinVersion: MinVersion,
 		NextProtos: nextProtos,
 		GetConfigForClient: func(*tls.ClientHelloInfo) (*tls.Config, error) {
-			return s.current.Load(), nil
+			return s.current.Load().config, nil
 		},
 	}
 }

@@ -122,6 +122,19 @@ func TestServerReloadSwapsCertificate(t *testing.T) {
 	require.NoError(t, os.Remove(keyFile))
 	require.ErrorContains(t, src.Reload(), "key_file")
 	require.Equal(t, second.Cert.SerialNumber.String(), serial())
+
+	// Files named anew, as by a config read again: bad ones change nothing,
+	// not even the files Reload reads; good ones are served and kept.
+	third := ca.Server(t)
+	thirdCert, thirdKey := third.Write(t, dir, "third")
+	require.ErrorContains(t, src.Use(tlsconf.ServerFiles{CertFile: thirdCert, KeyFile: keyFile}), "key_file")
+	require.Equal(t, second.Cert.SerialNumber.String(), serial())
+	require.NoError(t, src.Use(tlsconf.ServerFiles{CertFile: thirdCert, KeyFile: thirdKey}))
+	require.Equal(t, third.Cert.SerialNumber.String(), serial())
+	fourth := ca.Server(t)
+	fourth.Write(t, dir, "third")
+	require.NoError(t, src.Reload())
+	require.Equal(t, fourth.Cert.SerialNumber.String(), serial(), "Reload reads the files last used")
 }
 
 func TestServerClientCA(t *testing.T) {
