@@ -33,7 +33,8 @@ Usage:
                                 act on dead letters (what the hub gave up on)
   korpu bench   [--requests N] [--rate R --duration D] [--backlog] [--hubs H] [--districts D] [--json]
                                 measure real hub processes against RabbitMQ and PostgreSQL
-  korpu probe [--any] URL       health check: GET URL, succeed on 200
+  korpu probe [--any] [--ca FILE] URL
+                                health check: GET URL, succeed on 200 (--ca: an https:// server's CA)
   korpu version                 print the version
 `
 

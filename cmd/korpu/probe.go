@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"time"
+
+	"github.com/korpu-az/korpu/adapters/tlsconf"
 )
 
 // probe is a health check for images without a shell: it GETs a URL and
@@ -13,6 +15,7 @@ import (
 func probe(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("probe", flag.ContinueOnError)
 	anyStatus := fs.Bool("any", false, "succeed on any HTTP answer (the server is up)")
+	caFile := fs.String("ca", "", "PEM file of the CA that signed an https:// server's certificate (default: the system's roots)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -25,7 +28,11 @@ func probe(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("probe: %w", err)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	tc, err := tlsconf.Client(tlsconf.ClientFiles{CAFile: *caFile})
+	if err != nil {
+		return fmt.Errorf("probe: --ca: %w", err)
+	}
+	resp, err := (&http.Client{Transport: &http.Transport{TLSClientConfig: tc}}).Do(req)
 	if err != nil {
 		return fmt.Errorf("probe: %w", err)
 	}

@@ -82,6 +82,10 @@ func TestServeTLS(t *testing.T) {
 		return resp.TLS.PeerCertificates[0].SerialNumber.String()
 	}
 	require.Equal(t, first.Cert.SerialNumber.String(), served())
+	hubCAFile := hubCA.WriteCert(t, dir, "hub-ca")
+	require.NoError(t, run(t.Context(), []string{"probe", "--ca", hubCAFile, base + "/readyz"}, io.Discard, os.LookupEnv))
+	require.ErrorContains(t, run(t.Context(), []string{"probe", base + "/readyz"}, io.Discard, os.LookupEnv),
+		"certificate", "the system's roots do not know the hub's CA")
 
 	second := hubCA.Server(t)
 	second.Write(t, dir, "hub")
