@@ -58,7 +58,9 @@ type Config struct {
 	// Inquiry answers the portal's read API; nil leaves it out.
 	Inquiry Inquiry
 	// Documents renders printable appeals; nil leaves the document route out.
-	Documents   Documents
+	Documents Documents
+	// Chains answers GET /v1/log/verify; nil leaves the log's routes out.
+	Chains      Chains
 	DeadLetters DeadLetters
 	Reporter    StatusReporter
 	Gatherer    prometheus.Gatherer
@@ -94,6 +96,9 @@ func New(cfg Config) http.Handler {
 	}
 	if cfg.Inquiry != nil {
 		api.registerPortal(mux)
+	}
+	if cfg.Chains != nil {
+		api.registerLog(mux)
 	}
 	return mux
 }

@@ -150,7 +150,8 @@ func newValidator(cfg *config.Config) (*routers.Validator, error) {
 }
 
 // store is a ledger as the wiring hands it on: to the hub, the dead-letter
-// desk, the backlog collector, the read API and the monitors' figures.
+// desk, the backlog collector, the read API, the monitors' figures and the
+// check of printed copies.
 // Both ledgers are one.
 type store interface {
 	routers.Ledger
@@ -159,6 +160,7 @@ type store interface {
 	routers.InquiryLedger
 	routers.DeadLetterCounter
 	routers.FiguresLedger
+	httpapi.Chains
 }
 
 // substrate is what serve and demo choose differently beneath the hub: the
@@ -247,6 +249,7 @@ func wireHub(cfg *config.Config, sub substrate, now func() time.Time, logger *sl
 		PortalToken:    cfg.Portal.Token,
 		Inquiry:        inquiry,
 		Documents:      documents,
+		Chains:         sub.ledger,
 		DeadLetters:    routers.NewDeadLetterDesk(sub.ledger, now),
 		Reporter:       hub,
 		Gatherer:       reg,
