@@ -231,19 +231,20 @@ func wireHub(cfg *config.Config, sub substrate, now func() time.Time, logger *sl
 	}})
 	reg.MustRegister(httpapi.NewReadyCollector(ready))
 	inquiry := routers.NewInquiry(sub.ledger, validator, now)
+	desk := routers.NewDeadLetterDesk(sub.ledger, now)
 	api := httpapi.New(httpapi.Config{
 		CallbackTokens: callbackTokens(cfg),
 		MonitorToken:   cfg.Monitor.Token,
 		PortalToken:    cfg.Portal.Token,
 		Inquiry:        inquiry,
 		Documents:      documents,
-		DeadLetters:    routers.NewDeadLetterDesk(sub.ledger, now),
+		DeadLetters:    desk,
 		Reporter:       hub,
 		Gatherer:       reg,
 		Logger:         logger,
 		Ready:          ready,
 	})
-	handler, err := withDashboard(api, monitor, inquiry, cfg.Monitor.Token, now, logger)
+	handler, err := withDashboard(api, monitor, inquiry, desk, cfg.Monitor.Token, now, logger)
 	if err != nil {
 		return nil, err
 	}
