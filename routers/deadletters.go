@@ -32,12 +32,15 @@ type DeadLetterBook interface {
 	// DeadLetter returns one dead letter (ErrNotFound).
 	DeadLetter(ctx context.Context, id int64) (DeadLetter, error)
 	// ResolveDeadLetter moves an open dead letter to state and commits
-	// effects with it; it reports false, committing nothing, if the letter
-	// is not open (ErrNotFound if there is none). With a non-zero requeueAt,
+	// effects with it, and act in the operators' record (for letter id,
+	// outcome done, at the commit's time), so no letter is resolved
+	// unrecorded; it reports false, committing nothing, if the letter is
+	// not open (ErrNotFound if there is none). With a non-zero requeueAt,
 	// the same commit makes the letter's delivery (an appeal's or a
-	// comment's) pending again, with no attempts and due at requeueAt, if it
-	// is still failed.
-	ResolveDeadLetter(ctx context.Context, id int64, state DeadLetterState, effects Effects, requeueAt time.Time) (bool, error)
+	// comment's) pending again, with no attempts and due at requeueAt, if
+	// it is still failed.
+	ResolveDeadLetter(ctx context.Context, id int64, state DeadLetterState, effects Effects, requeueAt time.Time, act OperatorAction) (bool, error)
+	OperatorLog
 }
 
 // ReplayedFromHeader marks a message replayed from a dead letter with that
@@ -165,9 +168,10 @@ func storableHeaders(headers map[string]string) map[string]string {
 const droppedHeadersHeader = "x-korpu-headers-dropped"
 
 // DeadLetterDesk is what operators do with dead letters, from the CLI
-// (korpu dlq) or the monitors' HTTP API. It needs only the ledger: a replay
-// commits its message to the outbox, or its delivery as due, and a running
-// hub's relay or sweeper takes it from there.
+// (korpu dlq), the monitors' HTTP API or their dashboard, and the record
+// of who did it. It needs only the ledger: a replay commits its message to
+// the outbox, or its delivery as due, and a running hub's relay or sweeper
+// takes it from there.
 type DeadLetterDesk struct {
 	ledger DeadLetterBook
 	now    func() time.Time
@@ -188,6 +192,12 @@ func (d *DeadLetterDesk) Show(ctx context.Context, id int64) (DeadLetter, error)
 	return d.ledger.DeadLetter(ctx, id)
 }
 
+// Actions returns the operators' recorded actions with an ID below
+// beforeID (0: from the latest), newest first.
+func (d *DeadLetterDesk) Actions(ctx context.Context, beforeID int64, limit int) ([]OperatorAction, error) {
+	return d.ledger.OperatorActions(ctx, beforeID, limit)
+}
+
 // Replay sends a dead letter's work round again: a poisoned message goes
 // back to its queue with its original headers; a delivery the hub gave up on
 // becomes pending again with a fresh budget of attempts (the age bound still
@@ -197,16 +207,15 @@ func (d *DeadLetterDesk) Show(ctx context.Context, id int64) (DeadLetter, error)
 // intake's inbox and the delivery state keep any work from being done twice,
 // so the appeal's sequence stays intact. A letter that keeps only the start
 // of its body is not replayed (ErrTruncated): the portal must send it again.
-func (d *DeadLetterDesk) Replay(ctx context.Context, id int64) error {
-	dl, err := d.ledger.DeadLetter(ctx, id)
+// The replay is recorded with who did it in its own commit; a refusal is
+// recorded too.
+func (d *DeadLetterDesk) Replay(ctx context.Context, id int64, by Operator) error {
+	act, dl, err := d.begin(ctx, ActionReplay, id, by)
 	if err != nil {
-		return err
-	}
-	if dl.State != DeadLetterOpen {
-		return fmt.Errorf("%w: %d is %s", ErrNotOpen, id, dl.State)
+		return d.refused(ctx, act, err)
 	}
 	if dl.Truncated() {
-		return fmt.Errorf("%w: %d keeps %d of %d bytes (sha256 %s)", ErrTruncated, id, len(dl.Body), dl.Size, dl.SHA256)
+		return d.refused(ctx, act, fmt.Errorf("%w: %d keeps %d of %d bytes (sha256 %s)", ErrTruncated, id, len(dl.Body), dl.Size, dl.SHA256))
 	}
 	var (
 		effects   Effects
@@ -228,24 +237,60 @@ func (d *DeadLetterDesk) Replay(ctx context.Context, id int64) error {
 		headers[ReplayedFromHeader] = strconv.FormatInt(dl.ID, 10)
 		effects.Messages = []OutboxMessage{{Topic: dl.Queue, UUID: dl.MessageID, Payload: dl.Body, Metadata: headers}}
 	}
-	ok, err := d.ledger.ResolveDeadLetter(ctx, id, DeadLetterReplayed, effects, requeueAt)
+	return d.resolve(ctx, act, DeadLetterReplayed, effects, requeueAt)
+}
+
+// Drop closes a dead letter without replaying it; it stays for the record,
+// with who dropped it.
+func (d *DeadLetterDesk) Drop(ctx context.Context, id int64, by Operator) error {
+	act, _, err := d.begin(ctx, ActionDrop, id, by)
 	if err != nil {
-		return fmt.Errorf("replay dead letter %d: %w", id, err)
+		return d.refused(ctx, act, err)
+	}
+	return d.resolve(ctx, act, DeadLetterDropped, Effects{}, time.Time{})
+}
+
+// begin checks who acts and reads the open letter the action is on.
+func (d *DeadLetterDesk) begin(ctx context.Context, kind ActionKind, id int64, by Operator) (OperatorAction, DeadLetter, error) {
+	act := OperatorAction{Operator: by, Action: kind, DeadLetterID: id}
+	if err := by.Validate(); err != nil {
+		return act, DeadLetter{}, err
+	}
+	dl, err := d.ledger.DeadLetter(ctx, id)
+	if err != nil {
+		return act, dl, err
+	}
+	act.AppealNumber = dl.AppealNumber
+	if dl.State != DeadLetterOpen {
+		return act, dl, fmt.Errorf("%w: %d is %s", ErrNotOpen, id, dl.State)
+	}
+	return act, dl, nil
+}
+
+// resolve closes the letter and records act in the same commit.
+func (d *DeadLetterDesk) resolve(ctx context.Context, act OperatorAction, state DeadLetterState, effects Effects, requeueAt time.Time) error {
+	ok, err := d.ledger.ResolveDeadLetter(ctx, act.DeadLetterID, state, effects, requeueAt, act)
+	if err != nil {
+		return fmt.Errorf("%s dead letter %d: %w", act.Action, act.DeadLetterID, err)
 	}
 	if !ok {
-		return fmt.Errorf("%w: %d", ErrNotOpen, id)
+		// Another operator's action closed it in between.
+		return d.refused(ctx, act, fmt.Errorf("%w: %d", ErrNotOpen, act.DeadLetterID))
 	}
 	return nil
 }
 
-// Drop closes a dead letter without replaying it; it stays for the record.
-func (d *DeadLetterDesk) Drop(ctx context.Context, id int64) error {
-	ok, err := d.ledger.ResolveDeadLetter(ctx, id, DeadLetterDropped, Effects{}, time.Time{})
-	if err != nil {
-		return fmt.Errorf("drop dead letter %d: %w", id, err)
-	}
+// refused records a refusal the operator can act on and returns err with
+// whatever recording it failed with; other errors changed nothing and are
+// returned as they are.
+func (d *DeadLetterDesk) refused(ctx context.Context, act OperatorAction, err error) error {
+	outcome, ok := outcomeOf(err)
 	if !ok {
-		return fmt.Errorf("%w: %d", ErrNotOpen, id)
+		return err
 	}
-	return nil
+	act.Outcome = outcome
+	if rerr := d.ledger.RecordOperatorAction(ctx, act); rerr != nil {
+		return errors.Join(err, fmt.Errorf("record the refused %s: %w", act.Action, rerr))
+	}
+	return err
 }

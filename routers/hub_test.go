@@ -256,10 +256,10 @@ func testHub(t *testing.T, start time.Time) {
 
 		// The operator fixes the cause and replays: delivered once, sequence intact.
 		desk := routers.NewDeadLetterDesk(h.ledger, h.clock.Now)
-		require.NoError(t, desk.Replay(t.Context(), letter.ID))
+		require.NoError(t, desk.Replay(t.Context(), letter.ID, deskOperator))
 		h.waitEvent(id, routers.StatusDelivered)
-		require.ErrorIs(t, desk.Replay(t.Context(), letter.ID), routers.ErrNotOpen, "a second replay")
-		require.ErrorIs(t, desk.Drop(t.Context(), letter.ID), routers.ErrNotOpen)
+		require.ErrorIs(t, desk.Replay(t.Context(), letter.ID, deskOperator), routers.ErrNotOpen, "a second replay")
+		require.ErrorIs(t, desk.Drop(t.Context(), letter.ID, deskOperator), routers.ErrNotOpen)
 		h.barrier()
 		require.Equal(t, []routers.Status{routers.StatusRegistered, routers.StatusDelivered}, statuses(h.eventsOf(id)))
 		require.Equal(t, []int{1, 2}, sequencesOf(h.history(firstNumber)))
@@ -275,7 +275,7 @@ func testHub(t *testing.T, start time.Time) {
 		h.publish(body)
 		first := h.waitDeadLetter(routers.DeadAppeal)
 		desk := routers.NewDeadLetterDesk(h.ledger, h.clock.Now)
-		require.NoError(t, desk.Replay(t.Context(), first.ID))
+		require.NoError(t, desk.Replay(t.Context(), first.ID, deskOperator))
 		waitUntil(t, "a second dead letter for the refused replay", func() bool {
 			open, err := h.ledger.DeadLetters(t.Context(), routers.DeadLetterOpen, 0, 10)
 			require.NoError(t, err)
@@ -316,7 +316,7 @@ func testHub(t *testing.T, start time.Time) {
 
 		// Replaying a bad signature poisons it again: a new letter, the old one closed.
 		desk := routers.NewDeadLetterDesk(h.ledger, h.clock.Now)
-		require.NoError(t, desk.Replay(t.Context(), letter.ID))
+		require.NoError(t, desk.Replay(t.Context(), letter.ID, deskOperator))
 		shown, err := desk.Show(t.Context(), letter.ID)
 		require.NoError(t, err)
 		require.Equal(t, routers.DeadLetterReplayed, shown.State)

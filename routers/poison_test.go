@@ -58,13 +58,13 @@ func TestBoundedPoison(t *testing.T) {
 		h.publishMsg(msg)
 		letter := h.waitDeadLetter(routers.DeadPoison)
 		desk := routers.NewDeadLetterDesk(h.ledger, h.clock.Now)
-		err := desk.Replay(t.Context(), letter.ID)
+		err := desk.Replay(t.Context(), letter.ID, deskOperator)
 		require.ErrorIs(t, err, routers.ErrTruncated)
 		require.Contains(t, err.Error(), hex.EncodeToString(sum[:]))
 		shown, err := desk.Show(t.Context(), letter.ID)
 		require.NoError(t, err)
 		require.Equal(t, routers.DeadLetterOpen, shown.State, "a refused replay changes nothing")
-		require.NoError(t, desk.Drop(t.Context(), letter.ID), "a truncated letter can still be dropped")
+		require.NoError(t, desk.Drop(t.Context(), letter.ID, deskOperator), "a truncated letter can still be dropped")
 	})
 
 	t.Run("WholeLetterIsReplayed", func(t *testing.T) {
@@ -76,7 +76,7 @@ func TestBoundedPoison(t *testing.T) {
 		require.False(t, letter.Truncated())
 		require.Equal(t, int64(len(body)), letter.Size)
 		desk := routers.NewDeadLetterDesk(h.ledger, h.clock.Now)
-		require.NoError(t, desk.Replay(t.Context(), letter.ID))
+		require.NoError(t, desk.Replay(t.Context(), letter.ID, deskOperator))
 		// Replayed unsigned, it is poisoned again: a new letter, not a repeat.
 		waitUntil(t, "a second letter for the replay", func() bool {
 			open, err := h.ledger.DeadLetters(t.Context(), routers.DeadLetterOpen, 0, 10)

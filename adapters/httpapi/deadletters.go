@@ -8,6 +8,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/korpu-az/korpu/adapters/access"
 	"github.com/korpu-az/korpu/routers"
 )
 
@@ -18,7 +19,8 @@ func (a *api) monitor(next http.HandlerFunc) http.HandlerFunc {
 			writeError(w, http.StatusUnauthorized, "missing or wrong monitor token")
 			return
 		}
-		next(w, r)
+		// Until the access list names its parties, the monitors' token is the one operator.
+		next(w, r.WithContext(access.WithParty(r.Context(), access.Party{Name: "monitor", Role: access.RoleOperator})))
 	}
 }
 
@@ -124,18 +126,34 @@ func (a *api) showDeadLetter(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (a *api) resolveDeadLetter(action func(context.Context, int64) error) http.HandlerFunc {
+// resolveDeadLetter replays or drops a letter as the caller, an operator,
+// who is recorded with the action.
+func (a *api) resolveDeadLetter(action func(context.Context, int64, routers.Operator) error) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		party, found := access.PartyFrom(r.Context())
+		switch {
+		case !found:
+			// A route wired without authentication: nobody to record, so nothing is done.
+			writeError(w, http.StatusUnauthorized, "the caller is not known")
+			return
+		case party.Role != access.RoleOperator:
+			writeError(w, http.StatusForbidden, "only an operator may replay or drop dead letters")
+			return
+		}
 		id, ok := pathID(w, r)
 		if !ok {
 			return
 		}
-		err := action(r.Context(), id)
+		err := action(r.Context(), id, routers.Operator{Name: party.Name, Role: string(party.Role), Channel: routers.ChannelAPI})
 		switch {
 		case errors.Is(err, routers.ErrNotFound):
 			writeError(w, http.StatusNotFound, "no dead letter "+r.PathValue("id"))
 		case errors.Is(err, routers.ErrNotOpen), errors.Is(err, routers.ErrTruncated):
 			writeError(w, http.StatusConflict, err.Error())
+		case errors.Is(err, routers.ErrBadOperator):
+			// The access list's name cannot be recorded: refused, and said in the log.
+			a.cfg.Logger.Error("operator cannot be recorded", "error", err)
+			writeError(w, http.StatusForbidden, "the caller cannot be recorded")
 		case err != nil:
 			a.unavailable(w, "resolve dead letter", err)
 		default:
@@ -147,4 +165,40 @@ func (a *api) resolveDeadLetter(action func(context.Context, int64) error) http.
 func (a *api) unavailable(w http.ResponseWriter, what string, err error) {
 	a.cfg.Logger.Error(what+" failed", "error", err)
 	writeError(w, http.StatusServiceUnavailable, "temporarily unavailable; try again")
+}
+
+// operatorActionView is an entry of the operators' record as the API shows it.
+type operatorActionView struct {
+	ID           int64     `json:"id"`
+	At           time.Time `json:"at"`
+	Actor        string    `json:"actor"`
+	Role         string    `json:"role"`
+	Channel      string    `json:"channel"`
+	Action       string    `json:"action"`
+	DeadLetterID int64     `json:"dead_letter_id"`
+	AppealNumber string    `json:"appeal_number,omitempty"`
+	Outcome      string    `json:"outcome"`
+}
+
+func (a *api) listOperatorActions(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	before, err1 := queryInt(q.Get("before"), 0)
+	limit, err2 := queryInt(q.Get("limit"), 100)
+	if err := errors.Join(err1, err2); err != nil || limit < 1 || limit > 1000 || before < 0 {
+		writeError(w, http.StatusBadRequest, "before must be an id ≥ 0 and limit 1 to 1000")
+		return
+	}
+	actions, err := a.cfg.DeadLetters.Actions(r.Context(), before, int(limit))
+	if err != nil {
+		a.unavailable(w, "list operator actions", err)
+		return
+	}
+	out := make([]operatorActionView, len(actions))
+	for i, act := range actions {
+		out[i] = operatorActionView{
+			ID: act.ID, At: act.At, Actor: act.Operator.Name, Role: act.Operator.Role, Channel: string(act.Operator.Channel),
+			Action: string(act.Action), DeadLetterID: act.DeadLetterID, AppealNumber: act.AppealNumber, Outcome: string(act.Outcome),
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"operator_actions": out})
 }

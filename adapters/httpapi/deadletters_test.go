@@ -94,6 +94,33 @@ func TestDeadLetters(t *testing.T) {
 	require.Equal(t, "req", replayed[0].Topic)
 	require.Equal(t, `{"id":"a"}`, string(replayed[0].Payload))
 	require.Equal(t, "sha256=00", replayed[0].Metadata["x-signature"])
+
+	// Every replay and drop is in the operators' record with who asked,
+	// the refused second replay too; monitors read it newest first.
+	code, body = call(http.MethodGet, "/v1/operator-actions", "monitor-secret")
+	require.Equal(t, http.StatusOK, code)
+	type entry struct{ Actor, Role, Channel, Action, Outcome string }
+	var entries []entry
+	for _, a := range body["operator_actions"].([]any) {
+		m := a.(map[string]any)
+		require.NotEmpty(t, m["at"])
+		entries = append(entries, entry{m["actor"].(string), m["role"].(string), m["channel"].(string), m["action"].(string), m["outcome"].(string)})
+	}
+	require.Equal(t, []entry{
+		{"monitor", "operator", "api", "dead_letter.drop", "done"},
+		{"monitor", "operator", "api", "dead_letter.replay", "not_open"},
+		{"monitor", "operator", "api", "dead_letter.replay", "done"},
+	}, entries)
+	code, body = call(http.MethodGet, "/v1/operator-actions?before=3&limit=1", "monitor-secret")
+	require.Equal(t, http.StatusOK, code)
+	require.Len(t, body["operator_actions"], 1)
+	require.Equal(t, "not_open", body["operator_actions"].([]any)[0].(map[string]any)["outcome"])
+	for _, q := range []string{"?limit=0", "?before=-1", "?limit=x"} {
+		code, _ = call(http.MethodGet, "/v1/operator-actions"+q, "monitor-secret")
+		require.Equal(t, http.StatusBadRequest, code, q)
+	}
+	code, _ = call(http.MethodGet, "/v1/operator-actions", "bil")
+	require.Equal(t, http.StatusUnauthorized, code)
 }
 
 // TestDeadLetterTruncated: a letter that keeps only the start of a big

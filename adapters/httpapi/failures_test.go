@@ -49,9 +49,13 @@ func (downDesk) Show(context.Context, int64) (routers.DeadLetter, error) {
 	return routers.DeadLetter{}, errLedgerDown
 }
 
-func (downDesk) Replay(context.Context, int64) error { return errLedgerDown }
+func (downDesk) Replay(context.Context, int64, routers.Operator) error { return errLedgerDown }
 
-func (downDesk) Drop(context.Context, int64) error { return errLedgerDown }
+func (downDesk) Drop(context.Context, int64, routers.Operator) error { return errLedgerDown }
+
+func (downDesk) Actions(context.Context, int64, int) ([]routers.OperatorAction, error) {
+	return nil, errLedgerDown
+}
 
 type failingDocuments struct{}
 
@@ -91,6 +95,7 @@ func TestDocumentedFailures(t *testing.T) {
 		{"a dead letter", http.MethodGet, "/v1/dead-letters/1"},
 		{"replay", http.MethodPost, "/v1/dead-letters/1/replay"},
 		{"drop", http.MethodPost, "/v1/dead-letters/1/drop"},
+		{"operator actions", http.MethodGet, "/v1/operator-actions"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

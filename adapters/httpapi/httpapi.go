@@ -39,12 +39,15 @@ type Check struct {
 	Check func(ctx context.Context) error
 }
 
-// DeadLetters is what monitors may do with dead letters (routers.DeadLetterDesk).
+// DeadLetters is what monitors may do with dead letters, and operators
+// replay or drop with who they are recorded (routers.DeadLetterDesk).
 type DeadLetters interface {
 	List(ctx context.Context, state routers.DeadLetterState, afterID int64, limit int) ([]routers.DeadLetter, error)
 	Show(ctx context.Context, id int64) (routers.DeadLetter, error)
-	Replay(ctx context.Context, id int64) error
-	Drop(ctx context.Context, id int64) error
+	Replay(ctx context.Context, id int64, by routers.Operator) error
+	Drop(ctx context.Context, id int64, by routers.Operator) error
+	// Actions is the operators' record, newest first, below an id (0: from the latest).
+	Actions(ctx context.Context, beforeID int64, limit int) ([]routers.OperatorAction, error)
 }
 
 // Config wires the API.
@@ -93,6 +96,7 @@ func New(cfg Config) http.Handler {
 		mux.HandleFunc("GET /v1/dead-letters/{id}", api.monitor(api.showDeadLetter))
 		mux.HandleFunc("POST /v1/dead-letters/{id}/replay", api.monitor(api.resolveDeadLetter(cfg.DeadLetters.Replay)))
 		mux.HandleFunc("POST /v1/dead-letters/{id}/drop", api.monitor(api.resolveDeadLetter(cfg.DeadLetters.Drop)))
+		mux.HandleFunc("GET /v1/operator-actions", api.monitor(api.listOperatorActions))
 	}
 	if cfg.Inquiry != nil {
 		api.registerPortal(mux)

@@ -1,12 +1,15 @@
 // Package labels names the contract's codes for people, in Azerbaijani and
 // English: appeal types, statuses, social and privilege statuses, and
-// weekdays. The portal's training page and the monitors' dashboard show the
+// weekdays; and the hub's own codes the monitors see: dead letters' kinds,
+// the access list's roles, and operators' actions, channels and outcomes.
+// The portal's training page and the monitors' dashboard show the
 // same words for the same codes. (The printed appeal and the ESD adapter
 // keep their own: they follow the ESD mapping table of contract §5.)
 package labels
 
 // Name names a code of a kind ("type", "status", "social_status",
-// "privilege_status", "weekday") in Azerbaijani, or in English when
+// "privilege_status", "weekday", "dead_letter_kind", "role",
+// "operator_action", "channel", "outcome") in Azerbaijani, or in English when
 // english is set; an unknown kind or code shows as the code itself.
 func Name(kind, code string, english bool) string {
 	w, ok := names[kind][code]
@@ -53,6 +56,31 @@ var names = map[string]map[string][2]string{
 		"forwarded":   {"Aidiyyəti üzrə göndərilib", "Forwarded"},
 		"closed":      {"Bağlanıb", "Closed"},
 		"commented":   {"Qeyd çatdırılıb", "Remark delivered"},
+	},
+	"dead_letter_kind": {
+		"poison":  {"Zədəli mesaj", "Poisoned message"},
+		"appeal":  {"Müraciətin çatdırılması", "Appeal's delivery"},
+		"comment": {"Qeydin çatdırılması", "Remark's delivery"},
+	},
+	"role": {
+		"portal":   {"portal", "portal"},
+		"monitor":  {"monitor", "monitor"},
+		"operator": {"operator", "operator"},
+	},
+	"operator_action": {
+		"dead_letter.replay": {"Yenidən göndərmə", "Replay"},
+		"dead_letter.drop":   {"Ləğv", "Drop"},
+	},
+	"channel": {
+		"api":       {"API", "API"},
+		"cli":       {"Komanda sətri (korpu dlq)", "Command line (korpu dlq)"},
+		"dashboard": {"Panel", "Dashboard"},
+	},
+	"outcome": {
+		"done":      {"Edildi", "Done"},
+		"not_open":  {"Artıq açıq deyildi", "No longer open"},
+		"not_found": {"Belə məktub yoxdur", "No such letter"},
+		"truncated": {"Kəsik məktub, göndərilmədi", "Truncated, not replayed"},
 	},
 	"weekday": {
 		"monday":    {"bazar ertəsi", "Monday"},

@@ -158,6 +158,10 @@ func (r *refusal) deadLetter(dl routers.DeadLetter) {
 	r.jsonMap("dead_letters.headers", dl.Headers)
 }
 
+func (r *refusal) operatorAction(a routers.OperatorAction) {
+	r.text("operator_actions", a.Operator.Name, a.Operator.Role, string(a.Operator.Channel), string(a.Action), a.AppealNumber, string(a.Outcome))
+}
+
 func (r *refusal) messages(messages []routers.OutboxMessage) {
 	for _, m := range messages {
 		r.text("outbox", m.Topic, m.UUID)

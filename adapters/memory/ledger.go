@@ -47,6 +47,7 @@ type Ledger struct {
 	watched  map[string]crossed                     // the last crossing claimed, by appeal number
 	filed    map[string]string                      // the district each appeal was registered with, by number
 	refused  []refusedRequest                       // invalid requests (not comments), as claimed
+	actions  []routers.OperatorAction               // the operators' record, in ID order
 
 	now func() time.Time // the hub's clock: every time the ledger records comes from it
 }
@@ -684,7 +685,7 @@ func (l *Ledger) DeadLetter(ctx context.Context, id int64) (routers.DeadLetter, 
 }
 
 // ResolveDeadLetter implements routers.Ledger.
-func (l *Ledger) ResolveDeadLetter(ctx context.Context, id int64, state routers.DeadLetterState, effects routers.Effects, requeueAt time.Time) (bool, error) {
+func (l *Ledger) ResolveDeadLetter(ctx context.Context, id int64, state routers.DeadLetterState, effects routers.Effects, requeueAt time.Time, act routers.OperatorAction) (bool, error) {
 	if err := ctx.Err(); err != nil {
 		return false, fmt.Errorf("resolve dead letter: %w", err)
 	}
@@ -703,10 +704,13 @@ func (l *Ledger) ResolveDeadLetter(ctx context.Context, id int64, state routers.
 	}
 	var refused refusal
 	refused.effects(effects)
+	act.DeadLetterID, act.Outcome = id, routers.OutcomeDone
+	refused.operatorAction(act)
 	if err := refused.err(); err != nil {
 		return false, fmt.Errorf("resolve dead letter %d: %w", id, err)
 	}
 	dl.State, dl.ResolvedAt = state, l.now()
+	l.record(act, dl.ResolvedAt)
 	if !requeueAt.IsZero() {
 		var d *routers.Delivery
 		switch {

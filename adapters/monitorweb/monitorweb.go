@@ -2,13 +2,16 @@
 // (issue 10): the country's districts with their figures, sortable, late
 // ones marked; appeals per day as a chart; a district's services and its
 // overdue and due-soon appeals; any appeal's details; search by number;
-// lifecycles as CSV.
+// lifecycles as CSV; the open dead letters, which operators replay or
+// drop, and the record of every operator's action.
 //
 // Pages are drawn on the server and work without JavaScript; htmx (embedded
 // with its licence, like the styles) refreshes the live parts every 5
 // seconds. Nothing is fetched from elsewhere. Monitors sign in with their
 // token and get a signed session cookie; scripts send the token as a bearer
-// header. The dashboard only reads: the one POSTs are sign-in and sign-out.
+// header. The dashboard only reads, but for sign-in, sign-out and an
+// operator's replay or drop of a dead letter, which carries a form token
+// bound to the session (CSRF) and is recorded with the operator's name.
 package monitorweb
 
 import (
@@ -64,6 +67,9 @@ type Appeals interface {
 type Config struct {
 	Monitor Monitor
 	Appeals Appeals
+	// DeadLetters is the dead-letter desk: open letters, operators'
+	// replays and drops, and the record of them.
+	DeadLetters DeadLetters
 	// Token is the central monitors' token (the config's monitor.token). It
 	// also keys the session cookies: hubs with one token accept each
 	// other's sessions, and a new token ends every session.
@@ -83,8 +89,8 @@ type Server struct {
 
 // New returns the dashboard for cfg.
 func New(cfg Config) (*Server, error) {
-	if cfg.Monitor == nil || cfg.Appeals == nil || cfg.Token == "" || cfg.Now == nil {
-		return nil, errors.New("monitorweb: Monitor, Appeals, Token and Now are required")
+	if cfg.Monitor == nil || cfg.Appeals == nil || cfg.DeadLetters == nil || cfg.Token == "" || cfg.Now == nil {
+		return nil, errors.New("monitorweb: Monitor, Appeals, DeadLetters, Token and Now are required")
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -107,11 +113,16 @@ func New(cfg Config) (*Server, error) {
 	mux.HandleFunc("GET "+Base+"/appeals/{number}", s.monitor(s.appeal))
 	mux.HandleFunc("GET "+Base+"/search", s.monitor(s.search))
 	mux.HandleFunc("GET "+Base+"/export.csv", s.monitor(s.export))
+	mux.HandleFunc("GET "+Base+"/dead-letters", s.monitor(s.deadLetters))
+	mux.HandleFunc("POST "+Base+"/dead-letters/{id}/replay", s.monitor(s.resolve(routers.ActionReplay)))
+	mux.HandleFunc("POST "+Base+"/dead-letters/{id}/drop", s.monitor(s.resolve(routers.ActionDrop)))
 	mux.HandleFunc(Base+"/", func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusNotFound, "notFoundTitle", langOf(r), "pageNotFound")
 	})
-	// Sign-in and sign-out are the only unsafe requests: the browser's own
-	// Sec-Fetch-Site or Origin must say they come from this very site.
+	// Sign-in, sign-out and operators' actions are the only unsafe
+	// requests: the browser's own Sec-Fetch-Site or Origin must say they
+	// come from this very site (and an action must carry its session's
+	// form token as well).
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusForbidden, "forbidden", langOf(r), "forbidden")
@@ -194,7 +205,7 @@ func query(l lang, kv ...string) string {
 
 func parsePages() (map[string]*template.Template, error) {
 	pages := map[string]*template.Template{}
-	for _, name := range []string{"signin", "country", "district", "appeal", "error"} {
+	for _, name := range []string{"signin", "country", "district", "appeal", "deadletters", "error"} {
 		t, err := template.ParseFS(templateFS, "templates/layout.html", "templates/parts.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("monitorweb: template %s: %w", name, err)
@@ -240,25 +251,36 @@ func (s *Server) render(w http.ResponseWriter, status int, name, part string, p 
 // when it is the very part the browser shows already (so a screen reader
 // is not made to read an unchanged table again); else the whole page.
 func (s *Server) show(w http.ResponseWriter, r *http.Request, name, title string, req request, data any, liveURL func(version string) string) {
-	p := s.newPage(r, req.Lang, title, data)
-	var inner bytes.Buffer
-	if err := s.pages[name].ExecuteTemplate(&inner, "liveInner", p); err != nil {
-		s.cfg.Logger.Error("monitor page", "page", name, "error", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
+	p, version, ok := s.livePage(w, r, name, title, req.Lang, data, liveURL)
+	if !ok {
 		return
 	}
-	sum := sha256.Sum256(inner.Bytes())
-	version := hex.EncodeToString(sum[:8])
 	if live(r) && req.Version == version {
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
-	p.Live = liveURL(version)
 	part := ""
 	if live(r) {
 		part = "live"
 	}
 	s.render(w, http.StatusOK, name, part, p)
+}
+
+// livePage starts a page with a live part: Live is where the part comes
+// from, with the version (digest) of what it shows now. On a failure it
+// has answered the request itself.
+func (s *Server) livePage(w http.ResponseWriter, r *http.Request, name, title string, l lang, data any, liveURL func(version string) string) (*page, string, bool) {
+	p := s.newPage(r, l, title, data)
+	var inner bytes.Buffer
+	if err := s.pages[name].ExecuteTemplate(&inner, "liveInner", p); err != nil {
+		s.cfg.Logger.Error("monitor page", "page", name, "error", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return nil, "", false
+	}
+	sum := sha256.Sum256(inner.Bytes())
+	version := hex.EncodeToString(sum[:8])
+	p.Live = liveURL(version)
+	return p, version, true
 }
 
 // fail shows an error page with a message of words.

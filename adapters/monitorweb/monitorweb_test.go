@@ -19,6 +19,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/korpu-az/korpu/adapters/memory"
 	"github.com/korpu-az/korpu/adapters/monitorweb"
 	"github.com/korpu-az/korpu/adapters/monitorweb/monitorwebtest"
 	"github.com/korpu-az/korpu/routers"
@@ -35,6 +36,7 @@ func (c *clock) Set(t time.Time) { c.now.Store(&t) }
 type fixture struct {
 	fake    *monitorwebtest.Fake
 	clock   *clock
+	ledger  *memory.Ledger // the dead letters and the operators' record
 	handler http.Handler
 	cookie  *http.Cookie // a signed-in monitor's session
 }
@@ -43,12 +45,20 @@ func setup(t *testing.T) *fixture {
 	t.Helper()
 	f := &fixture{fake: monitorwebtest.New(), clock: &clock{}}
 	f.clock.Set(monitorwebtest.Today.Add(10 * time.Hour))
-	s, err := monitorweb.New(monitorweb.Config{Monitor: f.fake, Appeals: f.fake, Token: token, Now: f.clock.Now})
+	f.ledger = memory.NewLedger(f.clock.Now)
+	s, err := monitorweb.New(monitorweb.Config{Monitor: f.fake, Appeals: f.fake, Token: token, Now: f.clock.Now,
+		DeadLetters: routers.NewDeadLetterDesk(f.ledger, f.clock.Now)})
 	require.NoError(t, err)
 	f.handler = s
 	f.cookie = f.signIn(t, token, "", nil)
 	require.NotNil(t, f.cookie)
 	return f
+}
+
+// emptyDesk is a dead-letter desk with no letters, for dashboards the test
+// does not act on.
+func emptyDesk(now func() time.Time) monitorweb.DeadLetters {
+	return routers.NewDeadLetterDesk(memory.NewLedger(now), now)
 }
 
 // signIn posts the form as the browser does; it returns the session cookie
@@ -66,13 +76,20 @@ func (f *fixture) signIn(t *testing.T, tok, next string, tlsState *tls.Connectio
 
 func (f *fixture) post(t *testing.T, target string, form url.Values, tlsState *tls.ConnectionState) *httptest.ResponseRecorder {
 	t.Helper()
-	req := httptest.NewRequestWithContext(t.Context(), http.MethodPost, target, strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	req := formPost(t, target, form)
 	req.TLS = tlsState
 	rec := httptest.NewRecorder()
 	f.handler.ServeHTTP(rec, req)
 	return rec
+}
+
+// formPost is a form posted from the dashboard's own page.
+func formPost(t *testing.T, target string, form url.Values) *http.Request {
+	t.Helper()
+	req := httptest.NewRequestWithContext(t.Context(), http.MethodPost, target, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	return req
 }
 
 // get asks as the signed-in monitor (the session cookie), with the headers given.
@@ -225,9 +242,9 @@ func TestSession(t *testing.T) {
 		t.Parallel()
 		f := setup(t)
 		// Another hub with the same token takes the cookie; one whose token changed does not.
-		same, err := monitorweb.New(monitorweb.Config{Monitor: f.fake, Appeals: f.fake, Token: token, Now: f.clock.Now})
+		same, err := monitorweb.New(monitorweb.Config{Monitor: f.fake, Appeals: f.fake, Token: token, Now: f.clock.Now, DeadLetters: emptyDesk(f.clock.Now)})
 		require.NoError(t, err)
-		changed, err := monitorweb.New(monitorweb.Config{Monitor: f.fake, Appeals: f.fake, Token: token + "-new", Now: f.clock.Now})
+		changed, err := monitorweb.New(monitorweb.Config{Monitor: f.fake, Appeals: f.fake, Token: token + "-new", Now: f.clock.Now, DeadLetters: emptyDesk(f.clock.Now)})
 		require.NoError(t, err)
 		for h, want := range map[http.Handler]int{same: http.StatusOK, changed: http.StatusUnauthorized} {
 			req := httptest.NewRequestWithContext(t.Context(), http.MethodGet, "/monitor/", nil)
@@ -485,7 +502,7 @@ func TestNoFINInLogs(t *testing.T) {
 	fake := monitorwebtest.New()
 	c := &clock{}
 	c.Set(monitorwebtest.Today)
-	s, err := monitorweb.New(monitorweb.Config{Monitor: fake, Appeals: fake, Token: token, Now: c.Now, Logger: testLogger(&logs)})
+	s, err := monitorweb.New(monitorweb.Config{Monitor: fake, Appeals: fake, Token: token, Now: c.Now, Logger: testLogger(&logs), DeadLetters: emptyDesk(c.Now)})
 	require.NoError(t, err)
 	for _, fail := range []error{nil, errors.New("ledger down")} {
 		fake.Fail(fail)
@@ -559,7 +576,8 @@ func (c cutShort) Lifecycles(ctx context.Context, district string, p routers.Per
 func TestExportCutShort(t *testing.T) {
 	t.Parallel()
 	fake := monitorwebtest.New()
-	s, err := monitorweb.New(monitorweb.Config{Monitor: cutShort{fake}, Appeals: fake, Token: token, Now: func() time.Time { return monitorwebtest.Today }})
+	s, err := monitorweb.New(monitorweb.Config{Monitor: cutShort{fake}, Appeals: fake, Token: token, Now: func() time.Time { return monitorwebtest.Today },
+		DeadLetters: emptyDesk(time.Now)})
 	require.NoError(t, err)
 	req := httptest.NewRequestWithContext(t.Context(), http.MethodGet, "/monitor/export.csv", nil)
 	req.Header.Set("Authorization", "Bearer "+token)

@@ -755,7 +755,7 @@ func (l *Ledger) DeadLetter(ctx context.Context, id int64) (routers.DeadLetter, 
 }
 
 // ResolveDeadLetter implements routers.Ledger.
-func (l *Ledger) ResolveDeadLetter(ctx context.Context, id int64, state routers.DeadLetterState, effects routers.Effects, requeueAt time.Time) (bool, error) {
+func (l *Ledger) ResolveDeadLetter(ctx context.Context, id int64, state routers.DeadLetterState, effects routers.Effects, requeueAt time.Time, act routers.OperatorAction) (bool, error) {
 	now := l.now() // one instant for everything this commit records
 	resolved := false
 	err := l.inTx(ctx, func(tx pgx.Tx) error {
@@ -777,6 +777,10 @@ func (l *Ledger) ResolveDeadLetter(ctx context.Context, id int64, state routers.
 		}
 		if _, err := tx.Exec(ctx, `UPDATE dead_letters SET state = $2, resolved_at = $3 WHERE id = $1`, id, state, now); err != nil {
 			return fmt.Errorf("resolve dead letter: %w", err)
+		}
+		act.DeadLetterID, act.Outcome = id, routers.OutcomeDone
+		if err := recordOperatorAction(ctx, tx, act, now); err != nil {
+			return err
 		}
 		if !requeueAt.IsZero() {
 			query, args := `UPDATE appeals SET delivery_state = 'pending', delivery_attempts = 0, next_attempt_at = $2, last_error = '',

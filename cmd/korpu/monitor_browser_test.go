@@ -16,7 +16,9 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
 
+	"github.com/korpu-az/korpu/adapters/memory"
 	"github.com/korpu-az/korpu/adapters/monitorweb/monitorwebtest"
+	"github.com/korpu-az/korpu/routers"
 )
 
 // dashboardSite is a dashboard for driveDashboard: where it is, the
@@ -29,6 +31,8 @@ type dashboardSite struct {
 	// Screenshot: this site's country view is the one docs/monitor.png
 	// shows (KORPU_SCREENSHOTS=1 or -update takes it again).
 	Screenshot bool
+	// Ledger holds the fake site's dead letters and operators' record.
+	Ledger *memory.Ledger
 }
 
 // fakeDashboard serves the dashboard over monitorwebtest's small country,
@@ -37,12 +41,72 @@ func fakeDashboard(t *testing.T) dashboardSite {
 	t.Helper()
 	fake := monitorwebtest.New()
 	const token = "demo-monitor-token"
-	h, err := withDashboard(http.NotFoundHandler(), fake, fake, token,
-		func() time.Time { return monitorwebtest.Today.Add(10 * time.Hour) }, slog.New(slog.DiscardHandler))
+	now := func() time.Time { return monitorwebtest.Today.Add(10 * time.Hour) }
+	ledger := memory.NewLedger(now)
+	h, err := withDashboard(http.NotFoundHandler(), fake, fake, routers.NewDeadLetterDesk(ledger, now), token, now, slog.New(slog.DiscardHandler))
 	require.NoError(t, err)
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	return dashboardSite{URL: srv.URL + "/monitor/", Token: token, Change: func() { fake.Bump("AZ-SAT", 7) }}
+	return dashboardSite{URL: srv.URL + "/monitor/", Token: token, Change: func() { fake.Bump("AZ-SAT", 7) }, Ledger: ledger}
+}
+
+// TestDeadLettersInBrowser: an operator signed in to the dashboard replays
+// a dead letter with its button; the page says so without a reload, and
+// the operators' record shows who did it, when in Baku time and how. A
+// post the page's own form did not make (no form token) is refused and
+// recorded nowhere.
+func TestDeadLettersInBrowser(t *testing.T) {
+	t.Parallel()
+	site := fakeDashboard(t)
+	for _, dl := range []routers.DeadLetter{
+		{Kind: routers.DeadPoison, Body: []byte(`{"id":"a"}`), Error: "x-signature does not match the body"},
+		{Kind: routers.DeadAppeal, Body: []byte(`{}`), Error: "district answered 422", AppealNumber: monitorwebtest.Overdue},
+	} {
+		dl.Queue, dl.Attempts, dl.Fingerprint = "egov.portal.requests", 1, dl.Error
+		require.NoError(t, site.Ledger.AddDeadLetter(t.Context(), dl))
+	}
+	ctx := browser(t)
+	step, eval := drive(t, ctx)
+	step("sign in and open the dead letters",
+		chromedp.Navigate(site.URL),
+		chromedp.WaitVisible(chromedp.CSS("#token")),
+		chromedp.SendKeys(chromedp.CSS("#token"), site.Token+"\r"),
+		chromedp.WaitVisible(chromedp.CSS("#districts")),
+		chromedp.Click(chromedp.CSS("#nav-dead-letters")),
+		chromedp.WaitVisible(chromedp.CSS("#letters")),
+	)
+	require.Equal(t, "2", eval(`String(document.querySelectorAll('#letters tbody tr').length)`))
+	checkLabels(t, ctx)
+	checkContrast(t, ctx)
+
+	step("replay the first",
+		chromedp.Evaluate[chromedp.Void](`window.samePage = true`),
+		chromedp.Click(chromedp.CSS("#replay-1")),
+		chromedp.WaitVisible(chromedp.CSS("#notice")),
+	)
+	require.Equal(t, "1 nömrəli ölü məktub yenidən göndərildi.", eval(`document.getElementById('notice').textContent`))
+	require.Equal(t, "true", eval(`String(window.samePage === true)`), "htmx swapped the desk: no reload")
+	require.Equal(t, "1", eval(`String(document.querySelectorAll('#letters tbody tr').length)`), "the replayed letter left the list")
+	row := eval(`document.querySelector('#actions tbody tr[data-outcome=done]').textContent`)
+	for _, want := range []string{"2026-03-18 10:00:00", "monitor", "Yenidən göndərmə", "Panel", "Edildi"} {
+		require.Contains(t, row, want, "who, what, when (Baku time), how")
+	}
+	checkContrast(t, ctx)
+
+	// The page's script could post with the session's cookie, but not
+	// without the form token: refused, nothing done or recorded.
+	status, err := chromedp.Run(ctx, chromedp.Evaluate[int](`fetch('/monitor/dead-letters/2/drop', {method: 'POST', credentials: 'same-origin'}).then(r => r.status)`,
+		chromedp.EvalAwaitPromise))
+	require.NoError(t, err)
+	require.Equal(t, http.StatusForbidden, status)
+	actions, err := site.Ledger.OperatorActions(t.Context(), 0, 10)
+	require.NoError(t, err)
+	require.Len(t, actions, 1)
+	require.Equal(t, routers.Operator{Name: "monitor", Role: "operator", Channel: routers.ChannelDashboard}, actions[0].Operator)
+	require.Equal(t, int64(1), actions[0].DeadLetterID)
+	open, err := site.Ledger.DeadLetters(t.Context(), routers.DeadLetterOpen, 0, 10)
+	require.NoError(t, err)
+	require.Len(t, open, 1, "letter 2 is still open")
 }
 
 // TestMonitorDashboardInBrowser walks a monitor through the dashboard in a
@@ -69,18 +133,7 @@ func TestMonitorDashboardInDemo(t *testing.T) {
 // the way. It assumes only what any hub's dashboard shows.
 func driveDashboard(t *testing.T, ctx context.Context, site dashboardSite) {
 	t.Helper()
-	step := func(what string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		stepCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		defer cancel()
-		require.NoError(t, chromedp.Do(stepCtx, actions...), what)
-	}
-	eval := func(js string) string {
-		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Evaluate[string](js))
-		require.NoError(t, err, js)
-		return s
-	}
+	step, eval := drive(t, ctx)
 
 	step("open the dashboard, Tab once",
 		chromedp.Navigate(site.URL),
@@ -219,6 +272,24 @@ func driveDashboard(t *testing.T, ctx context.Context, site dashboardSite) {
 		chromedp.Navigate(site.URL),
 		chromedp.WaitVisible(chromedp.CSS("#token")),
 	)
+}
+
+// drive is a test's hands on the browser: step runs actions, each step
+// within 30 s; eval reads a value of the page as a string.
+func drive(t *testing.T, ctx context.Context) (step func(what string, actions ...chromedp.Action[chromedp.Void]), eval func(js string) string) {
+	step = func(what string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		stepCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		require.NoError(t, chromedp.Do(stepCtx, actions...), what)
+	}
+	eval = func(js string) string {
+		t.Helper()
+		s, err := chromedp.Run(ctx, chromedp.Evaluate[string](js))
+		require.NoError(t, err, js)
+		return s
+	}
+	return step, eval
 }
 
 // checkLabels fails the test for an input, select or text area of the

@@ -9,7 +9,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/korpu-az/korpu/adapters/memory"
 	"github.com/korpu-az/korpu/adapters/monitorweb/monitorwebtest"
+	"github.com/korpu-az/korpu/routers"
 )
 
 // TestWithDashboard: /monitor/ is the dashboard, the rest the hub's API;
@@ -24,12 +26,13 @@ func TestWithDashboard(t *testing.T) {
 		h.ServeHTTP(rec, httptest.NewRequestWithContext(t.Context(), http.MethodGet, path, nil))
 		return rec.Code
 	}
-	h, err := withDashboard(api, fake, fake, "token", now, slog.New(slog.DiscardHandler))
+	desk := routers.NewDeadLetterDesk(memory.NewLedger(now), now)
+	h, err := withDashboard(api, fake, fake, desk, "token", now, slog.New(slog.DiscardHandler))
 	require.NoError(t, err)
 	require.Equal(t, http.StatusUnauthorized, get(h, "/monitor/"), "the dashboard asks for sign-in")
 	require.Equal(t, http.StatusOK, get(h, "/monitor/static/monitor.css"))
 	require.Equal(t, http.StatusTeapot, get(h, "/metrics"))
-	h, err = withDashboard(api, fake, fake, "", now, slog.New(slog.DiscardHandler))
+	h, err = withDashboard(api, fake, fake, desk, "", now, slog.New(slog.DiscardHandler))
 	require.NoError(t, err)
 	require.Equal(t, http.StatusTeapot, get(h, "/monitor/"), "no token, no dashboard")
 }

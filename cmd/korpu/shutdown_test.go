@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"os/user"
 	"strconv"
 	"strings"
 	"syscall"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/korpu-az/korpu/adapters/postgres"
 	"github.com/korpu-az/korpu/adapters/sim/portalsim"
 	"github.com/korpu-az/korpu/routers"
 )
@@ -87,12 +89,15 @@ func TestDLQCommand(t *testing.T) {
 	require.Contains(t, out, `"queue": "`+s.topics.Requests+`"`)
 	require.Contains(t, out, `"x-signature"`)
 
-	out, err = dlq("drop", "--config", s.config, first)
+	out, err = dlq("drop", "--config", s.config, "--as", "Aysel Məmmədova", first)
 	require.NoError(t, err, out)
-	require.Contains(t, out, "dropped")
+	require.Contains(t, out, "dropped by Aysel Məmmədova")
 	out, err = dlq("replay", "--config", s.config, first)
 	require.Error(t, err, "a dropped letter cannot be replayed")
 	require.Contains(t, out, "no longer open")
+	out, err = dlq("drop", "--config", s.config, "--as", "two\nlines", first)
+	require.Error(t, err, "a name the record cannot show as given")
+	require.Contains(t, out, "--as")
 
 	second := strconv.FormatInt(letters[1].ID, 10)
 	out, err = dlq("replay", "--config", s.config, second)
@@ -103,6 +108,57 @@ func TestDLQCommand(t *testing.T) {
 	out, err = dlq("list", "--config", s.config, "--state", "dead")
 	require.NoError(t, err, out)
 	require.Equal(t, 2, strings.Count(out, "x-signature does not match"), out)
+
+	// The API's replay, by the monitors' token (the one operator until the
+	// access list names them), goes in the same record.
+	third := strconv.FormatInt(letters[2].ID, 10)
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, "http://"+s.hubAddr+"/v1/dead-letters/"+third+"/replay", nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+e2eMonitorToken)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	require.NoError(t, resp.Body.Close())
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+
+	// Who did what, newest first: the command line's user by default.
+	me := "cli:" + currentUser(t)
+	pool, err := postgres.Open(t.Context(), s.dbURL)
+	require.NoError(t, err)
+	defer pool.Close()
+	actions, err := postgres.NewLedger(pool, time.Now).OperatorActions(t.Context(), 0, 10)
+	require.NoError(t, err)
+	type row struct {
+		Who     string
+		How     routers.Channel
+		What    routers.ActionKind
+		Letter  int64
+		Outcome routers.Outcome
+	}
+	var rows []row
+	for _, a := range actions {
+		rows = append(rows, row{a.Operator.Name, a.Operator.Channel, a.Action, a.DeadLetterID, a.Outcome})
+		require.WithinDuration(t, time.Now(), a.At, time.Minute)
+	}
+	require.Equal(t, []row{
+		{"monitor", routers.ChannelAPI, routers.ActionReplay, letters[2].ID, routers.OutcomeDone},
+		{me, routers.ChannelCLI, routers.ActionReplay, letters[1].ID, routers.OutcomeDone},
+		{me, routers.ChannelCLI, routers.ActionReplay, letters[0].ID, routers.OutcomeNotOpen},
+		{"Aysel Məmmədova", routers.ChannelCLI, routers.ActionDrop, letters[0].ID, routers.OutcomeDone},
+	}, rows, "the refused names recorded nothing")
+	out, err = dlq("actions", "--config", s.config, "--limit", "2")
+	require.NoError(t, err, out)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	require.Len(t, lines, 3, out)
+	require.Regexp(t, `^`+strconv.FormatInt(actions[0].ID, 10)+` +\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} +monitor +operator +api +dead_letter.replay +`+third+` +done$`, lines[1])
+	require.Contains(t, lines[2], me)
+}
+
+// currentUser is the name korpu dlq records by default after "cli:".
+func currentUser(t *testing.T) string {
+	t.Helper()
+	u, err := user.Current()
+	require.NoError(t, err)
+	return u.Username
 }
 
 // portalsimBadSignature signs m with a key that is not the portal's.

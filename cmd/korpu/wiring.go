@@ -243,6 +243,7 @@ func wireHub(cfg *config.Config, sub substrate, now func() time.Time, logger *sl
 	}})
 	reg.MustRegister(httpapi.NewReadyCollector(ready))
 	inquiry := routers.NewInquiry(sub.ledger, validator, now)
+	desk := routers.NewDeadLetterDesk(sub.ledger, now)
 	api := httpapi.New(httpapi.Config{
 		CallbackTokens: callbackTokens(cfg),
 		MonitorToken:   cfg.Monitor.Token,
@@ -250,7 +251,7 @@ func wireHub(cfg *config.Config, sub substrate, now func() time.Time, logger *sl
 		Inquiry:        inquiry,
 		Documents:      documents,
 		Chains:         sub.ledger,
-		DeadLetters:    routers.NewDeadLetterDesk(sub.ledger, now),
+		DeadLetters:    desk,
 		Reporter:       hub,
 		Gatherer:       reg,
 		Logger:         logger,
@@ -259,7 +260,7 @@ func wireHub(cfg *config.Config, sub substrate, now func() time.Time, logger *sl
 	if cfg.HTTP.TLS != nil && cfg.HTTP.TLS.ClientCAFile != "" {
 		api = httpapi.RequireCallbackCert(api, callbackCertNames(cfg), logger)
 	}
-	handler, err := withDashboard(api, monitor, inquiry, cfg.Monitor.Token, now, logger)
+	handler, err := withDashboard(api, monitor, inquiry, desk, cfg.Monitor.Token, now, logger)
 	if err != nil {
 		return nil, err
 	}

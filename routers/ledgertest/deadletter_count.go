@@ -39,7 +39,7 @@ func testDeadLetterCount(t *testing.T, newLedger func(*testing.T) Ledger) {
 		require.NoError(t, err)
 		require.Len(t, letters, 4)
 		for i, state := range []routers.DeadLetterState{routers.DeadLetterReplayed, routers.DeadLetterDropped} {
-			ok, err := l.ResolveDeadLetter(ctx, letters[i].ID, state, routers.Effects{}, time.Time{})
+			ok, err := l.ResolveDeadLetter(ctx, letters[i].ID, state, routers.Effects{}, time.Time{}, operatorAct)
 			require.NoError(t, err)
 			require.True(t, ok)
 		}

@@ -77,10 +77,10 @@ func testDeadLetters(t *testing.T, newLedger func(*testing.T) Ledger) {
 		id := all[0].ID
 		replay := routers.OutboxMessage{Topic: "egov.portal.requests", UUID: "u-1", Payload: []byte("again"), Metadata: map[string]string{"x-signature": "sha256=00"}}
 
-		ok, err := l.ResolveDeadLetter(ctx, id, routers.DeadLetterReplayed, routers.Effects{Messages: []routers.OutboxMessage{replay}}, time.Time{})
+		ok, err := l.ResolveDeadLetter(ctx, id, routers.DeadLetterReplayed, routers.Effects{Messages: []routers.OutboxMessage{replay}}, time.Time{}, operatorAct)
 		require.NoError(t, err)
 		require.True(t, ok)
-		ok, err = l.ResolveDeadLetter(ctx, id, routers.DeadLetterDropped, routers.Effects{Messages: []routers.OutboxMessage{replay}}, time.Time{})
+		ok, err = l.ResolveDeadLetter(ctx, id, routers.DeadLetterDropped, routers.Effects{Messages: []routers.OutboxMessage{replay}}, time.Time{}, operatorAct)
 		require.NoError(t, err)
 		require.False(t, ok, "only an open letter can be resolved")
 		requireMessages(t, []routers.OutboxMessage{replay}, drain(t, l))
@@ -93,7 +93,7 @@ func testDeadLetters(t *testing.T, newLedger func(*testing.T) Ledger) {
 		require.NoError(t, err)
 		require.Empty(t, open)
 
-		_, err = l.ResolveDeadLetter(ctx, id+1000, routers.DeadLetterDropped, routers.Effects{}, time.Time{})
+		_, err = l.ResolveDeadLetter(ctx, id+1000, routers.DeadLetterDropped, routers.Effects{}, time.Time{}, operatorAct)
 		require.ErrorIs(t, err, routers.ErrNotFound)
 	})
 
@@ -139,7 +139,7 @@ func testDeadLetters(t *testing.T, newLedger func(*testing.T) Ledger) {
 		require.Len(t, letters, 1)
 
 		due := time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
-		ok, err := l.ResolveDeadLetter(ctx, letters[0].ID, routers.DeadLetterReplayed, routers.Effects{}, due)
+		ok, err := l.ResolveDeadLetter(ctx, letters[0].ID, routers.DeadLetterReplayed, routers.Effects{}, due, operatorAct)
 		require.NoError(t, err)
 		require.True(t, ok)
 		got, err := l.Appeal(ctx, a.Number)
@@ -147,7 +147,7 @@ func testDeadLetters(t *testing.T, newLedger func(*testing.T) Ledger) {
 		requireDelivery(t, routers.Delivery{State: routers.DeliveryPending, NextAttemptAt: due}, got.Delivery) // a fresh start
 
 		// A drop racing the replay finds the letter closed and changes nothing.
-		ok, err = l.ResolveDeadLetter(ctx, letters[0].ID, routers.DeadLetterDropped, routers.Effects{}, time.Time{})
+		ok, err = l.ResolveDeadLetter(ctx, letters[0].ID, routers.DeadLetterDropped, routers.Effects{}, time.Time{}, operatorAct)
 		require.NoError(t, err)
 		require.False(t, ok)
 	})

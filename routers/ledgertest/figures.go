@@ -365,7 +365,7 @@ func testFigures(t *testing.T, newLedger func(*testing.T) Ledger) {
 		dropped, err := l.DeadLetters(t.Context(), routers.DeadLetterOpen, 0, 10)
 		require.NoError(t, err)
 		require.Len(t, dropped, 4)
-		ok, err := l.ResolveDeadLetter(t.Context(), dropped[3].ID, routers.DeadLetterDropped, routers.Effects{}, time.Time{})
+		ok, err := l.ResolveDeadLetter(t.Context(), dropped[3].ID, routers.DeadLetterDropped, routers.Effects{}, time.Time{}, operatorAct)
 		require.NoError(t, err)
 		require.True(t, ok)
 

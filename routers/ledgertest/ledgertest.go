@@ -91,6 +91,7 @@ func Run(t *testing.T, newLedgerAt func(t *testing.T, now func() time.Time) Ledg
 		{"Polling", testPolling},
 		{"DeadLetters", testDeadLetters},
 		{"DeadLetterCount", testDeadLetterCount},
+		{"OperatorActions", testOperatorActions},
 		{"Stats", testStats},
 		{"Parking", testParking},
 		{"DataErrors", testDataErrors},

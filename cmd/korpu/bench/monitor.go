@@ -112,9 +112,11 @@ const dashboardToken = "bench-monitor-token-bench-monitor-token"
 // seedDashboard is the hub's dashboard over seedMonitor, as serve mounts it.
 func seedDashboard(pool *pgxpool.Pool, codes []string, now func() time.Time) (http.Handler, error) {
 	validator := &routers.Validator{Catalogue: catalogue.Default(), Calendar: calendar.Default(), Directory: seedDirectory(codes)}
+	ledger := postgres.NewLedger(pool, now)
 	return monitorweb.New(monitorweb.Config{
-		Monitor: seedMonitor(pool, codes, now), Appeals: routers.NewInquiry(postgres.NewLedger(pool, now), validator, now),
-		Token: dashboardToken, Now: now, Logger: slog.New(slog.DiscardHandler),
+		Monitor: seedMonitor(pool, codes, now), Appeals: routers.NewInquiry(ledger, validator, now),
+		DeadLetters: routers.NewDeadLetterDesk(ledger, now),
+		Token:       dashboardToken, Now: now, Logger: slog.New(slog.DiscardHandler),
 	})
 }
 

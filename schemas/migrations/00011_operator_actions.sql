@@ -1,0 +1,39 @@
+-- The operators' record: who replayed or dropped which dead letter (and so
+-- which appeal), when by the hub's clock, by which way (api, cli,
+-- dashboard) and with what outcome. An action that changes the hub's work
+-- is written in the commit that makes the change.
+--
+-- Append-only for the hub: a trigger refuses UPDATE, DELETE and TRUNCATE,
+-- so not even the hub's own role can rewrite what operators did (only a
+-- superuser dropping the trigger could, and that is a change of schema
+-- any review sees).
+
+-- +goose Up
+CREATE TABLE operator_actions (
+    id             bigserial PRIMARY KEY,
+    at             timestamptz NOT NULL,
+    actor          text NOT NULL,             -- the party's name in the access list, or korpu dlq's --as
+    role           text NOT NULL,             -- its role: operator
+    channel        text NOT NULL,             -- api | cli | dashboard
+    action         text NOT NULL,             -- dead_letter.replay | dead_letter.drop
+    dead_letter_id bigint NOT NULL,           -- no foreign key: a refused action may name a letter that never was
+    appeal_number  text NOT NULL DEFAULT '',  -- the letter's appeal, if any
+    outcome        text NOT NULL              -- done | not_open | not_found | truncated
+);
+
+-- +goose StatementBegin
+CREATE FUNCTION operator_actions_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'operator_actions is append-only: % refused', TG_OP USING ERRCODE = 'insufficient_privilege';
+END
+$$;
+-- +goose StatementEnd
+
+CREATE TRIGGER operator_actions_append_only BEFORE UPDATE OR DELETE ON operator_actions
+    FOR EACH ROW EXECUTE FUNCTION operator_actions_append_only();
+CREATE TRIGGER operator_actions_no_truncate BEFORE TRUNCATE ON operator_actions
+    FOR EACH STATEMENT EXECUTE FUNCTION operator_actions_append_only();
+
+-- +goose Down
+DROP TABLE operator_actions;
+DROP FUNCTION operator_actions_append_only();
