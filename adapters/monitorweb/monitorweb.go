@@ -6,9 +6,9 @@
 //
 // Pages are drawn on the server and work without JavaScript; htmx (embedded
 // with its licence, like the styles) refreshes the live parts every 5
-// seconds. Nothing is fetched from elsewhere. Monitors sign in with their
-// token and get a signed session cookie; scripts send the token as a bearer
-// header. The dashboard only reads: the one POSTs are sign-in and sign-out.
+// seconds. Nothing is fetched from elsewhere. Monitors and operators sign
+// in with their token of the access list and get a signed session cookie
+// naming them; scripts send the token as a bearer header. The dashboard only reads: the one POSTs are sign-in and sign-out.
 package monitorweb
 
 import (
@@ -27,6 +27,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/korpu-az/korpu/adapters/access"
 	"github.com/korpu-az/korpu/routers"
 	"github.com/korpu-az/korpu/routers/catalogue"
 )
@@ -64,10 +65,10 @@ type Appeals interface {
 type Config struct {
 	Monitor Monitor
 	Appeals Appeals
-	// Token is the central monitors' token (the config's monitor.token). It
-	// also keys the session cookies: hubs with one token accept each
-	// other's sessions, and a new token ends every session.
-	Token string
+	// Access finds the party of a token; monitors and operators may sign
+	// in. A party's token also keys its session cookies (session.go). It
+	// may be swapped while the dashboard serves.
+	Access *access.Tokens
 	// Now is the hub's clock; sessions expire by it.
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -83,8 +84,8 @@ type Server struct {
 
 // New returns the dashboard for cfg.
 func New(cfg Config) (*Server, error) {
-	if cfg.Monitor == nil || cfg.Appeals == nil || cfg.Token == "" || cfg.Now == nil {
-		return nil, errors.New("monitorweb: Monitor, Appeals, Token and Now are required")
+	if cfg.Monitor == nil || cfg.Appeals == nil || cfg.Access == nil || cfg.Now == nil {
+		return nil, errors.New("monitorweb: Monitor, Appeals, Access and Now are required")
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -97,7 +98,7 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("monitorweb: %w", err)
 	}
-	s := &Server{cfg: cfg, sessions: newSessions(cfg.Token, cfg.Now), pages: pages}
+	s := &Server{cfg: cfg, sessions: sessions{tokens: cfg.Access, now: cfg.Now}, pages: pages}
 	mux := http.NewServeMux()
 	mux.Handle("GET "+Base+"/static/", http.StripPrefix(Base+"/static/", http.FileServerFS(static)))
 	mux.HandleFunc("POST "+Base+"/signin", s.signIn)
@@ -216,7 +217,7 @@ func (s *Server) newPage(r *http.Request, l lang, title string, data any) *page 
 	}
 	u.RawQuery = q.Encode()
 	p := &page{Lang: l, Title: l.word(title), LangURL: u.RequestURI(), Data: data}
-	p.SignedIn, p.Cookie = s.sessions.authenticated(r)
+	_, p.SignedIn, p.Cookie = s.sessions.authenticated(r)
 	return p
 }
 

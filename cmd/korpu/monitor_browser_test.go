@@ -16,6 +16,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
 
+	"github.com/korpu-az/korpu/adapters/access"
 	"github.com/korpu-az/korpu/adapters/monitorweb/monitorwebtest"
 )
 
@@ -36,8 +37,8 @@ type dashboardSite struct {
 func fakeDashboard(t *testing.T) dashboardSite {
 	t.Helper()
 	fake := monitorwebtest.New()
-	const token = "demo-monitor-token"
-	h, err := withDashboard(http.NotFoundHandler(), fake, fake, token,
+	const token = "demo-monitor-token-on-this-machine-only"
+	h, err := withDashboard(http.NotFoundHandler(), fake, fake, access.NewTokens(access.NewTable(map[string]access.Party{token: {Name: "monitor", Role: access.RoleMonitor}})),
 		func() time.Time { return monitorwebtest.Today.Add(10 * time.Hour) }, slog.New(slog.DiscardHandler))
 	require.NoError(t, err)
 	srv := httptest.NewServer(h)
@@ -60,7 +61,7 @@ func TestMonitorDashboardInBrowser(t *testing.T) {
 func TestMonitorDashboardInDemo(t *testing.T) {
 	t.Parallel()
 	hub := startDemo(t)
-	driveDashboard(t, browser(t), dashboardSite{URL: hub + "/monitor/", Token: "demo-monitor-token", Screenshot: true})
+	driveDashboard(t, browser(t), dashboardSite{URL: hub + "/monitor/", Token: "demo-monitor-token-on-this-machine-only", Screenshot: true})
 }
 
 // driveDashboard signs in by the form, reads and sorts the country table,

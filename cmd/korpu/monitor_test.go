@@ -9,11 +9,11 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/korpu-az/korpu/adapters/access"
 	"github.com/korpu-az/korpu/adapters/monitorweb/monitorwebtest"
 )
 
-// TestWithDashboard: /monitor/ is the dashboard, the rest the hub's API;
-// without a monitors' token, the API alone.
+// TestWithDashboard: /monitor/ is the dashboard, the rest the hub's API.
 func TestWithDashboard(t *testing.T) {
 	t.Parallel()
 	fake := monitorwebtest.New()
@@ -24,12 +24,9 @@ func TestWithDashboard(t *testing.T) {
 		h.ServeHTTP(rec, httptest.NewRequestWithContext(t.Context(), http.MethodGet, path, nil))
 		return rec.Code
 	}
-	h, err := withDashboard(api, fake, fake, "token", now, slog.New(slog.DiscardHandler))
+	h, err := withDashboard(api, fake, fake, access.NewTokens(nil), now, slog.New(slog.DiscardHandler))
 	require.NoError(t, err)
 	require.Equal(t, http.StatusUnauthorized, get(h, "/monitor/"), "the dashboard asks for sign-in")
 	require.Equal(t, http.StatusOK, get(h, "/monitor/static/monitor.css"))
 	require.Equal(t, http.StatusTeapot, get(h, "/metrics"))
-	h, err = withDashboard(api, fake, fake, "", now, slog.New(slog.DiscardHandler))
-	require.NoError(t, err)
-	require.Equal(t, http.StatusTeapot, get(h, "/monitor/"), "no token, no dashboard")
 }
