@@ -234,7 +234,7 @@ func newStackWith(t *testing.T, opts stackOptions) *stack {
 `, code, srv.URL, districtToken(code), callbackToken(code), timeout, strings.TrimPrefix(code, "AZ-"))
 	}
 	for _, code := range opts.esdCodes {
-		sim := esdsim.New(esdsim.Options{Code: code, Username: "hub", Password: esdPassword, BusyRate: opts.esdBusyRate, StepDelay: 50 * time.Millisecond})
+		sim := esdsim.New(esdsim.Options{Code: code, Username: "hub", Password: esdPassword(code), BusyRate: opts.esdBusyRate, StepDelay: 50 * time.Millisecond})
 		srv := httptest.NewServer(s.envelopes.wrap(sim))
 		t.Cleanup(srv.Close)
 		s.esd[code] = sim
@@ -251,7 +251,7 @@ func newStackWith(t *testing.T, opts stackOptions) *stack {
       - id: %s-01
         name: Test Official
         reception: [{ weekday: tuesday, from: "10:00", to: "13:00", capacity: 500 }, { weekday: thursday, from: "10:00", to: "13:00", capacity: 500 }]
-`, code, srv.URL, esdPassword, strings.TrimPrefix(code, "AZ-"))
+`, code, srv.URL, esdPassword(code), strings.TrimPrefix(code, "AZ-"))
 	}
 	for i, addr := range s.hubAddrs {
 		cfg := fmt.Sprintf(`
@@ -388,7 +388,7 @@ func (s *stack) startHubAt(i int) *hubProcess {
 	logPath := filepath.Join(s.dir, fmt.Sprintf("hub-%d-%d.log", i, time.Now().UnixNano()))
 	logFile, err := os.Create(logPath)
 	require.NoError(s.t, err)
-	cmd := exec.Command(korpuBinary, "serve", "--config", s.configs[i])
+	cmd := exec.Command(korpuBinary, "serve", "--config", s.configs[i], "--pid-file", s.pidFile(i))
 	cmd.Env = append(os.Environ(), "KORPU_PORTAL_KEY="+portalKey, "KORPU_REGISTRY_TOKEN="+registryToken)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	require.NoError(s.t, cmd.Start())
@@ -410,6 +410,9 @@ func (s *stack) startHubAt(i int) *hubProcess {
 	s.waitReady(h)
 	return h
 }
+
+// pidFile is where hub i writes its process id, for korpu reload.
+func (s *stack) pidFile(i int) string { return filepath.Join(s.dir, fmt.Sprintf("hub-%d.pid", i)) }
 
 func (s *stack) waitReady(h *hubProcess) {
 	s.t.Helper()
@@ -614,8 +617,9 @@ func (s *stack) verify(e *expectations) {
 	require.Len(t, s.deadLetters(routers.DeadPoison), e.poisoned, "poisoned messages, each filed once")
 }
 
-// esdPassword is what the simulated ESD systems expect in the UsernameToken.
-const esdPassword = "e2e-esd-password-0123456789abcdefghij"
+// esdPassword is what the simulated ESD system of code expects in the
+// UsernameToken: each district's own, as the config requires.
+func esdPassword(code string) string { return "e2e-esd-password-" + code }
 
 // envelopeRecorder keeps every SOAP request on its way to a simulated ESD,
 // so a test can check them all against the vendor's XSD.

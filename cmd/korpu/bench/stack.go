@@ -39,7 +39,8 @@ const (
 	portalToken   = "bench-portal-token-0123456789abcdefghij"
 	registryToken = "bench-registry-token-0123456789abcdefghij"
 	esdUsername   = "hub"
-	esdPassword   = "bench-esd-password-0123456789abcdefghij"
+	// An ESD district's password is this followed by its code's letters.
+	esdPassword = "bench-esd-password-0123456789abcdefghij-"
 	// A REST district's tokens are these followed by its code's letters.
 	benchDistrictToken = "bench-district-token-0123456789-"
 	benchCallbackToken = "bench-callback-token-0123456789-"
@@ -262,10 +263,10 @@ func (s *stack) startSimulators(ctx context.Context) error {
 			extra string
 		)
 		if s.esd[code] {
-			sim := esdsim.New(esdsim.Options{Code: code, Username: esdUsername, Password: esdPassword, StepDelay: esdStepDelay})
+			sim := esdsim.New(esdsim.Options{Code: code, Username: esdUsername, Password: esdPassword + short, StepDelay: esdStepDelay})
 			s.esdSims[code] = sim
 			h = sim
-			extra = fmt.Sprintf("    adapter: esd\n    username: %s\n    password: %s\n    poll_interval: %s\n", esdUsername, esdPassword, esdPollInterval)
+			extra = fmt.Sprintf("    adapter: esd\n    username: %s\n    password: %s\n    poll_interval: %s\n", esdUsername, esdPassword+short, esdPollInterval)
 		} else {
 			sim := restdistrict.New(restdistrict.Options{
 				Code: code, Token: benchDistrictToken + short, CallbackURL: callbackURL, CallbackToken: benchCallbackToken + short, StepDelay: restStepDelay,
