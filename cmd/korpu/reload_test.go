@@ -17,7 +17,9 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/stretchr/testify/require"
 
+	"github.com/korpu-az/korpu/cmd/korpu/config"
 	"github.com/korpu-az/korpu/routers"
+	"github.com/korpu-az/korpu/routers/catalogue"
 )
 
 // nextPortalKey is the portal's key after the rotation.
@@ -193,4 +195,28 @@ func readFile(t *testing.T, path string) string {
 func writeFile(t *testing.T, path, data string) {
 	t.Helper()
 	require.NoError(t, os.WriteFile(path, []byte(data), 0o600))
+}
+
+// TestRestartNeeded: a reload names what changed beyond the secrets it
+// swaps, and nothing when only secrets changed.
+func TestRestartNeeded(t *testing.T) {
+	t.Parallel()
+	src := readFile(t, "../../deploy/korpu.compose.yaml")
+	// parse reads src with every secret's value starting with prefix.
+	parse := func(src, prefix, database string) *config.Config {
+		cfg, err := config.Parse([]byte(src), func(name string) (string, bool) {
+			if name == "POSTGRES_PASSWORD" {
+				return database, true
+			}
+			return prefix + "-0123456789abcdef0123456789-" + name, true
+		}, catalogue.Default().Codes())
+		require.NoError(t, err)
+		return cfg
+	}
+	old := parse(src, "before", "pg")
+	require.Empty(t, restartNeeded(old, parse(src, "after", "pg")), "the hub's tokens, keys and passwords change live")
+	require.Equal(t, []string{"Postgres"}, restartNeeded(old, parse(src, "before", "pg2")), "the pool connected with the old one")
+	moved := strings.Replace(src, "requests_queue: egov.portal.requests", "requests_queue: egov.portal.requests.v2", 1)
+	require.NotEqual(t, src, moved)
+	require.Equal(t, []string{"Portal"}, restartNeeded(old, parse(moved, "before", "pg")))
 }
