@@ -115,6 +115,22 @@ func restartNeeded(old, next *config.Config) []string {
 	return parts
 }
 
+// withSecretsOf is running with the settings a reload applies live taken
+// from next: what runs after the reload. withoutSecrets clears the same.
+func withSecretsOf(running, next *config.Config) *config.Config {
+	c := *running
+	c.Access, c.Portal.SigningKeys, c.Registry.Token = next.Access, next.Portal.SigningKeys, next.Registry.Token
+	c.Districts = slices.Clone(running.Districts)
+	for i, d := range c.Districts {
+		for _, n := range next.Districts {
+			if n.Code == d.Code {
+				c.Districts[i].Token, c.Districts[i].CallbackToken, c.Districts[i].Password = n.Token, n.CallbackToken, n.Password
+			}
+		}
+	}
+	return &c
+}
+
 // withoutSecrets is cfg with every setting a reload applies live cleared.
 func withoutSecrets(cfg *config.Config) config.Config {
 	c := *cfg
@@ -179,19 +195,9 @@ func (r *reloader) reload() error {
 	if parts := restartNeeded(r.current, next); len(parts) > 0 {
 		r.logger.Warn("reload: these parts changed and take effect at the next start only", "parts", parts)
 	}
-	// The secrets of next are in use; the rest stays as started, so that
-	// the next reload compares against what runs.
-	running := *r.current
-	running.Access, running.Portal.SigningKeys, running.Registry.Token = next.Access, next.Portal.SigningKeys, next.Registry.Token
-	running.Districts = slices.Clone(r.current.Districts)
-	for i, d := range running.Districts {
-		for _, n := range next.Districts {
-			if n.Code == d.Code {
-				running.Districts[i].Token, running.Districts[i].CallbackToken, running.Districts[i].Password = n.Token, n.CallbackToken, n.Password
-			}
-		}
-	}
-	r.current = &running
+	// The next reload compares against what runs: the secrets of next
+	// and the rest as started.
+	r.current = withSecretsOf(r.current, next)
 	keys := make([]string, len(next.Portal.SigningKeys))
 	for i, k := range next.Portal.SigningKeys {
 		keys[i] = k.ID

@@ -219,4 +219,13 @@ func TestRestartNeeded(t *testing.T) {
 	moved := strings.Replace(src, "requests_queue: egov.portal.requests", "requests_queue: egov.portal.requests.v2", 1)
 	require.NotEqual(t, src, moved)
 	require.Equal(t, []string{"Portal"}, restartNeeded(old, parse(moved, "before", "pg")))
+
+	// After a reload, what runs is the new secrets and the old rest: the
+	// next reload still names the queue as waiting for a restart.
+	after := parse(src, "after", "pg")
+	require.Equal(t, after, withSecretsOf(old, after))
+	running := withSecretsOf(old, parse(moved, "after", "pg"))
+	require.Equal(t, old.Portal.RequestsQueue, running.Portal.RequestsQueue)
+	require.Equal(t, after.Access, running.Access)
+	require.Equal(t, []string{"Portal"}, restartNeeded(running, parse(moved, "after", "pg")))
 }
