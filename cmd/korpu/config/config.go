@@ -15,12 +15,19 @@
 //	population_file: /etc/korpu/population.yaml  # residents per district: AZ-BIL: 104300 (or JSON); see population.go
 //	hub:                           # tuning: every key, its default and meaning in Settings
 //	  intake_consumers: 16
+//	portal:
+//	  signing_keys:                # in place of signing_key: every key accepted, counted by id
+//	    - { id: "2026-01", key: "${KORPU_PORTAL_KEY}" }
 //	registry:
 //	  allow_insecure_http: true    # accept an http:// url (the token then travels in clear text)
 //	districts:
 //	  - code: AZ-SAT
 //	    timeout: 30s               # overrides hub.district_timeout for this district
 //	    allow_insecure_http: true  # accept an http:// endpoint
+//
+// Every token and key has at least MinSecretLength characters, and no token,
+// key or password is used twice (access.go): one party must not be able to
+// act as another.
 //
 // An http:// registry url or district endpoint is refused unless its entry
 // sets allow_insecure_http: true: tokens, passwords and citizens' records
