@@ -369,7 +369,7 @@ func newHarnessWith(t *testing.T, opts harnessOptions) *harness {
 	}
 	hub, err := routers.NewHub(routers.Config{
 		Topics:            topics,
-		SigningKey:        signingKey,
+		SigningKeys:       []routers.SigningKey{{ID: "test", Key: signingKey}},
 		IntakeConsumers:   1,
 		DeliveryConsumers: 1,
 		RegistryTimeout:   5 * time.Second,

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
@@ -19,7 +20,7 @@ import (
 // SweepInterval are the hub's own; zero takes the default noted.
 type Config struct {
 	Topics            Topics
-	SigningKey        []byte        // portal's HMAC key for x-signature
+	SigningKeys       []SigningKey  // portal's current HMAC keys for x-signature; SetSigningKeys swaps them
 	IntakeConsumers   int           // handlers on the requests queue
 	DeliveryConsumers int           // handlers per district queue
 	RegistryTimeout   time.Duration // budget of the registry lookup at intake
@@ -55,8 +56,8 @@ func (c *Config) validate() error {
 	if c.Topics.Requests == "" || c.Topics.Status == "" || c.Topics.Poison == "" || c.Topics.DistrictQueuePrefix == "" || c.Topics.Oversight == "" {
 		errs = append(errs, errors.New("every topic must be named"))
 	}
-	if len(c.SigningKey) == 0 {
-		errs = append(errs, errors.New("the portal's signing key is empty"))
+	if err := checkSigningKeys(c.SigningKeys); err != nil {
+		errs = append(errs, err)
 	}
 	for _, f := range []struct {
 		name  string
@@ -125,6 +126,9 @@ type Hub struct {
 	wake             chan struct{} // nudges the relay after a commit
 	// longestCall is the longest budget of a call to any district.
 	longestCall time.Duration
+	// signingKeys are the portal's current keys, swapped whole by
+	// SetSigningKeys while the intake runs.
+	signingKeys atomic.Pointer[[]SigningKey]
 }
 
 // Deps are the ports and collaborators a Hub needs.
@@ -191,6 +195,7 @@ func NewHub(cfg Config, deps Deps) (*Hub, error) {
 	if h.outbox == nil {
 		h.outbox = watermillOutbox{h.publisher}
 	}
+	h.storeSigningKeys(cfg.SigningKeys)
 	if n, ok := deps.Registry.(RecoveryNotifier); ok {
 		n.OnRecovery(func() {
 			select {

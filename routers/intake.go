@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -72,21 +73,66 @@ func Sign(key, body []byte) string {
 	return "sha256=" + hex.EncodeToString(mac.Sum(nil))
 }
 
-func verifySignature(key, body []byte, header string) error {
+// SigningKey is one of the portal's current x-signature keys. ID names it
+// in korpu_portal_signatures_total, so the operator sees when an old key
+// signs nothing any more and can be removed.
+type SigningKey struct {
+	ID  string
+	Key []byte
+}
+
+func checkSigningKeys(keys []SigningKey) error {
+	if len(keys) == 0 {
+		return errors.New("the portal has no signing key")
+	}
+	ids := make(map[string]bool, len(keys))
+	for _, k := range keys {
+		if k.ID == "" || len(k.Key) == 0 || ids[k.ID] {
+			return fmt.Errorf("the portal's signing key %q: an id, unique, and a key are required", k.ID)
+		}
+		ids[k.ID] = true
+	}
+	return nil
+}
+
+// SetSigningKeys makes keys the portal's current ones, for every message
+// verified from now on; a message being verified keeps the keys it began
+// with. Nothing is dropped: the intake never stops.
+func (h *Hub) SetSigningKeys(keys []SigningKey) error {
+	if err := checkSigningKeys(keys); err != nil {
+		return err
+	}
+	h.storeSigningKeys(keys)
+	return nil
+}
+
+func (h *Hub) storeSigningKeys(keys []SigningKey) {
+	keys = slices.Clone(keys)
+	for _, k := range keys {
+		h.metrics.Signatures.WithLabelValues(k.ID) // present at 0, so a key nothing uses shows
+	}
+	h.signingKeys.Store(&keys)
+}
+
+// verifySignature checks header against every key and returns the id of
+// the one that signed body.
+func verifySignature(keys []SigningKey, body []byte, header string) (string, error) {
 	hexSum, ok := strings.CutPrefix(header, "sha256=")
 	if header == "" {
-		return errors.New("x-signature header missing")
+		return "", errors.New("x-signature header missing")
 	}
 	got, err := hex.DecodeString(hexSum)
 	if !ok || err != nil || len(got) != sha256.Size {
-		return errors.New("x-signature is not sha256=<hex>")
+		return "", errors.New("x-signature is not sha256=<hex>")
 	}
-	mac := hmac.New(sha256.New, key)
-	mac.Write(body)
-	if !hmac.Equal(got, mac.Sum(nil)) {
-		return errors.New("x-signature does not match the body")
+	for _, k := range keys {
+		mac := hmac.New(sha256.New, k.Key)
+		mac.Write(body)
+		if hmac.Equal(got, mac.Sum(nil)) {
+			return k.ID, nil
+		}
 	}
-	return nil
+	return "", errors.New("x-signature does not match the body under any current key")
 }
 
 // handleRequest is the intake: every message on the portal's requests queue
@@ -101,9 +147,11 @@ func (h *Hub) handleRequest(msg *message.Message) error {
 	if err := checkSize(body); err != nil {
 		return err
 	}
-	if err := verifySignature(h.cfg.SigningKey, body, msg.Metadata.Get(SignatureHeader)); err != nil {
+	key, err := verifySignature(*h.signingKeys.Load(), body, msg.Metadata.Get(SignatureHeader))
+	if err != nil {
 		return &PermanentError{Err: err}
 	}
+	h.metrics.Signatures.WithLabelValues(key).Inc()
 	now := h.now()
 	req, errs, err := h.validator.Decode(body, now)
 	if err != nil {

@@ -14,6 +14,8 @@ type Metrics struct {
 	Poisoned  *prometheus.CounterVec // messages sent to the poison queue, by handler
 	Relayed   prometheus.Counter     // outbox messages published
 
+	Signatures *prometheus.CounterVec // portal messages whose signature a key verified, by key id
+
 	PollChanges *prometheus.CounterVec // changes read from polled districts
 	PollErrors  *prometheus.CounterVec // failed polls
 	Reconciled  *prometheus.CounterVec // appeals checked by reconciliation, by outcome
@@ -57,6 +59,8 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		Extended:    counter("deadlines_extended_total", "Appeals whose deadline their district extended to 30 working days after registration.", district),
 		Forwarded: counter("forwarded_total",
 			"Appeals forwarded to the competent body, by the district that forwarded them; late: more than 3 working days after registration.", []string{"district", "late"}),
+		Signatures: counter("portal_signatures_total",
+			"Portal messages whose x-signature verified, by the id of the key that matched: a key at zero can be retired.", []string{"key"}),
 		Relayed: prometheus.NewCounter(prometheus.CounterOpts{
 			Namespace: "korpu", Name: "outbox_relayed_total", Help: "Outbox messages published to the broker.",
 		}),

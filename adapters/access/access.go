@@ -5,8 +5,10 @@ package access
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/subtle"
+	"sync/atomic"
 )
 
 // Role bounds what a party may do.
@@ -20,6 +22,9 @@ const (
 	RoleMonitor Role = "monitor"
 	// RoleOperator is a monitor who may also replay and drop dead letters.
 	RoleOperator Role = "operator"
+	// RoleDistrict is a district's system, named by its code, on its own
+	// status callbacks; not a role of the access list.
+	RoleDistrict Role = "district"
 )
 
 // Reads tells whether the role may read what monitors read.
@@ -49,6 +54,7 @@ func PartyFrom(ctx context.Context) (Party, bool) {
 // its content, nor which entry matched, leaks through timing.
 type Table struct {
 	entries []entry
+	keys    map[Party][]byte
 }
 
 type entry struct {
@@ -56,13 +62,30 @@ type entry struct {
 	party Party
 }
 
+// keyLabel separates a party's derived key from any other use of its token.
+const keyLabel = "korpu party key v1"
+
 // NewTable builds the table; tokens must be unique (config checks it).
 func NewTable(tokens map[string]Party) *Table {
-	t := &Table{entries: make([]entry, 0, len(tokens))}
+	t := &Table{entries: make([]entry, 0, len(tokens)), keys: make(map[Party][]byte, len(tokens))}
 	for token, p := range tokens {
 		t.entries = append(t.entries, entry{hash: sha256.Sum256([]byte(token)), party: p})
+		m := hmac.New(sha256.New, []byte(token))
+		m.Write([]byte(keyLabel))
+		t.keys[p] = m.Sum(nil)
 	}
 	return t
+}
+
+// Key is a secret derived from p's token, for what p signs (the
+// dashboard's session cookies): hubs that share a token derive the same
+// key, and a new token ends only that party's signatures.
+func (t *Table) Key(p Party) ([]byte, bool) {
+	if t == nil {
+		return nil, false
+	}
+	k, ok := t.keys[p]
+	return k, ok
 }
 
 // Lookup returns the party whose token this is.
@@ -80,3 +103,25 @@ func (t *Table) Lookup(token string) (Party, bool) {
 	}
 	return found, ok == 1
 }
+
+// Tokens is the table in use, swapped whole when the operator's file is
+// reloaded: a request sees the old table or the new one, never a mix.
+type Tokens struct {
+	current atomic.Pointer[Table]
+}
+
+// NewTokens returns a Tokens holding t.
+func NewTokens(t *Table) *Tokens {
+	s := &Tokens{}
+	s.current.Store(t)
+	return s
+}
+
+// Swap puts t in use for every request from now on.
+func (s *Tokens) Swap(t *Table) { s.current.Store(t) }
+
+// Lookup returns the party whose token this is, in the current table.
+func (s *Tokens) Lookup(token string) (Party, bool) { return s.current.Load().Lookup(token) }
+
+// Key returns p's derived key in the current table (Table.Key).
+func (s *Tokens) Key(p Party) ([]byte, bool) { return s.current.Load().Key(p) }

@@ -12,16 +12,26 @@ import (
 	"github.com/korpu-az/korpu/routers"
 )
 
-// monitor admits only the central monitors' token.
+// monitor admits the parties who read everything: monitors and operators.
 func (a *api) monitor(next http.HandlerFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		if !bearerMatches(r, a.monitorToken) {
-			writeError(w, http.StatusUnauthorized, "missing or wrong monitor token")
-			return
-		}
-		// Until the access list names its parties, the monitors' token is the one operator.
-		next(w, r.WithContext(access.WithParty(r.Context(), access.Party{Name: "monitor", Role: access.RoleOperator})))
-	}
+	return a.admit(func(p access.Party) bool { return p.Role.Reads() }, unknownMonitor, notMonitor, next)
+}
+
+// operator admits the operators only: they replay and drop dead letters.
+func (a *api) operator(next http.HandlerFunc) http.HandlerFunc {
+	return a.admit(func(p access.Party) bool { return p.Role == access.RoleOperator }, unknownMonitor, notOperator, next)
+}
+
+func unknownMonitor(w http.ResponseWriter, _ *http.Request) {
+	writeError(w, http.StatusUnauthorized, "missing or wrong monitor token")
+}
+
+func notMonitor(w http.ResponseWriter, _ *http.Request) {
+	writeError(w, http.StatusForbidden, "only monitors and operators read dead letters")
+}
+
+func notOperator(w http.ResponseWriter, _ *http.Request) {
+	writeError(w, http.StatusForbidden, "only operators replay and drop dead letters")
 }
 
 // deadLetterView is a dead letter as the API shows it: the body as text when

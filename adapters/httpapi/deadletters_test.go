@@ -29,7 +29,7 @@ func TestDeadLetters(t *testing.T) {
 	}
 	require.NoError(t, ledger.AddDeadLetter(t.Context(), routers.DeadLetter{Kind: routers.DeadPoison, Queue: "req", Body: []byte{0xff, 0x00}, Error: "not UTF-8", Fingerprint: "c"}))
 	srv := httptest.NewServer(openapitest.Wrap(t, httpapi.New(httpapi.Config{
-		MonitorToken: "monitor-secret", CallbackTokens: map[string]string{"AZ-BIL": "bil"},
+		Access:      testAccess(),
 		DeadLetters: routers.NewDeadLetterDesk(ledger, time.Now),
 		Gatherer:    prometheus.NewRegistry(), Logger: slog.New(slog.DiscardHandler),
 	})))
@@ -53,7 +53,26 @@ func TestDeadLetters(t *testing.T) {
 		code, _ := call(http.MethodGet, "/v1/dead-letters", token)
 		require.Equal(t, http.StatusUnauthorized, code, "token %q", token)
 	}
-	code, body := call(http.MethodGet, "/v1/dead-letters?state=dead", "monitor-secret")
+	// Known parties without the monitors' role: the portal and districts.
+	for _, token := range []string{"portal-secret", "bil-secret"} {
+		for _, route := range []struct{ method, path string }{
+			{http.MethodGet, "/v1/dead-letters"}, {http.MethodGet, "/v1/dead-letters/1"},
+			{http.MethodPost, "/v1/dead-letters/1/replay"}, {http.MethodPost, "/v1/dead-letters/1/drop"},
+		} {
+			code, _ := call(route.method, route.path, token)
+			require.Equal(t, http.StatusForbidden, code, "%s %s %s", token, route.method, route.path)
+		}
+	}
+	// A monitor reads but may neither replay nor drop: only operators.
+	for _, action := range []string{"replay", "drop"} {
+		code, body := call(http.MethodPost, "/v1/dead-letters/1/"+action, "monitor-secret")
+		require.Equal(t, http.StatusForbidden, code, action)
+		require.Contains(t, body["error"], "only operators")
+	}
+	code, body := call(http.MethodGet, "/v1/dead-letters/1", "monitor-secret")
+	require.Equal(t, http.StatusOK, code)
+	require.Equal(t, string(routers.DeadLetterOpen), body["state"], "the monitor's replay changed nothing")
+	code, body = call(http.MethodGet, "/v1/dead-letters?state=dead", "monitor-secret")
 	require.Equal(t, http.StatusOK, code)
 	require.Len(t, body["dead_letters"], 3)
 	code, body = call(http.MethodGet, "/v1/dead-letters?after=1&limit=1", "monitor-secret")
@@ -73,12 +92,12 @@ func TestDeadLetters(t *testing.T) {
 	code, _ = call(http.MethodGet, "/v1/dead-letters/99", "monitor-secret")
 	require.Equal(t, http.StatusNotFound, code)
 
-	code, _ = call(http.MethodPost, "/v1/dead-letters/1/replay", "monitor-secret")
+	code, _ = call(http.MethodPost, "/v1/dead-letters/1/replay", "operator-secret")
 	require.Equal(t, http.StatusOK, code)
-	code, body = call(http.MethodPost, "/v1/dead-letters/1/replay", "monitor-secret")
+	code, body = call(http.MethodPost, "/v1/dead-letters/1/replay", "operator-secret")
 	require.Equal(t, http.StatusConflict, code, "a second replay")
 	require.True(t, strings.Contains(body["error"].(string), "no longer open"))
-	code, _ = call(http.MethodPost, "/v1/dead-letters/2/drop", "monitor-secret")
+	code, _ = call(http.MethodPost, "/v1/dead-letters/2/drop", "operator-secret")
 	require.Equal(t, http.StatusOK, code)
 	code, body = call(http.MethodGet, "/v1/dead-letters?state=dead", "monitor-secret")
 	require.Equal(t, http.StatusOK, code)
@@ -134,7 +153,7 @@ func TestDeadLetterTruncated(t *testing.T) {
 		Error: "body of 8388608 bytes exceeds 262144", Attempts: 1, Fingerprint: "big",
 	}))
 	srv := httptest.NewServer(openapitest.Wrap(t, httpapi.New(httpapi.Config{
-		MonitorToken: "monitor-secret", CallbackTokens: map[string]string{"AZ-BIL": "bil"},
+		Access:      testAccess(),
 		DeadLetters: routers.NewDeadLetterDesk(ledger, time.Now),
 		Gatherer:    prometheus.NewRegistry(), Logger: slog.New(slog.DiscardHandler),
 	})))
@@ -142,7 +161,7 @@ func TestDeadLetterTruncated(t *testing.T) {
 	call := func(method, path string) (int, map[string]any) {
 		req, err := http.NewRequestWithContext(t.Context(), method, srv.URL+path, nil)
 		require.NoError(t, err)
-		req.Header.Set("Authorization", "Bearer monitor-secret")
+		req.Header.Set("Authorization", "Bearer operator-secret")
 		resp, err := http.DefaultClient.Do(req)
 		require.NoError(t, err)
 		defer resp.Body.Close()

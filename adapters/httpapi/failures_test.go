@@ -69,7 +69,7 @@ func (failingDocuments) Render(routers.AppealView, string) ([]byte, error) {
 func TestDocumentedFailures(t *testing.T) {
 	t.Parallel()
 	down := openapitest.Wrap(t, httpapi.New(httpapi.Config{
-		MonitorToken: "monitor-secret", PortalToken: "portal-secret",
+		Access:  testAccess(),
 		Inquiry: downInquiry{}, Documents: failingDocuments{}, DeadLetters: downDesk{},
 		Reporter: &fakeReporter{}, Gatherer: prometheus.NewRegistry(), Logger: slog.New(slog.DiscardHandler),
 	}))
@@ -99,7 +99,7 @@ func TestDocumentedFailures(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			rec := serve(down, tc.method, tc.path, monitorToken, "")
+			rec := serve(down, tc.method, tc.path, "Bearer operator-secret", "")
 			require.Equal(t, http.StatusServiceUnavailable, rec.Code)
 			require.Equal(t, "temporarily unavailable; try again", decode(t, rec)["error"])
 		})

@@ -5,8 +5,6 @@ package httpapi
 
 import (
 	"context"
-	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -18,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/korpu-az/korpu/adapters/access"
 	"github.com/korpu-az/korpu/routers"
 )
 
@@ -52,12 +51,10 @@ type DeadLetters interface {
 
 // Config wires the API.
 type Config struct {
-	// CallbackTokens maps a district code to the bearer token it presents.
-	CallbackTokens map[string]string
-	// MonitorToken is the central monitors' bearer token; empty refuses them.
-	MonitorToken string
-	// PortalToken is the e-gov portal's bearer token on the read API; empty refuses it.
-	PortalToken string
+	// Access finds the caller by bearer token: the parties of the access
+	// list, and each district (access.RoleDistrict, named by its code) by
+	// its callback token. It may be swapped while the API serves.
+	Access *access.Tokens
 	// Inquiry answers the portal's read API; nil leaves it out.
 	Inquiry Inquiry
 	// Documents renders printable appeals; nil leaves the document route out.
@@ -73,16 +70,10 @@ type Config struct {
 
 // New returns the hub's HTTP handler.
 func New(cfg Config) http.Handler {
-	api := &api{cfg: cfg, tokens: make(map[string][32]byte, len(cfg.CallbackTokens))}
-	for code, token := range cfg.CallbackTokens {
-		api.tokens[code] = sha256.Sum256([]byte(token))
+	if cfg.Access == nil {
+		cfg.Access = access.NewTokens(nil) // no one is admitted
 	}
-	if cfg.MonitorToken != "" {
-		api.monitorToken = sha256.Sum256([]byte(cfg.MonitorToken))
-	}
-	if cfg.PortalToken != "" {
-		api.portalToken = sha256.Sum256([]byte(cfg.PortalToken))
-	}
+	api := &api{cfg: cfg}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/districts/{code}/status", api.status)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Gatherer, promhttp.HandlerOpts{}))
@@ -94,8 +85,8 @@ func New(cfg Config) http.Handler {
 	if cfg.DeadLetters != nil {
 		mux.HandleFunc("GET /v1/dead-letters", api.monitor(api.listDeadLetters))
 		mux.HandleFunc("GET /v1/dead-letters/{id}", api.monitor(api.showDeadLetter))
-		mux.HandleFunc("POST /v1/dead-letters/{id}/replay", api.monitor(api.resolveDeadLetter(cfg.DeadLetters.Replay)))
-		mux.HandleFunc("POST /v1/dead-letters/{id}/drop", api.monitor(api.resolveDeadLetter(cfg.DeadLetters.Drop)))
+		mux.HandleFunc("POST /v1/dead-letters/{id}/replay", api.operator(api.resolveDeadLetter(cfg.DeadLetters.Replay)))
+		mux.HandleFunc("POST /v1/dead-letters/{id}/drop", api.operator(api.resolveDeadLetter(cfg.DeadLetters.Drop)))
 		mux.HandleFunc("GET /v1/operator-actions", api.monitor(api.listOperatorActions))
 	}
 	if cfg.Inquiry != nil {
@@ -108,24 +99,35 @@ func New(cfg Config) http.Handler {
 }
 
 type api struct {
-	cfg          Config
-	tokens       map[string][32]byte // districts' callback tokens, hashed
-	monitorToken [32]byte            // zero: monitors refused
-	portalToken  [32]byte            // zero: the portal refused
+	cfg Config
 }
 
-// authorized tells whether the request carries district code's token.
-func (a *api) authorized(code string, r *http.Request) bool {
-	want, ok := a.tokens[code]
-	return ok && bearerMatches(r, want)
-}
-
-// bearerMatches compares hashes in constant time so the token's length and
-// content do not leak through timing.
-func bearerMatches(r *http.Request, want [32]byte) bool {
+// caller is the party whose bearer token r carries (access.Table compares
+// in constant time).
+func (a *api) caller(r *http.Request) (access.Party, bool) {
 	token, found := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	got := sha256.Sum256([]byte(token))
-	return subtle.ConstantTimeCompare(want[:], got[:]) == 1 && found && token != "" && want != [32]byte{}
+	if !found {
+		return access.Party{}, false
+	}
+	return a.cfg.Access.Lookup(token)
+}
+
+// admit lets through a caller that may do what the route does, with the
+// caller in the request's context (access.PartyFrom) for what it records.
+// An unknown token is refused by unknown, a known party without the right
+// by forbidden.
+func (a *api) admit(may func(access.Party) bool, unknown, forbidden http.HandlerFunc, next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		p, ok := a.caller(r)
+		switch {
+		case !ok:
+			unknown(w, r)
+		case !may(p):
+			forbidden(w, r)
+		default:
+			next(w, r.WithContext(access.WithParty(r.Context(), p)))
+		}
+	}
 }
 
 type statusBody struct {
@@ -141,10 +143,14 @@ type statusBody struct {
 
 func (a *api) status(w http.ResponseWriter, r *http.Request) {
 	code := r.PathValue("code")
-	if !a.authorized(code, r) {
+	// A district acts on its own code only: any other token, another
+	// district's included, is not this district's.
+	p, ok := a.caller(r)
+	if !ok || p != (access.Party{Name: code, Role: access.RoleDistrict}) {
 		writeError(w, http.StatusUnauthorized, "missing or wrong bearer token for district "+code)
 		return
 	}
+	r = r.WithContext(access.WithParty(r.Context(), p))
 	var body statusBody
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxCallbackBytes))
 	dec.DisallowUnknownFields()

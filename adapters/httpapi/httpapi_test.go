@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
 
+	"github.com/korpu-az/korpu/adapters/access"
 	"github.com/korpu-az/korpu/adapters/httpapi"
 	"github.com/korpu-az/korpu/adapters/httpapi/openapitest"
 	"github.com/korpu-az/korpu/routers"
@@ -42,7 +43,16 @@ func (f *fakeReporter) received() []routers.StatusReport {
 	return append([]routers.StatusReport(nil), f.reports...)
 }
 
-var tokens = map[string]string{"AZ-BIL": "bil-secret", "AZ-SAT": "sat-secret"}
+// testAccess is every party the tests call as, by token.
+func testAccess() *access.Tokens {
+	return access.NewTokens(access.NewTable(map[string]access.Party{
+		"bil-secret":      {Name: "AZ-BIL", Role: access.RoleDistrict},
+		"sat-secret":      {Name: "AZ-SAT", Role: access.RoleDistrict},
+		"portal-secret":   {Name: "portal", Role: access.RolePortal},
+		"monitor-secret":  {Name: "central-monitors", Role: access.RoleMonitor},
+		"operator-secret": {Name: "duty-operator", Role: access.RoleOperator},
+	}))
+}
 
 func newAPI(t *testing.T, reporter httpapi.StatusReporter, gatherer prometheus.Gatherer, ready ...httpapi.Check) http.Handler {
 	t.Helper()
@@ -50,7 +60,7 @@ func newAPI(t *testing.T, reporter httpapi.StatusReporter, gatherer prometheus.G
 		gatherer = prometheus.NewRegistry()
 	}
 	return openapitest.Wrap(t, httpapi.New(httpapi.Config{
-		CallbackTokens: tokens, Reporter: reporter, Gatherer: gatherer, Ready: ready,
+		Access: testAccess(), Reporter: reporter, Gatherer: gatherer, Ready: ready,
 		Logger: slog.New(slog.DiscardHandler),
 	}))
 }

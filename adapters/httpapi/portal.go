@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/korpu-az/korpu/adapters/access"
 	"github.com/korpu-az/korpu/routers"
 	"github.com/korpu-az/korpu/routers/catalogue"
 )
@@ -42,50 +43,36 @@ func (a *api) registerPortal(mux *http.ServeMux) {
 	}
 }
 
-// portalOrMonitor admits the portal's and the monitors' tokens.
+// portalOrMonitor admits the portal and those who read everything.
 func (a *api) portalOrMonitor(next http.HandlerFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		if !bearerMatches(r, a.portalToken) && !bearerMatches(r, a.monitorToken) {
-			unauthorized(w)
-			return
-		}
-		next(w, r)
-	}
+	return a.admit(func(p access.Party) bool { return p.Role == access.RolePortal || p.Role.Reads() },
+		problemUnauthorized, problemForbidden, next)
 }
 
-// citizen admits the portal's token with the citizen it names in
-// X-Citizen-FIN: the portal has authenticated them, the hub trusts it.
+// citizen admits the portal with the citizen it names in X-Citizen-FIN:
+// the portal has authenticated them, the hub trusts it.
 func (a *api) citizen(next func(http.ResponseWriter, *http.Request, string)) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		if !bearerMatches(r, a.portalToken) {
-			unauthorized(w)
-			return
-		}
-		fin, ok := citizenFIN(w, r)
-		if !ok {
-			return
-		}
-		next(w, r, fin)
-	}
+	return a.admit(func(p access.Party) bool { return p.Role == access.RolePortal }, problemUnauthorized, problemForbidden,
+		func(w http.ResponseWriter, r *http.Request) {
+			if fin, ok := citizenFIN(w, r); ok {
+				next(w, r, fin)
+			}
+		})
 }
 
-// viewer admits a citizen through the portal, or the central monitors, who
-// may read every appeal.
+// viewer admits a citizen through the portal, or those who read
+// everything, who may read every appeal.
 func (a *api) viewer(next func(http.ResponseWriter, *http.Request, routers.Viewer)) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		switch {
-		case bearerMatches(r, a.portalToken):
-			fin, ok := citizenFIN(w, r)
-			if !ok {
+	return a.admit(func(p access.Party) bool { return p.Role == access.RolePortal || p.Role.Reads() },
+		problemUnauthorized, problemForbidden, func(w http.ResponseWriter, r *http.Request) {
+			if p, _ := access.PartyFrom(r.Context()); p.Role.Reads() {
+				next(w, r, routers.Viewer{Monitor: true})
 				return
 			}
-			next(w, r, routers.Viewer{FIN: fin})
-		case bearerMatches(r, a.monitorToken):
-			next(w, r, routers.Viewer{Monitor: true})
-		default:
-			unauthorized(w)
-		}
-	}
+			if fin, ok := citizenFIN(w, r); ok {
+				next(w, r, routers.Viewer{FIN: fin})
+			}
+		})
 }
 
 func citizenFIN(w http.ResponseWriter, r *http.Request) (string, bool) {
@@ -353,10 +340,15 @@ func writeProblem(w http.ResponseWriter, status int, slug, title, az, en string,
 	})
 }
 
-func unauthorized(w http.ResponseWriter) {
+func problemUnauthorized(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("WWW-Authenticate", `Bearer realm="korpu"`)
 	writeProblem(w, http.StatusUnauthorized, "unauthorized", "Unauthorized",
 		"Giriş nişanı yoxdur və ya yanlışdır.", "The bearer token is missing or wrong.")
+}
+
+func problemForbidden(w http.ResponseWriter, _ *http.Request) {
+	writeProblem(w, http.StatusForbidden, "forbidden", "Forbidden",
+		"Bu giriş nişanı ilə bu sorğuya icazə yoxdur.", "This bearer token's role may not make this request.")
 }
 
 func notFound(w http.ResponseWriter, az, en string) {

@@ -61,7 +61,7 @@ func newPortalWorld(t *testing.T, documents ...httpapi.Documents) *portalWorld {
 		"AZ-SAT": {Code: "AZ-SAT", Name: "Saatlı rayon İcra Hakimiyyəti", Services: map[string]bool{"appeal": true, "marriage-age-reduction": true}},
 	}}}
 	w.handler = openapitest.Wrap(t, httpapi.New(httpapi.Config{
-		CallbackTokens: tokens, MonitorToken: "monitor-secret", PortalToken: "portal-secret",
+		Access:  testAccess(),
 		Inquiry: routers.NewInquiry(w.ledger, w.validator, clock), Reporter: &fakeReporter{},
 		Documents: documentsOf(documents), Chains: w.ledger,
 		Gatherer: prometheus.NewRegistry(), Logger: slog.New(slog.DiscardHandler),
@@ -165,7 +165,7 @@ func TestPortalTokens(t *testing.T) {
 		"/v1/citizens/me/appeals", "/v1/appeals/" + a.Number, "/v1/appeals/" + a.Number + "/document"}
 	for _, path := range routes {
 		for name, token := range map[string]string{"None": "", "Wrong": "Bearer portal-secreT", "NotBearer": "portal-secret",
-			"DistrictsToken": bilAuth, "Empty": "Bearer "} {
+			"Empty": "Bearer "} {
 			t.Run(path+"/"+name, func(t *testing.T) {
 				rec := get(w.handler, path, token, alice)
 				if path == "/v1/appeals/"+a.Number+"/document" {
@@ -180,6 +180,12 @@ func TestPortalTokens(t *testing.T) {
 		}
 	}
 
+	// A district is known, but reads nothing here.
+	for _, path := range routes[:len(routes)-1] {
+		p := problemOf(t, get(w.handler, path, bilAuth, alice), http.StatusForbidden)
+		require.Equal(t, "urn:korpu:problem:forbidden", p.Type, path)
+	}
+
 	t.Run("CitizenNeedsFIN", func(t *testing.T) {
 		for _, fin := range []string{"", "5XK3P2", "5XK3P2I", "5xk3p2a", "5XK3P2A0"} {
 			p := problemOf(t, get(w.handler, "/v1/citizens/me/appeals", portalToken, fin), http.StatusBadRequest)
@@ -191,7 +197,12 @@ func TestPortalTokens(t *testing.T) {
 		require.Equal(t, a.Number, d["number"])
 	})
 	t.Run("MonitorsHaveNoCitizenHistory", func(t *testing.T) {
-		problemOf(t, get(w.handler, "/v1/citizens/me/appeals", monitorToken, alice), http.StatusUnauthorized)
+		problemOf(t, get(w.handler, "/v1/citizens/me/appeals", monitorToken, alice), http.StatusForbidden)
+		problemOf(t, get(w.handler, "/v1/citizens/me/appeals", "Bearer operator-secret", alice), http.StatusForbidden)
+	})
+	t.Run("OperatorsReadAsMonitors", func(t *testing.T) {
+		d := jsonOf[map[string]any](t, get(w.handler, "/v1/appeals/"+a.Number, "Bearer operator-secret", ""))
+		require.Equal(t, a.Number, d["number"])
 	})
 	t.Run("MonitorsReadTheCatalogue", func(t *testing.T) {
 		jsonOf[map[string]any](t, get(w.handler, "/v1/services", monitorToken, ""))

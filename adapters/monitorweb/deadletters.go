@@ -44,17 +44,25 @@ const (
 // maxActionBytes bounds an action's form: the token and nothing else.
 const maxActionBytes = 1 << 10
 
-// csrfToken is the form token of the session whose cookie value this is.
-func (s sessions) csrfToken(cookieValue string) string { return s.mac(csrfLabel + cookieValue) }
+// csrfToken is the form token of p's session whose cookie value this is,
+// keyed like the cookie by p's token; "" when p's token is gone.
+func (s sessions) csrfToken(p access.Party, cookieValue string) string {
+	token, _ := s.mac(p, csrfLabel+cookieValue)
+	return token
+}
 
 // formToken is the form token of r's session; "" without a valid session
 // cookie (a script with a bearer token reads, and acts over the API).
 func (s *Server) formToken(r *http.Request) string {
 	c, err := r.Cookie(sessionCookie)
-	if err != nil || !s.sessions.valid(c.Value) {
+	if err != nil {
 		return ""
 	}
-	return s.sessions.csrfToken(c.Value)
+	p, ok := s.sessions.valid(c.Value)
+	if !ok {
+		return ""
+	}
+	return s.sessions.csrfToken(p, c.Value)
 }
 
 // csrfValid tells whether r carries its session's form token, in the

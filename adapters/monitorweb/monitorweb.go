@@ -7,11 +7,12 @@
 //
 // Pages are drawn on the server and work without JavaScript; htmx (embedded
 // with its licence, like the styles) refreshes the live parts every 5
-// seconds. Nothing is fetched from elsewhere. Monitors sign in with their
-// token and get a signed session cookie; scripts send the token as a bearer
-// header. The dashboard only reads, but for sign-in, sign-out and an
-// operator's replay or drop of a dead letter, which carries a form token
-// bound to the session (CSRF) and is recorded with the operator's name.
+// seconds. Nothing is fetched from elsewhere. Monitors and operators sign
+// in with their token of the access list and get a signed session cookie
+// naming them; scripts send the token as a bearer header. The dashboard
+// only reads, but for sign-in, sign-out and an operator's replay or drop of
+// a dead letter, which carries a form token bound to the session (CSRF) and
+// is recorded with the operator's name.
 package monitorweb
 
 import (
@@ -30,6 +31,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/korpu-az/korpu/adapters/access"
 	"github.com/korpu-az/korpu/routers"
 	"github.com/korpu-az/korpu/routers/catalogue"
 )
@@ -70,10 +72,10 @@ type Config struct {
 	// DeadLetters is the dead-letter desk: open letters, operators'
 	// replays and drops, and the record of them.
 	DeadLetters DeadLetters
-	// Token is the central monitors' token (the config's monitor.token). It
-	// also keys the session cookies: hubs with one token accept each
-	// other's sessions, and a new token ends every session.
-	Token string
+	// Access finds the party of a token; monitors and operators may sign
+	// in. A party's token also keys its session cookies (session.go). It
+	// may be swapped while the dashboard serves.
+	Access *access.Tokens
 	// Now is the hub's clock; sessions expire by it.
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -89,8 +91,8 @@ type Server struct {
 
 // New returns the dashboard for cfg.
 func New(cfg Config) (*Server, error) {
-	if cfg.Monitor == nil || cfg.Appeals == nil || cfg.DeadLetters == nil || cfg.Token == "" || cfg.Now == nil {
-		return nil, errors.New("monitorweb: Monitor, Appeals, DeadLetters, Token and Now are required")
+	if cfg.Monitor == nil || cfg.Appeals == nil || cfg.DeadLetters == nil || cfg.Access == nil || cfg.Now == nil {
+		return nil, errors.New("monitorweb: Monitor, Appeals, DeadLetters, Access and Now are required")
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -103,7 +105,7 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("monitorweb: %w", err)
 	}
-	s := &Server{cfg: cfg, sessions: newSessions(cfg.Token, cfg.Now), pages: pages}
+	s := &Server{cfg: cfg, sessions: sessions{tokens: cfg.Access, now: cfg.Now}, pages: pages}
 	mux := http.NewServeMux()
 	mux.Handle("GET "+Base+"/static/", http.StripPrefix(Base+"/static/", http.FileServerFS(static)))
 	mux.HandleFunc("POST "+Base+"/signin", s.signIn)
@@ -227,7 +229,7 @@ func (s *Server) newPage(r *http.Request, l lang, title string, data any) *page 
 	}
 	u.RawQuery = q.Encode()
 	p := &page{Lang: l, Title: l.word(title), LangURL: u.RequestURI(), Data: data}
-	p.SignedIn, p.Cookie = s.sessions.authenticated(r)
+	_, p.SignedIn, p.Cookie = s.sessions.authenticated(r)
 	return p
 }
 

@@ -19,13 +19,30 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/korpu-az/korpu/adapters/access"
 	"github.com/korpu-az/korpu/adapters/memory"
 	"github.com/korpu-az/korpu/adapters/monitorweb"
 	"github.com/korpu-az/korpu/adapters/monitorweb/monitorwebtest"
 	"github.com/korpu-az/korpu/routers"
 )
 
-const token = "monitor-secret-token"
+const (
+	token         = "monitor-secret-token"
+	operatorToken = "operator-secret-token"
+	portalToken   = "portal-secret-token"
+)
+
+var (
+	centralMonitors = access.Party{Name: "central-monitors", Role: access.RoleMonitor}
+	dutyOperator    = access.Party{Name: "duty-operator", Role: access.RoleOperator}
+)
+
+// parties is the access list of the tests: a monitor, an operator and the portal.
+func parties() *access.Tokens {
+	return access.NewTokens(access.NewTable(map[string]access.Party{
+		token: centralMonitors, operatorToken: dutyOperator, portalToken: {Name: "portal", Role: access.RolePortal},
+	}))
+}
 
 // clock is the hub's clock as the tests move it.
 type clock struct{ now atomic.Pointer[time.Time] }
@@ -39,6 +56,7 @@ type fixture struct {
 	ledger  *memory.Ledger // the dead letters and the operators' record
 	handler http.Handler
 	cookie  *http.Cookie // a signed-in monitor's session
+	access  *access.Tokens
 }
 
 func setup(t *testing.T) *fixture {
@@ -46,7 +64,8 @@ func setup(t *testing.T) *fixture {
 	f := &fixture{fake: monitorwebtest.New(), clock: &clock{}}
 	f.clock.Set(monitorwebtest.Today.Add(10 * time.Hour))
 	f.ledger = memory.NewLedger(f.clock.Now)
-	s, err := monitorweb.New(monitorweb.Config{Monitor: f.fake, Appeals: f.fake, Token: token, Now: f.clock.Now,
+	f.access = parties()
+	s, err := monitorweb.New(monitorweb.Config{Monitor: f.fake, Appeals: f.fake, Access: f.access, Now: f.clock.Now,
 		DeadLetters: routers.NewDeadLetterDesk(f.ledger, f.clock.Now)})
 	require.NoError(t, err)
 	f.handler = s
@@ -225,12 +244,17 @@ func TestSession(t *testing.T) {
 		t.Parallel()
 		f := setup(t)
 		parts := strings.Split(f.cookie.Value, ".")
-		require.Len(t, parts, 3)
-		later := regexp.MustCompile(`^\d+$`).ReplaceAllStringFunc(parts[1], func(s string) string { return s[:len(s)-1] + "9" })
+		require.Len(t, parts, 5)
+		require.Equal(t, []string{"v2", "central-monitors", "monitor"}, parts[:3], "the cookie names the party and its role")
+		later := regexp.MustCompile(`^\d+$`).ReplaceAllStringFunc(parts[3], func(s string) string { return s[:len(s)-1] + "9" })
+		join := func(p ...string) string { return strings.Join(p, ".") }
 		for name, value := range map[string]string{
-			"LaterExpiry": parts[0] + "." + later + "." + parts[2],
-			"OtherMAC":    parts[0] + "." + parts[1] + "." + strings.Repeat("A", len(parts[2])),
-			"NoMAC":       parts[0] + "." + parts[1],
+			"LaterExpiry": join(parts[0], parts[1], parts[2], later, parts[4]),
+			"OtherMAC":    join(parts[0], parts[1], parts[2], parts[3], strings.Repeat("A", len(parts[4]))),
+			"NoMAC":       join(parts[:4]...),
+			"OtherParty":  join(parts[0], "duty-operator", parts[2], parts[3], parts[4]),
+			"RaisedRole":  join(parts[0], parts[1], "operator", parts[3], parts[4]),
+			"OldVersion":  join("v1", parts[3], parts[4]),
 			"Garbage":     "x",
 			"Empty":       "",
 		} {
@@ -242,9 +266,10 @@ func TestSession(t *testing.T) {
 		t.Parallel()
 		f := setup(t)
 		// Another hub with the same token takes the cookie; one whose token changed does not.
-		same, err := monitorweb.New(monitorweb.Config{Monitor: f.fake, Appeals: f.fake, Token: token, Now: f.clock.Now, DeadLetters: emptyDesk(f.clock.Now)})
+		same, err := monitorweb.New(monitorweb.Config{Monitor: f.fake, Appeals: f.fake, Access: parties(), Now: f.clock.Now, DeadLetters: emptyDesk(f.clock.Now)})
 		require.NoError(t, err)
-		changed, err := monitorweb.New(monitorweb.Config{Monitor: f.fake, Appeals: f.fake, Token: token + "-new", Now: f.clock.Now, DeadLetters: emptyDesk(f.clock.Now)})
+		changed, err := monitorweb.New(monitorweb.Config{Monitor: f.fake, Appeals: f.fake, Now: f.clock.Now, DeadLetters: emptyDesk(f.clock.Now),
+			Access: access.NewTokens(access.NewTable(map[string]access.Party{token + "-new": centralMonitors}))})
 		require.NoError(t, err)
 		for h, want := range map[http.Handler]int{same: http.StatusOK, changed: http.StatusUnauthorized} {
 			req := httptest.NewRequestWithContext(t.Context(), http.MethodGet, "/monitor/", nil)
@@ -502,7 +527,7 @@ func TestNoFINInLogs(t *testing.T) {
 	fake := monitorwebtest.New()
 	c := &clock{}
 	c.Set(monitorwebtest.Today)
-	s, err := monitorweb.New(monitorweb.Config{Monitor: fake, Appeals: fake, Token: token, Now: c.Now, Logger: testLogger(&logs), DeadLetters: emptyDesk(c.Now)})
+	s, err := monitorweb.New(monitorweb.Config{Monitor: fake, Appeals: fake, Access: parties(), Now: c.Now, Logger: testLogger(&logs), DeadLetters: emptyDesk(c.Now)})
 	require.NoError(t, err)
 	for _, fail := range []error{nil, errors.New("ledger down")} {
 		fake.Fail(fail)
@@ -576,7 +601,7 @@ func (c cutShort) Lifecycles(ctx context.Context, district string, p routers.Per
 func TestExportCutShort(t *testing.T) {
 	t.Parallel()
 	fake := monitorwebtest.New()
-	s, err := monitorweb.New(monitorweb.Config{Monitor: cutShort{fake}, Appeals: fake, Token: token, Now: func() time.Time { return monitorwebtest.Today },
+	s, err := monitorweb.New(monitorweb.Config{Monitor: cutShort{fake}, Appeals: fake, Access: parties(), Now: func() time.Time { return monitorwebtest.Today },
 		DeadLetters: emptyDesk(time.Now)})
 	require.NoError(t, err)
 	req := httptest.NewRequestWithContext(t.Context(), http.MethodGet, "/monitor/export.csv", nil)

@@ -3,7 +3,6 @@ package monitorweb
 import (
 	"crypto/hmac"
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/base64"
 	"net/http"
 	"strconv"
@@ -16,87 +15,93 @@ import (
 // sessionLife is how long a sign-in lasts.
 const sessionLife = 8 * time.Hour
 
-// sessionCookie holds "v1.<expiry, Unix seconds>.<MAC>". The expiry is
-// inside the signed value and checked on the hub's clock, so neither the
-// browser's Max-Age nor an edited cookie can stretch a session.
+// sessionCookie holds "v2.<party>.<role>.<expiry, Unix seconds>.<MAC>".
+// The MAC is keyed from that party's token, so hubs that share the access
+// list accept each other's sessions, and a party's new token ends only its
+// own. The expiry is inside the signed value and checked on the hub's
+// clock, so neither the browser's Max-Age nor an edited cookie can stretch
+// a session.
 const sessionCookie = "korpu_monitor"
 
-// sessionLabel separates the session key from any other use of the token.
-const sessionLabel = "korpu monitor session cookie v1"
+// sessionLabel separates the session key from any other use of the party's key.
+const sessionLabel = "korpu monitor session cookie v2"
 
 // maxSignInBytes bounds the sign-in form: a token and a return path.
 const maxSignInBytes = 4 << 10
 
+// maxCookieBytes bounds a session cookie: a name of 64, a role, a time and a MAC.
+const maxCookieBytes = 192
+
 // sessions signs and checks the monitors' session cookies and tokens.
 type sessions struct {
-	token [32]byte // the monitors' token, hashed for constant-time comparison
-	key   []byte   // HMAC key of the cookies, derived from the token
-	now   func() time.Time
+	tokens *access.Tokens
+	now    func() time.Time
 }
 
-func newSessions(token string, now func() time.Time) sessions {
-	m := hmac.New(sha256.New, []byte(token))
-	m.Write([]byte(sessionLabel))
-	return sessions{token: sha256.Sum256([]byte(token)), key: m.Sum(nil), now: now}
+// reader finds the party of a token if it may read the dashboard.
+func (s sessions) reader(token string) (access.Party, bool) {
+	p, ok := s.tokens.Lookup(token)
+	return p, ok && p.Role.Reads()
 }
 
-// tokenMatches compares hashes in constant time, so neither the token's
-// length nor its content leaks through timing.
-func (s sessions) tokenMatches(token string) bool {
-	got := sha256.Sum256([]byte(token))
-	return subtle.ConstantTimeCompare(s.token[:], got[:]) == 1 && token != ""
-}
-
-func (s sessions) mac(payload string) string {
-	m := hmac.New(sha256.New, s.key)
-	m.Write([]byte(payload))
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
-}
-
-// issue returns a new session's cookie value.
-func (s sessions) issue() (string, time.Time) {
-	expiry := s.now().Add(sessionLife).Truncate(time.Second)
-	payload := "v1." + strconv.FormatInt(expiry.Unix(), 10)
-	return payload + "." + s.mac(payload), expiry
-}
-
-// valid reports whether a cookie value is one this token signed and its
-// session has not ended.
-func (s sessions) valid(value string) bool {
-	i := strings.LastIndexByte(value, '.')
-	if i < 0 || len(value) > 128 {
-		return false
-	}
-	payload, mac := value[:i], value[i+1:]
-	if !hmac.Equal([]byte(mac), []byte(s.mac(payload))) {
-		return false
-	}
-	secs, ok := strings.CutPrefix(payload, "v1.")
+// mac signs payload with p's session key; false if p is not (any more) a
+// party of the access list.
+func (s sessions) mac(p access.Party, payload string) (string, bool) {
+	key, ok := s.tokens.Key(p)
 	if !ok {
-		return false
+		return "", false
 	}
-	unix, err := strconv.ParseInt(secs, 10, 64)
+	k := hmac.New(sha256.New, key)
+	k.Write([]byte(sessionLabel))
+	m := hmac.New(sha256.New, k.Sum(nil))
+	m.Write([]byte(payload))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)), true
+}
+
+// issue returns a new session's cookie value for p.
+func (s sessions) issue(p access.Party) (string, time.Time, bool) {
+	expiry := s.now().Add(sessionLife).Truncate(time.Second)
+	payload := strings.Join([]string{"v2", p.Name, string(p.Role), strconv.FormatInt(expiry.Unix(), 10)}, ".")
+	mac, ok := s.mac(p, payload)
+	return payload + "." + mac, expiry, ok
+}
+
+// valid returns the party of a cookie value its token signed, if the
+// session has not ended and the party still reads the dashboard.
+func (s sessions) valid(value string) (access.Party, bool) {
+	parts := strings.Split(value, ".")
+	if len(value) > maxCookieBytes || len(parts) != 5 || parts[0] != "v2" {
+		return access.Party{}, false
+	}
+	p := access.Party{Name: parts[1], Role: access.Role(parts[2])}
+	want, ok := s.mac(p, strings.Join(parts[:4], "."))
+	if !ok || !p.Role.Reads() || !hmac.Equal([]byte(parts[4]), []byte(want)) {
+		return access.Party{}, false
+	}
+	unix, err := strconv.ParseInt(parts[3], 10, 64)
 	if err != nil {
-		return false
+		return access.Party{}, false
 	}
 	now := s.now()
 	expiry := time.Unix(unix, 0)
 	// A session a clock set back made look longer than one life is refused too.
-	return now.Before(expiry) && expiry.Sub(now) <= sessionLife
+	return p, now.Before(expiry) && expiry.Sub(now) <= sessionLife
 }
 
-// authenticated reports whether r comes from a monitor, and whether by the
-// session cookie (rather than a script's bearer header).
-func (s sessions) authenticated(r *http.Request) (ok, byCookie bool) {
+// authenticated returns the party r comes from, if it may read the
+// dashboard, and whether by the session cookie (rather than a script's
+// bearer header).
+func (s sessions) authenticated(r *http.Request) (p access.Party, ok, byCookie bool) {
 	if token, found := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); found {
-		return s.tokenMatches(token), false
+		p, ok = s.reader(token)
+		return p, ok, false
 	}
 	c, err := r.Cookie(sessionCookie)
 	if err != nil {
-		return false, false
+		return access.Party{}, false, false
 	}
-	ok = s.valid(c.Value)
-	return ok, ok
+	p, ok = s.valid(c.Value)
+	return p, ok, ok
 }
 
 // cookie is the session cookie: HttpOnly, SameSite=Strict, for the
@@ -111,11 +116,8 @@ func cookie(r *http.Request, value string, expiry time.Time, maxAge int) *http.C
 // form in place, which brings them back to this very page.
 func (s *Server) monitor(next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if ok, _ := s.sessions.authenticated(r); ok {
-			if _, known := access.PartyFrom(r.Context()); !known { // until sessions carry their party (the access list)
-				r = r.WithContext(access.WithParty(r.Context(), access.Party{Name: "monitor", Role: access.RoleOperator}))
-			}
-			next(w, r)
+		if p, ok, _ := s.sessions.authenticated(r); ok {
+			next(w, r.WithContext(access.WithParty(r.Context(), p)))
 			return
 		}
 		w.Header().Set("WWW-Authenticate", `Bearer realm="korpu"`)
@@ -163,12 +165,18 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	next := r.PostForm.Get("next")
-	if !s.sessions.tokenMatches(r.PostForm.Get("token")) {
+	p, ok := s.sessions.reader(r.PostForm.Get("token"))
+	var value string
+	var expiry time.Time
+	if ok {
+		value, expiry, ok = s.sessions.issue(p)
+	}
+	if !ok {
 		s.cfg.Logger.Warn("monitor: sign-in refused")
 		s.signInPage(w, r, http.StatusUnauthorized, l, "badToken", next)
 		return
 	}
-	value, expiry := s.sessions.issue()
+	s.cfg.Logger.Info("monitor: signed in", "party", p.Name, "role", string(p.Role))
 	http.SetCookie(w, cookie(r, value, expiry, int(sessionLife/time.Second)))
 	http.Redirect(w, r, returnPath(next, l), http.StatusSeeOther) //nolint:gosec // G710: returnPath keeps it to the dashboard's own pages
 }

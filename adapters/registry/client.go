@@ -66,6 +66,7 @@ type Stats struct {
 // Client looks persons up in the registry. It is safe for concurrent use.
 type Client struct {
 	cfg     Config
+	token   *outbound.Secret // cfg.Token, or what SetToken put since
 	http    *http.Client
 	logger  *slog.Logger
 	slots   *semaphore.Weighted
@@ -107,6 +108,7 @@ func New(cfg Config, client *http.Client, logger *slog.Logger) (*Client, error) 
 	}
 	return &Client{
 		cfg:    cfg,
+		token:  outbound.NewSecret(cfg.Token),
 		http:   client,
 		logger: logger,
 		slots:  semaphore.NewWeighted(int64(cfg.MaxConcurrent)),
@@ -115,6 +117,10 @@ func New(cfg Config, client *http.Client, logger *slog.Logger) (*Client, error) 
 		cache: expirable.NewLRU[string, answer](cfg.CacheSize, nil, cfg.CacheTTL),
 	}, nil
 }
+
+// SetToken replaces the bearer token for every request from now on (a
+// reload of the operator's file); requests in flight keep theirs.
+func (c *Client) SetToken(token string) { c.token.Set(token) }
 
 // Stats returns the client's counters.
 func (c *Client) Stats() Stats {
@@ -259,7 +265,7 @@ func (c *Client) fetch(ctx context.Context, fin string) (json.RawMessage, error)
 	if err != nil {
 		return nil, fmt.Errorf("registry request for fin %s: %w", masked, err)
 	}
-	req.Header.Set("Authorization", "Bearer "+c.cfg.Token)
+	req.Header.Set("Authorization", "Bearer "+c.token.Get())
 	req.Header.Set("Accept", "application/json")
 
 	c.calls.Add(1)

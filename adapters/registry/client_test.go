@@ -565,3 +565,17 @@ func TestHoldOffOnTheHubsClock(t *testing.T) {
 	require.Equal(t, 90*time.Second, held.Wait, "the clock has not moved: the whole hold-off is left")
 	require.Equal(t, 1, u.callsFor(fin), "held off, the registry was not called again")
 }
+
+// TestSetToken: a new token (a reload) goes with the next request.
+func TestSetToken(t *testing.T) {
+	t.Parallel()
+	c, u := setup(t, registry.Config{}, echo) // two persons: the cache answers neither
+	_, err := c.Person(t.Context(), "5ZJ7K2M")
+	require.NoError(t, err)
+	c.SetToken("the-registry-token-after-the-reload")
+	_, err = c.Person(t.Context(), "7TR9M4B")
+	require.NoError(t, err)
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	require.Equal(t, []string{"Bearer " + token, "Bearer the-registry-token-after-the-reload"}, u.tokens)
+}

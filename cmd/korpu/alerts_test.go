@@ -155,7 +155,7 @@ var descName = regexp.MustCompile(`^Desc\{fqName: "([a-zA-Z_:][a-zA-Z0-9_:]*)", 
 // /metrics serves.
 func hubSeries(t *testing.T) series {
 	t.Helper()
-	getenv := func(name string) (string, bool) { return "set-by-compose-" + name, true }
+	getenv := func(name string) (string, bool) { return "set-by-compose-0123456789abcdef-" + name, true }
 	cfg, err := config.Load("../../deploy/korpu.compose.yaml", getenv, catalogue.Default().Codes())
 	require.NoError(t, err)
 	w := wiredAsServe(t, cfg)

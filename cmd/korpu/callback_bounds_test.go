@@ -41,7 +41,7 @@ func TestCallbackBounds(t *testing.T) {
 		require.NoError(t, err)
 		req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, "http://"+s.hubAddr+"/v1/districts/AZ-SAT/status", strings.NewReader(string(body)))
 		require.NoError(t, err)
-		req.Header.Set("Authorization", "Bearer callback-AZ-SAT")
+		req.Header.Set("Authorization", "Bearer "+callbackToken("AZ-SAT"))
 		req.Header.Set("Content-Type", "application/json")
 		resp, err := openapitest.Client(t).Do(req) // every answer as schemas/openapi.yaml says
 		require.NoError(t, err)

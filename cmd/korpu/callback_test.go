@@ -138,7 +138,7 @@ func TestCallbackCannotStopDelivery(t *testing.T) {
 		body := fmt.Sprintf(`{"appeal_number": %q, "status": %q, "note": "baxılır"}`, number, status)
 		req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, "http://"+s.hubAddr+"/v1/districts/"+code+"/status", strings.NewReader(body))
 		require.NoError(t, err)
-		req.Header.Set("Authorization", "Bearer callback-"+code)
+		req.Header.Set("Authorization", "Bearer "+callbackToken(code))
 		req.Header.Set("Content-Type", "application/json")
 		resp, err := openapitest.Client(t).Do(req) // every answer as schemas/openapi.yaml says
 		require.NoError(t, err)

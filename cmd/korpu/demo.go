@@ -37,11 +37,11 @@ http: { listen: "${DEMO_LISTEN}" }
 portal:
   requests_queue: egov.portal.requests
   status_queue: egov.portal.status
-  signing_key: demo-portal-key
-  token: demo-portal-token
+  signing_key: demo-portal-key-on-this-machine-only
+  token: demo-portal-token-on-this-machine-only
   details_url: "http://${DEMO_LISTEN}/portal/appeals/{number}"   # the printed appeal's QR code opens the training page
-registry: { url: "${DEMO_SIMS}/registry", token: demo-registry-token, allow_insecure_http: true }
-monitor: { token: demo-monitor-token }
+registry: { url: "${DEMO_SIMS}/registry", token: demo-registry-token-on-this-machine-only, allow_insecure_http: true }
+monitor: { token: demo-monitor-token-on-this-machine-only }
 population_file: ${DEMO_POPULATION}
 hub: { intake_consumers: 1, delivery_consumers: 1, retry_initial: 200ms, retry_max: 5s }
 districts:
@@ -50,7 +50,7 @@ districts:
     endpoint: ${DEMO_SIMS}/districts/AZ-BIL
     allow_insecure_http: true
     username: hub
-    password: demo-esd-password
+    password: demo-esd-password-on-this-machine-only
     poll_interval: 500ms
     services: all
     officials:
@@ -66,8 +66,8 @@ districts:
     adapter: rest
     endpoint: ${DEMO_SIMS}/districts/AZ-SAT
     allow_insecure_http: true
-    token: demo-sat-token
-    callback_token: demo-sat-callback
+    token: demo-sat-token-on-this-machine-only
+    callback_token: demo-sat-callback-on-this-machine-only
     services: [appeal, reception-booking, family-composition-certificate, housing-registration]
     officials:
       - id: SAT-01
@@ -77,15 +77,15 @@ districts:
     adapter: rest
     endpoint: ${DEMO_SIMS}/districts/AZ-SAB
     allow_insecure_http: true
-    token: demo-sab-token
-    callback_token: demo-sab-callback
+    token: demo-sab-token-on-this-machine-only
+    callback_token: demo-sab-callback-on-this-machine-only
     services: [appeal, housing-registration, child-name-change, minor-guardianship]
   - code: AZ-IMI
     adapter: rest
     endpoint: ${DEMO_SIMS}/districts/AZ-IMI
     allow_insecure_http: true
-    token: demo-imi-token
-    callback_token: demo-imi-callback
+    token: demo-imi-token-on-this-machine-only
+    callback_token: demo-imi-callback-on-this-machine-only
     services: [appeal, dwelling-replanning, architectural-approval, lease-contract-change]
 `
 
@@ -201,7 +201,7 @@ func demo(ctx context.Context, args []string, stdout io.Writer) error {
 	}()
 	gen := portalsim.NewGenerator(portalsim.Options{
 		Districts: portalDistricts(cfg), Catalogue: w.validator.Catalogue, Calendar: w.validator.Calendar,
-		SigningKey: []byte(cfg.Portal.SigningKey), Seed: uint64(clock().UnixNano()),
+		SigningKey: []byte(cfg.Portal.NewestKey()), Seed: uint64(clock().UnixNano()),
 	})
 	var sent atomic.Int64
 	go func() {
@@ -218,9 +218,9 @@ func demo(ctx context.Context, args []string, stdout io.Writer) error {
 	// The portal's web page for training: a client of the hub's API and of
 	// the requests queue, on the hub's listener.
 	portal, err := portalweb.New(portalweb.Config{
-		HubURL: hubURL, PortalToken: cfg.Portal.Token,
+		HubURL: hubURL, PortalToken: cfg.TokenOf(config.PortalParty),
 		RegistryURL: cfg.Registry.URL, RegistryToken: cfg.Registry.Token,
-		SigningKey: []byte(cfg.Portal.SigningKey), Now: clock, Logger: logger.With("component", "portalweb"),
+		SigningKey: []byte(cfg.Portal.NewestKey()), Now: clock, Logger: logger.With("component", "portalweb"),
 		Send: func(_ context.Context, m portalweb.Message) error {
 			return pubsub.Publish(cfg.Portal.RequestsQueue, portalsim.Message{ID: m.ID, Body: m.Body, Signature: m.Signature}.WatermillMessage())
 		},
@@ -233,7 +233,7 @@ func demo(ctx context.Context, args []string, stdout io.Writer) error {
 	mux.Handle("/", w.handler)
 
 	fmt.Fprintf(stdout, "Körpü demo: hub API on %s (try %s/metrics), the portal's page on %s/portal/, the monitors' dashboard on %s/monitor/ (token %s), simulators on %s. Ctrl-C stops.\n",
-		hubURL, hubURL, hubURL, hubURL, cfg.Monitor.Token, simsURL)
+		hubURL, hubURL, hubURL, hubURL, cfg.TokenOf(config.MonitorParty), simsURL)
 	go printProgress(ctx, stdout, tracker, &sent, &poisonCount)
 	err = runHub(ctx, logger, w.hub, w.router, hubLn, mux)
 	counts, _ := tracker.Counts()

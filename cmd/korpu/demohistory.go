@@ -239,7 +239,7 @@ func writeDemoPast(ctx context.Context, stdout io.Writer, cfg *config.Config, w 
 	seed := uint64(end.UnixNano())
 	gen := portalsim.NewGenerator(portalsim.Options{
 		Districts: portalDistricts(cfg), Catalogue: w.validator.Catalogue, Calendar: w.validator.Calendar,
-		SigningKey: []byte(cfg.Portal.SigningKey), Seed: seed, Now: clock.Now, BadRate: 0.08, DuplicateRate: -1,
+		SigningKey: []byte(cfg.Portal.NewestKey()), Seed: seed, Now: clock.Now, BadRate: 0.08, DuplicateRate: -1,
 	})
 	past, err := pastAppeals(cfg, w.validator.Calendar, gen, clock, plan, end, rand.New(rand.NewPCG(seed, seed>>1)))
 	if err != nil {

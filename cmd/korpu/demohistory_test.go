@@ -25,7 +25,7 @@ import (
 // does not run).
 func demoPastHub(t *testing.T, clock *pinnedClock) (*config.Config, *wiredHub, *memory.Ledger) {
 	t.Helper()
-	registry := httptest.NewServer(http.StripPrefix("/registry", registrysim.New(registrysim.Options{Token: "demo-registry-token"})))
+	registry := httptest.NewServer(http.StripPrefix("/registry", registrysim.New(registrysim.Options{Token: "demo-registry-token-on-this-machine-only"})))
 	t.Cleanup(registry.Close)
 	population, err := writeDemoPopulation()
 	require.NoError(t, err)

@@ -15,7 +15,7 @@ import (
 // broken one would only show on someone's laptop.
 func TestDeployConfigIsValid(t *testing.T) {
 	t.Parallel()
-	getenv := func(name string) (string, bool) { return "set-by-compose-" + name, true }
+	getenv := func(name string) (string, bool) { return "set-by-compose-0123456789abcdef-" + name, true }
 	cfg, err := config.Load("../../deploy/korpu.compose.yaml", getenv, catalogue.Default().Codes())
 	require.NoError(t, err)
 	_, polled, err := districtAdapters(cfg, time.Now, slog.New(slog.DiscardHandler))

@@ -67,9 +67,16 @@ func amqpURL() string {
 }
 
 const (
-	portalKey     = "e2e-portal-key"
-	registryToken = "e2e-registry-token"
+	portalKey     = "e2e-portal-key-0123456789abcdefghij"
+	registryToken = "e2e-registry-token-0123456789abcdefghij"
 )
+
+// districtToken is what the hub presents to REST district code, and
+// callbackToken what that district presents on its callbacks: each at
+// least 32 characters and no one else's, as the config requires.
+func districtToken(code string) string { return "e2e-district-token-0123456789-" + code }
+
+func callbackToken(code string) string { return "e2e-callback-token-0123456789-" + code }
 
 // stackOptions shape a stack; the zero value of every field but codes is
 // what the end-to-end tests use.
@@ -200,7 +207,7 @@ func newStackWith(t *testing.T, opts stackOptions) *stack {
 	var districts strings.Builder
 	for _, code := range opts.codes {
 		sim := restdistrict.New(restdistrict.Options{
-			Code: code, Token: "token-" + code, CallbackURL: callbackURL, CallbackToken: "callback-" + code,
+			Code: code, Token: districtToken(code), CallbackURL: callbackURL, CallbackToken: callbackToken(code),
 			StepDelay: 50 * time.Millisecond, FailRate: opts.failRate, Progress: opts.progress,
 			ForwardTo: opts.forwardTo, ExtendReason: opts.extendReason,
 		})
@@ -222,17 +229,17 @@ func newStackWith(t *testing.T, opts stackOptions) *stack {
     adapter: rest
     endpoint: %s
     allow_insecure_http: true
-    token: token-%s
-    callback_token: callback-%s
+    token: %s
+    callback_token: %s
     services: all%s
     officials:
       - id: %s-01
         name: Test Official
         reception: [{ weekday: tuesday, from: "10:00", to: "13:00", capacity: 500 }, { weekday: thursday, from: "10:00", to: "13:00", capacity: 500 }]
-`, code, srv.URL, code, code, timeout, strings.TrimPrefix(code, "AZ-"))
+`, code, srv.URL, districtToken(code), callbackToken(code), timeout, strings.TrimPrefix(code, "AZ-"))
 	}
 	for _, code := range opts.esdCodes {
-		sim := esdsim.New(esdsim.Options{Code: code, Username: "hub", Password: esdPassword, BusyRate: opts.esdBusyRate, StepDelay: 50 * time.Millisecond})
+		sim := esdsim.New(esdsim.Options{Code: code, Username: "hub", Password: esdPassword(code), BusyRate: opts.esdBusyRate, StepDelay: 50 * time.Millisecond})
 		srv := httptest.NewServer(s.envelopes.wrap(sim))
 		t.Cleanup(srv.Close)
 		s.esd[code] = sim
@@ -249,7 +256,7 @@ func newStackWith(t *testing.T, opts stackOptions) *stack {
       - id: %s-01
         name: Test Official
         reception: [{ weekday: tuesday, from: "10:00", to: "13:00", capacity: 500 }, { weekday: thursday, from: "10:00", to: "13:00", capacity: 500 }]
-`, code, srv.URL, esdPassword, strings.TrimPrefix(code, "AZ-"))
+`, code, srv.URL, esdPassword(code), strings.TrimPrefix(code, "AZ-"))
 	}
 	listenTLS := ""
 	if opts.httpTLS != "" {
@@ -390,7 +397,7 @@ func (s *stack) startHubAt(i int) *hubProcess {
 	logPath := filepath.Join(s.dir, fmt.Sprintf("hub-%d-%d.log", i, time.Now().UnixNano()))
 	logFile, err := os.Create(logPath)
 	require.NoError(s.t, err)
-	cmd := exec.Command(korpuBinary, "serve", "--config", s.configs[i])
+	cmd := exec.Command(korpuBinary, "serve", "--config", s.configs[i], "--pid-file", s.pidFile(i))
 	cmd.Env = append(os.Environ(), "KORPU_PORTAL_KEY="+portalKey, "KORPU_REGISTRY_TOKEN="+registryToken)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	require.NoError(s.t, cmd.Start())
@@ -412,6 +419,9 @@ func (s *stack) startHubAt(i int) *hubProcess {
 	s.waitReady(h)
 	return h
 }
+
+// pidFile is where hub i writes its process id, for korpu reload.
+func (s *stack) pidFile(i int) string { return filepath.Join(s.dir, fmt.Sprintf("hub-%d.pid", i)) }
 
 func (s *stack) waitReady(h *hubProcess) {
 	s.t.Helper()
@@ -620,8 +630,9 @@ func (s *stack) verify(e *expectations) {
 	require.Len(t, s.deadLetters(routers.DeadPoison), e.poisoned, "poisoned messages, each filed once")
 }
 
-// esdPassword is what the simulated ESD systems expect in the UsernameToken.
-const esdPassword = "esd-secret"
+// esdPassword is what the simulated ESD system of code expects in the
+// UsernameToken: each district's own, as the config requires.
+func esdPassword(code string) string { return "e2e-esd-password-" + code }
 
 // envelopeRecorder keeps every SOAP request on its way to a simulated ESD,
 // so a test can check them all against the vendor's XSD.

@@ -1,6 +1,6 @@
 // Command korpu is the Körpü integration hub: it carries citizens' appeals
 // from the e-gov portal to the local executive authorities and every status
-// back. Subcommands: serve, migrate, demo, sim, dlq, audit, probe, version.
+// back. Subcommands: serve, reload, migrate, demo, sim, dlq, audit, probe, version.
 package main
 
 import (
@@ -24,6 +24,11 @@ const usage = `korpu: the integration hub between the e-gov portal and local exe
 
 Usage:
   korpu serve   --config FILE   run the hub against RabbitMQ and PostgreSQL
+  korpu serve   --config FILE --pid-file FILE
+                                … and write its pid for korpu reload
+  korpu reload  --pid-file FILE [--config FILE]
+                                apply a changed file to a running serve (SIGHUP) without
+                                downtime: keys, tokens, credentials; --config checks it first
   korpu migrate --config FILE   apply the ledger's database migrations and exit
   korpu demo    [--listen ADDR] [--rate N] [--duration D]
                                 the whole flow in one process, no external services
@@ -63,6 +68,8 @@ func run(ctx context.Context, args []string, stdout io.Writer, getenv env) error
 	switch cmd {
 	case "serve":
 		return serve(ctx, rest, getenv)
+	case "reload":
+		return reloadCmd(rest, stdout, getenv)
 	case "migrate":
 		return migrate(ctx, rest, getenv)
 	case "demo":

@@ -5,17 +5,15 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/korpu-az/korpu/adapters/access"
 	"github.com/korpu-az/korpu/adapters/monitorweb"
 )
 
 // withDashboard serves the monitors' dashboard at /monitor/ beside the
-// hub's API; without a monitors' token there is no dashboard, as there is
-// no monitors' API.
-func withDashboard(api http.Handler, monitor monitorweb.Monitor, appeals monitorweb.Appeals, deadLetters monitorweb.DeadLetters, token string, now func() time.Time, logger *slog.Logger) (http.Handler, error) {
-	if token == "" {
-		return api, nil
-	}
-	dashboard, err := monitorweb.New(monitorweb.Config{Monitor: monitor, Appeals: appeals, DeadLetters: deadLetters, Token: token, Now: now,
+// hub's API. It is there even while no party may read it: a reload may add
+// a monitor.
+func withDashboard(api http.Handler, monitor monitorweb.Monitor, appeals monitorweb.Appeals, deadLetters monitorweb.DeadLetters, tokens *access.Tokens, now func() time.Time, logger *slog.Logger) (http.Handler, error) {
+	dashboard, err := monitorweb.New(monitorweb.Config{Monitor: monitor, Appeals: appeals, DeadLetters: deadLetters, Access: tokens, Now: now,
 		Logger: logger.With("component", "monitorweb")})
 	if err != nil {
 		return nil, err

@@ -16,6 +16,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
 
+	"github.com/korpu-az/korpu/adapters/access"
 	"github.com/korpu-az/korpu/adapters/memory"
 	"github.com/korpu-az/korpu/adapters/monitorweb/monitorwebtest"
 	"github.com/korpu-az/korpu/routers"
@@ -40,10 +41,11 @@ type dashboardSite struct {
 func fakeDashboard(t *testing.T) dashboardSite {
 	t.Helper()
 	fake := monitorwebtest.New()
-	const token = "demo-monitor-token"
+	const token = "demo-monitor-token-on-this-machine-only"
 	now := func() time.Time { return monitorwebtest.Today.Add(10 * time.Hour) }
 	ledger := memory.NewLedger(now)
-	h, err := withDashboard(http.NotFoundHandler(), fake, fake, routers.NewDeadLetterDesk(ledger, now), token, now, slog.New(slog.DiscardHandler))
+	h, err := withDashboard(http.NotFoundHandler(), fake, fake, routers.NewDeadLetterDesk(ledger, now),
+		access.NewTokens(access.NewTable(map[string]access.Party{token: {Name: "monitor", Role: access.RoleOperator}})), now, slog.New(slog.DiscardHandler))
 	require.NoError(t, err)
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
@@ -124,7 +126,7 @@ func TestMonitorDashboardInBrowser(t *testing.T) {
 func TestMonitorDashboardInDemo(t *testing.T) {
 	t.Parallel()
 	hub := startDemo(t)
-	driveDashboard(t, browser(t), dashboardSite{URL: hub + "/monitor/", Token: "demo-monitor-token", Screenshot: true})
+	driveDashboard(t, browser(t), dashboardSite{URL: hub + "/monitor/", Token: "demo-monitor-token-on-this-machine-only", Screenshot: true})
 }
 
 // driveDashboard signs in by the form, reads and sorts the country table,

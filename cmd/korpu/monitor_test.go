@@ -9,13 +9,13 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/korpu-az/korpu/adapters/access"
 	"github.com/korpu-az/korpu/adapters/memory"
 	"github.com/korpu-az/korpu/adapters/monitorweb/monitorwebtest"
 	"github.com/korpu-az/korpu/routers"
 )
 
-// TestWithDashboard: /monitor/ is the dashboard, the rest the hub's API;
-// without a monitors' token, the API alone.
+// TestWithDashboard: /monitor/ is the dashboard, the rest the hub's API.
 func TestWithDashboard(t *testing.T) {
 	t.Parallel()
 	fake := monitorwebtest.New()
@@ -27,12 +27,9 @@ func TestWithDashboard(t *testing.T) {
 		return rec.Code
 	}
 	desk := routers.NewDeadLetterDesk(memory.NewLedger(now), now)
-	h, err := withDashboard(api, fake, fake, desk, "token", now, slog.New(slog.DiscardHandler))
+	h, err := withDashboard(api, fake, fake, desk, access.NewTokens(nil), now, slog.New(slog.DiscardHandler))
 	require.NoError(t, err)
 	require.Equal(t, http.StatusUnauthorized, get(h, "/monitor/"), "the dashboard asks for sign-in")
 	require.Equal(t, http.StatusOK, get(h, "/monitor/static/monitor.css"))
 	require.Equal(t, http.StatusTeapot, get(h, "/metrics"))
-	h, err = withDashboard(api, fake, fake, desk, "", now, slog.New(slog.DiscardHandler))
-	require.NoError(t, err)
-	require.Equal(t, http.StatusTeapot, get(h, "/monitor/"), "no token, no dashboard")
 }

@@ -223,7 +223,7 @@ func districtReports(t *testing.T, hubAddr, code, number string, status routers.
 	body := fmt.Sprintf(`{"appeal_number": %q, "status": %q, "note": "cavab verildi"}`, number, status)
 	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, "http://"+hubAddr+"/v1/districts/"+code+"/status", strings.NewReader(body))
 	require.NoError(t, err)
-	req.Header.Set("Authorization", "Bearer callback-"+code)
+	req.Header.Set("Authorization", "Bearer "+callbackToken(code))
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := openapitest.Client(t).Do(req) // the answer as schemas/openapi.yaml says
 	require.NoError(t, err)

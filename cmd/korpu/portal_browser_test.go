@@ -288,7 +288,7 @@ func apiJSON(t *testing.T, url string, v any) {
 	t.Helper()
 	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, url, nil)
 	require.NoError(t, err)
-	req.Header.Set("Authorization", "Bearer demo-monitor-token")
+	req.Header.Set("Authorization", "Bearer demo-monitor-token-on-this-machine-only")
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()

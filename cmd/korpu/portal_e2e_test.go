@@ -23,8 +23,8 @@ import (
 )
 
 const (
-	e2ePortalToken  = "e2e-portal-token"
-	e2eMonitorToken = "e2e-monitor-token"
+	e2ePortalToken  = "e2e-portal-token-0123456789abcdefghij"
+	e2eMonitorToken = "e2e-monitor-token-0123456789abcdefghij"
 )
 
 // citizenRequest is a valid request of fin, signed as the portal signs it.
@@ -230,8 +230,8 @@ func TestPortalReadsEndToEnd(t *testing.T) {
 	require.Equal(t, http.StatusNotFound, s.apiGet("/v1/appeals/"+number, e2ePortalToken, bob, nil))
 	require.Equal(t, http.StatusNotFound, s.apiGet("/v1/appeals/AZ-SAT-2026-999999", e2ePortalToken, bob, nil))
 	require.Equal(t, http.StatusUnauthorized, s.apiGet("/v1/appeals/"+number, "", alice, nil))
-	require.Equal(t, http.StatusUnauthorized, s.apiGet("/v1/appeals/"+number, "callback-AZ-SAT", alice, nil))
-	require.Equal(t, http.StatusUnauthorized, s.apiGet("/v1/citizens/me/appeals", e2eMonitorToken, alice, nil))
+	require.Equal(t, http.StatusForbidden, s.apiGet("/v1/appeals/"+number, callbackToken("AZ-SAT"), alice, nil), "a district reads nothing here")
+	require.Equal(t, http.StatusForbidden, s.apiGet("/v1/citizens/me/appeals", e2eMonitorToken, alice, nil), "the monitors have no citizen's history")
 	require.Equal(t, http.StatusOK, s.apiGet("/v1/appeals/"+number, e2eMonitorToken, "", nil), "the monitors read any appeal")
 }
 

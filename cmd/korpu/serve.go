@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/cenkalti/backoff/v5"
@@ -34,11 +37,16 @@ func loadConfig(args []string, name string, getenv env) (*config.Config, *slog.L
 	if err := fs.Parse(args); err != nil {
 		return nil, nil, err
 	}
+	return readConfig(*path, getenv)
+}
+
+// readConfig builds the logger and reads the operator's file at path.
+func readConfig(path string, getenv env) (*config.Config, *slog.Logger, error) {
 	logger, err := newLogger(getenv)
 	if err != nil {
 		return nil, nil, err
 	}
-	cfg, err := config.Load(*path, getenv, catalogue.Default().Codes())
+	cfg, err := config.Load(path, getenv, catalogue.Default().Codes())
 	if err != nil {
 		return nil, nil, err
 	}
@@ -111,16 +119,6 @@ func districtAdapters(cfg *config.Config, now func() time.Time, logger *slog.Log
 	return districts, polled, nil
 }
 
-func callbackTokens(cfg *config.Config) map[string]string {
-	tokens := map[string]string{}
-	for _, d := range cfg.Districts {
-		if d.CallbackToken != "" {
-			tokens[d.Code] = d.CallbackToken
-		}
-	}
-	return tokens
-}
-
 // brokerCollectors are serve's metrics of the hub's queues, asked of the broker.
 func brokerCollectors(inspector *amqp.Inspector) func(queues []string) []prometheus.Collector {
 	return func(queues []string) []prometheus.Collector {
@@ -129,7 +127,18 @@ func brokerCollectors(inspector *amqp.Inspector) func(queues []string) []prometh
 }
 
 func serve(ctx context.Context, args []string, getenv env) error {
-	cfg, logger, err := loadConfig(args, "serve", getenv)
+	// SIGHUP asks for a reload; until the hub runs, one waits in hup
+	// rather than ending the process, as it would by default.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	path := fs.String("config", "korpu.yaml", "the hub's config file")
+	pidFile := fs.String("pid-file", "", "write the process id to this file, for korpu reload")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, logger, err := readConfig(*path, getenv)
 	if err != nil {
 		return err
 	}
@@ -203,6 +212,16 @@ func serve(ctx context.Context, args []string, getenv env) error {
 	if err := amqp.DeclareQueues(ctx, cfg.AMQP.URL, w.hub.Queues()...); err != nil {
 		return err
 	}
+	if *pidFile != "" {
+		remove, err := writePIDFile(*pidFile)
+		if err != nil {
+			return err
+		}
+		defer remove()
+	}
+	// The TLS certificate's reload plugs in as a hook of r.
+	r := &reloader{path: *path, getenv: getenv, logger: logger, current: cfg, live: w.live}
+	go r.run(ctx, hup)
 	go warmFigures(ctx, w.monitor, logger)
 	return runHub(ctx, logger, w.hub, w.router, ln, w.handler)
 }

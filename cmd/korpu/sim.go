@@ -160,7 +160,7 @@ func portal(ctx context.Context, args []string, getenv env, logger *slog.Logger)
 	go tracker.Consume(ctx, statuses)
 	gen := portalsim.NewGenerator(portalsim.Options{
 		Districts: portalDistricts(cfg), Catalogue: validator.Catalogue, Calendar: validator.Calendar,
-		SigningKey: []byte(cfg.Portal.SigningKey), Seed: uint64(time.Now().UnixNano()),
+		SigningKey: []byte(cfg.Portal.NewestKey()), Seed: uint64(time.Now().UnixNano()),
 	})
 	n := 0
 	if _, err := (portalsim.Feed{

@@ -119,7 +119,7 @@ func TestForwardingEndToEnd(t *testing.T) {
 	body := fmt.Sprintf(`{"appeal_number": %q, "status": "answered"}`, forwarded[0])
 	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, "http://"+s.hubAddr+"/v1/districts/"+rest+"/status", strings.NewReader(body))
 	require.NoError(t, err)
-	req.Header.Set("Authorization", "Bearer callback-"+rest)
+	req.Header.Set("Authorization", "Bearer "+callbackToken(rest))
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := openapitest.Client(t).Do(req) // the answer as schemas/openapi.yaml says
 	require.NoError(t, err)
@@ -156,7 +156,7 @@ func TestStatutoryCallbacks(t *testing.T) {
 		require.NoError(t, err)
 		req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, "http://"+s.hubAddr+"/v1/districts/AZ-SAT/status", bytes.NewReader(body))
 		require.NoError(t, err)
-		req.Header.Set("Authorization", "Bearer callback-AZ-SAT")
+		req.Header.Set("Authorization", "Bearer "+callbackToken("AZ-SAT"))
 		req.Header.Set("Content-Type", "application/json")
 		resp, err := openapitest.Client(t).Do(req)
 		require.NoError(t, err)

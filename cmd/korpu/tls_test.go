@@ -118,7 +118,7 @@ func TestOutboundTLSWiring(t *testing.T) {
 		w.WriteHeader(http.StatusCreated)
 		_, _ = io.WriteString(w, `{"reference":"SAT-1"}`)
 	}))
-	esdSrv := ca.MutualServer(t, esdsim.New(esdsim.Options{Code: "AZ-BIL", Username: "hub", Password: esdPassword}))
+	esdSrv := ca.MutualServer(t, esdsim.New(esdsim.Options{Code: "AZ-BIL", Username: "hub", Password: esdPassword("AZ-BIL")}))
 	logger := slog.New(slog.DiscardHandler)
 
 	for name, tc := range map[string]struct {
@@ -131,7 +131,7 @@ func TestOutboundTLSWiring(t *testing.T) {
 				Registry: config.Registry{URL: registrySrv.URL, Token: registryToken, TLS: tc.files},
 				Districts: []config.District{
 					{Code: "AZ-SAT", Adapter: config.AdapterREST, Endpoint: restSrv.URL, Token: "t", Timeout: 5 * time.Second, TLS: tc.files},
-					{Code: "AZ-BIL", Adapter: config.AdapterESD, Endpoint: esdSrv.URL + "/esd", Username: "hub", Password: esdPassword,
+					{Code: "AZ-BIL", Adapter: config.AdapterESD, Endpoint: esdSrv.URL + "/esd", Username: "hub", Password: esdPassword("AZ-BIL"),
 						Timeout: 5 * time.Second, PollInterval: time.Second, TLS: tc.files},
 				},
 			}

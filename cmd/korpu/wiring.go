@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/korpu-az/korpu/adapters/access"
 	"github.com/korpu-az/korpu/adapters/document"
 	"github.com/korpu-az/korpu/adapters/httpapi"
 	"github.com/korpu-az/korpu/adapters/registry"
@@ -93,7 +94,7 @@ func hubConfig(cfg *config.Config) routers.Config {
 			DistrictQueuePrefix: cfg.Hub.DistrictQueuePrefix,
 			Oversight:           cfg.Hub.OversightQueue,
 		},
-		SigningKey:        []byte(cfg.Portal.SigningKey),
+		SigningKeys:       signingKeys(cfg),
 		IntakeConsumers:   cfg.Hub.IntakeConsumers,
 		DeliveryConsumers: cfg.Hub.DeliveryConsumers,
 		RegistryTimeout:   cfg.Hub.RegistryTimeout,
@@ -185,6 +186,7 @@ type wiredHub struct {
 	validator *routers.Validator
 	metrics   *prometheus.Registry // what /metrics serves
 	monitor   *routers.Monitor     // the central monitors' figures, for the dashboard
+	live      *live                // what a reload changes while it runs
 }
 
 // figuresTTL is how long the figures' gauges are reused: a scrape every
@@ -209,6 +211,7 @@ func wireHub(cfg *config.Config, sub substrate, now func() time.Time, logger *sl
 		return nil, err
 	}
 	reg := newRegistry()
+	tokens := access.NewTokens(accessTable(cfg))
 	hub, err := routers.NewHub(hubConfig(cfg), routers.Deps{
 		Ledger: sub.ledger, Registry: registryClient, Districts: districts, Polled: polled, Validator: validator,
 		Publisher: sub.publisher, Subscriber: sub.subscriber, Outbox: sub.outbox,
@@ -245,26 +248,25 @@ func wireHub(cfg *config.Config, sub substrate, now func() time.Time, logger *sl
 	inquiry := routers.NewInquiry(sub.ledger, validator, now)
 	desk := routers.NewDeadLetterDesk(sub.ledger, now)
 	api := httpapi.New(httpapi.Config{
-		CallbackTokens: callbackTokens(cfg),
-		MonitorToken:   cfg.Monitor.Token,
-		PortalToken:    cfg.Portal.Token,
-		Inquiry:        inquiry,
-		Documents:      documents,
-		Chains:         sub.ledger,
-		DeadLetters:    desk,
-		Reporter:       hub,
-		Gatherer:       reg,
-		Logger:         logger,
-		Ready:          ready,
+		Access:      tokens,
+		Inquiry:     inquiry,
+		Documents:   documents,
+		Chains:      sub.ledger,
+		DeadLetters: desk,
+		Reporter:    hub,
+		Gatherer:    reg,
+		Logger:      logger,
+		Ready:       ready,
 	})
 	if cfg.HTTP.TLS != nil && cfg.HTTP.TLS.ClientCAFile != "" {
 		api = httpapi.RequireCallbackCert(api, callbackCertNames(cfg), logger)
 	}
-	handler, err := withDashboard(api, monitor, inquiry, desk, cfg.Monitor.Token, now, logger)
+	handler, err := withDashboard(api, monitor, inquiry, desk, tokens, now, logger)
 	if err != nil {
 		return nil, err
 	}
-	return &wiredHub{hub: hub, router: router, handler: handler, validator: validator, metrics: reg, monitor: monitor}, nil
+	return &wiredHub{hub: hub, router: router, handler: handler, validator: validator, metrics: reg, monitor: monitor,
+		live: newLive(hub, tokens, registryClient, districts)}, nil
 }
 
 // newRegistry is a Prometheus registry with the process and Go collectors.

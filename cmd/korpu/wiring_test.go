@@ -31,7 +31,7 @@ type wiring struct {
 
 func wiringOf(t *testing.T, src string) wiring {
 	t.Helper()
-	getenv := func(name string) (string, bool) { return "set-" + name, true }
+	getenv := func(name string) (string, bool) { return "set-0123456789abcdef0123456789-" + name, true }
 	cfg, err := config.Parse([]byte(src), getenv, catalogue.Default().Codes())
 	require.NoError(t, err)
 	return wiring{hub: hubConfig(cfg), registry: registryConfig(cfg)}
@@ -86,7 +86,7 @@ func TestWiringMonitor(t *testing.T) {
 	require.NoError(t, os.WriteFile(population, []byte("AZ-BIL: 52400\n"), 0o600))
 	raw, err := os.ReadFile("../../deploy/korpu.compose.yaml")
 	require.NoError(t, err)
-	getenv := func(name string) (string, bool) { return "set-" + name, true }
+	getenv := func(name string) (string, bool) { return "set-0123456789abcdef0123456789-" + name, true }
 	cfg, err := config.Parse(append(raw, []byte("population_file: "+population+"\n")...), getenv, catalogue.Default().Codes())
 	require.NoError(t, err)
 	w := wiredAsServe(t, cfg)

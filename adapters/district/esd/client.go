@@ -41,11 +41,12 @@ const (
 
 // Client calls one district's ESD. It is safe for concurrent use.
 type Client struct {
-	cfg  Config
-	http *http.Client
-	log  *slog.Logger
-	sem  chan struct{} // one token per call in flight
-	sent *lru.Cache[string, struct{}]
+	cfg      Config
+	password *outbound.Secret // cfg.Password, or what SetPassword put since
+	http     *http.Client
+	log      *slog.Logger
+	sem      chan struct{} // one token per call in flight
+	sent     *lru.Cache[string, struct{}]
 }
 
 var _ routers.District = (*Client)(nil)
@@ -70,13 +71,18 @@ func New(cfg Config, client *http.Client, logger *slog.Logger) (*Client, error) 
 		return nil, fmt.Errorf("esd district %q: %w", cfg.Code, err)
 	}
 	return &Client{
-		cfg:  cfg,
-		http: client,
-		log:  logger.With("district", cfg.Code),
-		sem:  make(chan struct{}, cfg.MaxConcurrent),
-		sent: sent,
+		cfg:      cfg,
+		password: outbound.NewSecret(cfg.Password),
+		http:     client,
+		log:      logger.With("district", cfg.Code),
+		sem:      make(chan struct{}, cfg.MaxConcurrent),
+		sent:     sent,
 	}, nil
 }
+
+// SetPassword replaces the WS-Security password for every call from now
+// on (a reload of the operator's file); calls in flight keep theirs.
+func (c *Client) SetPassword(password string) { c.password.Set(password) }
 
 // Submit registers an appeal with QeydiyyataAl and returns the ESD number.
 // The hub's appeal number is the XariciNomre, so a repeat after a lost answer
@@ -308,7 +314,7 @@ func readVeziyyet(e *etree.Element) (int, routers.Status, error) {
 // call sends one operation and returns the payload of a successful answer.
 // Every failure is a *routers.TransientError or *routers.PermanentError.
 func (c *Client) call(ctx context.Context, op, appeal string, payload *etree.Element) (*etree.Element, error) {
-	body, err := NewEnvelope(usernameToken(c.cfg.Username, c.cfg.Password), payload).WriteToBytes()
+	body, err := NewEnvelope(usernameToken(c.cfg.Username, c.password.Get()), payload).WriteToBytes()
 	if err != nil {
 		return nil, &routers.PermanentError{Err: fmt.Errorf("district %s: encode %s: %w", c.cfg.Code, op, err)}
 	}

@@ -328,3 +328,21 @@ func TestRetryAfterDateOnTheHubsClock(t *testing.T) {
 	require.ErrorAs(t, err, &te)
 	require.Equal(t, 90*time.Second, te.RetryAfter)
 }
+
+// TestSetPassword: a new password (a reload) goes with the next call.
+func TestSetPassword(t *testing.T) {
+	t.Parallel()
+	bodies := make(chan string, 2)
+	c := newClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		bodies <- string(b)
+		_, _ = w.Write([]byte(golden(t, "comment.xml")))
+	}))
+	require.NoError(t, c.Comment(t.Context(), routers.CommentSubmission{ID: "c-1", Reference: "BIL-2026/000123", Text: "x", At: time.Now()}))
+	c.SetPassword("the-esd-password-after-the-reload")
+	require.NoError(t, c.Comment(t.Context(), routers.CommentSubmission{ID: "c-2", Reference: "BIL-2026/000123", Text: "y", At: time.Now()}))
+	require.Contains(t, <-bodies, ">"+password+"</")
+	second := <-bodies
+	require.Contains(t, second, ">the-esd-password-after-the-reload</")
+	require.NotContains(t, second, ">"+password+"</")
+}

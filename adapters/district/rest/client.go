@@ -108,7 +108,8 @@ func (c Config) LogValue() slog.Value {
 // Client calls one modern district system. It is safe for concurrent use.
 type Client struct {
 	cfg      Config
-	endpoint string // without a trailing slash
+	endpoint string           // without a trailing slash
+	token    *outbound.Secret // cfg.Token, or what SetToken put since
 	http     *http.Client
 	log      *slog.Logger
 }
@@ -134,10 +135,15 @@ func New(cfg Config, client *http.Client, logger *slog.Logger) (*Client, error) 
 	return &Client{
 		cfg:      cfg,
 		endpoint: strings.TrimRight(cfg.Endpoint, "/"),
+		token:    outbound.NewSecret(cfg.Token),
 		http:     client,
 		log:      logger.With("district", cfg.Code),
 	}, nil
 }
+
+// SetToken replaces the bearer token for every call from now on (a
+// reload of the operator's file); calls in flight keep theirs.
+func (c *Client) SetToken(token string) { c.token.Set(token) }
 
 // Submit hands an appeal over with POST {endpoint}/appeals. The appeal number
 // is the Idempotency-Key, so a repeat after a lost answer returns the
@@ -201,7 +207,7 @@ func (c *Client) post(ctx context.Context, path, appeal, key string, payload any
 	if err != nil {
 		return nil, &routers.PermanentError{Err: fmt.Errorf("district %s: build request: %w", c.cfg.Code, err)}
 	}
-	req.Header.Set("Authorization", "Bearer "+c.cfg.Token)
+	req.Header.Set("Authorization", "Bearer "+c.token.Get())
 	req.Header.Set("Idempotency-Key", key)
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")

@@ -392,3 +392,21 @@ func TestRetryAfterDateOnTheHubsClock(t *testing.T) {
 	require.ErrorAs(t, err, &te)
 	require.Equal(t, 90*time.Second, te.RetryAfter)
 }
+
+// TestSetToken: a new token (a reload) goes with the next call.
+func TestSetToken(t *testing.T) {
+	t.Parallel()
+	got := make(chan string, 2)
+	c := setup(t, func(w http.ResponseWriter, r *http.Request) {
+		got <- r.Header.Get("Authorization")
+		w.WriteHeader(http.StatusCreated)
+		_, _ = io.WriteString(w, `{"reference":"SAT-2026-000123"}`)
+	}, 0)
+	_, err := c.Submit(t.Context(), submission())
+	require.NoError(t, err)
+	c.SetToken("the-district-token-after-the-reload")
+	_, err = c.Submit(t.Context(), submission())
+	require.NoError(t, err)
+	require.Equal(t, "Bearer "+token, <-got)
+	require.Equal(t, "Bearer the-district-token-after-the-reload", <-got)
+}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/korpu-az/korpu/adapters/access"
 	"github.com/korpu-az/korpu/adapters/httpapi"
 	"github.com/korpu-az/korpu/adapters/httpapi/openapitest"
 	"github.com/korpu-az/korpu/adapters/sim/portalweb"
@@ -86,7 +87,8 @@ func setup(t *testing.T) *fixture {
 	f := &fixture{validator: &routers.Validator{Catalogue: catalogue.Default(), Calendar: cal, Directory: dir}, ledger: &ledger{}}
 	clock := func() time.Time { return now }
 	hub := httptest.NewServer(openapitest.Wrap(t, httpapi.New(httpapi.Config{
-		PortalToken: portalToken, Inquiry: routers.NewInquiry(f.ledger, f.validator, clock),
+		Access:  access.NewTokens(access.NewTable(map[string]access.Party{portalToken: {Name: "portal", Role: access.RolePortal}})),
+		Inquiry: routers.NewInquiry(f.ledger, f.validator, clock),
 	})))
 	t.Cleanup(hub.Close)
 	registry := httptest.NewServer(registrysim.New(registrysim.Options{Token: "reg"}))

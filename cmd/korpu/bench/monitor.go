@@ -13,6 +13,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/korpu-az/korpu/adapters/access"
 	"github.com/korpu-az/korpu/adapters/monitorweb"
 	"github.com/korpu-az/korpu/adapters/postgres"
 	"github.com/korpu-az/korpu/routers"
@@ -116,7 +117,8 @@ func seedDashboard(pool *pgxpool.Pool, codes []string, now func() time.Time) (ht
 	return monitorweb.New(monitorweb.Config{
 		Monitor: seedMonitor(pool, codes, now), Appeals: routers.NewInquiry(ledger, validator, now),
 		DeadLetters: routers.NewDeadLetterDesk(ledger, now),
-		Token:       dashboardToken, Now: now, Logger: slog.New(slog.DiscardHandler),
+		Access:      access.NewTokens(access.NewTable(map[string]access.Party{dashboardToken: {Name: "bench", Role: access.RoleMonitor}})),
+		Now:         now, Logger: slog.New(slog.DiscardHandler),
 	})
 }
 

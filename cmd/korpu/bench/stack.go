@@ -35,11 +35,15 @@ import (
 
 // Secrets of the bench's world; they never leave the machine.
 const (
-	signingKey    = "bench-portal-key"
-	portalToken   = "bench-portal-token"
-	registryToken = "bench-registry-token"
+	signingKey    = "bench-portal-key-0123456789abcdefghij"
+	portalToken   = "bench-portal-token-0123456789abcdefghij"
+	registryToken = "bench-registry-token-0123456789abcdefghij"
 	esdUsername   = "hub"
-	esdPassword   = "bench-esd-password"
+	// An ESD district's password is this followed by its code's letters.
+	esdPassword = "bench-esd-password-0123456789abcdefghij-"
+	// A REST district's tokens are these followed by its code's letters.
+	benchDistrictToken = "bench-district-token-0123456789-"
+	benchCallbackToken = "bench-callback-token-0123456789-"
 )
 
 // Simulator pace: no latency, no failures, and progress soon after
@@ -259,19 +263,19 @@ func (s *stack) startSimulators(ctx context.Context) error {
 			extra string
 		)
 		if s.esd[code] {
-			sim := esdsim.New(esdsim.Options{Code: code, Username: esdUsername, Password: esdPassword, StepDelay: esdStepDelay})
+			sim := esdsim.New(esdsim.Options{Code: code, Username: esdUsername, Password: esdPassword + short, StepDelay: esdStepDelay})
 			s.esdSims[code] = sim
 			h = sim
-			extra = fmt.Sprintf("    adapter: esd\n    username: %s\n    password: %s\n    poll_interval: %s\n", esdUsername, esdPassword, esdPollInterval)
+			extra = fmt.Sprintf("    adapter: esd\n    username: %s\n    password: %s\n    poll_interval: %s\n", esdUsername, esdPassword+short, esdPollInterval)
 		} else {
 			sim := restdistrict.New(restdistrict.Options{
-				Code: code, Token: "token-" + short, CallbackURL: callbackURL, CallbackToken: "callback-" + short, StepDelay: restStepDelay,
+				Code: code, Token: benchDistrictToken + short, CallbackURL: callbackURL, CallbackToken: benchCallbackToken + short, StepDelay: restStepDelay,
 			})
 			sim.Start(context.WithoutCancel(ctx))
 			s.closeSims = append(s.closeSims, sim.Close)
 			s.rest[code] = sim
 			h = sim
-			extra = fmt.Sprintf("    adapter: rest\n    token: token-%s\n    callback_token: callback-%s\n", short, short)
+			extra = fmt.Sprintf("    adapter: rest\n    token: %s\n    callback_token: %s\n", benchDistrictToken+short, benchCallbackToken+short)
 		}
 		endpoint, err := s.serve(h)
 		if err != nil {

@@ -15,6 +15,9 @@
 //	population_file: /etc/korpu/population.yaml  # residents per district: AZ-BIL: 104300 (or JSON); see population.go
 //	hub:                           # tuning: every key, its default and meaning in Settings
 //	  intake_consumers: 16
+//	portal:
+//	  signing_keys:                # in place of signing_key: every key accepted, counted by id
+//	    - { id: "2026-01", key: "${KORPU_PORTAL_KEY}" }
 //	registry:
 //	  allow_insecure_http: true    # accept an http:// url (the token then travels in clear text)
 //	districts:
@@ -36,6 +39,10 @@
 //	    tls: { ca_file: …, cert_file: …, key_file: … }  # ca_file replaces the system's roots for this district
 //	    callback_cert_name: sat.example.az  # REST: the callback certificate's DNS name or common name
 //
+// Every token and key has at least MinSecretLength characters, and no token,
+// key or password is used twice (access.go): one party must not be able to
+// act as another.
+//
 // An http:// registry url or district endpoint is refused unless its entry
 // sets allow_insecure_http: true: tokens, passwords and citizens' records
 // must not cross the network in clear text by default. Simulators on the
@@ -56,6 +63,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/korpu-az/korpu/adapters/access"
 	"github.com/korpu-az/korpu/adapters/tlsconf"
 )
 
@@ -73,7 +81,10 @@ type Config struct {
 	Postgres Postgres
 	HTTP     HTTP
 	Portal   Portal
-	Monitor  Monitor
+	// Access are the parties of the HTTP API: the access list, with
+	// portal.token and monitor.token as the entries named portal and
+	// monitor. Names and tokens are unique.
+	Access   []Party
 	Registry Registry
 	Hub      Hub
 	// HolidaysFile is the operator's holidays JSON that adds years to the
@@ -109,11 +120,12 @@ type HTTP struct {
 type Portal struct {
 	RequestsQueue string
 	StatusQueue   string
-	// SigningKey is the HMAC-SHA256 key of the x-signature header.
-	SigningKey string
-	// Token is the portal's bearer token on the citizen read API; empty
-	// means the key is absent and the API refuses the portal.
-	Token string
+	// SigningKeys are the current HMAC-SHA256 keys of the x-signature
+	// header, at least one: portal.signing_keys, or portal.signing_key as
+	// the one key DefaultSigningKeyID. A message signed with any is
+	// accepted, so a new key can be added before the portal uses it and
+	// the old one removed once nothing is signed with it.
+	SigningKeys []SigningKey
 	// DetailsURL is the portal's page of one appeal, with {number} where
 	// the appeal number goes; the printed appeal's QR code carries it.
 	DetailsURL string
@@ -122,11 +134,49 @@ type Portal struct {
 // DefaultDetailsURL is portal.details_url when the file does not set it.
 const DefaultDetailsURL = "https://www.e-gov.az/appeals/{number}"
 
-// Monitor holds the central monitors' access to the HTTP API.
-type Monitor struct {
-	// Token is the monitors' bearer token; empty means the key is absent and
-	// the API refuses the monitor role.
+// NewestKey is the key listed last, which the simulated portal (korpu sim,
+// demo) signs with: a rotation adds the new key at the end.
+func (p Portal) NewestKey() string {
+	if len(p.SigningKeys) == 0 {
+		return ""
+	}
+	return p.SigningKeys[len(p.SigningKeys)-1].Key
+}
+
+// DefaultSigningKeyID names the key of portal.signing_key.
+const DefaultSigningKeyID = "default"
+
+// SigningKey is one of the portal's keys; ID names it in the metrics.
+type SigningKey struct {
+	ID  string
+	Key string
+}
+
+// Party is one entry of the access list.
+type Party struct {
+	Name  string
+	Role  access.Role
 	Token string
+}
+
+// Shorthand entries of the access list: portal.token and monitor.token.
+const (
+	PortalParty  = "portal"
+	MonitorParty = "monitor"
+)
+
+// MinSecretLength is the fewest characters of every token and key (ESD
+// passwords, which the district's vendor sets, excepted).
+const MinSecretLength = 32
+
+// TokenOf returns the token of the party named name, empty if there is none.
+func (c *Config) TokenOf(name string) string {
+	for _, p := range c.Access {
+		if p.Name == name {
+			return p.Token
+		}
+	}
+	return ""
 }
 
 // Registry is the ID-card registry (contract §3).

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/korpu-az/korpu/adapters/access"
 )
 
 const examplePath = "testdata/korpu.example.yaml"
@@ -30,13 +32,15 @@ var services = []string{
 // that appears nowhere else, so a test can look for it in a log.
 func exampleEnv() map[string]string {
 	return map[string]string{
-		"KORPU_PORTAL_KEY":     "portal-key-S3CRET1",
-		"KORPU_PORTAL_TOKEN":   "portal-token-S3CRET2",
-		"KORPU_MONITOR_TOKEN":  "monitor-token-S3CRET3",
-		"KORPU_REGISTRY_TOKEN": "registry-token-S3CRET4",
-		"BIL_ESD_PASSWORD":     "esd-password-S3CRET5",
-		"SAT_TOKEN":            "sat-token-S3CRET6",
-		"SAT_CALLBACK_TOKEN":   "sat-callback-S3CRET7",
+		"KORPU_PORTAL_KEY":      "portal-key-S3CRET1-0123456789abcdef",
+		"KORPU_PORTAL_TOKEN":    "portal-token-S3CRET2-0123456789abcdef",
+		"KORPU_MONITOR_TOKEN":   "monitor-token-S3CRET3-0123456789abcdef",
+		"KORPU_MONITOR_TOKEN_2": "monitor-token-S3CRET10-0123456789abcdef",
+		"KORPU_OPERATOR_TOKEN":  "operator-token-S3CRET11-0123456789abcdef",
+		"KORPU_REGISTRY_TOKEN":  "registry-token-S3CRET4-0123456789abcdef",
+		"BIL_ESD_PASSWORD":      "esd-password-S3CRET5",
+		"SAT_TOKEN":             "sat-token-S3CRET6-0123456789abcdef",
+		"SAT_CALLBACK_TOKEN":    "sat-callback-S3CRET7-0123456789abcdef",
 	}
 }
 
@@ -82,12 +86,16 @@ func TestLoadExample(t *testing.T) {
 	require.Equal(t, Portal{
 		RequestsQueue: "egov.portal.requests",
 		StatusQueue:   "egov.portal.status",
-		SigningKey:    "portal-key-S3CRET1",
-		Token:         "portal-token-S3CRET2",
+		SigningKeys:   []SigningKey{{ID: DefaultSigningKeyID, Key: "portal-key-S3CRET1-0123456789abcdef"}},
 		DetailsURL:    DefaultDetailsURL,
 	}, cfg.Portal)
-	require.Equal(t, "monitor-token-S3CRET3", cfg.Monitor.Token)
-	require.Equal(t, Registry{URL: "http://127.0.0.1:18081", Token: "registry-token-S3CRET4", AllowInsecureHTTP: true}, cfg.Registry)
+	require.Equal(t, []Party{
+		{Name: PortalParty, Role: access.RolePortal, Token: "portal-token-S3CRET2-0123456789abcdef"},
+		{Name: MonitorParty, Role: access.RoleMonitor, Token: "monitor-token-S3CRET3-0123456789abcdef"},
+		{Name: "central-monitors", Role: access.RoleMonitor, Token: "monitor-token-S3CRET10-0123456789abcdef"},
+		{Name: "duty-operator", Role: access.RoleOperator, Token: "operator-token-S3CRET11-0123456789abcdef"},
+	}, cfg.Access)
+	require.Equal(t, Registry{URL: "http://127.0.0.1:18081", Token: "registry-token-S3CRET4-0123456789abcdef", AllowInsecureHTTP: true}, cfg.Registry)
 	require.Equal(t, Hub{
 		IntakeConsumers:     16,
 		DeliveryConsumers:   2,
@@ -134,8 +142,8 @@ func TestLoadExample(t *testing.T) {
 	}, cfg.Districts[0])
 	sat := cfg.Districts[1]
 	require.Equal(t, AdapterREST, sat.Adapter)
-	require.Equal(t, "sat-token-S3CRET6", sat.Token)
-	require.Equal(t, "sat-callback-S3CRET7", sat.CallbackToken)
+	require.Equal(t, "sat-token-S3CRET6-0123456789abcdef", sat.Token)
+	require.Equal(t, "sat-callback-S3CRET7-0123456789abcdef", sat.CallbackToken)
 	require.False(t, sat.AllServices)
 	require.Equal(t, []string{"appeal", "reception-booking", "family-composition-certificate", "housing-registration"}, sat.Services)
 }
@@ -158,7 +166,8 @@ func TestParseOptionalKeys(t *testing.T) {
 
 	cfg, err := Parse([]byte(src), lookup(exampleEnv()), services)
 	require.NoError(t, err)
-	require.Empty(t, cfg.Monitor.Token, "absent monitor section refuses the role")
+	require.Empty(t, cfg.TokenOf(MonitorParty), "absent monitor section refuses the role")
+	require.Empty(t, cfg.TokenOf(PortalParty), "absent portal.token refuses the portal")
 	require.Equal(t, holidays, cfg.HolidaysFile)
 	require.Equal(t, 7, cfg.Hub.IntakeConsumers)
 	require.Equal(t, time.Minute, cfg.Hub.RetryMax)
@@ -456,7 +465,8 @@ func TestLogValueMasksSecrets(t *testing.T) {
 	for _, want := range []string{
 		`"url":"amqps://guest:***@127.0.0.1:5672/"`,
 		`"url":"postgres://postgres@127.0.0.1:5432/korpu?sslmode=disable&password=***"`,
-		`"signing_key":"***"`,
+		`"signing_keys":{"default":"***"}`,
+		`"access":{"portal":{"role":"portal","token":"***"},"monitor":{"role":"monitor","token":"***"},"central-monitors":{"role":"monitor","token":"***"},"duty-operator":{"role":"operator","token":"***"}}`,
 		`"AZ-BIL":{"name":"Biləsuvar rayon İcra Hakimiyyəti","adapter":"esd"`,
 		`"username":"hub","password":"***","poll_interval":5000000000`,
 		`"token":"***","callback_token":"***","services":["appeal","reception-booking","family-composition-certificate","housing-registration"]`,

@@ -28,15 +28,17 @@ type file struct {
 		TLS    *fileServerTLS `yaml:"tls"`
 	} `yaml:"http"`
 	Portal struct {
-		RequestsQueue string  `yaml:"requests_queue"`
-		StatusQueue   string  `yaml:"status_queue"`
-		SigningKey    string  `yaml:"signing_key"`
-		Token         *string `yaml:"token"`
-		DetailsURL    string  `yaml:"details_url"`
+		RequestsQueue string           `yaml:"requests_queue"`
+		StatusQueue   string           `yaml:"status_queue"`
+		SigningKey    *string          `yaml:"signing_key"`
+		SigningKeys   []fileSigningKey `yaml:"signing_keys"`
+		Token         *string          `yaml:"token"`
+		DetailsURL    string           `yaml:"details_url"`
 	} `yaml:"portal"`
 	Monitor struct {
 		Token *string `yaml:"token"`
 	} `yaml:"monitor"`
+	Access   []fileParty `yaml:"access"`
 	Registry struct {
 		URL               string         `yaml:"url"`
 		Token             string         `yaml:"token"`
@@ -52,6 +54,17 @@ type file struct {
 // fileHub is the hub map: its keys are those of Settings, each value as the
 // decoder gives it (an integer, a string …) for its Setting to read.
 type fileHub map[string]any
+
+type fileSigningKey struct {
+	ID  string `yaml:"id"`
+	Key string `yaml:"key"`
+}
+
+type fileParty struct {
+	Name  string `yaml:"name"`
+	Role  string `yaml:"role"`
+	Token string `yaml:"token"`
+}
 
 type fileDistrict struct {
 	Code              string         `yaml:"code"`
@@ -132,6 +145,8 @@ type problems struct {
 	// envFailed are keys whose ${NAME} could not be expanded; further
 	// complaints about their value would only repeat that one.
 	envFailed map[string]bool
+	// secrets are every token, key and password read, for checkSecrets.
+	secrets []secret
 }
 
 func (ps *problems) add(key, format string, args ...any) {

@@ -25,7 +25,7 @@ func FuzzParse(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if cfg.AMQP.URL == "" || cfg.Postgres.URL == "" || len(cfg.Districts) == 0 || cfg.Portal.SigningKey == "" {
+		if cfg.AMQP.URL == "" || cfg.Postgres.URL == "" || len(cfg.Districts) == 0 || len(cfg.Portal.SigningKeys) == 0 {
 			t.Fatalf("accepted an incomplete config: %+v", cfg)
 		}
 	})

@@ -17,6 +17,10 @@ const masked = "***"
 // Its value receiver (like those of the parts below) keeps a Config logged by
 // value masked too.
 func (c Config) LogValue() slog.Value {
+	parties := make([]slog.Attr, 0, len(c.Access))
+	for _, p := range c.Access {
+		parties = append(parties, slog.Any(p.Name, p))
+	}
 	districts := make([]slog.Attr, 0, len(c.Districts))
 	for _, d := range c.Districts {
 		districts = append(districts, slog.Any(d.Code, d))
@@ -27,7 +31,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("http_listen", c.HTTP.Listen),
 		serverTLSAttr(c.HTTP.TLS),
 		slog.Any("portal", c.Portal),
-		slog.Any("monitor", c.Monitor),
+		slog.Attr{Key: "access", Value: slog.GroupValue(parties...)},
 		slog.Any("registry", c.Registry),
 		slog.String("holidays_file", c.HolidaysFile),
 		slog.String("population_file", c.PopulationFile),
@@ -47,17 +51,22 @@ func (p Postgres) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("url", maskURL(p.URL)))
 }
 
-// LogValue renders the portal's settings with the key masked.
+// LogValue renders the portal's settings with the keys masked, by id.
 func (p Portal) LogValue() slog.Value {
+	keys := make([]slog.Attr, 0, len(p.SigningKeys))
+	for _, k := range p.SigningKeys {
+		keys = append(keys, slog.String(k.ID, mask(k.Key)))
+	}
 	return slog.GroupValue(
 		slog.String("requests_queue", p.RequestsQueue),
 		slog.String("status_queue", p.StatusQueue),
-		slog.String("signing_key", mask(p.SigningKey)))
+		slog.String("details_url", p.DetailsURL),
+		slog.Attr{Key: "signing_keys", Value: slog.GroupValue(keys...)})
 }
 
-// LogValue renders the monitors' settings with the token masked.
-func (m Monitor) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("token", mask(m.Token)))
+// LogValue renders a party of the access list with its token masked.
+func (p Party) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("role", string(p.Role)), slog.String("token", mask(p.Token)))
 }
 
 // LogValue renders the registry's settings with the token masked.

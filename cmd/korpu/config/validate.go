@@ -61,21 +61,20 @@ func (ps *problems) convert(raw *file, known map[string]string, services []strin
 	cfg.Portal = Portal{
 		RequestsQueue: raw.Portal.RequestsQueue,
 		StatusQueue:   raw.Portal.StatusQueue,
-		SigningKey:    raw.Portal.SigningKey,
 	}
-	cfg.Portal.Token = ps.optionalSecret("portal.token", raw.Portal.Token)
 	cfg.Portal.DetailsURL = ps.detailsURL("portal.details_url", raw.Portal.DetailsURL)
 	ps.required("portal.requests_queue", raw.Portal.RequestsQueue)
 	ps.required("portal.status_queue", raw.Portal.StatusQueue)
 	if raw.Portal.RequestsQueue != "" && raw.Portal.RequestsQueue == raw.Portal.StatusQueue {
 		ps.add("portal.status_queue", "must differ from portal.requests_queue")
 	}
-	ps.required("portal.signing_key", raw.Portal.SigningKey)
-	cfg.Monitor.Token = ps.optionalSecret("monitor.token", raw.Monitor.Token)
+	cfg.Portal.SigningKeys = ps.signingKeys(raw.Portal.SigningKey, raw.Portal.SigningKeys)
+	cfg.Access = ps.access(raw)
 
 	ps.endpoint("registry.url", raw.Registry.URL, raw.Registry.AllowInsecureHTTP, "the registry token")
 	ps.required("registry.token", raw.Registry.Token)
 	cfg.Registry.TLS = ps.clientTLS("registry.tls", raw.Registry.TLS, raw.Registry.URL)
+	ps.secret("registry.token", raw.Registry.Token)
 
 	if raw.HolidaysFile != "" {
 		if info, err := os.Stat(raw.HolidaysFile); err != nil { //nolint:gosec // G703: the operator's own file, named in the operator's config
@@ -112,6 +111,7 @@ func (ps *problems) convert(raw *file, known map[string]string, services []strin
 		cfg.Districts = append(cfg.Districts, d)
 	}
 	ps.callbackCertNames(cfg)
+	ps.checkSecrets()
 	return cfg
 }
 
@@ -168,6 +168,9 @@ func (ps *problems) district(path string, rd fileDistrict, known map[string]stri
 	case AdapterESD:
 		d.Username = ps.requiredPtr(path+".username", rd.Username)
 		d.Password = ps.requiredPtr(path+".password", rd.Password)
+		// The vendor's system sets the password's form: no length is
+		// asked of it, but it must be no one else's secret.
+		ps.secrets = append(ps.secrets, secret{path: path + ".password", value: d.Password, short: true})
 		if rd.PollInterval == nil {
 			ps.add(path+".poll_interval", "required")
 		} else {
@@ -180,6 +183,8 @@ func (ps *problems) district(path string, rd fileDistrict, known map[string]stri
 		if rd.CallbackCertName != nil {
 			d.CallbackCertName = ps.requiredPtr(path+".callback_cert_name", rd.CallbackCertName)
 		}
+		ps.secret(path+".token", d.Token)
+		ps.secret(path+".callback_token", d.CallbackToken)
 		ps.foreign(path, esdKeys, AdapterREST)
 	case "":
 		ps.add(path+".adapter", "required: %s or %s", AdapterREST, AdapterESD)
@@ -320,18 +325,6 @@ func (ps *problems) requiredPtr(path string, value *string) string {
 	if value == nil || *value == "" {
 		ps.add(path, "required")
 		return ""
-	}
-	return *value
-}
-
-// optionalSecret reads a token whose absence disables a role: absent is
-// fine, present but empty (say, an unset-looking variable) is a mistake.
-func (ps *problems) optionalSecret(path string, value *string) string {
-	if value == nil {
-		return ""
-	}
-	if *value == "" {
-		ps.add(path, "empty; remove the key to refuse this role")
 	}
 	return *value
 }
