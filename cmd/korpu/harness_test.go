@@ -273,9 +273,10 @@ portal:
   signing_key: ${KORPU_PORTAL_KEY}
   token: %s
 monitor: { token: %s }
+access: [{ name: duty-operator, role: operator, token: %s }]
 registry: { url: %q, token: "${KORPU_REGISTRY_TOKEN}", allow_insecure_http: true }
 hub: { poison_queue: %s, district_queue_prefix: %s, oversight_queue: %s, %s }
-districts:%s`, amqpURL(), s.dbURL, addr, listenTLS, s.topics.Requests, s.topics.Status, e2ePortalToken, e2eMonitorToken, registrySrv.URL,
+districts:%s`, amqpURL(), s.dbURL, addr, listenTLS, s.topics.Requests, s.topics.Status, e2ePortalToken, e2eMonitorToken, e2eOperatorToken, registrySrv.URL,
 			s.topics.Poison, s.topics.DistrictQueuePrefix, s.topics.Oversight, opts.hubTuning, districts.String())
 		path := filepath.Join(s.dir, fmt.Sprintf("korpu-%d.yaml", i))
 		require.NoError(t, os.WriteFile(path, []byte(cfg), 0o600))

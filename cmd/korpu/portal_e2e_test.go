@@ -23,8 +23,9 @@ import (
 )
 
 const (
-	e2ePortalToken  = "e2e-portal-token-0123456789abcdefghij"
-	e2eMonitorToken = "e2e-monitor-token-0123456789abcdefghij"
+	e2ePortalToken   = "e2e-portal-token-0123456789abcdefghij"
+	e2eMonitorToken  = "e2e-monitor-token-0123456789abcdefghij"
+	e2eOperatorToken = "e2e-operator-token-0123456789abcdefghij"
 )
 
 // citizenRequest is a valid request of fin, signed as the portal signs it.

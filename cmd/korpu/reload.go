@@ -18,6 +18,7 @@ import (
 	"github.com/korpu-az/korpu/adapters/district/esd"
 	"github.com/korpu-az/korpu/adapters/district/rest"
 	"github.com/korpu-az/korpu/adapters/registry"
+	"github.com/korpu-az/korpu/adapters/tlsconf"
 	"github.com/korpu-az/korpu/cmd/korpu/config"
 	"github.com/korpu-az/korpu/routers"
 	"github.com/korpu-az/korpu/routers/catalogue"
@@ -120,6 +121,9 @@ func restartNeeded(old, next *config.Config) []string {
 func withSecretsOf(running, next *config.Config) *config.Config {
 	c := *running
 	c.Access, c.Portal.SigningKeys, c.Registry.Token = next.Access, next.Portal.SigningKeys, next.Registry.Token
+	if c.HTTP.TLS != nil && next.HTTP.TLS != nil {
+		c.HTTP.TLS = next.HTTP.TLS
+	}
 	c.Districts = slices.Clone(running.Districts)
 	for i, d := range c.Districts {
 		for _, n := range next.Districts {
@@ -137,6 +141,10 @@ func withoutSecrets(cfg *config.Config) config.Config {
 	c.Access = nil
 	c.Portal.SigningKeys = nil
 	c.Registry.Token = ""
+	if c.HTTP.TLS != nil {
+		// The files change live (reloadTLS); turning TLS on or off does not.
+		c.HTTP.TLS = &tlsconf.ServerFiles{}
+	}
 	c.Districts = make([]config.District, len(cfg.Districts))
 	for i, d := range cfg.Districts {
 		d.Token, d.CallbackToken, d.Password = "", "", ""

@@ -153,13 +153,14 @@ func serve(ctx context.Context, args []string, getenv env) error {
 		return fmt.Errorf("http.listen: %w", err)
 	}
 	defer ln.Close()
+	var hooks []func(*config.Config) error
 	if cfg.HTTP.TLS != nil {
 		certs, err := tlsconf.NewServer(*cfg.HTTP.TLS)
 		if err != nil {
 			return fmt.Errorf("http.tls: %w", err)
 		}
 		ln = tls.NewListener(ln, certs.Config())
-		defer reloadTLSOnHangup(ctx, certs, logger)()
+		hooks = append(hooks, reloadTLS(certs, logger))
 	}
 
 	pool, err := openLedger(ctx, cfg.Postgres.URL, logger)
@@ -219,8 +220,7 @@ func serve(ctx context.Context, args []string, getenv env) error {
 		}
 		defer remove()
 	}
-	// The TLS certificate's reload plugs in as a hook of r.
-	r := &reloader{path: *path, getenv: getenv, logger: logger, current: cfg, live: w.live}
+	r := &reloader{path: *path, getenv: getenv, logger: logger, current: cfg, live: w.live, hooks: hooks}
 	go r.run(ctx, hup)
 	go warmFigures(ctx, w.monitor, logger)
 	return runHub(ctx, logger, w.hub, w.router, ln, w.handler)

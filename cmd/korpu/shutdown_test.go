@@ -109,16 +109,18 @@ func TestDLQCommand(t *testing.T) {
 	require.NoError(t, err, out)
 	require.Equal(t, 2, strings.Count(out, "x-signature does not match"), out)
 
-	// The API's replay, by the monitors' token (the one operator until the
-	// access list names them), goes in the same record.
+	// The API's replay, by an operator of the access list, goes in the
+	// same record under the party's name; a monitor may not replay.
 	third := strconv.FormatInt(letters[2].ID, 10)
 	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, "http://"+s.hubAddr+"/v1/dead-letters/"+third+"/replay", nil)
 	require.NoError(t, err)
-	req.Header.Set("Authorization", "Bearer "+e2eMonitorToken)
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	require.NoError(t, resp.Body.Close())
-	require.Equal(t, http.StatusOK, resp.StatusCode)
+	for token, want := range map[string]int{e2eMonitorToken: http.StatusForbidden, e2eOperatorToken: http.StatusOK} {
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		require.NoError(t, resp.Body.Close())
+		require.Equal(t, want, resp.StatusCode)
+	}
 
 	// Who did what, newest first: the command line's user by default.
 	me := "cli:" + currentUser(t)
@@ -140,7 +142,7 @@ func TestDLQCommand(t *testing.T) {
 		require.WithinDuration(t, time.Now(), a.At, time.Minute)
 	}
 	require.Equal(t, []row{
-		{"monitor", routers.ChannelAPI, routers.ActionReplay, letters[2].ID, routers.OutcomeDone},
+		{"duty-operator", routers.ChannelAPI, routers.ActionReplay, letters[2].ID, routers.OutcomeDone},
 		{me, routers.ChannelCLI, routers.ActionReplay, letters[1].ID, routers.OutcomeDone},
 		{me, routers.ChannelCLI, routers.ActionReplay, letters[0].ID, routers.OutcomeNotOpen},
 		{"Aysel Məmmədova", routers.ChannelCLI, routers.ActionDrop, letters[0].ID, routers.OutcomeDone},
@@ -149,7 +151,7 @@ func TestDLQCommand(t *testing.T) {
 	require.NoError(t, err, out)
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	require.Len(t, lines, 3, out)
-	require.Regexp(t, `^`+strconv.FormatInt(actions[0].ID, 10)+` +\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} +monitor +operator +api +dead_letter.replay +`+third+` +done$`, lines[1])
+	require.Regexp(t, `^`+strconv.FormatInt(actions[0].ID, 10)+` +\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} +duty-operator +operator +api +dead_letter.replay +`+third+` +done$`, lines[1])
 	require.Contains(t, lines[2], me)
 }
 

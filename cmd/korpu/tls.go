@@ -1,46 +1,29 @@
 package main
 
 import (
-	"context"
+	"fmt"
 	"log/slog"
-	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/korpu-az/korpu/adapters/tlsconf"
 	"github.com/korpu-az/korpu/cmd/korpu/config"
 )
 
-// reloadTLSOnHangup re-reads the listener's certificate and key (and client
-// CA) on every SIGHUP until the returned stop is called: new handshakes get
-// the new pair, open connections keep theirs. A pair that cannot be used
-// keeps the one served and is logged.
-func reloadTLSOnHangup(ctx context.Context, certs *tlsconf.Server, logger *slog.Logger) (stop func()) {
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	ctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-hup:
-				if err := certs.Reload(); err != nil {
-					logger.Error("tls: new certificate refused; serving the old one", "error", err)
-					continue
-				}
-				leaf := certs.Certificate()
-				logger.Info("tls: certificate reloaded", "serial", leaf.SerialNumber.String(), "subject", leaf.Subject.CommonName,
-					"not_after", leaf.NotAfter)
-			}
+// reloadTLS is the reload hook of an HTTPS hub: the listener's certificate
+// and key (and client CA) of the new file, re-read even when the paths are
+// the same, serve new handshakes; open connections keep theirs. A pair
+// that cannot be used refuses the reload, so the old one stays served.
+func reloadTLS(certs *tlsconf.Server, logger *slog.Logger) func(*config.Config) error {
+	return func(next *config.Config) error {
+		if next.HTTP.TLS == nil {
+			return nil // TLS turned off: restartNeeded names http
 		}
-	}()
-	return func() {
-		signal.Stop(hup)
-		cancel()
-		<-done
+		if err := certs.Use(*next.HTTP.TLS); err != nil {
+			return fmt.Errorf("http.tls: %w", err)
+		}
+		leaf := certs.Certificate()
+		logger.Info("tls: certificate reloaded", "serial", leaf.SerialNumber.String(), "subject", leaf.Subject.CommonName,
+			"not_after", leaf.NotAfter)
+		return nil
 	}
 }
 

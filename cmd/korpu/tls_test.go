@@ -56,7 +56,7 @@ func TestServeTLS(t *testing.T) {
 		req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, base+"/v1/districts/AZ-SAT/status",
 			strings.NewReader(`{"appeal_number":"AZ-SAT-2026-999999","status":"in_progress"}`))
 		require.NoError(t, err)
-		req.Header.Set("Authorization", "Bearer callback-AZ-SAT")
+		req.Header.Set("Authorization", "Bearer "+callbackToken("AZ-SAT"))
 		resp, err := c.Do(req)
 		if err != nil {
 			return 0, err
@@ -97,7 +97,7 @@ func TestServeTLS(t *testing.T) {
 	require.NoError(t, hub.cmd.Process.Signal(syscall.SIGHUP))
 	waitFor(t, 10*time.Second, "the bad pair logged", func() bool {
 		log, err := os.ReadFile(hub.log)
-		return err == nil && strings.Contains(string(log), "new certificate refused") &&
+		return err == nil && strings.Contains(string(log), "reload refused") &&
 			strings.Contains(string(log), filepath.Base(keyFile))
 	})
 	require.Equal(t, second.Cert.SerialNumber.String(), served(), "the old certificate is still served")
