@@ -41,6 +41,9 @@ type file struct {
 		Token             string `yaml:"token"`
 		AllowInsecureHTTP bool   `yaml:"allow_insecure_http"`
 	} `yaml:"registry"`
+	Audit struct {
+		CheckpointKey *string `yaml:"checkpoint_key"`
+	} `yaml:"audit"`
 	HolidaysFile   string         `yaml:"holidays_file"`
 	PopulationFile string         `yaml:"population_file"`
 	Hub            fileHub        `yaml:"hub"`

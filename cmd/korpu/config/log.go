@@ -26,6 +26,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Any("portal", c.Portal),
 		slog.Any("monitor", c.Monitor),
 		slog.Any("registry", c.Registry),
+		slog.Group("audit", slog.String("checkpoint_key", mask(c.Audit.CheckpointKey))),
 		slog.String("holidays_file", c.HolidaysFile),
 		slog.String("population_file", c.PopulationFile),
 		slog.Int("population_districts", len(c.Population)),

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/korpu-az/korpu/adapters/document"
+	"github.com/korpu-az/korpu/routers/tlog"
 	"github.com/korpu-az/korpu/schemas"
 )
 
@@ -71,6 +72,12 @@ func (ps *problems) convert(raw *file, known map[string]string, services []strin
 	}
 	ps.required("portal.signing_key", raw.Portal.SigningKey)
 	cfg.Monitor.Token = ps.optionalSecret("monitor.token", raw.Monitor.Token)
+	cfg.Audit.CheckpointKey = ps.optionalSecret("audit.checkpoint_key", raw.Audit.CheckpointKey)
+	if cfg.Audit.CheckpointKey != "" {
+		if _, err := tlog.NewSigner(cfg.Audit.CheckpointKey); err != nil {
+			ps.add("audit.checkpoint_key", "%v", err) // the error never quotes the key
+		}
+	}
 
 	ps.endpoint("registry.url", raw.Registry.URL, raw.Registry.AllowInsecureHTTP, "the registry token")
 	ps.required("registry.token", raw.Registry.Token)
