@@ -99,7 +99,7 @@ func (l *Ledger) SequenceLog(ctx context.Context, limit int) (int, error) {
 			leaf := tlog.LeafHash(hash)
 			if err := tree.Append(leaf, func(id tlog.NodeID, h []byte) {
 				if id.Level > 0 {
-					levels = append(levels, int16(id.Level))             //nolint:gosec // G115: levels ≤ 63
+					levels = append(levels, int16(id.Level))           //nolint:gosec // G115: levels ≤ 63
 					nodeIndexes = append(nodeIndexes, int64(id.Index)) //nolint:gosec // G115: as above
 					nodeHashes = append(nodeHashes, h)
 				}
