@@ -132,6 +132,7 @@ type LogProofs struct {
 // EventProof is an event's place in the log and its inclusion proof in a
 // checkpoint's tree.
 type EventProof struct {
+	Sequenced  bool // LeafIndex is set: the event is in the log (maybe past the checkpoint)
 	LeafIndex  uint64
 	LeafHash   []byte
 	Proof      [][]byte
@@ -161,13 +162,13 @@ func (p LogProofs) Inclusion(ctx context.Context, number string, sequence int, s
 	}
 	cp, err := p.checkpoint(ctx, size)
 	if errors.Is(err, ErrNotFound) && size == 0 {
-		return EventProof{LeafIndex: index}, ErrNotSequenced // sequenced, but no checkpoint yet
+		return EventProof{Sequenced: true, LeafIndex: index}, ErrNotSequenced // no checkpoint yet
 	}
 	if err != nil {
 		return EventProof{}, err
 	}
 	if index >= cp.Size {
-		return EventProof{LeafIndex: index}, ErrNotSequenced
+		return EventProof{Sequenced: true, LeafIndex: index}, ErrNotSequenced
 	}
 	leaf, err := p.Ledger.LogNodes(ctx, []tlog.NodeID{tlog.NodeID{Level: 0, Index: index}})
 	if err != nil {
@@ -177,7 +178,7 @@ func (p LogProofs) Inclusion(ctx context.Context, number string, sequence int, s
 	if err != nil {
 		return EventProof{}, fmt.Errorf("inclusion proof of leaf %d in %d: %w", index, cp.Size, err)
 	}
-	return EventProof{LeafIndex: index, LeafHash: leaf[0], Proof: proof, Checkpoint: cp}, nil
+	return EventProof{Sequenced: true, LeafIndex: index, LeafHash: leaf[0], Proof: proof, Checkpoint: cp}, nil
 }
 
 // Consistency proves the checkpoint of size from a prefix of the one of

@@ -58,7 +58,9 @@ type Config struct {
 	// Inquiry answers the portal's read API; nil leaves it out.
 	Inquiry Inquiry
 	// Documents renders printable appeals; nil leaves the document route out.
-	Documents   Documents
+	Documents Documents
+	// Log answers the transparency log's routes; nil leaves them out.
+	Log         TransparencyLog
 	DeadLetters DeadLetters
 	Reporter    StatusReporter
 	Gatherer    prometheus.Gatherer
@@ -94,6 +96,9 @@ func New(cfg Config) http.Handler {
 	}
 	if cfg.Inquiry != nil {
 		api.registerPortal(mux)
+	}
+	if cfg.Log != nil {
+		api.registerLog(mux)
 	}
 	return mux
 }
