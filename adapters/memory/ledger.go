@@ -34,6 +34,7 @@ type Ledger struct {
 	booked   map[bookingKey]int                     // places taken per official and day
 	appeals  map[string]*routers.Appeal             // by number
 	history  map[string]map[int]routers.StatusEvent // by appeal number, then sequence
+	hashes   map[string]map[int][]byte              // each event's routers.ChainHash, as history
 	comments map[string]*routers.Comment            // by ID
 	byFIN    map[string][]string                    // appeal numbers by citizen, in registration order
 	remarks  map[string][]string                    // comment IDs by appeal number, as added
@@ -80,6 +81,7 @@ func NewLedger(now func() time.Time) *Ledger {
 		booked:   map[bookingKey]int{},
 		appeals:  map[string]*routers.Appeal{},
 		history:  map[string]map[int]routers.StatusEvent{},
+		hashes:   map[string]map[int][]byte{},
 		comments: map[string]*routers.Comment{},
 		byFIN:    map[string][]string{},
 		remarks:  map[string][]string{},
@@ -118,7 +120,8 @@ func (l *Ledger) Register(ctx context.Context, draft routers.Appeal, booking *ro
 		return routers.Appeal{}, &routers.PermanentError{Err: fmt.Errorf("%w: register %s: number %s is taken", routers.ErrDataRefused, draft.RequestID, a.Number)}
 	}
 	eff := effects(cloneAppeal(a))
-	if err := l.checkEffects(eff, a.Number); err != nil {
+	hashes, err := l.checkEffects(eff, a.Number)
+	if err != nil {
 		return routers.Appeal{}, fmt.Errorf("register %s: %w", draft.RequestID, err)
 	}
 	var refused refusal
@@ -137,7 +140,7 @@ func (l *Ledger) Register(ctx context.Context, draft routers.Appeal, booking *ro
 	l.filed[a.Number] = a.District
 	l.byFIN[a.FIN] = append(l.byFIN[a.FIN], a.Number)
 	l.changed[a.Number] = l.now()
-	l.commit(eff)
+	l.commit(eff, hashes)
 	return cloneAppeal(a), nil
 }
 
@@ -170,7 +173,7 @@ func (l *Ledger) RecordInvalid(ctx context.Context, r routers.Refusal, effects r
 	if !r.Comment {
 		l.refused = append(l.refused, refusedRequest{at: l.now(), district: r.District, field: r.Field})
 	}
-	l.commit(routers.Effects{Messages: effects.Messages})
+	l.commit(routers.Effects{Messages: effects.Messages}, nil)
 	return nil
 }
 
@@ -212,7 +215,8 @@ func (l *Ledger) UpdateAppeal(ctx context.Context, number string, fn func(*route
 	if err != nil {
 		return err
 	}
-	if err := l.checkEffects(eff, ""); err != nil {
+	hashes, err := l.checkEffects(eff, "")
+	if err != nil {
 		return fmt.Errorf("update appeal %s: %w", number, err)
 	}
 	var refused refusal
@@ -223,7 +227,7 @@ func (l *Ledger) UpdateAppeal(ctx context.Context, number string, fn func(*route
 	}
 	applyChanges(stored, work)
 	l.changed[number] = l.now()
-	l.commit(eff)
+	l.commit(eff, hashes)
 	return nil
 }
 
@@ -268,13 +272,14 @@ func (l *Ledger) AddComment(ctx context.Context, c routers.Comment, effects rout
 	if _, ok := l.appeals[c.AppealNumber]; !ok {
 		return fmt.Errorf("add comment %s: appeal %s: %w", c.ID, c.AppealNumber, routers.ErrNotFound)
 	}
-	if err := l.checkEffects(effects, ""); err != nil {
+	hashes, err := l.checkEffects(effects, "")
+	if err != nil {
 		return fmt.Errorf("add comment %s: %w", c.ID, err)
 	}
 	l.inbox[c.ID] = struct{}{}
 	l.comments[c.ID] = &c // c is the callee's copy; its Delivery holds no references
 	l.remarks[c.AppealNumber] = append(l.remarks[c.AppealNumber], c.ID)
-	l.commit(effects)
+	l.commit(effects, hashes)
 	return nil
 }
 
@@ -319,7 +324,8 @@ func (l *Ledger) UpdateComment(ctx context.Context, id string, fn func(*routers.
 	if err != nil {
 		return err
 	}
-	if err := l.checkEffects(eff, ""); err != nil {
+	hashes, err := l.checkEffects(eff, "")
+	if err != nil {
 		return fmt.Errorf("update comment %s: %w", id, err)
 	}
 	var refused refusal
@@ -332,7 +338,7 @@ func (l *Ledger) UpdateComment(ctx context.Context, id string, fn func(*routers.
 	c.Delivery = workC.Delivery
 	applyChanges(a, workA)
 	l.changed[a.Number] = l.now()
-	l.commit(eff)
+	l.commit(eff, hashes)
 	return nil
 }
 
@@ -457,7 +463,7 @@ func (l *Ledger) ClaimDue(ctx context.Context, now time.Time, limit int, filter 
 	for _, d := range due {
 		d.delivery.NextAttemptAt = time.Time{}
 	}
-	l.commit(routers.Effects{Messages: messages})
+	l.commit(routers.Effects{Messages: messages}, nil)
 	return len(due), nil
 }
 
@@ -539,44 +545,65 @@ func (l *Ledger) Relay(ctx context.Context, limit int, publish func([]routers.Ou
 	return n, nil
 }
 
-// checkEffects refuses what PostgreSQL's keys would refuse, before anything
-// changes: an event of an unknown appeal, or a second event with the same
-// sequence. Events without an appeal number (invalid requests) are no history.
-// registering names the appeal being registered, not yet stored.
-func (l *Ledger) checkEffects(eff routers.Effects, registering string) error {
-	seen := map[string]map[int]bool{}
-	for _, ev := range eff.Events {
+// checkEffects refuses what PostgreSQL's keys and constraints would refuse,
+// before anything changes: an event of an unknown appeal, a second event
+// with the same sequence, or one whose predecessor is not kept (it cannot
+// be chained). Events without an appeal number (invalid requests) are no
+// history. registering names the appeal being registered, not yet stored.
+// It returns each event's routers.ChainHash, by index in eff.Events.
+func (l *Ledger) checkEffects(eff routers.Effects, registering string) (map[int][]byte, error) {
+	hashes := map[int][]byte{}
+	batch := map[string]map[int][]byte{} // the hashes of this batch's events, by appeal and sequence
+	for i, ev := range eff.Events {
 		if ev.AppealNumber == "" {
 			continue
 		}
 		if _, ok := l.appeals[ev.AppealNumber]; !ok && ev.AppealNumber != registering {
-			return fmt.Errorf("event %s: appeal %s: %w", ev.EventID, ev.AppealNumber, routers.ErrNotFound)
+			return nil, fmt.Errorf("event %s: appeal %s: %w", ev.EventID, ev.AppealNumber, routers.ErrNotFound)
 		}
 		_, stored := l.history[ev.AppealNumber][ev.Sequence]
-		if stored || seen[ev.AppealNumber][ev.Sequence] {
+		if _, seen := batch[ev.AppealNumber][ev.Sequence]; stored || seen {
 			// A unique violation in PostgreSQL: a data error, like every other of class 23.
-			return &routers.PermanentError{Err: fmt.Errorf("%w: event %s: appeal %s already has an event with sequence %d",
+			return nil, &routers.PermanentError{Err: fmt.Errorf("%w: event %s: appeal %s already has an event with sequence %d",
 				routers.ErrDataRefused, ev.EventID, ev.AppealNumber, ev.Sequence)}
 		}
-		if seen[ev.AppealNumber] == nil {
-			seen[ev.AppealNumber] = map[int]bool{}
+		prev := routers.ChainGenesis
+		if ev.Sequence != 1 {
+			var ok bool
+			if prev, ok = batch[ev.AppealNumber][ev.Sequence-1]; !ok {
+				prev, ok = l.hashes[ev.AppealNumber][ev.Sequence-1]
+			}
+			if !ok { // PostgreSQL's status_history_hash_sealed
+				return nil, &routers.PermanentError{Err: fmt.Errorf("%w: event %s: appeal %s has no event with sequence %d to chain to",
+					routers.ErrDataRefused, ev.EventID, ev.AppealNumber, ev.Sequence-1)}
+			}
 		}
-		seen[ev.AppealNumber][ev.Sequence] = true
+		canonical, err := routers.CanonicalEvent(ev)
+		if err != nil {
+			return nil, &routers.PermanentError{Err: fmt.Errorf("%w: event %s: %w", routers.ErrDataRefused, ev.EventID, err)}
+		}
+		if batch[ev.AppealNumber] == nil {
+			batch[ev.AppealNumber] = map[int][]byte{}
+		}
+		hashes[i] = routers.ChainHash(ev.AppealNumber, ev.Sequence, prev, canonical)
+		batch[ev.AppealNumber][ev.Sequence] = hashes[i]
 	}
-	return nil
+	return hashes, nil
 }
 
-// commit keeps the events as their appeals' history and appends the
-// messages to the outbox; checkEffects has passed.
-func (l *Ledger) commit(eff routers.Effects) {
-	for _, ev := range eff.Events {
+// commit keeps the events as their appeals' history, with the hashes
+// checkEffects gave, and appends the messages to the outbox.
+func (l *Ledger) commit(eff routers.Effects, hashes map[int][]byte) {
+	for i, ev := range eff.Events {
 		if ev.AppealNumber == "" {
 			continue
 		}
 		if l.history[ev.AppealNumber] == nil {
 			l.history[ev.AppealNumber] = map[int]routers.StatusEvent{}
+			l.hashes[ev.AppealNumber] = map[int][]byte{}
 		}
 		l.history[ev.AppealNumber][ev.Sequence] = cloneEvent(ev)
+		l.hashes[ev.AppealNumber][ev.Sequence] = hashes[i]
 	}
 	for _, m := range eff.Messages {
 		l.lastID++
@@ -670,7 +697,8 @@ func (l *Ledger) ResolveDeadLetter(ctx context.Context, id int64, state routers.
 	if dl.State != routers.DeadLetterOpen {
 		return false, nil
 	}
-	if err := l.checkEffects(effects, ""); err != nil {
+	hashes, err := l.checkEffects(effects, "")
+	if err != nil {
 		return false, fmt.Errorf("resolve dead letter %d: %w", id, err)
 	}
 	var refused refusal
@@ -692,7 +720,7 @@ func (l *Ledger) ResolveDeadLetter(ctx context.Context, id int64, state routers.
 			*d = routers.Delivery{State: routers.DeliveryPending, NextAttemptAt: requeueAt}
 		}
 	}
-	l.commit(effects)
+	l.commit(effects, hashes)
 	return true, nil
 }
 

@@ -67,6 +67,6 @@ func (l *Ledger) ClaimCrossings(ctx context.Context, today, dueSoonBy string, li
 	for _, c := range due {
 		l.watched[c.AppealNumber] = crossed{kind: c.Kind, deadline: c.Deadline}
 	}
-	l.commit(routers.Effects{Messages: messages})
+	l.commit(routers.Effects{Messages: messages}, nil)
 	return due, nil
 }

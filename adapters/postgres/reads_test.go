@@ -34,9 +34,11 @@ func TestReadsUseIndexes(t *testing.T) {
 				'text', repeat('Kəndimizdə içməli su verilmir. ', 8))),
 			'delivered', 'complaint', timestamptz '2026-01-05 09:00+04' + i * interval '7 minutes' - interval '1 minute'
 		FROM generate_series(1, 6000) i`,
-		`INSERT INTO status_history (appeal_number, sequence, status, event)
+		// A placeholder hash, not a chain: the plans do not depend on it.
+		`INSERT INTO status_history (appeal_number, sequence, status, event, hash)
 		SELECT a.number, s, 'delivered', jsonb_build_object('sequence', s, 'status', 'delivered',
-			'at', to_char(a.registered_at + s * interval '1 hour', 'YYYY-MM-DD"T"HH24:MI:SSOF":00"'))
+			'at', to_char(a.registered_at + s * interval '1 hour', 'YYYY-MM-DD"T"HH24:MI:SSOF":00"')),
+			sha256(convert_to(a.number || '/' || s, 'UTF8'))
 		FROM appeals a, generate_series(1, 3) s`,
 		`INSERT INTO comments (id, appeal_number, text, submitted_at, delivery_state)
 		SELECT 'c-' || number, number, 'Problem hələ də davam edir.', registered_at + interval '1 day', 'delivered'

@@ -132,10 +132,11 @@ func testAppeal(t *testing.T, newLedger func(*testing.T) Ledger) {
 		full.Deadline = "2026-04-01"
 		full.Note = "Rayon Abşeronu idarəsinə göndərildi"
 		full.Errors = []routers.FieldError{{Field: "appeal.text", Message: "Mətn boşdur / text is empty"}, {Field: "x", Message: "y"}}
-		// Committed out of order, read in order.
+		// One event, then two in one batch; read in order. (Each event is
+		// chained to the one before, so none can be committed before it.)
 		batches := []routers.Effects{
-			emit(full, event(a, 3, routers.StatusAnswered)),
 			emit(event(a, 2, routers.StatusInProgress)),
+			emit(event(a, 3, routers.StatusAnswered), full),
 		}
 		for _, effects := range batches {
 			require.NoError(t, l.UpdateAppeal(t.Context(), a.Number, func(*routers.Appeal) (routers.Effects, error) {

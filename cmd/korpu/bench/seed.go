@@ -712,9 +712,10 @@ func nullTime(t time.Time) any {
 }
 
 func (s *ledgerSeed) copyHistory(ctx context.Context, pool *pgxpool.Pool, from, to int) (int64, error) {
-	columns := []string{"appeal_number", "sequence", "status", "event"}
+	columns := []string{"appeal_number", "sequence", "status", "event", "hash"}
 	return copyRows(ctx, pool, "status_history", columns, true, s.each(from, to, func(p appealPlan) ([][]any, error) {
 		rows := make([][]any, len(p.events))
+		prev := routers.ChainGenesis
 		for i, e := range p.events {
 			requestID := p.requestID
 			if e.requestID != "" {
@@ -725,11 +726,13 @@ func (s *ledgerSeed) copyHistory(ctx context.Context, pool *pgxpool.Pool, from, 
 				Service: p.service, Status: e.status, Sequence: i + 1, At: routers.FormatTime(e.at),
 				Deadline: e.deadline, Note: e.note,
 			}
-			body, err := json.Marshal(ev)
+			// Chained as the hub chains what it writes, so the seed verifies.
+			canonical, err := routers.CanonicalEvent(ev)
 			if err != nil {
 				return nil, fmt.Errorf("event of %s: %w", p.number, err)
 			}
-			rows[i] = []any{p.number, int32(i + 1), string(e.status), body}
+			prev = routers.ChainHash(p.number, i+1, prev, canonical)
+			rows[i] = []any{p.number, int32(i + 1), string(e.status), canonical, prev}
 		}
 		return rows, nil
 	}))
