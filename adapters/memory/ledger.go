@@ -48,6 +48,8 @@ type Ledger struct {
 	filed    map[string]string                      // the district each appeal was registered with, by number
 	refused  []refusedRequest                       // invalid requests (not comments), as claimed
 
+	log transparencyLog // the events' Merkle log (tlog.go)
+
 	now func() time.Time // the hub's clock: every time the ledger records comes from it
 }
 
@@ -604,6 +606,7 @@ func (l *Ledger) commit(eff routers.Effects, hashes map[int][]byte) {
 		}
 		l.history[ev.AppealNumber][ev.Sequence] = cloneEvent(ev)
 		l.hashes[ev.AppealNumber][ev.Sequence] = hashes[i]
+		l.queueForLog(ev.AppealNumber, ev.Sequence)
 	}
 	for _, m := range eff.Messages {
 		l.lastID++

@@ -147,6 +147,8 @@ type store interface {
 	routers.InquiryLedger
 	routers.DeadLetterCounter
 	routers.FiguresLedger
+	routers.LogLedger
+	routers.LogReader
 }
 
 // substrate is what serve and demo choose differently beneath the hub: the
