@@ -297,3 +297,61 @@ func (l *Ledger) LeafIndex(ctx context.Context, number string, sequence int) (ui
 	}
 	return 0, routers.ErrNotFound
 }
+
+var _ routers.LogAuditSource = (*Ledger)(nil)
+
+// AuditLeaves implements routers.LogAuditSource, one streaming query.
+func (l *Ledger) AuditLeaves(ctx context.Context, fn func(routers.AuditLeaf) error) error {
+	rows, err := l.pool.Query(ctx, `
+		SELECT l.leaf_index, l.appeal_number, l.sequence, l.leaf_hash, h.hash
+		FROM log_leaves l LEFT JOIN status_history h USING (appeal_number, sequence)
+		ORDER BY l.leaf_index`)
+	if err != nil {
+		return fmt.Errorf("read log leaves: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			leaf  routers.AuditLeaf
+			index int64
+		)
+		if err := rows.Scan(&index, &leaf.AppealNumber, &leaf.Sequence, &leaf.LeafHash, &leaf.EventHash); err != nil {
+			return fmt.Errorf("read log leaves: %w", err)
+		}
+		leaf.Index = uint64(index) //nolint:gosec // G115: the column is checked non-negative
+		if err := fn(leaf); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// UnloggedEvents implements routers.LogAuditSource.
+func (l *Ledger) UnloggedEvents(ctx context.Context, limit int) ([]routers.EventRef, error) {
+	rows, err := l.pool.Query(ctx, `
+		SELECT h.appeal_number, h.sequence FROM status_history h
+		WHERE NOT EXISTS (SELECT 1 FROM log_leaves l WHERE l.appeal_number = h.appeal_number AND l.sequence = h.sequence)
+		AND NOT EXISTS (SELECT 1 FROM log_pending p WHERE p.appeal_number = h.appeal_number AND p.sequence = h.sequence)
+		ORDER BY h.appeal_number, h.sequence LIMIT $1`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("unlogged events: %w", err)
+	}
+	refs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (routers.EventRef, error) {
+		var r routers.EventRef
+		err := row.Scan(&r.AppealNumber, &r.Sequence)
+		return r, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("unlogged events: %w", err)
+	}
+	return refs, nil
+}
+
+// Checkpoints implements routers.LogAuditSource.
+func (l *Ledger) Checkpoints(ctx context.Context) ([]tlog.Checkpoint, error) {
+	rows, err := l.pool.Query(ctx, `SELECT `+checkpointColumns+` FROM log_checkpoints ORDER BY size`)
+	if err != nil {
+		return nil, fmt.Errorf("read checkpoints: %w", err)
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (tlog.Checkpoint, error) { return scanCheckpoint(row) })
+}
