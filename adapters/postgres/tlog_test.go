@@ -131,7 +131,9 @@ func TestLogTwoSequencersManyWriters(t *testing.T) {
 	require.NoError(t, err)
 	signer, err := tlog.NewSigner(skey)
 	require.NoError(t, err)
-	message := func(cp tlog.Checkpoint) routers.OutboxMessage { return routers.CheckpointMessage("checkpoints", signer.Origin(), cp) }
+	message := func(cp tlog.Checkpoint) routers.OutboxMessage {
+		return routers.CheckpointMessage("checkpoints", signer.Origin(), cp)
+	}
 	// Both processes try at once: one checkpoint.
 	var signed atomic.Int32
 	var both sync.WaitGroup
@@ -230,7 +232,9 @@ func TestLogAuditNamesTampering(t *testing.T) {
 	require.NoError(t, err)
 	signer, err := tlog.NewSigner(skey)
 	require.NoError(t, err)
-	message := func(cp tlog.Checkpoint) routers.OutboxMessage { return routers.CheckpointMessage("checkpoints", signer.Origin(), cp) }
+	message := func(cp tlog.Checkpoint) routers.OutboxMessage {
+		return routers.CheckpointMessage("checkpoints", signer.Origin(), cp)
+	}
 	var copies = map[string][]byte{}
 	for round := range 2 {
 		logWriter(ctx, t, ledger, fmt.Sprint("r", round), 3, 2)
