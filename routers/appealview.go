@@ -28,6 +28,7 @@ type AppealView struct {
 	DistrictRef  string
 	Events       []StatusEvent
 	Comments     []CommentView
+	Head         ChainLink // the latest event's hash, printed for checking a copy
 }
 
 // FieldView is one filled-in field of a service's form: its label and the
@@ -95,7 +96,7 @@ func (q *Inquiry) describe(rec AppealRecord) (AppealView, error) {
 	}
 	v := AppealView{
 		Number: a.Number, Request: req, Status: a.Status, SubmittedAt: a.SubmittedAt, RegisteredAt: a.RegisteredAt,
-		Deadline: a.Deadline, DistrictRef: a.DistrictRef, Events: rec.Events,
+		Deadline: a.Deadline, DistrictRef: a.DistrictRef, Events: rec.Events, Head: rec.Head,
 	}
 	if d, ok := q.validator.Directory.Districts[a.District]; ok {
 		v.District = d

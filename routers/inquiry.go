@@ -72,6 +72,7 @@ type AppealRecord struct {
 	Appeal   Appeal
 	Events   []StatusEvent // in sequence order
 	Comments []Comment     // oldest first
+	Head     ChainLink     // the latest event's place in the history chain
 }
 
 // Viewer is who asks about an appeal: a citizen, named by the portal, or

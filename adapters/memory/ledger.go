@@ -758,3 +758,18 @@ func cloneMessage(m routers.OutboxMessage) routers.OutboxMessage {
 	m.Metadata = maps.Clone(m.Metadata)
 	return m
 }
+
+// Chain implements the history chain's read (routers.ChainLink); none for
+// an unknown appeal.
+func (l *Ledger) Chain(ctx context.Context, number string) ([]routers.ChainLink, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("chain: %w", err)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	links := make([]routers.ChainLink, 0, len(l.hashes[number]))
+	for _, seq := range slices.Sorted(maps.Keys(l.hashes[number])) {
+		links = append(links, routers.ChainLink{Sequence: seq, Hash: slices.Clone(l.hashes[number][seq])})
+	}
+	return links, nil
+}

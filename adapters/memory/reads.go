@@ -75,6 +75,7 @@ func (l *Ledger) AppealRecord(ctx context.Context, number string) (routers.Appea
 	rec := routers.AppealRecord{Appeal: cloneAppeal(*a)}
 	for _, seq := range slices.Sorted(maps.Keys(l.history[number])) {
 		rec.Events = append(rec.Events, cloneEvent(l.history[number][seq]))
+		rec.Head = routers.ChainLink{Sequence: seq, Hash: slices.Clone(l.hashes[number][seq])}
 	}
 	for _, id := range l.remarks[number] {
 		rec.Comments = append(rec.Comments, *l.comments[id]) // a Comment holds no references

@@ -51,3 +51,6 @@ const (
 	WatchedOverdue = watchedOverdue
 	WatchedDueSoon = watchedDueSoon
 )
+
+// SealPage is how many rows one of sealHistory's transactions seals.
+const SealPage = sealPage

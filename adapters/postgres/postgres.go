@@ -47,8 +47,9 @@ func Open(ctx context.Context, url string) (*pgxpool.Pool, error) {
 	return pool, nil
 }
 
-// Migrate applies every embedded migration not yet applied. A session
-// advisory lock lets several hub processes start at once.
+// Migrate applies every embedded migration not yet applied, then seals the
+// history rows that predate the chain (sealHistory). A session advisory
+// lock lets several hub processes start at once.
 func Migrate(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logger) error {
 	provider, db, err := newProvider(pool)
 	if err != nil {
@@ -62,7 +63,7 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logger) error
 	for _, r := range results {
 		logger.Info("migration applied", "version", r.Source.Version, "file", r.Source.Path, "duration", r.Duration)
 	}
-	return nil
+	return sealHistory(ctx, pool, logger)
 }
 
 // MigrateDownAll reverts every migration (used by tests that prove the down

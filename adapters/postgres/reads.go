@@ -96,7 +96,7 @@ func eventTime(number, at string) (time.Time, error) {
 // and comments_appeal.
 const (
 	recordAppeal   = `SELECT ` + appealColumns + ` FROM appeals WHERE number = $1`
-	recordHistory  = `SELECT event FROM status_history WHERE appeal_number = $1 ORDER BY sequence`
+	recordHistory  = `SELECT event, hash FROM status_history WHERE appeal_number = $1 ORDER BY sequence`
 	recordComments = `SELECT ` + commentColumns + ` FROM comments WHERE appeal_number = $1 ORDER BY submitted_at, id`
 )
 
@@ -123,7 +123,12 @@ func (l *Ledger) AppealRecord(ctx context.Context, number string) (rec routers.A
 	if err != nil {
 		return routers.AppealRecord{}, fmt.Errorf("appeal %s: history: %w", number, err)
 	}
-	if rec.Events, err = pgx.CollectRows(rows, pgx.RowTo[routers.StatusEvent]); err != nil {
+	if rec.Events, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (routers.StatusEvent, error) {
+		var ev routers.StatusEvent
+		err := row.Scan(&ev, &rec.Head.Hash) // the last row's is the head
+		rec.Head.Sequence = ev.Sequence
+		return ev, err
+	}); err != nil {
 		return routers.AppealRecord{}, fmt.Errorf("appeal %s: history: %w", number, err)
 	}
 	rows, err = br.Query()

@@ -35,6 +35,9 @@ type Ledger interface {
 	// History returns the events of an appeal in sequence order, read
 	// without a lock; none for an unknown appeal.
 	History(ctx context.Context, number string) ([]routers.StatusEvent, error)
+	// Chain returns the links of an appeal's history chain in sequence
+	// order; none for an unknown appeal.
+	Chain(ctx context.Context, number string) ([]routers.ChainLink, error)
 }
 
 // Epoch is where every test's clock starts: years away from any day the
@@ -97,6 +100,7 @@ func Run(t *testing.T, newLedgerAt func(t *testing.T, now func() time.Time) Ledg
 		{"Oversight", testOversight},
 		{"Statutory", testStatutory},
 		{"Figures", testFigures},
+		{"Chain", testChain},
 		{"Log", testLog},
 	}
 	for _, g := range groups {
