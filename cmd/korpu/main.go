@@ -1,6 +1,6 @@
 // Command korpu is the Körpü integration hub: it carries citizens' appeals
 // from the e-gov portal to the local executive authorities and every status
-// back. Subcommands: serve, migrate, demo, sim, dlq, probe, version.
+// back. Subcommands: serve, migrate, demo, sim, dlq, audit, probe, version.
 package main
 
 import (
@@ -31,6 +31,8 @@ Usage:
                                 run a simulator of an outside party
   korpu dlq list|show|replay|drop --config FILE [ID]
                                 act on dead letters (what the hub gave up on)
+  korpu audit verify --config FILE
+                                re-walk the record's hash chains; non-zero on any mismatch
   korpu bench   [--requests N] [--rate R --duration D] [--backlog] [--hubs H] [--districts D] [--json]
                                 measure real hub processes against RabbitMQ and PostgreSQL
   korpu probe [--any] URL       health check: GET URL, succeed on 200
@@ -68,6 +70,8 @@ func run(ctx context.Context, args []string, stdout io.Writer, getenv env) error
 		return sim(ctx, rest, getenv)
 	case "dlq":
 		return dlq(ctx, rest, stdout, getenv)
+	case "audit":
+		return audit(ctx, rest, stdout, getenv)
 	case "bench":
 		return benchCmd(ctx, rest, stdout, getenv)
 	case "probe":
