@@ -79,12 +79,16 @@ func (a *LogAudit) badLeaf(index uint64, ref EventRef, format string, args ...an
 
 // AuditLog checks the log read from src against itself, its history, and
 // the checkpoints: those kept and copies (signed notes a monitor kept),
-// each verified with verifier. An altered or foreign copy is a problem.
+// each verified with verifier (nil only for a log never signed). An
+// altered or foreign copy is a problem.
 func AuditLog(ctx context.Context, src LogAuditSource, verifier *tlog.Verifier, copies map[string][]byte) (LogAudit, error) {
 	report := LogAudit{FirstBadLeaf: -1}
 	kept, err := src.Checkpoints(ctx)
 	if err != nil {
 		return report, fmt.Errorf("read checkpoints: %w", err)
+	}
+	if verifier == nil && (len(kept) > 0 || len(copies) > 0) {
+		return report, errors.New("checkpoints to verify, and no verifier key")
 	}
 	// The copies that open, by name; each size's root is then compared.
 	outside := map[string]tlog.Checkpoint{}
