@@ -103,6 +103,9 @@ type stackOptions struct {
 	// than REST; esdBusyRate is the share of their calls answered SISTEM_MESGUL.
 	esdCodes    []string
 	esdBusyRate float64
+	// checkpointKey, if set, is the hubs' audit.checkpoint_key: the
+	// transparency log runs, its checkpoints on topics.Checkpoints.
+	checkpointKey string
 }
 
 // stack is one isolated world: its own database, queues, simulators and
@@ -175,7 +178,7 @@ func newStackWith(t *testing.T, opts stackOptions) *stack {
 		topics: routers.Topics{
 			Requests: "test." + id + ".requests", Status: "test." + id + ".status",
 			Poison: "test." + id + ".poison", DistrictQueuePrefix: "test." + id + ".district.",
-			Oversight: "test." + id + ".oversight",
+			Oversight: "test." + id + ".oversight", Checkpoints: "test." + id + ".checkpoints",
 		},
 	}
 	for range opts.hubs {
@@ -258,9 +261,12 @@ portal:
   token: %s
 monitor: { token: %s }
 registry: { url: %q, token: "${KORPU_REGISTRY_TOKEN}", allow_insecure_http: true }
-hub: { poison_queue: %s, district_queue_prefix: %s, oversight_queue: %s, %s }
+hub: { poison_queue: %s, district_queue_prefix: %s, oversight_queue: %s, checkpoint_queue: %s, %s }
 districts:%s`, amqpURL(), s.dbURL, addr, s.topics.Requests, s.topics.Status, e2ePortalToken, e2eMonitorToken, registrySrv.URL,
-			s.topics.Poison, s.topics.DistrictQueuePrefix, s.topics.Oversight, opts.hubTuning, districts.String())
+			s.topics.Poison, s.topics.DistrictQueuePrefix, s.topics.Oversight, s.topics.Checkpoints, opts.hubTuning, districts.String())
+		if opts.checkpointKey != "" {
+			cfg += fmt.Sprintf("\naudit: { checkpoint_key: %q }\n", opts.checkpointKey)
+		}
 		path := filepath.Join(s.dir, fmt.Sprintf("korpu-%d.yaml", i))
 		require.NoError(t, os.WriteFile(path, []byte(cfg), 0o600))
 		s.configs = append(s.configs, path)
@@ -269,7 +275,7 @@ districts:%s`, amqpURL(), s.dbURL, addr, s.topics.Requests, s.topics.Status, e2e
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	queues := []string{s.topics.Requests, s.topics.Status, s.topics.Poison, s.topics.Oversight}
+	queues := []string{s.topics.Requests, s.topics.Status, s.topics.Poison, s.topics.Oversight, s.topics.Checkpoints}
 	for _, code := range s.codes {
 		queues = append(queues, s.topics.District(code))
 	}
