@@ -162,4 +162,3 @@ func (s *stack) auditVerifyWith(args ...string) (string, error) {
 	out, err := cmd.CombinedOutput()
 	return string(out), err
 }
-
