@@ -170,7 +170,7 @@ func (p LogProofs) Inclusion(ctx context.Context, number string, sequence int, s
 	if index >= cp.Size {
 		return EventProof{Sequenced: true, LeafIndex: index}, ErrNotSequenced
 	}
-	leaf, err := p.Ledger.LogNodes(ctx, []tlog.NodeID{tlog.NodeID{Level: 0, Index: index}})
+	leaf, err := p.Ledger.LogNodes(ctx, []tlog.NodeID{{Level: 0, Index: index}})
 	if err != nil {
 		return EventProof{}, fmt.Errorf("read leaf %d: %w", index, err)
 	}

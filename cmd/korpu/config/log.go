@@ -26,7 +26,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Any("portal", c.Portal),
 		slog.Any("monitor", c.Monitor),
 		slog.Any("registry", c.Registry),
-		slog.Group("audit", slog.String("checkpoint_key", mask(c.Audit.CheckpointKey))),
+		slog.Any("audit", c.Audit),
 		slog.String("holidays_file", c.HolidaysFile),
 		slog.String("population_file", c.PopulationFile),
 		slog.Int("population_districts", len(c.Population)),
@@ -56,6 +56,11 @@ func (p Portal) LogValue() slog.Value {
 // LogValue renders the monitors' settings with the token masked.
 func (m Monitor) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("token", mask(m.Token)))
+}
+
+// LogValue renders the log's signing with the key masked.
+func (a Audit) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("checkpoint_key", mask(a.CheckpointKey)))
 }
 
 // LogValue renders the registry's settings with the token masked.
