@@ -68,8 +68,12 @@ func view() routers.AppealView {
 			{Sequence: 3, Status: routers.StatusInProgress, At: routers.FormatTime(registered.Add(26 * time.Hour)),
 				Note: "Müraciət kommunal xidmətə göndərilib, işçilər sabah yerində baxış keçirəcək."},
 		},
+		Head: routers.ChainLink{Sequence: 3, Hash: headHash},
 	}
 }
+
+// headHash is view's chain head, whose base64url holds both - and _.
+var headHash = []byte("\xfb\xff\xbf-chain-head-of-32-bytes-long!")
 
 // serviceView is an application for a service with a form.
 func serviceView() routers.AppealView {
@@ -342,7 +346,8 @@ func TestNewChecksDetailsURL(t *testing.T) {
 func TestQRCode(t *testing.T) {
 	t.Parallel()
 	pdf := render(t, view(), "az")
-	want := number + " https://portal.example/appeals/" + number
+	const chain = "seq=3&head=-_-_LWNoYWluLWhlYWQtb2YtMzItYnl0ZXMtbG9uZyE"
+	want := number + " https://portal.example/appeals/" + number + "?" + chain
 
 	list := poppler(t, pdf, "pdfimages", "-list")
 	require.Regexp(t, `(?m)^\s+1\s+0 image\s+\d+\s+\d+\s+gray\s+1\s+8`, list, "one grey-scale image on page 1:\n%s", list)
@@ -365,10 +370,22 @@ func TestQRCode(t *testing.T) {
 	require.NoError(t, os.WriteFile(path, pdf, 0o600))
 	out, err = exec.Command("pdfimages", "-png", path, filepath.Join(dir, "bare")).CombinedOutput()
 	require.NoError(t, err, "%s", out)
-	require.Equal(t, number, decodeQR(t, filepath.Join(dir, "bare-000.png")), "no link configured: the number alone")
+	require.Equal(t, number+" "+chain, decodeQR(t, filepath.Join(dir, "bare-000.png")), "no link configured: the number and the chain head")
+
 	got := text(t, pdf)
 	contains(t, got, "MÜRACİƏT № "+number+" Müraciətin nömrəsi MÜRACİƏT HAQQINDA", "the caption says what the code holds")
 	require.NotContains(t, got, "portalda")
+
+	r, err = document.New(document.Config{DetailsURL: "https://portal.example/view?lang=az&n={number}#top"})
+	require.NoError(t, err)
+	pdf, err = r.Render(view(), "az")
+	require.NoError(t, err)
+	path = filepath.Join(dir, "query.pdf")
+	require.NoError(t, os.WriteFile(path, pdf, 0o600))
+	out, err = exec.Command("pdfimages", "-png", path, filepath.Join(dir, "query")).CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	require.Equal(t, number+" https://portal.example/view?lang=az&n="+number+"&"+chain+"#top", decodeQR(t, filepath.Join(dir, "query-000.png")),
+		"the link's own query and fragment stay")
 }
 
 func decodeQR(t *testing.T, path string) string {

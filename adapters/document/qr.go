@@ -2,14 +2,18 @@ package document
 
 import (
 	"bytes"
+	"encoding/base64"
 	"fmt"
 	"image"
 	"image/color"
 	"image/png"
 	"net/url"
+	"strconv"
 	"strings"
 
 	qrcode "github.com/yeqown/go-qrcode/v2"
+
+	"github.com/korpu-az/korpu/routers"
 )
 
 // numberPlaceholder is what Config.DetailsURL holds where the appeal's
@@ -21,12 +25,28 @@ const numberPlaceholder = "{number}"
 const maxDetailsURL = 512
 
 // qrPayload is what the QR code carries: the appeal's number and, when the
-// portal's link is configured, the link to its details page.
-func qrPayload(number, detailsURL string) string {
-	if detailsURL == "" {
-		return number
+// portal's link is configured, the link to its details page. The chain
+// head (the sequence and hash of the latest event, which
+// GET /v1/log/verify checks) rides as seq= and head= (base64url) in the
+// link's query, or alone as the second word without a link, so a reader
+// that takes the first word as the number, or opens the link, reads it as
+// before.
+func qrPayload(number, detailsURL string, head routers.ChainLink) string {
+	var chain string
+	if len(head.Hash) > 0 {
+		chain = "seq=" + strconv.Itoa(head.Sequence) + "&head=" + base64.RawURLEncoding.EncodeToString(head.Hash)
 	}
-	return number + " " + strings.ReplaceAll(detailsURL, numberPlaceholder, url.PathEscape(number))
+	if detailsURL == "" {
+		return strings.TrimSpace(number + " " + chain)
+	}
+	link := strings.ReplaceAll(detailsURL, numberPlaceholder, url.PathEscape(number))
+	if chain != "" {
+		if u, err := url.Parse(link); err == nil { // CheckDetailsURL parsed it
+			u.RawQuery = strings.TrimPrefix(u.RawQuery+"&"+chain, "&")
+			link = u.String()
+		}
+	}
+	return number + " " + link
 }
 
 // CheckDetailsURL accepts an empty link (the QR code then carries the number

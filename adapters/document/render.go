@@ -52,8 +52,10 @@ func New(cfg Config) (*Renderer, error) {
 	return &Renderer{cfg: cfg, fonts: fonts}, nil
 }
 
-// qrSize is the side of the QR code on the page, in points (about 3 cm).
-const qrSize = 84.0
+// qrSize is the side of the QR code on the page, in points (about 3.8
+// cm): with the chain head in it the code has 41 modules or more, and a
+// screen at 150 dpi still gives each module four pixels.
+const qrSize = 108.0
 
 // Render prints v as an A4 PDF in lang, "az" (the default when empty) or
 // "en"; any other is ErrLanguage. Every text of v is outside input: it is
@@ -65,7 +67,7 @@ func (r *Renderer) Render(v routers.AppealView, lang string) ([]byte, error) {
 		return nil, err
 	}
 	number := line(v.Number, routers.MaxReferenceRunes)
-	qr, err := qrPNG(qrPayload(number, r.cfg.DetailsURL))
+	qr, err := qrPNG(qrPayload(number, r.cfg.DetailsURL, v.Head))
 	if err != nil {
 		return nil, fmt.Errorf("appeal %s: %w", number, err)
 	}

@@ -59,7 +59,9 @@ type Config struct {
 	Inquiry Inquiry
 	// Documents renders printable appeals; nil leaves the document route out.
 	Documents Documents
-	// Log answers the transparency log's routes; nil leaves them out.
+	// Chains answers GET /v1/log/verify; nil leaves the log's routes out.
+	Chains Chains
+	// Log answers the transparency log's checkpoint and proofs; nil leaves them out.
 	Log         TransparencyLog
 	DeadLetters DeadLetters
 	Reporter    StatusReporter
@@ -97,8 +99,11 @@ func New(cfg Config) http.Handler {
 	if cfg.Inquiry != nil {
 		api.registerPortal(mux)
 	}
-	if cfg.Log != nil {
+	if cfg.Chains != nil {
 		api.registerLog(mux)
+	}
+	if cfg.Log != nil {
+		api.registerTransparencyLog(mux)
 	}
 	return mux
 }

@@ -63,8 +63,8 @@ func newPortalWorld(t *testing.T, documents ...httpapi.Documents) *portalWorld {
 	w.handler = openapitest.Wrap(t, httpapi.New(httpapi.Config{
 		CallbackTokens: tokens, MonitorToken: "monitor-secret", PortalToken: "portal-secret",
 		Inquiry: routers.NewInquiry(w.ledger, w.validator, clock), Reporter: &fakeReporter{},
-		Documents: documentsOf(documents),
-		Gatherer:  prometheus.NewRegistry(), Logger: slog.New(slog.DiscardHandler),
+		Documents: documentsOf(documents), Chains: w.ledger,
+		Gatherer: prometheus.NewRegistry(), Logger: slog.New(slog.DiscardHandler),
 	}))
 	return w
 }

@@ -39,9 +39,9 @@ var auditChecks = []auditCheck{
 	{"transparency log", checkLog},
 }
 
-// audit checks the record for changes made behind the hub's back; verify
+// auditCmd checks the record for changes made behind the hub's back; verify
 // exits non-zero when anything does not match.
-func audit(ctx context.Context, args []string, stdout io.Writer, getenv env) error {
+func auditCmd(ctx context.Context, args []string, stdout io.Writer, getenv env) error {
 	if len(args) > 0 && args[0] == "key" {
 		return auditKey(args[1:], stdout, getenv)
 	}

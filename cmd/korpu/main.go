@@ -74,7 +74,7 @@ func run(ctx context.Context, args []string, stdout io.Writer, getenv env) error
 	case "dlq":
 		return dlq(ctx, rest, stdout, getenv)
 	case "audit":
-		return audit(ctx, rest, stdout, getenv)
+		return auditCmd(ctx, rest, stdout, getenv)
 	case "bench":
 		return benchCmd(ctx, rest, stdout, getenv)
 	case "probe":

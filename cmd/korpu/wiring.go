@@ -141,7 +141,8 @@ func newValidator(cfg *config.Config) (*routers.Validator, error) {
 }
 
 // store is a ledger as the wiring hands it on: to the hub, the dead-letter
-// desk, the backlog collector, the read API and the monitors' figures.
+// desk, the backlog collector, the read API, the monitors' figures and the
+// check of printed copies.
 // Both ledgers are one.
 type store interface {
 	routers.Ledger
@@ -150,6 +151,7 @@ type store interface {
 	routers.InquiryLedger
 	routers.DeadLetterCounter
 	routers.FiguresLedger
+	httpapi.Chains
 	routers.LogLedger
 	routers.LogReader
 }
@@ -246,6 +248,7 @@ func wireHub(cfg *config.Config, sub substrate, now func() time.Time, logger *sl
 		PortalToken:    cfg.Portal.Token,
 		Inquiry:        inquiry,
 		Documents:      documents,
+		Chains:         sub.ledger,
 		DeadLetters:    routers.NewDeadLetterDesk(sub.ledger, now),
 		Log:            routers.LogProofs{Ledger: sub.ledger},
 		Reporter:       hub,

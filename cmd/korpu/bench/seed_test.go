@@ -71,6 +71,17 @@ func TestSeedIsALedgerTheHubWrote(t *testing.T) {
 	require.Zero(t, unclaimed, "ids the inbox does not hold")
 
 	ledger := postgres.NewLedger(pool, func() time.Time { return now })
+	// Every history is chained as the hub chains what it writes: `korpu
+	// audit verify` passes the seed.
+	var chains routers.ChainVerifier
+	require.NoError(t, ledger.WalkHistory(ctx, func(e routers.StoredEvent) error {
+		require.Empty(t, chains.Add(e))
+		return nil
+	}))
+	require.Empty(t, chains.Close())
+	require.EqualValues(t, fig.Appeals, chains.Appeals)
+	require.EqualValues(t, fig.Events, chains.Events)
+
 	numberPattern := regexp.MustCompile(`^AZ-[A-Z]{3}-20(25|26)-[0-9]{6}$`)
 	for i := 0; i < len(s.at); i += 37 {
 		number := routers.FormatAppealNumber(s.codes[s.district[i]], int(s.year[i]), int(s.seq[i]))
