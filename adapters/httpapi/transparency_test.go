@@ -163,3 +163,24 @@ func TestLogRoutes(t *testing.T) {
 		})
 	}
 }
+
+// TestDetailsNameTheHeadLeaf: the view a printed appeal is made from
+// names its head event's leaf in the log once the event is sequenced, and
+// none before.
+func TestDetailsNameTheHeadLeaf(t *testing.T) {
+	t.Parallel()
+	w := newPortalWorld(t)
+	a := w.register(t, alice, "AZ-BIL", "appeal", nil)
+	inquiry := routers.NewInquiry(w.ledger, w.validator, func() time.Time { return w.now }).WithLog(w.ledger)
+	v, err := inquiry.Details(t.Context(), routers.Viewer{Monitor: true}, a.Number)
+	require.NoError(t, err)
+	require.Nil(t, v.HeadLeaf, "not yet in the log")
+	_, err = w.ledger.SequenceLog(t.Context(), 10)
+	require.NoError(t, err)
+	v, err = inquiry.Details(t.Context(), routers.Viewer{Monitor: true}, a.Number)
+	require.NoError(t, err)
+	require.NotNil(t, v.HeadLeaf)
+	index, err := w.ledger.LeafIndex(t.Context(), a.Number, v.Head.Sequence)
+	require.NoError(t, err)
+	require.Equal(t, index, *v.HeadLeaf)
+}

@@ -241,7 +241,7 @@ func wireHub(cfg *config.Config, sub substrate, now func() time.Time, logger *sl
 		return nil
 	}})
 	reg.MustRegister(httpapi.NewReadyCollector(ready))
-	inquiry := routers.NewInquiry(sub.ledger, validator, now)
+	inquiry := routers.NewInquiry(sub.ledger, validator, now).WithLog(sub.ledger)
 	api := httpapi.New(httpapi.Config{
 		CallbackTokens: callbackTokens(cfg),
 		MonitorToken:   cfg.Monitor.Token,
