@@ -69,6 +69,10 @@ type Options struct {
 	// "intake_consumers: 32, relay_batch: 500", and read by the config's own
 	// rules (config.ParseTuning). Default none: the hub's defaults.
 	HubTuning string
+	// Log runs the transparency log (a checkpoint key made for the run), so
+	// a run with and one without compare its cost. Default off: the events
+	// queue for the log, which is neither sequenced nor signed.
+	Log bool
 	// HubLogLevel is the hubs' KORPU_LOG_LEVEL. Default info, as in production.
 	HubLogLevel string
 	// Publishers and Consumers are the bench's own goroutines publishing
