@@ -89,6 +89,7 @@ func TestLoadExample(t *testing.T) {
 		DetailsURL:    DefaultDetailsURL,
 	}, cfg.Portal)
 	require.Equal(t, "monitor-token-S3CRET3", cfg.Monitor.Token)
+	require.Equal(t, exampleEnv()["KORPU_CHECKPOINT_KEY"], cfg.Audit.CheckpointKey)
 	require.Equal(t, Registry{URL: "http://127.0.0.1:18081", Token: "registry-token-S3CRET4", AllowInsecureHTTP: true}, cfg.Registry)
 	require.Equal(t, Hub{
 		IntakeConsumers:     16,
