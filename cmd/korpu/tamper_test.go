@@ -2,14 +2,23 @@ package main
 
 import (
 	"context"
+	"image/png"
+	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/makiuchi-d/gozxing"
+	gozxingqr "github.com/makiuchi-d/gozxing/qrcode"
 	"github.com/stretchr/testify/require"
+
+	"github.com/korpu-az/korpu/routers"
 )
 
 // TestAuditVerifyNamesTampering builds a ledger with real traffic through
@@ -35,6 +44,29 @@ func TestAuditVerifyNamesTampering(t *testing.T) {
 	}
 	require.GreaterOrEqual(t, len(numbers), 2)
 	edited, deleted := numbers[0], numbers[1]
+
+	// The printed appeal's QR code carries the record's head in the
+	// details link's query, and the record recognises it.
+	code, pdf := s.apiBytes("/v1/appeals/"+edited+"/document", e2eMonitorToken, "")
+	require.Equal(t, http.StatusOK, code)
+	if payload, ok := qrOfPDF(t, pdf); ok {
+		number, link, found := strings.Cut(payload, " ")
+		require.True(t, found, payload)
+		require.Equal(t, edited, number)
+		u, err := url.Parse(link)
+		require.NoError(t, err)
+		require.Equal(t, "/appeals/"+edited, u.Path, "the link still opens the appeal")
+		q := u.Query()
+		var answer struct {
+			Match    string `json:"match"`
+			Sequence int    `json:"sequence"`
+		}
+		require.Equal(t, http.StatusOK, s.apiGet("/v1/log/verify?"+url.Values{"number": {edited}, "head": {q.Get("head")}}.Encode(),
+			e2ePortalToken, "", &answer))
+		require.Equal(t, "current", answer.Match, payload)
+		require.Equal(t, q.Get("seq"), strconv.Itoa(answer.Sequence), payload)
+		require.Equal(t, distinctBySequence(s.tracker.Appeal(edited))[answer.Sequence-1].Status, routers.StatusAnswered, "the head is the latest event")
+	}
 
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, s.dbURL)
@@ -69,4 +101,29 @@ func (s *stack) auditVerify() (string, error) {
 	cmd.Env = append(os.Environ(), "KORPU_PORTAL_KEY="+portalKey, "KORPU_REGISTRY_TOKEN="+registryToken, "KORPU_LOG_LEVEL=error")
 	out, err := cmd.CombinedOutput()
 	return string(out), err
+}
+
+// qrOfPDF decodes the QR code of pdf's first image (poppler's pdfimages);
+// false when poppler is missing and the tools are not required.
+func qrOfPDF(t *testing.T, pdf []byte) (string, bool) {
+	t.Helper()
+	if _, err := exec.LookPath("pdfimages"); err != nil && os.Getenv("KORPU_REQUIRE_TOOLS") == "" {
+		t.Log("pdfimages is missing (Debian/Ubuntu: apt-get install poppler-utils): the QR code is not read")
+		return "", false
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "appeal.pdf")
+	require.NoError(t, os.WriteFile(path, pdf, 0o600))
+	out, err := exec.CommandContext(t.Context(), "pdfimages", "-png", "-f", "1", "-l", "1", path, filepath.Join(dir, "img")).CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	f, err := os.Open(filepath.Join(dir, "img-000.png"))
+	require.NoError(t, err)
+	defer f.Close()
+	img, err := png.Decode(f)
+	require.NoError(t, err)
+	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
+	require.NoError(t, err)
+	res, err := gozxingqr.NewQRCodeReader().Decode(bmp, nil)
+	require.NoError(t, err)
+	return res.GetText(), true
 }
