@@ -27,7 +27,8 @@ import (
 // checkpoint per interval and publish each to the checkpoints queue (real
 // RabbitMQ), the API serves the latest and proves events in it, and
 // `korpu audit verify` passes the log with a monitor's copy. Then a
-// superuser drops a leaf: verify names it, and refuses a copy whose
+// superuser with the triggers off drops a leaf, edits one appeal's event
+// and deletes another's: verify names each, and refuses a copy whose
 // signature was altered.
 func TestTransparencyLogAcrossHubs(t *testing.T) {
 	t.Parallel()
@@ -102,6 +103,21 @@ func TestTransparencyLogAcrossHubs(t *testing.T) {
 	require.NoError(t, err)
 	_, err = conn.Exec(ctx, `DELETE FROM log_leaves WHERE leaf_index = 3`)
 	require.NoError(t, err)
+	// The issue's whole tamper: also one appeal's event gets an earlier
+	// time, and another appeal's latest event is deleted.
+	var edited, deleted string
+	var deletedSeq, deletedLeaf int
+	require.NoError(t, conn.QueryRow(ctx, `SELECT appeal_number FROM status_history WHERE sequence = 2 AND appeal_number <> $1
+		ORDER BY appeal_number LIMIT 1`, dropNumber).Scan(&edited))
+	require.NoError(t, conn.QueryRow(ctx, `SELECT appeal_number, sequence, leaf_index FROM log_leaves
+		WHERE appeal_number NOT IN ($1, $2) ORDER BY leaf_index DESC LIMIT 1`, dropNumber, edited).Scan(&deleted, &deletedSeq, &deletedLeaf))
+	tag, err := conn.Exec(ctx, `UPDATE status_history SET event = jsonb_set(event, '{at}', '"2026-01-05T09:00:00+04:00"')
+		WHERE appeal_number = $1 AND sequence = 2`, edited)
+	require.NoError(t, err)
+	require.EqualValues(t, 1, tag.RowsAffected())
+	tag, err = conn.Exec(ctx, `DELETE FROM status_history WHERE appeal_number = $1 AND sequence = $2`, deleted, deletedSeq)
+	require.NoError(t, err)
+	require.EqualValues(t, 1, tag.RowsAffected())
 
 	out, err = s.auditVerifyWith("--checkpoint", good, "--checkpoint", altered)
 	t.Logf("korpu audit verify after the tampering:\n%s", out)
@@ -109,7 +125,9 @@ func TestTransparencyLogAcrossHubs(t *testing.T) {
 	require.ErrorAs(t, err, &exit, "%s", out)
 	require.Contains(t, out, fmt.Sprintf("MISMATCH transparency log: first bad leaf 3 (appeal %s sequence %d)", dropNumber, dropSequence))
 	require.Contains(t, out, "MISMATCH transparency log: checkpoint copy altered.note: checkpoint refused: failed to verify signatures on checkpoint: invalid signature")
-	require.Contains(t, out, "history chains: ", "the chains themselves are intact")
+	require.Contains(t, out, "MISMATCH history chains: appeal "+edited+" sequence 2: altered")
+	require.Contains(t, out, "MISMATCH history chains: appeal "+deleted+" ")
+	require.Contains(t, out, fmt.Sprintf("MISMATCH transparency log: leaf %d (appeal %s sequence %d): no history row with a hash", deletedLeaf, deleted, deletedSeq))
 }
 
 // alterSignature flips one bit of a signed note's signature, as a forger
