@@ -220,7 +220,7 @@ func (o Options) Validate() error {
 		errs = append(errs, fmt.Errorf("--hub-tuning: %w", o.tuningErr))
 	}
 	// The bench names the hub's queues itself.
-	for _, key := range []string{"poison_queue", "district_queue_prefix"} {
+	for _, key := range []string{"poison_queue", "district_queue_prefix", "checkpoint_queue"} {
 		if strings.Contains(o.HubTuning, key) {
 			errs = append(errs, fmt.Errorf("--hub-tuning: %s is the bench's own", key))
 		}
