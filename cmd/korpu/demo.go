@@ -45,7 +45,7 @@ registry: { url: "${DEMO_SIMS}/registry", token: demo-registry-token, allow_inse
 monitor: { token: demo-monitor-token }
 audit: { checkpoint_key: "${DEMO_CHECKPOINT_KEY}" }
 population_file: ${DEMO_POPULATION}
-hub: { intake_consumers: 1, delivery_consumers: 1, retry_initial: 200ms, retry_max: 5s }
+hub: { intake_consumers: 1, delivery_consumers: 1, retry_initial: 200ms, retry_max: 5s, checkpoint_interval: 10s }
 districts:
   - code: AZ-BIL
     adapter: esd
