@@ -37,7 +37,8 @@ func logWriter(ctx context.Context, t *testing.T, ledger *postgres.Ledger, name 
 			})
 		require.NoError(t, err)
 		for seq := 2; seq <= events; seq++ {
-			require.NoError(t, ledger.UpdateAppeal(ctx, a.Number, func(*routers.Appeal) (routers.Effects, error) {
+			require.NoError(t, ledger.UpdateAppeal(ctx, a.Number, func(stored *routers.Appeal) (routers.Effects, error) {
+				stored.Sequence = seq
 				return routers.Effects{Events: []routers.StatusEvent{{EventID: fmt.Sprint(a.RequestID, seq), AppealNumber: a.Number, Sequence: seq, Status: routers.StatusInProgress}}}, nil
 			}))
 		}
@@ -221,8 +222,10 @@ func TestLogTablesAppendOnly(t *testing.T) {
 }
 
 // TestLogAuditNamesTampering: a clean log audits clean; a leaf dropped by
-// a superuser with the triggers off is named with its event, and a copy of
-// a checkpoint whose signature was altered is refused.
+// a superuser with the triggers off is named with its event, an event
+// rewritten with a recomputed chain hash (which the chain walk cannot see)
+// is named by its leaf, and a copy of a checkpoint whose signature was
+// altered is refused.
 func TestLogAuditNamesTampering(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
@@ -261,9 +264,36 @@ func TestLogAuditNamesTampering(t *testing.T) {
 	require.NoError(t, err)
 	_, err = conn.Exec(ctx, `DELETE FROM log_leaves WHERE leaf_index = 4`)
 	require.NoError(t, err)
+	// A cleverer forger rewrites an appeal's latest event and recomputes
+	// its chain hash: the chain walks clean, the log does not.
+	var (
+		forgedNumber        string
+		forgedSeq, forgedAt int
+		prev                []byte
+		edited              string
+	)
+	require.NoError(t, conn.QueryRow(ctx, `
+		SELECT h.appeal_number, h.sequence, l.leaf_index, p.hash, jsonb_set(h.event, '{status}', '"answered"')::text
+		FROM status_history h JOIN log_leaves l USING (appeal_number, sequence)
+		JOIN status_history p ON p.appeal_number = h.appeal_number AND p.sequence = h.sequence - 1
+		WHERE h.sequence = (SELECT max(sequence) FROM status_history x WHERE x.appeal_number = h.appeal_number) AND l.leaf_index > 4
+		ORDER BY l.leaf_index LIMIT 1`).Scan(&forgedNumber, &forgedSeq, &forgedAt, &prev, &edited))
+	canonical, err := routers.CanonicalJSON([]byte(edited))
+	require.NoError(t, err)
+	_, err = conn.Exec(ctx, `UPDATE status_history SET event = $3::jsonb, hash = $4 WHERE appeal_number = $1 AND sequence = $2`,
+		forgedNumber, forgedSeq, edited, routers.ChainHash(forgedNumber, forgedSeq, prev, canonical))
+	require.NoError(t, err)
 	_, err = conn.Exec(ctx, `RESET session_replication_role`)
 	require.NoError(t, err)
 	conn.Release()
+
+	var chains routers.ChainVerifier
+	var breaks []routers.ChainBreak
+	require.NoError(t, ledger.WalkHistory(ctx, func(e routers.StoredEvent) error {
+		breaks = append(breaks, chains.Add(e)...)
+		return nil
+	}))
+	require.Empty(t, append(breaks, chains.Close()...), "the forged event's chain verifies: only the log tells")
 
 	altered := bytes.Clone(copies["monitor-1"])
 	altered[len(altered)-10] ^= 0x01 // in the signature's base64
@@ -277,4 +307,5 @@ func TestLogAuditNamesTampering(t *testing.T) {
 	require.Contains(t, joined, fmt.Sprintf("appeal %s sequence %d: in the history, neither in the log nor queued", number, sequence))
 	require.Contains(t, joined, "checkpoint copy altered: checkpoint refused")
 	require.Contains(t, joined, "checkpoint 6: its root is not the root recomputed from the leaves")
+	require.Contains(t, joined, fmt.Sprintf("leaf %d (appeal %s sequence %d): differs from its history row's hash", forgedAt, forgedNumber, forgedSeq))
 }
