@@ -29,6 +29,9 @@ type AppealView struct {
 	Events       []StatusEvent
 	Comments     []CommentView
 	Head         ChainLink // the latest event's hash, printed for checking a copy
+	// HeadLeaf is Head's event's leaf index in the transparency log, printed
+	// with it; nil while the event is not yet in the log (or no log).
+	HeadLeaf *uint64
 }
 
 // FieldView is one filled-in field of a service's form: its label and the

@@ -15,6 +15,7 @@ type Topics struct {
 	Poison              string // messages no retry can mend, with the reason
 	DistrictQueuePrefix string // + district code: that district's delivery jobs
 	Oversight           string // crossings into due soon and overdue, for notifiers
+	Checkpoints         string // the transparency log's signed checkpoints, for monitors (with Deps.Log)
 }
 
 // District returns the delivery queue of a district.

@@ -25,6 +25,7 @@ import (
 	"github.com/korpu-az/korpu/routers/calendar"
 	"github.com/korpu-az/korpu/routers/catalogue"
 	"github.com/korpu-az/korpu/routers/ledgertest"
+	"github.com/korpu-az/korpu/routers/tlog"
 	"github.com/korpu-az/korpu/schemas"
 )
 
@@ -34,7 +35,7 @@ const waitFor = 5 * time.Second
 var (
 	signingKey = []byte("test-portal-key")
 	topics     = routers.Topics{
-		Requests: "requests", Status: "status", Poison: "poison", DistrictQueuePrefix: "district.", Oversight: "oversight",
+		Requests: "requests", Status: "status", Poison: "poison", DistrictQueuePrefix: "district.", Oversight: "oversight", Checkpoints: "checkpoints",
 	}
 )
 
@@ -303,6 +304,8 @@ type harnessOptions struct {
 	ledger func(t *testing.T, now func() time.Time) ledgertest.Ledger
 	// districtTimeouts give some districts their own call budget.
 	districtTimeouts map[string]time.Duration
+	// signer, if set, runs the transparency log on the ledger.
+	signer *tlog.Signer
 }
 
 func newHarness(t *testing.T) *harness {
@@ -368,29 +371,32 @@ func newHarnessWith(t *testing.T, opts harnessOptions) *harness {
 		districts[code] = d
 	}
 	hub, err := routers.NewHub(routers.Config{
-		Topics:            topics,
-		SigningKeys:       []routers.SigningKey{{ID: "test", Key: signingKey}},
-		IntakeConsumers:   1,
-		DeliveryConsumers: 1,
-		RegistryTimeout:   5 * time.Second,
-		DistrictTimeout:   opts.districtTimeout,
-		DistrictTimeouts:  opts.districtTimeouts,
-		RetryMaxAge:       72 * time.Hour,
-		RelayBatch:        200,
-		RetryInitial:      opts.retryInitial,
-		RetryMax:          opts.retryMax,
-		RetryMaxAttempts:  opts.maxAttempts,
-		SweepInterval:     10 * time.Millisecond,
-		RelayIdle:         5 * time.Millisecond,
-		ReconcileAfter:    opts.reconcileAfter,
-		ReconcileInterval: 10 * time.Millisecond,
-		BreakerFailures:   opts.breakerFailures,
-		BreakerCooldown:   opts.breakerCooldown,
-		OversightInterval: 10 * time.Millisecond,
+		Topics:             topics,
+		SigningKeys:        []routers.SigningKey{{ID: "test", Key: signingKey}},
+		IntakeConsumers:    1,
+		DeliveryConsumers:  1,
+		RegistryTimeout:    5 * time.Second,
+		DistrictTimeout:    opts.districtTimeout,
+		DistrictTimeouts:   opts.districtTimeouts,
+		RetryMaxAge:        72 * time.Hour,
+		RelayBatch:         200,
+		RetryInitial:       opts.retryInitial,
+		RetryMax:           opts.retryMax,
+		RetryMaxAttempts:   opts.maxAttempts,
+		SweepInterval:      10 * time.Millisecond,
+		RelayIdle:          5 * time.Millisecond,
+		ReconcileAfter:     opts.reconcileAfter,
+		ReconcileInterval:  10 * time.Millisecond,
+		BreakerFailures:    opts.breakerFailures,
+		BreakerCooldown:    opts.breakerCooldown,
+		OversightInterval:  10 * time.Millisecond,
+		CheckpointInterval: 30 * time.Millisecond,
+		SequenceInterval:   5 * time.Millisecond,
 	}, routers.Deps{
 		Ledger: h.ledger, Registry: h.registry, Districts: districts, Polled: polled, Validator: hubValidator(),
 		Publisher: ps, Subscriber: ps, Metrics: h.m,
 		Logger: slog.New(slog.DiscardHandler), Now: h.clock.Now,
+		Log: logOf(h.ledger, opts.signer), CheckpointSigner: opts.signer,
 	})
 	require.NoError(t, err)
 	h.hub = hub
@@ -426,6 +432,14 @@ func newHarnessWith(t *testing.T, opts harnessOptions) *harness {
 }
 
 func (h *harness) metricsOf() *routers.Metrics { return h.m }
+
+// logOf is Deps.Log: the ledger when the log runs, else none.
+func logOf(l ledgertest.Ledger, signer *tlog.Signer) routers.LogLedger {
+	if signer == nil {
+		return nil
+	}
+	return l
+}
 
 // body returns an example of testdata with a fresh id, moved to the
 // harness's start (sent half an hour before it, a reception booked on

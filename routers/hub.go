@@ -12,6 +12,8 @@ import (
 
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
+
+	"github.com/korpu-az/korpu/routers/tlog"
 )
 
 // Config tunes a hub. The operator's tuning (every count and duration but
@@ -40,6 +42,10 @@ type Config struct {
 	BreakerFailures   int           // consecutive transient failures that open a district's breaker
 	BreakerCooldown   time.Duration // how long an open breaker waits before a probe
 	OversightInterval time.Duration // how often crossings into due soon and overdue are looked for
+	// CheckpointInterval is how often the log is signed (with Deps.Log);
+	// SequenceInterval how often queued events join it, default 1s.
+	CheckpointInterval time.Duration
+	SequenceInterval   time.Duration
 }
 
 func (c *Config) setDefaults() {
@@ -48,6 +54,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.SweepInterval <= 0 {
 		c.SweepInterval = 500 * time.Millisecond
+	}
+	if c.SequenceInterval <= 0 {
+		c.SequenceInterval = time.Second
 	}
 }
 
@@ -110,6 +119,8 @@ type Hub struct {
 	outboxLedger     OutboxLedger
 	deadLetterLedger DeadLetterFiler
 	oversightLedger  OversightLedger
+	logLedger        LogLedger    // nil: no transparency log
+	signer           *tlog.Signer // the log's checkpoint key, with logLedger
 	registry         Registry
 	districts        map[string]District
 	guards           map[string]*guardedDistrict
@@ -141,9 +152,13 @@ type Deps struct {
 	Publisher  message.Publisher
 	Subscriber message.Subscriber
 	Outbox     OutboxPublisher // optional: batches the relay's publishing
-	Metrics    *Metrics
-	Logger     *slog.Logger
-	Now        func() time.Time // default time.Now
+	// Log and CheckpointSigner, both or neither, run the transparency log:
+	// its sequencer and its checkpoints on Topics.Checkpoints.
+	Log              LogLedger
+	CheckpointSigner *tlog.Signer
+	Metrics          *Metrics
+	Logger           *slog.Logger
+	Now              func() time.Time // default time.Now
 }
 
 // NewHub checks cfg and deps and returns a hub ready to Run.
@@ -166,6 +181,12 @@ func NewHub(cfg Config, deps Deps) (*Hub, error) {
 			return nil, fmt.Errorf("hub config: DistrictTimeouts names %s, which has no adapter", code)
 		}
 		longestCall = max(longestCall, d)
+	}
+	if (deps.Log == nil) != (deps.CheckpointSigner == nil) {
+		return nil, errors.New("hub: the log needs both its ledger and its checkpoint signer")
+	}
+	if deps.Log != nil && (cfg.Topics.Checkpoints == "" || cfg.CheckpointInterval <= 0) {
+		return nil, errors.New("hub config: the log needs Topics.Checkpoints and a positive CheckpointInterval")
 	}
 	if deps.Now == nil {
 		deps.Now = time.Now
@@ -191,6 +212,7 @@ func NewHub(cfg Config, deps Deps) (*Hub, error) {
 		outbox: deps.Outbox, metrics: deps.Metrics, logger: deps.Logger, now: deps.Now, wake: make(chan struct{}, 1),
 		longestCall: longestCall,
 		registryUp:  make(chan struct{}, 1),
+		logLedger:   deps.Log, signer: deps.CheckpointSigner,
 	}
 	if h.outbox == nil {
 		h.outbox = watermillOutbox{h.publisher}
@@ -211,6 +233,9 @@ func NewHub(cfg Config, deps Deps) (*Hub, error) {
 // them before anything is published (an undeclared queue drops messages).
 func (h *Hub) Queues() []string {
 	q := []string{h.cfg.Topics.Requests, h.cfg.Topics.Status, h.cfg.Topics.Poison, h.cfg.Topics.Oversight}
+	if h.logLedger != nil {
+		q = append(q, h.cfg.Topics.Checkpoints)
+	}
 	for code := range h.validator.Directory.Districts {
 		q = append(q, h.cfg.Topics.District(code))
 	}
@@ -281,21 +306,25 @@ func (h *Hub) countPoisoned(next message.HandlerFunc) message.HandlerFunc {
 	}
 }
 
-// Run runs the outbox relay, the retry sweeper, the oversight sweep, and
+// Run runs the outbox relay, the retry sweeper, the oversight sweep, the
+// transparency log's sequencer and checkpoints (with Deps.Log), and
 // the polling and reconciliation of districts that cannot call back, until
 // ctx ends. The router runs beside it (see cmd/korpu).
 func (h *Hub) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
-	var relayErr, sweepErr, oversightErr error
+	var relayErr, sweepErr, oversightErr, logErr error
 	wg.Go(func() { relayErr = h.relayLoop(ctx) })
 	wg.Go(func() { sweepErr = h.sweepLoop(ctx) })
 	wg.Go(func() { oversightErr = h.oversightLoop(ctx) })
+	if h.logLedger != nil {
+		wg.Go(func() { logErr = h.logLoop(ctx) })
+	}
 	for code, p := range h.polled {
 		wg.Go(func() { h.pollLoop(ctx, code, p) })
 		wg.Go(func() { h.reconcileLoop(ctx, code, p.Poller) })
 	}
 	wg.Wait()
-	return errors.Join(relayErr, sweepErr, oversightErr)
+	return errors.Join(relayErr, sweepErr, oversightErr, logErr)
 }
 
 // committed nudges the relay: something was just written to the outbox.

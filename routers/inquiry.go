@@ -88,6 +88,7 @@ func (v Viewer) may(fin string) bool { return v.Monitor || (v.FIN != "" && v.FIN
 // Inquiry answers the portal's questions (and the monitors' about single
 // appeals) from the ledger, by the rules intake applies.
 type Inquiry struct {
+	log       LogReader // optional: the head event's leaf index
 	ledger    InquiryLedger
 	validator *Validator
 	now       func() time.Time
@@ -244,5 +245,22 @@ func (q *Inquiry) Details(ctx context.Context, v Viewer, number string) (AppealV
 	if !v.may(rec.Appeal.FIN) {
 		return AppealView{}, fmt.Errorf("appeal %s: %w", number, ErrNotFound)
 	}
-	return q.describe(rec)
+	view, err := q.describe(rec)
+	if err != nil || q.log == nil || view.Head.Sequence == 0 {
+		return view, err
+	}
+	switch leaf, err := q.log.LeafIndex(ctx, number, view.Head.Sequence); {
+	case err == nil:
+		view.HeadLeaf = &leaf
+	case !errors.Is(err, ErrNotSequenced) && !errors.Is(err, ErrNotFound):
+		return AppealView{}, fmt.Errorf("appeal %s: leaf index: %w", number, err)
+	}
+	return view, nil
+}
+
+// WithLog has Details name the head event's leaf in the transparency log
+// (read from log) once it is sequenced.
+func (q *Inquiry) WithLog(log LogReader) *Inquiry {
+	q.log = log
+	return q
 }

@@ -68,12 +68,15 @@ func view() routers.AppealView {
 			{Sequence: 3, Status: routers.StatusInProgress, At: routers.FormatTime(registered.Add(26 * time.Hour)),
 				Note: "Müraciət kommunal xidmətə göndərilib, işçilər sabah yerində baxış keçirəcək."},
 		},
-		Head: routers.ChainLink{Sequence: 3, Hash: headHash},
+		Head: routers.ChainLink{Sequence: 3, Hash: headHash}, HeadLeaf: &headLeaf,
 	}
 }
 
 // headHash is view's chain head, whose base64url holds both - and _.
 var headHash = []byte("\xfb\xff\xbf-chain-head-of-32-bytes-long!")
+
+// headLeaf is the head event's leaf index in the transparency log.
+var headLeaf uint64 = 4711
 
 // serviceView is an application for a service with a form.
 func serviceView() routers.AppealView {
@@ -346,7 +349,7 @@ func TestNewChecksDetailsURL(t *testing.T) {
 func TestQRCode(t *testing.T) {
 	t.Parallel()
 	pdf := render(t, view(), "az")
-	const chain = "seq=3&head=-_-_LWNoYWluLWhlYWQtb2YtMzItYnl0ZXMtbG9uZyE"
+	const chain = "seq=3&head=-_-_LWNoYWluLWhlYWQtb2YtMzItYnl0ZXMtbG9uZyE&leaf=4711"
 	want := number + " https://portal.example/appeals/" + number + "?" + chain
 
 	list := poppler(t, pdf, "pdfimages", "-list")

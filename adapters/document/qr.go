@@ -30,11 +30,15 @@ const maxDetailsURL = 512
 // GET /v1/log/verify checks) rides as seq= and head= (base64url) in the
 // link's query, or alone as the second word without a link, so a reader
 // that takes the first word as the number, or opens the link, reads it as
-// before.
-func qrPayload(number, detailsURL string, head routers.ChainLink) string {
+// before. The head event's leaf index in the transparency log follows as
+// leaf= once it is sequenced, for GET /v1/log/proof.
+func qrPayload(number, detailsURL string, head routers.ChainLink, leaf *uint64) string {
 	var chain string
 	if len(head.Hash) > 0 {
 		chain = "seq=" + strconv.Itoa(head.Sequence) + "&head=" + base64.RawURLEncoding.EncodeToString(head.Hash)
+		if leaf != nil {
+			chain += "&leaf=" + strconv.FormatUint(*leaf, 10)
+		}
 	}
 	if detailsURL == "" {
 		return strings.TrimSpace(number + " " + chain)

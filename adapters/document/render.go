@@ -67,7 +67,7 @@ func (r *Renderer) Render(v routers.AppealView, lang string) ([]byte, error) {
 		return nil, err
 	}
 	number := line(v.Number, routers.MaxReferenceRunes)
-	qr, err := qrPNG(qrPayload(number, r.cfg.DetailsURL, v.Head))
+	qr, err := qrPNG(qrPayload(number, r.cfg.DetailsURL, v.Head, v.HeadLeaf))
 	if err != nil {
 		return nil, fmt.Errorf("appeal %s: %w", number, err)
 	}

@@ -126,9 +126,9 @@ func TestDeadLetters(t *testing.T) {
 		entries = append(entries, entry{m["actor"].(string), m["role"].(string), m["channel"].(string), m["action"].(string), m["outcome"].(string)})
 	}
 	require.Equal(t, []entry{
-		{"monitor", "operator", "api", "dead_letter.drop", "done"},
-		{"monitor", "operator", "api", "dead_letter.replay", "not_open"},
-		{"monitor", "operator", "api", "dead_letter.replay", "done"},
+		{"duty-operator", "operator", "api", "dead_letter.drop", "done"},
+		{"duty-operator", "operator", "api", "dead_letter.replay", "not_open"},
+		{"duty-operator", "operator", "api", "dead_letter.replay", "done"},
 	}, entries)
 	code, body = call(http.MethodGet, "/v1/operator-actions?before=3&limit=1", "monitor-secret")
 	require.Equal(t, http.StatusOK, code)

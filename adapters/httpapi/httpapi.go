@@ -60,7 +60,9 @@ type Config struct {
 	// Documents renders printable appeals; nil leaves the document route out.
 	Documents Documents
 	// Chains answers GET /v1/log/verify; nil leaves the log's routes out.
-	Chains      Chains
+	Chains Chains
+	// Log answers the transparency log's checkpoint and proofs; nil leaves them out.
+	Log         TransparencyLog
 	DeadLetters DeadLetters
 	Reporter    StatusReporter
 	Gatherer    prometheus.Gatherer
@@ -94,6 +96,9 @@ func New(cfg Config) http.Handler {
 	}
 	if cfg.Chains != nil {
 		api.registerLog(mux)
+	}
+	if cfg.Log != nil {
+		api.registerTransparencyLog(mux)
 	}
 	return mux
 }

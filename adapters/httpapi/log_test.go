@@ -69,5 +69,5 @@ func TestVerifyPrintedCopy(t *testing.T) {
 	rec := get(w.handler, "/v1/log/verify?number="+a.Number+"&head="+b64(links[1].Hash), "", "")
 	require.Equal(t, http.StatusUnauthorized, rec.Code)
 	rec = get(w.handler, "/v1/log/verify?number="+a.Number+"&head="+b64(links[1].Hash), "Bearer bil-secret", "")
-	require.Equal(t, http.StatusUnauthorized, rec.Code, "a district's token is not the portal's")
+	require.Equal(t, http.StatusForbidden, rec.Code, "a district's token is not the portal's")
 }

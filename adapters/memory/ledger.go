@@ -49,6 +49,8 @@ type Ledger struct {
 	refused  []refusedRequest                       // invalid requests (not comments), as claimed
 	actions  []routers.OperatorAction               // the operators' record, in ID order
 
+	log transparencyLog // the events' Merkle log (tlog.go)
+
 	now func() time.Time // the hub's clock: every time the ledger records comes from it
 }
 
@@ -605,6 +607,7 @@ func (l *Ledger) commit(eff routers.Effects, hashes map[int][]byte) {
 		}
 		l.history[ev.AppealNumber][ev.Sequence] = cloneEvent(ev)
 		l.hashes[ev.AppealNumber][ev.Sequence] = hashes[i]
+		l.queueForLog(ev.AppealNumber, ev.Sequence)
 	}
 	for _, m := range eff.Messages {
 		l.lastID++

@@ -11,7 +11,8 @@ import (
 	"github.com/korpu-az/korpu/routers"
 )
 
-const auditUsage = `korpu audit verify --config FILE`
+const auditUsage = `korpu audit verify --config FILE [--checkpoint FILE]... [--verifier-key KEY]
+` + auditKeyUsage
 
 // maxBreaksShown bounds what one check prints of a badly broken ledger;
 // every break is still counted.
@@ -21,6 +22,7 @@ const maxBreaksShown = 1000
 // the operator's file) finds it here.
 type auditEnv struct {
 	ledger *postgres.Ledger
+	log    logAuditInput // the transparency log's key and checkpoint copies (auditlog.go)
 }
 
 // auditCheck is one check of `korpu audit verify`. run reports each break
@@ -34,20 +36,29 @@ type auditCheck struct {
 // auditChecks are verify's checks, in the order they run.
 var auditChecks = []auditCheck{
 	{"history chains", checkChains},
+	{"transparency log", checkLog},
 }
 
 // auditCmd checks the record for changes made behind the hub's back; verify
 // exits non-zero when anything does not match.
 func auditCmd(ctx context.Context, args []string, stdout io.Writer, getenv env) error {
+	if len(args) > 0 && args[0] == "key" {
+		return auditKey(args[1:], stdout, getenv)
+	}
 	if len(args) == 0 || args[0] != "verify" {
 		return errors.New("audit: which action?\n" + auditUsage)
 	}
 	fs := flag.NewFlagSet("audit verify", flag.ContinueOnError)
 	path := fs.String("config", "korpu.yaml", "the hub's config file")
+	logFlags := addLogAuditFlags(fs)
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
 	cfg, _, err := loadConfig([]string{"--config", *path}, "audit", getenv)
+	if err != nil {
+		return err
+	}
+	logInput, err := readLogAuditInput(logFlags, cfg)
 	if err != nil {
 		return err
 	}
@@ -57,7 +68,7 @@ func auditCmd(ctx context.Context, args []string, stdout io.Writer, getenv env) 
 	}
 	defer pool.Close()
 	// No migration: verifying reads, and changes nothing (not even sealing).
-	return verify(ctx, auditEnv{ledger: postgres.NewLedger(pool, nil)}, auditChecks, stdout)
+	return verify(ctx, auditEnv{ledger: postgres.NewLedger(pool, nil), log: logInput}, auditChecks, stdout)
 }
 
 // verify runs checks and prints each break and a summary per check.

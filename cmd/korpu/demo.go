@@ -25,6 +25,7 @@ import (
 	"github.com/korpu-az/korpu/cmd/korpu/config"
 	"github.com/korpu-az/korpu/routers"
 	"github.com/korpu-az/korpu/routers/catalogue"
+	"github.com/korpu-az/korpu/routers/tlog"
 )
 
 // demoConfig is the hub's embedded default: Biləsuvar on the legacy ESD
@@ -42,8 +43,9 @@ portal:
   details_url: "http://${DEMO_LISTEN}/portal/appeals/{number}"   # the printed appeal's QR code opens the training page
 registry: { url: "${DEMO_SIMS}/registry", token: demo-registry-token-on-this-machine-only, allow_insecure_http: true }
 monitor: { token: demo-monitor-token-on-this-machine-only }
+audit: { checkpoint_key: "${DEMO_CHECKPOINT_KEY}" }
 population_file: ${DEMO_POPULATION}
-hub: { intake_consumers: 1, delivery_consumers: 1, retry_initial: 200ms, retry_max: 5s }
+hub: { intake_consumers: 1, delivery_consumers: 1, retry_initial: 200ms, retry_max: 5s, checkpoint_interval: 10s }
 districts:
   - code: AZ-BIL
     adapter: esd
@@ -302,8 +304,16 @@ AZ-IMI: 130000
 // parseDemoConfig is demoConfig with the hub's address, the simulators'
 // base URL and the population file filled in.
 func parseDemoConfig(listen, sims, population string) (*config.Config, error) {
+	// A new checkpoint key each start: the demo's log lives as long as its
+	// memory, and the hub logs the verifier key.
+	checkpointKey, _, err := tlog.GenerateKey("korpu.demo/log")
+	if err != nil {
+		return nil, fmt.Errorf("demo checkpoint key: %w", err)
+	}
 	cfg, err := config.Parse([]byte(demoConfig), func(name string) (string, bool) {
 		switch name {
+		case "DEMO_CHECKPOINT_KEY":
+			return checkpointKey, true
 		case "DEMO_LISTEN":
 			return listen, true
 		case "DEMO_SIMS":

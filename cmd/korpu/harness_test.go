@@ -114,6 +114,9 @@ type stackOptions struct {
 	// client that trusts the hubs' certificate, which waitReady asks.
 	httpTLS string
 	https   *http.Client
+	// checkpointKey, if set, is the hubs' audit.checkpoint_key: the
+	// transparency log runs, its checkpoints on topics.Checkpoints.
+	checkpointKey string
 }
 
 // stack is one isolated world: its own database, queues, simulators and
@@ -187,7 +190,7 @@ func newStackWith(t *testing.T, opts stackOptions) *stack {
 		topics: routers.Topics{
 			Requests: "test." + id + ".requests", Status: "test." + id + ".status",
 			Poison: "test." + id + ".poison", DistrictQueuePrefix: "test." + id + ".district.",
-			Oversight: "test." + id + ".oversight",
+			Oversight: "test." + id + ".oversight", Checkpoints: "test." + id + ".checkpoints",
 		},
 	}
 	for range opts.hubs {
@@ -275,9 +278,12 @@ portal:
 monitor: { token: %s }
 access: [{ name: duty-operator, role: operator, token: %s }]
 registry: { url: %q, token: "${KORPU_REGISTRY_TOKEN}", allow_insecure_http: true }
-hub: { poison_queue: %s, district_queue_prefix: %s, oversight_queue: %s, %s }
+hub: { poison_queue: %s, district_queue_prefix: %s, oversight_queue: %s, checkpoint_queue: %s, %s }
 districts:%s`, amqpURL(), s.dbURL, addr, listenTLS, s.topics.Requests, s.topics.Status, e2ePortalToken, e2eMonitorToken, e2eOperatorToken, registrySrv.URL,
-			s.topics.Poison, s.topics.DistrictQueuePrefix, s.topics.Oversight, opts.hubTuning, districts.String())
+			s.topics.Poison, s.topics.DistrictQueuePrefix, s.topics.Oversight, s.topics.Checkpoints, opts.hubTuning, districts.String())
+		if opts.checkpointKey != "" {
+			cfg += fmt.Sprintf("\naudit: { checkpoint_key: %q }\n", opts.checkpointKey)
+		}
 		path := filepath.Join(s.dir, fmt.Sprintf("korpu-%d.yaml", i))
 		require.NoError(t, os.WriteFile(path, []byte(cfg), 0o600))
 		s.configs = append(s.configs, path)
@@ -286,7 +292,7 @@ districts:%s`, amqpURL(), s.dbURL, addr, listenTLS, s.topics.Requests, s.topics.
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	queues := []string{s.topics.Requests, s.topics.Status, s.topics.Poison, s.topics.Oversight}
+	queues := []string{s.topics.Requests, s.topics.Status, s.topics.Poison, s.topics.Oversight, s.topics.Checkpoints}
 	for _, code := range s.codes {
 		queues = append(queues, s.topics.District(code))
 	}

@@ -36,8 +36,11 @@ Usage:
                                 run a simulator of an outside party
   korpu dlq list|show|replay|drop --config FILE [ID]
                                 act on dead letters (what the hub gave up on)
-  korpu audit verify --config FILE
-                                re-walk the record's hash chains; non-zero on any mismatch
+  korpu audit verify --config FILE [--checkpoint FILE]...
+                                re-walk the record's hash chains and its transparency log, verify
+                                the checkpoints (and monitors' copies); non-zero on any mismatch
+  korpu audit key --new ORIGIN | --config FILE
+                                make a checkpoint key, or print a key's verifier key
   korpu bench   [--requests N] [--rate R --duration D] [--backlog] [--hubs H] [--districts D] [--json]
                                 measure real hub processes against RabbitMQ and PostgreSQL
   korpu probe [--any] [--ca FILE] URL

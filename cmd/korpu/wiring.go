@@ -26,6 +26,7 @@ import (
 	"github.com/korpu-az/korpu/routers"
 	"github.com/korpu-az/korpu/routers/calendar"
 	"github.com/korpu-az/korpu/routers/catalogue"
+	"github.com/korpu-az/korpu/routers/tlog"
 	"github.com/korpu-az/korpu/schemas"
 )
 
@@ -93,23 +94,25 @@ func hubConfig(cfg *config.Config) routers.Config {
 			Poison:              cfg.Hub.PoisonQueue,
 			DistrictQueuePrefix: cfg.Hub.DistrictQueuePrefix,
 			Oversight:           cfg.Hub.OversightQueue,
+			Checkpoints:         cfg.Hub.CheckpointQueue,
 		},
-		SigningKeys:       signingKeys(cfg),
-		IntakeConsumers:   cfg.Hub.IntakeConsumers,
-		DeliveryConsumers: cfg.Hub.DeliveryConsumers,
-		RegistryTimeout:   cfg.Hub.RegistryTimeout,
-		DistrictTimeout:   cfg.Hub.DistrictTimeout,
-		RetryInitial:      cfg.Hub.RetryInitial,
-		RetryMax:          cfg.Hub.RetryMax,
-		RelayBatch:        cfg.Hub.RelayBatch,
-		RetryMaxAttempts:  cfg.Hub.RetryMaxAttempts,
-		RetryMaxAge:       cfg.Hub.RetryMaxAge,
-		BreakerFailures:   cfg.Hub.BreakerFailures,
-		BreakerCooldown:   cfg.Hub.BreakerCooldown,
-		ReconcileAfter:    cfg.Hub.ReconcileAfter,
-		ReconcileInterval: cfg.Hub.ReconcileInterval,
-		OversightInterval: cfg.Hub.OversightInterval,
-		DistrictTimeouts:  districtTimeouts(cfg),
+		SigningKeys:        signingKeys(cfg),
+		IntakeConsumers:    cfg.Hub.IntakeConsumers,
+		DeliveryConsumers:  cfg.Hub.DeliveryConsumers,
+		RegistryTimeout:    cfg.Hub.RegistryTimeout,
+		DistrictTimeout:    cfg.Hub.DistrictTimeout,
+		RetryInitial:       cfg.Hub.RetryInitial,
+		RetryMax:           cfg.Hub.RetryMax,
+		RelayBatch:         cfg.Hub.RelayBatch,
+		RetryMaxAttempts:   cfg.Hub.RetryMaxAttempts,
+		RetryMaxAge:        cfg.Hub.RetryMaxAge,
+		BreakerFailures:    cfg.Hub.BreakerFailures,
+		BreakerCooldown:    cfg.Hub.BreakerCooldown,
+		ReconcileAfter:     cfg.Hub.ReconcileAfter,
+		ReconcileInterval:  cfg.Hub.ReconcileInterval,
+		OversightInterval:  cfg.Hub.OversightInterval,
+		CheckpointInterval: cfg.Hub.CheckpointInterval,
+		DistrictTimeouts:   districtTimeouts(cfg),
 	}
 }
 
@@ -162,6 +165,8 @@ type store interface {
 	routers.DeadLetterCounter
 	routers.FiguresLedger
 	httpapi.Chains
+	routers.LogLedger
+	routers.LogReader
 }
 
 // substrate is what serve and demo choose differently beneath the hub: the
@@ -212,11 +217,15 @@ func wireHub(cfg *config.Config, sub substrate, now func() time.Time, logger *sl
 	}
 	reg := newRegistry()
 	tokens := access.NewTokens(accessTable(cfg))
-	hub, err := routers.NewHub(hubConfig(cfg), routers.Deps{
+	deps := routers.Deps{
 		Ledger: sub.ledger, Registry: registryClient, Districts: districts, Polled: polled, Validator: validator,
 		Publisher: sub.publisher, Subscriber: sub.subscriber, Outbox: sub.outbox,
 		Metrics: routers.NewMetrics(reg), Logger: logger, Now: now,
-	})
+	}
+	if err := wireLog(cfg, sub.ledger, &deps, logger); err != nil {
+		return nil, err
+	}
+	hub, err := routers.NewHub(hubConfig(cfg), deps)
 	if err != nil {
 		return nil, err
 	}
@@ -245,7 +254,7 @@ func wireHub(cfg *config.Config, sub substrate, now func() time.Time, logger *sl
 		return nil
 	}})
 	reg.MustRegister(httpapi.NewReadyCollector(ready))
-	inquiry := routers.NewInquiry(sub.ledger, validator, now)
+	inquiry := routers.NewInquiry(sub.ledger, validator, now).WithLog(sub.ledger)
 	desk := routers.NewDeadLetterDesk(sub.ledger, now)
 	api := httpapi.New(httpapi.Config{
 		Access:      tokens,
@@ -253,6 +262,7 @@ func wireHub(cfg *config.Config, sub substrate, now func() time.Time, logger *sl
 		Documents:   documents,
 		Chains:      sub.ledger,
 		DeadLetters: desk,
+		Log:         routers.LogProofs{Ledger: sub.ledger},
 		Reporter:    hub,
 		Gatherer:    reg,
 		Logger:      logger,
@@ -267,6 +277,24 @@ func wireHub(cfg *config.Config, sub substrate, now func() time.Time, logger *sl
 	}
 	return &wiredHub{hub: hub, router: router, handler: handler, validator: validator, metrics: reg, monitor: monitor,
 		live: newLive(hub, tokens, registryClient, districts)}, nil
+}
+
+// wireLog turns the transparency log on when the operator gave its key:
+// the ledger sequences it, the key signs its checkpoints. The verifier key
+// is public, logged so that monitors can take it.
+func wireLog(cfg *config.Config, ledger routers.LogLedger, deps *routers.Deps, logger *slog.Logger) error {
+	if cfg.Audit.CheckpointKey == "" {
+		logger.Warn("audit.checkpoint_key is not set: history events queue for the transparency log, which is neither sequenced nor signed")
+		return nil
+	}
+	signer, err := tlog.NewSigner(cfg.Audit.CheckpointKey)
+	if err != nil {
+		return fmt.Errorf("audit.checkpoint_key: %w", err)
+	}
+	deps.Log, deps.CheckpointSigner = ledger, signer
+	logger.Info("transparency log on", "origin", signer.Origin(), "verifier_key", signer.VerifierKey(),
+		"checkpoint_interval", cfg.Hub.CheckpointInterval, "checkpoint_queue", cfg.Hub.CheckpointQueue)
+	return nil
 }
 
 // newRegistry is a Prometheus registry with the process and Go collectors.

@@ -30,6 +30,8 @@ type Ledger interface {
 	routers.InquiryLedger
 	routers.DeadLetterCounter
 	routers.FiguresLedger
+	routers.LogLedger
+	routers.LogReader
 	// History returns the events of an appeal in sequence order, read
 	// without a lock; none for an unknown appeal.
 	History(ctx context.Context, number string) ([]routers.StatusEvent, error)
@@ -100,6 +102,7 @@ func Run(t *testing.T, newLedgerAt func(t *testing.T, now func() time.Time) Ledg
 		{"Statutory", testStatutory},
 		{"Figures", testFigures},
 		{"Chain", testChain},
+		{"Log", testLog},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

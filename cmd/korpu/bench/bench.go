@@ -69,6 +69,10 @@ type Options struct {
 	// "intake_consumers: 32, relay_batch: 500", and read by the config's own
 	// rules (config.ParseTuning). Default none: the hub's defaults.
 	HubTuning string
+	// Log runs the transparency log (a checkpoint key made for the run), so
+	// a run with and one without compare its cost. Default off: the events
+	// queue for the log, which is neither sequenced nor signed.
+	Log bool
 	// HubLogLevel is the hubs' KORPU_LOG_LEVEL. Default info, as in production.
 	HubLogLevel string
 	// Publishers and Consumers are the bench's own goroutines publishing
@@ -216,7 +220,7 @@ func (o Options) Validate() error {
 		errs = append(errs, fmt.Errorf("--hub-tuning: %w", o.tuningErr))
 	}
 	// The bench names the hub's queues itself.
-	for _, key := range []string{"poison_queue", "district_queue_prefix"} {
+	for _, key := range []string{"poison_queue", "district_queue_prefix", "checkpoint_queue"} {
 		if strings.Contains(o.HubTuning, key) {
 			errs = append(errs, fmt.Errorf("--hub-tuning: %s is the bench's own", key))
 		}

@@ -18,6 +18,7 @@ type Report struct {
 	Requests     int     `json:"requests"`
 	Rate         float64 `json:"rate_per_s,omitempty"`
 	HubTuning    string  `json:"hub_tuning,omitempty"`
+	Log          bool    `json:"transparency_log"`   // --log: the log sequenced and signed
 	BodyBytes    int     `json:"request_body_bytes"` // mean size of a request's body
 	CPUs         int     `json:"cpus"`
 	WindowStart  string  `json:"window_start"` // what the clock of throughput and CPU starts at
@@ -154,7 +155,7 @@ type DownFigures struct {
 func newReport(opts Options, reqs []*request) *Report {
 	r := &Report{
 		Hubs: opts.Hubs, Districts: opts.Districts, ESD: opts.ESD, Requests: len(reqs), Rate: opts.Rate,
-		HubTuning: opts.HubTuning, CPUs: runtime.NumCPU(), DownDistrict: opts.DownDistrict,
+		HubTuning: opts.HubTuning, Log: opts.Log, CPUs: runtime.NumCPU(), DownDistrict: opts.DownDistrict,
 		Mode: "burst", WindowStart: "first publish",
 	}
 	switch {
@@ -292,6 +293,11 @@ func (r *Report) WriteText(w io.Writer) error {
 	if r.HubTuning != "" {
 		line("hub tuning", "%s", r.HubTuning)
 	}
+	logState := "off (events only queued)"
+	if r.Log {
+		logState = "on (sequenced and signed)"
+	}
+	line("transparency log", "%s", logState)
 	line("window", "from %s; %.1f s to the last answered", r.WindowStart, r.ElapsedS)
 	line("appeals/s", "registered %.0f, delivered %.0f, answered %.0f", r.Throughput.Registered, r.Throughput.Delivered, r.Throughput.Answered)
 	lat := func(l Latency) string {
@@ -402,8 +408,12 @@ func errorsText(p ReadPhase) string {
 }
 
 func (r *Report) tuningText() string {
+	text := ""
 	if r.HubTuning != "" {
-		return "; hub tuning " + r.HubTuning
+		text = "; hub tuning " + r.HubTuning
 	}
-	return ""
+	if r.Log {
+		text += "; transparency log on"
+	}
+	return text
 }

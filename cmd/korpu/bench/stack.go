@@ -30,6 +30,7 @@ import (
 	"github.com/korpu-az/korpu/adapters/sim/registrysim"
 	"github.com/korpu-az/korpu/adapters/sim/restdistrict"
 	"github.com/korpu-az/korpu/routers"
+	"github.com/korpu-az/korpu/routers/tlog"
 	"github.com/korpu-az/korpu/schemas"
 )
 
@@ -132,7 +133,7 @@ func newStack(ctx context.Context, opts Options, log *slog.Logger) (s *stack, er
 		topics: routers.Topics{
 			Requests: "bench." + id + ".requests", Status: "bench." + id + ".status",
 			Poison: "bench." + id + ".poison", DistrictQueuePrefix: "bench." + id + ".district.",
-			Oversight: "bench." + id + ".oversight",
+			Oversight: "bench." + id + ".oversight", Checkpoints: "bench." + id + ".checkpoints",
 		},
 		ceilingQueue: "bench." + id + ".ceiling",
 	}
@@ -180,7 +181,7 @@ func freeAddr() (string, error) {
 
 // queues lists every queue of the run, the hub's and the bench's own.
 func (s *stack) queues() []string {
-	q := []string{s.topics.Requests, s.topics.Status, s.topics.Poison, s.topics.Oversight, s.ceilingQueue}
+	q := []string{s.topics.Requests, s.topics.Status, s.topics.Poison, s.topics.Oversight, s.topics.Checkpoints, s.ceilingQueue}
 	for _, code := range s.codes {
 		q = append(q, s.topics.District(code))
 	}
@@ -292,9 +293,17 @@ func (s *stack) startSimulators(ctx context.Context) error {
         reception: [{ weekday: tuesday, from: "10:00", to: "13:00", capacity: %d }, { weekday: thursday, from: "10:00", to: "13:00", capacity: %d }]
 `, code, endpoint, extra, officialID(code), receptionCapacity, receptionCapacity)
 	}
-	tuning := ""
+	tuning := ", checkpoint_queue: " + s.topics.Checkpoints
 	if s.opts.HubTuning != "" {
-		tuning = ", " + s.opts.HubTuning
+		tuning += ", " + s.opts.HubTuning
+	}
+	audit := ""
+	if s.opts.Log {
+		key, _, err := tlog.GenerateKey("korpu.bench/log")
+		if err != nil {
+			return fmt.Errorf("checkpoint key: %w", err)
+		}
+		audit = fmt.Sprintf("audit: { checkpoint_key: %q }\n", key)
 	}
 	for i, addr := range s.hubAddrs {
 		cfg := fmt.Sprintf(`amqp: { url: %q }
@@ -307,8 +316,8 @@ portal:
   token: %s
 registry: { url: %q, token: %s, allow_insecure_http: true }
 hub: { poison_queue: %s, district_queue_prefix: %s, oversight_queue: %s%s }
-districts:%s`, s.opts.AMQPURL, s.dbURL, addr, s.topics.Requests, s.topics.Status, signingKey, portalToken,
-			registryURL, registryToken, s.topics.Poison, s.topics.DistrictQueuePrefix, s.topics.Oversight, tuning, districts.String())
+%sdistricts:%s`, s.opts.AMQPURL, s.dbURL, addr, s.topics.Requests, s.topics.Status, signingKey, portalToken,
+			registryURL, registryToken, s.topics.Poison, s.topics.DistrictQueuePrefix, s.topics.Oversight, tuning, audit, districts.String())
 		path := filepath.Join(s.dir, fmt.Sprintf("korpu-%d.yaml", i))
 		if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 			return err

@@ -86,6 +86,7 @@ type Config struct {
 	// monitor. Names and tokens are unique.
 	Access   []Party
 	Registry Registry
+	Audit    Audit
 	Hub      Hub
 	// HolidaysFile is the operator's holidays JSON that adds years to the
 	// embedded calendar; empty means the embedded one only.
@@ -211,6 +212,17 @@ type Hub struct {
 	RelayBatch          int
 	OversightQueue      string
 	OversightInterval   time.Duration
+	CheckpointQueue     string
+	CheckpointInterval  time.Duration
+}
+
+// Audit is the transparency log's signing (issue 11).
+type Audit struct {
+	// CheckpointKey is the note signer key (PRIVATE+KEY+origin+hash+key,
+	// Ed25519) that signs checkpoints, checked at start; empty means the
+	// key is absent: the hub keeps queueing events for the log but neither
+	// sequences nor signs it.
+	CheckpointKey string
 }
 
 // District is one local executive authority and its system.

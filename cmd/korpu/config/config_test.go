@@ -41,6 +41,8 @@ func exampleEnv() map[string]string {
 		"BIL_ESD_PASSWORD":      "esd-password-S3CRET5",
 		"SAT_TOKEN":             "sat-token-S3CRET6-0123456789abcdef",
 		"SAT_CALLBACK_TOKEN":    "sat-callback-S3CRET7-0123456789abcdef",
+		// A real note key: its secret part appears nowhere else either.
+		"KORPU_CHECKPOINT_KEY": "PRIVATE+KEY+korpu.example/log+9dd5c62e+Af2mBwPOeLWHXasRaI+r6a2eA5LktcCmNMjNUpYWNOiD",
 	}
 }
 
@@ -96,6 +98,7 @@ func TestLoadExample(t *testing.T) {
 		{Name: "duty-operator", Role: access.RoleOperator, Token: "operator-token-S3CRET11-0123456789abcdef"},
 	}, cfg.Access)
 	require.Equal(t, Registry{URL: "http://127.0.0.1:18081", Token: "registry-token-S3CRET4-0123456789abcdef", AllowInsecureHTTP: true}, cfg.Registry)
+	require.Equal(t, exampleEnv()["KORPU_CHECKPOINT_KEY"], cfg.Audit.CheckpointKey)
 	require.Equal(t, Hub{
 		IntakeConsumers:     16,
 		DeliveryConsumers:   2,
@@ -116,6 +119,8 @@ func TestLoadExample(t *testing.T) {
 		RelayBatch:          200,
 		OversightQueue:      "korpu.oversight",
 		OversightInterval:   time.Minute,
+		CheckpointQueue:     "korpu.checkpoints",
+		CheckpointInterval:  time.Minute,
 	}, cfg.Hub)
 
 	require.Len(t, cfg.Districts, 2)
@@ -276,6 +281,7 @@ func TestParseValidation(t *testing.T) {
 		{name: "DetailsURLTooLong", changes: []change{{"  token: ${KORPU_PORTAL_TOKEN}", "  token: ${KORPU_PORTAL_TOKEN}\n  details_url: https://portal.example/{number}?pad=" + strings.Repeat("x", 600)}},
 			key: "portal.details_url", message: "longer than 512 bytes"},
 		{name: "MonitorTokenEmpty", env: map[string]string{"KORPU_MONITOR_TOKEN": ""}, key: "monitor.token", message: "empty"},
+		{name: "CheckpointKeyNotANoteKey", env: map[string]string{"KORPU_CHECKPOINT_KEY": "PRIVATE+KEY+x+00000000+S3CRETNOTAKEY"}, key: "audit.checkpoint_key", message: "not a note signer key"},
 		{name: "SameQueues", changes: []change{{"status_queue: egov.portal.status", "status_queue: egov.portal.requests"}},
 			key: "portal.status_queue", message: "must differ"},
 

@@ -45,6 +45,9 @@ type file struct {
 		AllowInsecureHTTP bool           `yaml:"allow_insecure_http"`
 		TLS               *fileClientTLS `yaml:"tls"`
 	} `yaml:"registry"`
+	Audit struct {
+		CheckpointKey *string `yaml:"checkpoint_key"`
+	} `yaml:"audit"`
 	HolidaysFile   string         `yaml:"holidays_file"`
 	PopulationFile string         `yaml:"population_file"`
 	Hub            fileHub        `yaml:"hub"`

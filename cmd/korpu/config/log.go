@@ -33,6 +33,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Any("portal", c.Portal),
 		slog.Attr{Key: "access", Value: slog.GroupValue(parties...)},
 		slog.Any("registry", c.Registry),
+		slog.Any("audit", c.Audit),
 		slog.String("holidays_file", c.HolidaysFile),
 		slog.String("population_file", c.PopulationFile),
 		slog.Int("population_districts", len(c.Population)),
@@ -67,6 +68,11 @@ func (p Portal) LogValue() slog.Value {
 // LogValue renders a party of the access list with its token masked.
 func (p Party) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("role", string(p.Role)), slog.String("token", mask(p.Token)))
+}
+
+// LogValue renders the log's signing with the key masked.
+func (a Audit) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("checkpoint_key", mask(a.CheckpointKey)))
 }
 
 // LogValue renders the registry's settings with the token masked.

@@ -56,6 +56,10 @@ var Settings = []Setting{
 		func(h *Hub) *string { return &h.OversightQueue }),
 	setting("oversight_interval", time.Minute, "how often each hub looks for such crossings",
 		func(h *Hub) *time.Duration { return &h.OversightInterval }),
+	setting("checkpoint_queue", "korpu.checkpoints", "where each signed checkpoint of the transparency log is published, for monitors to keep",
+		func(h *Hub) *string { return &h.CheckpointQueue }),
+	setting("checkpoint_interval", time.Minute, "how often the transparency log is signed (one checkpoint across hubs, none if the log has not grown)",
+		func(h *Hub) *time.Duration { return &h.CheckpointInterval }),
 }
 
 // Setting is one key of the hub map; see Settings.

@@ -116,8 +116,7 @@ func TestSettings(t *testing.T) {
 				require.ErrorAs(t, err, &verr, value)
 				require.Len(t, verr.Problems, 1, "%s: %v", value, err)
 				require.Equal(t, "hub."+s.Key, verr.Problems[0].Key, value)
-				// The key's line is the one after hub:, the line after the example's last.
-				require.Equal(t, strings.Count(example(t), "\n")+2, verr.Problems[0].Line, "%s: the line of the key", value)
+				require.Equal(t, strings.Count(example(t), "\n")+2, verr.Problems[0].Line, "%s: the line of the key (after hub:, after the file)", value)
 			}
 		})
 	}

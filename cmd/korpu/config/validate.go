@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/korpu-az/korpu/adapters/document"
+	"github.com/korpu-az/korpu/routers/tlog"
 	"github.com/korpu-az/korpu/schemas"
 )
 
@@ -70,6 +71,18 @@ func (ps *problems) convert(raw *file, known map[string]string, services []strin
 	}
 	cfg.Portal.SigningKeys = ps.signingKeys(raw.Portal.SigningKey, raw.Portal.SigningKeys)
 	cfg.Access = ps.access(raw)
+	if raw.Audit.CheckpointKey != nil {
+		cfg.Audit.CheckpointKey = *raw.Audit.CheckpointKey
+		if cfg.Audit.CheckpointKey == "" {
+			ps.add("audit.checkpoint_key", "empty; remove the key to run without the log's checkpoints")
+		}
+	}
+	if cfg.Audit.CheckpointKey != "" {
+		ps.secret("audit.checkpoint_key", cfg.Audit.CheckpointKey)
+		if _, err := tlog.NewSigner(cfg.Audit.CheckpointKey); err != nil {
+			ps.add("audit.checkpoint_key", "%v", err) // the error never quotes the key
+		}
+	}
 
 	ps.endpoint("registry.url", raw.Registry.URL, raw.Registry.AllowInsecureHTTP, "the registry token")
 	ps.required("registry.token", raw.Registry.Token)
