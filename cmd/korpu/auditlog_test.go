@@ -45,7 +45,7 @@ func TestAuditKey(t *testing.T) {
 		case "KORPU_LOG_LEVEL":
 			return "error", true
 		}
-		return "value-of-" + name, true
+		return "value-of-" + name + "-at-least-32-characters-long", true
 	}
 	out.Reset()
 	require.NoError(t, run(context.Background(), []string{"audit", "key", "--config", path}, &out, env))
