@@ -210,7 +210,7 @@ func TestProbes(t *testing.T) {
 		{"ready", "/readyz", []httpapi.Check{{Name: "postgres", Check: ok}, {Name: "rabbitmq", Check: ok}}, http.StatusOK,
 			map[string]string{"postgres": "ok", "rabbitmq": "ok"}},
 		{"not ready", "/readyz", []httpapi.Check{{Name: "postgres", Check: ok}, {Name: "rabbitmq", Check: down}}, http.StatusServiceUnavailable,
-			map[string]string{"postgres": "ok", "rabbitmq": "connection refused"}},
+			map[string]string{"postgres": "ok", "rabbitmq": "failing"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
