@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/korpu-az/korpu/adapters/authlimit"
 	"github.com/korpu-az/korpu/routers"
 )
 
@@ -64,6 +65,9 @@ type Config struct {
 	Gatherer    prometheus.Gatherer
 	Ready       []Check
 	Logger      *slog.Logger
+	// AuthLimit holds off sources that keep failing to authenticate; nil
+	// limits nothing.
+	AuthLimit *authlimit.Limiter
 }
 
 // New returns the hub's HTTP handler.
@@ -95,7 +99,7 @@ func New(cfg Config) http.Handler {
 	if cfg.Inquiry != nil {
 		api.registerPortal(mux)
 	}
-	return mux
+	return cfg.AuthLimit.Wrap(mux, nil)
 }
 
 type api struct {

@@ -5,18 +5,19 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/korpu-az/korpu/adapters/authlimit"
 	"github.com/korpu-az/korpu/adapters/monitorweb"
 )
 
 // withDashboard serves the monitors' dashboard at /monitor/ beside the
 // hub's API; without a monitors' token there is no dashboard, as there is
 // no monitors' API.
-func withDashboard(api http.Handler, monitor monitorweb.Monitor, appeals monitorweb.Appeals, token string, now func() time.Time, logger *slog.Logger) (http.Handler, error) {
+func withDashboard(api http.Handler, monitor monitorweb.Monitor, appeals monitorweb.Appeals, token string, now func() time.Time, logger *slog.Logger, limit *authlimit.Limiter) (http.Handler, error) {
 	if token == "" {
 		return api, nil
 	}
 	dashboard, err := monitorweb.New(monitorweb.Config{Monitor: monitor, Appeals: appeals, Token: token, Now: now,
-		Logger: logger.With("component", "monitorweb")})
+		Logger: logger.With("component", "monitorweb"), AuthLimit: limit})
 	if err != nil {
 		return nil, err
 	}

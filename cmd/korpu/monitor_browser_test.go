@@ -38,7 +38,7 @@ func fakeDashboard(t *testing.T) dashboardSite {
 	fake := monitorwebtest.New()
 	const token = "demo-monitor-token"
 	h, err := withDashboard(http.NotFoundHandler(), fake, fake, token,
-		func() time.Time { return monitorwebtest.Today.Add(10 * time.Hour) }, slog.New(slog.DiscardHandler))
+		func() time.Time { return monitorwebtest.Today.Add(10 * time.Hour) }, slog.New(slog.DiscardHandler), nil)
 	require.NoError(t, err)
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)

@@ -24,12 +24,12 @@ func TestWithDashboard(t *testing.T) {
 		h.ServeHTTP(rec, httptest.NewRequestWithContext(t.Context(), http.MethodGet, path, nil))
 		return rec.Code
 	}
-	h, err := withDashboard(api, fake, fake, "token", now, slog.New(slog.DiscardHandler))
+	h, err := withDashboard(api, fake, fake, "token", now, slog.New(slog.DiscardHandler), nil)
 	require.NoError(t, err)
 	require.Equal(t, http.StatusUnauthorized, get(h, "/monitor/"), "the dashboard asks for sign-in")
 	require.Equal(t, http.StatusOK, get(h, "/monitor/static/monitor.css"))
 	require.Equal(t, http.StatusTeapot, get(h, "/metrics"))
-	h, err = withDashboard(api, fake, fake, "", now, slog.New(slog.DiscardHandler))
+	h, err = withDashboard(api, fake, fake, "", now, slog.New(slog.DiscardHandler), nil)
 	require.NoError(t, err)
 	require.Equal(t, http.StatusTeapot, get(h, "/monitor/"), "no token, no dashboard")
 }

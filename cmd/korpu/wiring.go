@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/korpu-az/korpu/adapters/authlimit"
 	"github.com/korpu-az/korpu/adapters/document"
 	"github.com/korpu-az/korpu/adapters/httpapi"
 	"github.com/korpu-az/korpu/adapters/registry"
@@ -109,6 +110,11 @@ func hubConfig(cfg *config.Config) routers.Config {
 		OversightInterval: cfg.Hub.OversightInterval,
 		DistrictTimeouts:  districtTimeouts(cfg),
 	}
+}
+
+// authLimitConfig is the allowance of failed authentications per source and route.
+func authLimitConfig(cfg *config.Config) authlimit.Config {
+	return authlimit.Config{Burst: cfg.Hub.AuthFailureBurst, Refill: cfg.Hub.AuthFailureRefill}
 }
 
 // districtTimeouts is each district's budget of one call: its own timeout
@@ -231,6 +237,9 @@ func wireHub(cfg *config.Config, sub substrate, now func() time.Time, logger *sl
 	}})
 	reg.MustRegister(httpapi.NewReadyCollector(ready))
 	inquiry := routers.NewInquiry(sub.ledger, validator, now)
+	limitCfg := authLimitConfig(cfg)
+	limitCfg.Now, limitCfg.Registerer, limitCfg.Logger = now, reg, logger.With("component", "authlimit")
+	limit := authlimit.New(limitCfg) // one for the API and the dashboard
 	api := httpapi.New(httpapi.Config{
 		CallbackTokens: callbackTokens(cfg),
 		MonitorToken:   cfg.Monitor.Token,
@@ -242,8 +251,9 @@ func wireHub(cfg *config.Config, sub substrate, now func() time.Time, logger *sl
 		Gatherer:       reg,
 		Logger:         logger,
 		Ready:          ready,
+		AuthLimit:      limit,
 	})
-	handler, err := withDashboard(api, monitor, inquiry, cfg.Monitor.Token, now, logger)
+	handler, err := withDashboard(api, monitor, inquiry, cfg.Monitor.Token, now, logger, limit)
 	if err != nil {
 		return nil, err
 	}

@@ -141,6 +141,8 @@ type Hub struct {
 	RelayBatch          int
 	OversightQueue      string
 	OversightInterval   time.Duration
+	AuthFailureBurst    int
+	AuthFailureRefill   time.Duration
 }
 
 // District is one local executive authority and its system.
