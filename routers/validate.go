@@ -126,6 +126,7 @@ func (v *Validator) BookingFor(r *Request) *Booking {
 func (v *Validator) ValidateRequest(body []byte, r *Request, now time.Time) []FieldError {
 	var p problems
 	unknownFields(&p, body)
+	duplicateKeys(&p, body)
 	v.checkCommon(&p, r.ID, r.SubmittedAt, now)
 	v.checkCitizen(&p, r.Citizen)
 
@@ -181,6 +182,7 @@ func (v *Validator) ValidateRequest(body []byte, r *Request, now time.Time) []Fi
 func (v *Validator) ValidateComment(body []byte, r *Request, now time.Time) []FieldError {
 	var p problems
 	unknownFields(&p, body)
+	duplicateKeys(&p, body)
 	v.checkCommon(&p, r.ID, r.SubmittedAt, now)
 	checkFIN(&p, r.Citizen.FIN)
 	switch {
@@ -471,6 +473,13 @@ func escapeForbidden(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// duplicateKeys reports each key given twice in one object, at any depth.
+func duplicateKeys(p *problems, body []byte) {
+	for _, field := range DuplicateKeys(body) {
+		p.add(field, "Sahə bir neçə dəfə verilib.", "The field is given more than once.")
+	}
 }
 
 // unknownFields reports keys the contract does not define, at every level,
