@@ -166,3 +166,18 @@ func referenceDuplicates(body []byte) []string {
 	}
 	return found
 }
+
+// TestTypeErrorsSpeakJSON: a value of the wrong type is named in JSON's
+// words, not by the Go type the hub decodes it into.
+func TestTypeErrorsSpeakJSON(t *testing.T) {
+	t.Parallel()
+	raw, err := os.ReadFile("testdata/request-appeal.json")
+	require.NoError(t, err)
+	body := bytes.Replace(raw, []byte(`"citizen": {`), []byte(`"citizen": 7, "x": {`), 1)
+	_, errs, err := testValidator().Decode(body, arrival)
+	require.NoError(t, err)
+	require.NotEmpty(t, errs)
+	require.Equal(t, "citizen", errs[0].Field)
+	require.Contains(t, errs[0].Message, "number given, an object expected")
+	require.NotContains(t, errs[0].Message, "routers.")
+}

@@ -529,13 +529,31 @@ func reportUnknown(p *problems, prefix string, obj map[string]json.RawMessage, a
 	}
 }
 
-// decodeError turns a JSON type mismatch into a FieldError.
+// decodeError turns a JSON type mismatch into a FieldError, in JSON's
+// words: the Go type it was meant for is the hub's business.
 func decodeError(err error) (FieldError, bool) {
 	var typeErr *json.UnmarshalTypeError
 	if errors.As(err, &typeErr) {
 		return FieldError{Field: typeErr.Field, Message: Bilingual(
 			"Sahənin tipi səhvdir ("+typeErr.Value+" verilib).",
-			"The field has the wrong type ("+typeErr.Value+" given, "+typeErr.Type.String()+" expected).")}, true
+			"The field has the wrong type ("+typeErr.Value+" given, "+JSONKind(typeErr.Type)+" expected).")}, true
 	}
 	return FieldError{}, false
+}
+
+// JSONKind names what a Go type takes in JSON: "a string", "an object" …
+func JSONKind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	default:
+		return "an object"
+	}
 }

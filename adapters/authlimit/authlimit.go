@@ -15,7 +15,6 @@
 package authlimit
 
 import (
-	"encoding/json"
 	"log/slog"
 	"math"
 	"net"
@@ -27,6 +26,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/time/rate"
+
+	"github.com/korpu-az/korpu/adapters/problem"
 )
 
 // maxSources bounds the entries kept: a few hundred bytes each.
@@ -215,24 +216,11 @@ func sourceOf(r *http.Request) netip.Prefix {
 	return p
 }
 
-// problem is the RFC 9457 answer to a source held off.
-type problem struct {
-	Type     string            `json:"type"`
-	Title    string            `json:"title"`
-	Status   int               `json:"status"`
-	Detail   string            `json:"detail"`
-	Messages map[string]string `json:"messages"`
-}
-
 func tooMany(w http.ResponseWriter, wait time.Duration) {
-	const en = "Too many failed authentications from this address; try again after Retry-After seconds."
 	w.Header().Set("Retry-After", strconv.FormatInt(max(1, int64(math.Ceil(wait.Seconds()))), 10))
-	w.Header().Set("Content-Type", "application/problem+json")
-	w.WriteHeader(http.StatusTooManyRequests)
-	_ = json.NewEncoder(w).Encode(problem{ // a failed write means the client left: nothing to do
-		Type: "urn:korpu:problem:too-many-requests", Title: "Too many requests", Status: http.StatusTooManyRequests, Detail: en,
-		Messages: map[string]string{"az": "Bu ünvandan çox sayda uğursuz giriş cəhdi olub; Retry-After saniyə sonra yenə cəhd edin.", "en": en},
-	})
+	problem.Write(w, problem.Bilingual(http.StatusTooManyRequests,
+		"Bu ünvandan çox sayda uğursuz giriş cəhdi olub; Retry-After saniyə sonra yenə cəhd edin.",
+		"Too many failed authentications from this address; try again after Retry-After seconds."))
 }
 
 // statusRecorder remembers the status a handler answered with.

@@ -15,7 +15,7 @@ import (
 func (a *api) monitor(next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if !bearerMatches(r, a.monitorToken) {
-			writeError(w, http.StatusUnauthorized, "missing or wrong monitor token")
+			unauthorized(w)
 			return
 		}
 		next(w, r)
@@ -116,7 +116,7 @@ func (a *api) showDeadLetter(w http.ResponseWriter, r *http.Request) {
 	dl, err := a.cfg.DeadLetters.Show(r.Context(), id)
 	switch {
 	case errors.Is(err, routers.ErrNotFound):
-		writeError(w, http.StatusNotFound, "no dead letter "+r.PathValue("id"))
+		writeError(w, http.StatusNotFound, "no such dead letter")
 	case err != nil:
 		a.unavailable(w, "show dead letter", err)
 	default:
@@ -133,9 +133,11 @@ func (a *api) resolveDeadLetter(action func(context.Context, int64) error) http.
 		err := action(r.Context(), id)
 		switch {
 		case errors.Is(err, routers.ErrNotFound):
-			writeError(w, http.StatusNotFound, "no dead letter "+r.PathValue("id"))
-		case errors.Is(err, routers.ErrNotOpen), errors.Is(err, routers.ErrTruncated):
-			writeError(w, http.StatusConflict, err.Error())
+			writeError(w, http.StatusNotFound, "no such dead letter")
+		case errors.Is(err, routers.ErrNotOpen):
+			writeError(w, http.StatusConflict, fromSentinel(err, routers.ErrNotOpen))
+		case errors.Is(err, routers.ErrTruncated):
+			writeError(w, http.StatusConflict, fromSentinel(err, routers.ErrTruncated))
 		case err != nil:
 			a.unavailable(w, "resolve dead letter", err)
 		default:

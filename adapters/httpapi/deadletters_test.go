@@ -77,7 +77,7 @@ func TestDeadLetters(t *testing.T) {
 	require.Equal(t, http.StatusOK, code)
 	code, body = call(http.MethodPost, "/v1/dead-letters/1/replay", "monitor-secret")
 	require.Equal(t, http.StatusConflict, code, "a second replay")
-	require.True(t, strings.Contains(body["error"].(string), "no longer open"))
+	require.True(t, strings.Contains(body["detail"].(string), "no longer open"))
 	code, _ = call(http.MethodPost, "/v1/dead-letters/2/drop", "monitor-secret")
 	require.Equal(t, http.StatusOK, code)
 	code, body = call(http.MethodGet, "/v1/dead-letters?state=dead", "monitor-secret")
@@ -137,7 +137,7 @@ func TestDeadLetterTruncated(t *testing.T) {
 
 	code, body = call(http.MethodPost, "/v1/dead-letters/1/replay")
 	require.Equal(t, http.StatusConflict, code)
-	require.Contains(t, body["error"], "cannot be replayed")
+	require.Contains(t, body["detail"], "cannot be replayed")
 	code, body = call(http.MethodGet, "/v1/dead-letters/1")
 	require.Equal(t, http.StatusOK, code)
 	require.Equal(t, string(routers.DeadLetterOpen), body["state"])

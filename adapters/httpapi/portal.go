@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/korpu-az/korpu/adapters/problem"
 	"github.com/korpu-az/korpu/routers"
 	"github.com/korpu-az/korpu/routers/catalogue"
 )
@@ -320,7 +321,7 @@ func (a *api) document(w http.ResponseWriter, r *http.Request, v routers.Viewer)
 	pdf, err := a.cfg.Documents.Render(view, lang)
 	if err != nil {
 		a.cfg.Logger.Error("render appeal document failed", "appeal", view.Number, "error", err)
-		writeProblem(w, http.StatusInternalServerError, "internal", "Internal error",
+		writeProblem(w, http.StatusInternalServerError,
 			"Sənəd hazırlana bilmədi.", "The document could not be made.")
 		return
 	}
@@ -335,42 +336,31 @@ func (a *api) document(w http.ResponseWriter, r *http.Request, v routers.Viewer)
 // private marks an answer about a person: no cache may keep it.
 func private(w http.ResponseWriter) { w.Header().Set("Cache-Control", "private, no-store") }
 
-// problem is an RFC 9457 problem detail, with the message in both languages.
-type problem struct {
-	Type     string               `json:"type"`
-	Title    string               `json:"title"`
-	Status   int                  `json:"status"`
-	Detail   string               `json:"detail"`
-	Messages map[string]string    `json:"messages"`
-	Errors   []routers.FieldError `json:"errors,omitempty"`
-}
-
-func writeProblem(w http.ResponseWriter, status int, slug, title, az, en string, errs ...routers.FieldError) {
-	w.Header().Set("Content-Type", "application/problem+json")
-	writeBody(w, status, problem{
-		Type: "urn:korpu:problem:" + slug, Title: title, Status: status, Detail: en,
-		Messages: map[string]string{"az": az, "en": en}, Errors: errs,
-	})
+// writeProblem answers with an RFC 9457 problem told in both languages.
+func writeProblem(w http.ResponseWriter, status int, az, en string, errs ...routers.FieldError) {
+	d := problem.Bilingual(status, az, en)
+	d.Errors = errs
+	problem.Write(w, d)
 }
 
 func unauthorized(w http.ResponseWriter) {
 	w.Header().Set("WWW-Authenticate", `Bearer realm="korpu"`)
-	writeProblem(w, http.StatusUnauthorized, "unauthorized", "Unauthorized",
+	writeProblem(w, http.StatusUnauthorized,
 		"Giriş nişanı yoxdur və ya yanlışdır.", "The bearer token is missing or wrong.")
 }
 
 func notFound(w http.ResponseWriter, az, en string) {
-	writeProblem(w, http.StatusNotFound, "not-found", "Not found", az, en)
+	writeProblem(w, http.StatusNotFound, az, en)
 }
 
 func badRequest(w http.ResponseWriter, errs ...routers.FieldError) {
-	writeProblem(w, http.StatusBadRequest, "bad-request", "Bad request",
+	writeProblem(w, http.StatusBadRequest,
 		"Sorğunun parametrləri yanlışdır.", "The request's parameters are wrong.", errs...)
 }
 
 func (a *api) unavailableProblem(w http.ResponseWriter, what string, err error) {
 	a.cfg.Logger.Error(what+" failed", "error", err)
 	w.Header().Set("Retry-After", "1")
-	writeProblem(w, http.StatusServiceUnavailable, "unavailable", "Service unavailable",
+	writeProblem(w, http.StatusServiceUnavailable,
 		"Xidmət müvəqqəti əlçatan deyil; bir azdan yenə cəhd edin.", "Temporarily unavailable; try again shortly.")
 }
