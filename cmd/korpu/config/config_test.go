@@ -108,6 +108,8 @@ func TestLoadExample(t *testing.T) {
 		RelayBatch:          200,
 		OversightQueue:      "korpu.oversight",
 		OversightInterval:   time.Minute,
+		AuthFailureBurst:    10,
+		AuthFailureRefill:   10 * time.Second,
 	}, cfg.Hub)
 
 	require.Len(t, cfg.Districts, 2)
