@@ -321,7 +321,7 @@ func (a *api) document(w http.ResponseWriter, r *http.Request, v routers.Viewer)
 	pdf, err := a.cfg.Documents.Render(view, lang)
 	if err != nil {
 		a.cfg.Logger.Error("render appeal document failed", "appeal", view.Number, "error", err)
-		writeProblem(w, http.StatusInternalServerError,
+		writeProblem(w, http.StatusInternalServerError, "internal", "Internal error",
 			"Sənəd hazırlana bilmədi.", "The document could not be made.")
 		return
 	}
@@ -337,30 +337,31 @@ func (a *api) document(w http.ResponseWriter, r *http.Request, v routers.Viewer)
 func private(w http.ResponseWriter) { w.Header().Set("Cache-Control", "private, no-store") }
 
 // writeProblem answers with an RFC 9457 problem told in both languages.
-func writeProblem(w http.ResponseWriter, status int, az, en string, errs ...routers.FieldError) {
-	d := problem.Bilingual(status, az, en)
-	d.Errors = errs
-	problem.Write(w, d)
+func writeProblem(w http.ResponseWriter, status int, slug, title, az, en string, errs ...routers.FieldError) {
+	problem.Write(w, problem.Details{
+		Type: "urn:korpu:problem:" + slug, Title: title, Status: status, Detail: en,
+		Messages: map[string]string{"az": az, "en": en}, Errors: errs,
+	})
 }
 
 func unauthorized(w http.ResponseWriter) {
 	w.Header().Set("WWW-Authenticate", `Bearer realm="korpu"`)
-	writeProblem(w, http.StatusUnauthorized,
+	writeProblem(w, http.StatusUnauthorized, "unauthorized", "Unauthorized",
 		"Giriş nişanı yoxdur və ya yanlışdır.", "The bearer token is missing or wrong.")
 }
 
 func notFound(w http.ResponseWriter, az, en string) {
-	writeProblem(w, http.StatusNotFound, az, en)
+	writeProblem(w, http.StatusNotFound, "not-found", "Not found", az, en)
 }
 
 func badRequest(w http.ResponseWriter, errs ...routers.FieldError) {
-	writeProblem(w, http.StatusBadRequest,
+	writeProblem(w, http.StatusBadRequest, "bad-request", "Bad request",
 		"Sorğunun parametrləri yanlışdır.", "The request's parameters are wrong.", errs...)
 }
 
 func (a *api) unavailableProblem(w http.ResponseWriter, what string, err error) {
 	a.cfg.Logger.Error(what+" failed", "error", err)
 	w.Header().Set("Retry-After", "1")
-	writeProblem(w, http.StatusServiceUnavailable,
+	writeProblem(w, http.StatusServiceUnavailable, "unavailable", "Service unavailable",
 		"Xidmət müvəqqəti əlçatan deyil; bir azdan yenə cəhd edin.", "Temporarily unavailable; try again shortly.")
 }
