@@ -57,8 +57,9 @@ func TestDataErrors(t *testing.T) {
 				require.Empty(t, h.poisoned())
 			})
 
-			// A key given twice keeps its last value: the NUL of the first is
-			// in the body as stored, though not in the request as decoded.
+			// A key given twice is invalid itself; its first value's NUL is in
+			// the body as stored, though not in the request as decoded, and
+			// is reported too.
 			t.Run("NULInADuplicatedKeyIsOneInvalid", func(t *testing.T) {
 				t.Parallel()
 				h := setup(t)
@@ -70,8 +71,9 @@ func TestDataErrors(t *testing.T) {
 				evs := h.eventsOf(id)
 				require.Len(t, evs, 1)
 				require.Equal(t, routers.StatusInvalid, evs[0].Status)
-				require.Equal(t, []string{"request"}, fields(evs[0].Errors))
-				require.Contains(t, evs[0].Errors[0].Message, "U+0000")
+				require.Equal(t, []string{"appeal.text", "request"}, fields(evs[0].Errors))
+				require.Contains(t, evs[0].Errors[0].Message, "more than once")
+				require.Contains(t, evs[0].Errors[1].Message, "U+0000")
 				require.Empty(t, h.poisoned())
 			})
 

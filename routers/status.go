@@ -15,7 +15,8 @@ type StatusLedger interface {
 
 // Errors of a district's status report, each mapped to an HTTP status by the API.
 var (
-	// ErrForeignAppeal: the appeal belongs to another district (403).
+	// ErrForeignAppeal: the appeal belongs to another district (404, as
+	// for an unknown one: a district learns nothing of others' numbers).
 	ErrForeignAppeal = errors.New("the appeal belongs to another district")
 	// ErrBackwardStep: the change would move the appeal back (409).
 	ErrBackwardStep = errors.New("status change goes backwards")

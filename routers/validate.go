@@ -126,6 +126,7 @@ func (v *Validator) BookingFor(r *Request) *Booking {
 func (v *Validator) ValidateRequest(body []byte, r *Request, now time.Time) []FieldError {
 	var p problems
 	unknownFields(&p, body)
+	duplicateKeys(&p, body)
 	v.checkCommon(&p, r.ID, r.SubmittedAt, now)
 	v.checkCitizen(&p, r.Citizen)
 
@@ -181,6 +182,7 @@ func (v *Validator) ValidateRequest(body []byte, r *Request, now time.Time) []Fi
 func (v *Validator) ValidateComment(body []byte, r *Request, now time.Time) []FieldError {
 	var p problems
 	unknownFields(&p, body)
+	duplicateKeys(&p, body)
 	v.checkCommon(&p, r.ID, r.SubmittedAt, now)
 	checkFIN(&p, r.Citizen.FIN)
 	switch {
@@ -473,6 +475,13 @@ func escapeForbidden(s string) string {
 	return b.String()
 }
 
+// duplicateKeys reports each key given twice in one object, at any depth.
+func duplicateKeys(p *problems, body []byte) {
+	for _, field := range DuplicateKeys(body) {
+		p.add(field, "Sahə bir neçə dəfə verilib.", "The field is given more than once.")
+	}
+}
+
 // unknownFields reports keys the contract does not define, at every level,
 // so a misspelt field is never silently ignored.
 func unknownFields(p *problems, body []byte) {
@@ -520,13 +529,31 @@ func reportUnknown(p *problems, prefix string, obj map[string]json.RawMessage, a
 	}
 }
 
-// decodeError turns a JSON type mismatch into a FieldError.
+// decodeError turns a JSON type mismatch into a FieldError, in JSON's
+// words: the Go type it was meant for is the hub's business.
 func decodeError(err error) (FieldError, bool) {
 	var typeErr *json.UnmarshalTypeError
 	if errors.As(err, &typeErr) {
 		return FieldError{Field: typeErr.Field, Message: Bilingual(
 			"Sahənin tipi səhvdir ("+typeErr.Value+" verilib).",
-			"The field has the wrong type ("+typeErr.Value+" given, "+typeErr.Type.String()+" expected).")}, true
+			"The field has the wrong type ("+typeErr.Value+" given, "+JSONKind(typeErr.Type)+" expected).")}, true
 	}
 	return FieldError{}, false
+}
+
+// JSONKind names what a Go type takes in JSON: "a string", "an object" …
+func JSONKind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	default:
+		return "an object"
+	}
 }

@@ -14,16 +14,12 @@ import (
 
 // monitor admits the parties who read everything: monitors and operators.
 func (a *api) monitor(next http.HandlerFunc) http.HandlerFunc {
-	return a.admit(func(p access.Party) bool { return p.Role.Reads() }, unknownMonitor, notMonitor, next)
+	return a.admit(func(p access.Party) bool { return p.Role.Reads() }, problemUnauthorized, notMonitor, next)
 }
 
 // operator admits the operators only: they replay and drop dead letters.
 func (a *api) operator(next http.HandlerFunc) http.HandlerFunc {
-	return a.admit(func(p access.Party) bool { return p.Role == access.RoleOperator }, unknownMonitor, notOperator, next)
-}
-
-func unknownMonitor(w http.ResponseWriter, _ *http.Request) {
-	writeError(w, http.StatusUnauthorized, "missing or wrong monitor token")
+	return a.admit(func(p access.Party) bool { return p.Role == access.RoleOperator }, problemUnauthorized, notOperator, next)
 }
 
 func notMonitor(w http.ResponseWriter, _ *http.Request) {
@@ -128,7 +124,7 @@ func (a *api) showDeadLetter(w http.ResponseWriter, r *http.Request) {
 	dl, err := a.cfg.DeadLetters.Show(r.Context(), id)
 	switch {
 	case errors.Is(err, routers.ErrNotFound):
-		writeError(w, http.StatusNotFound, "no dead letter "+r.PathValue("id"))
+		writeError(w, http.StatusNotFound, "no such dead letter")
 	case err != nil:
 		a.unavailable(w, "show dead letter", err)
 	default:
@@ -157,9 +153,11 @@ func (a *api) resolveDeadLetter(action func(context.Context, int64, routers.Oper
 		err := action(r.Context(), id, routers.Operator{Name: party.Name, Role: string(party.Role), Channel: routers.ChannelAPI})
 		switch {
 		case errors.Is(err, routers.ErrNotFound):
-			writeError(w, http.StatusNotFound, "no dead letter "+r.PathValue("id"))
-		case errors.Is(err, routers.ErrNotOpen), errors.Is(err, routers.ErrTruncated):
-			writeError(w, http.StatusConflict, err.Error())
+			writeError(w, http.StatusNotFound, "no such dead letter")
+		case errors.Is(err, routers.ErrNotOpen):
+			writeError(w, http.StatusConflict, fromSentinel(err, routers.ErrNotOpen))
+		case errors.Is(err, routers.ErrTruncated):
+			writeError(w, http.StatusConflict, fromSentinel(err, routers.ErrTruncated))
 		case errors.Is(err, routers.ErrBadOperator):
 			// The access list's name cannot be recorded: refused, and said in the log.
 			a.cfg.Logger.Error("operator cannot be recorded", "error", err)

@@ -67,7 +67,7 @@ func TestDeadLetters(t *testing.T) {
 	for _, action := range []string{"replay", "drop"} {
 		code, body := call(http.MethodPost, "/v1/dead-letters/1/"+action, "monitor-secret")
 		require.Equal(t, http.StatusForbidden, code, action)
-		require.Contains(t, body["error"], "only operators")
+		require.Contains(t, body["detail"], "only operators")
 	}
 	code, body := call(http.MethodGet, "/v1/dead-letters/1", "monitor-secret")
 	require.Equal(t, http.StatusOK, code)
@@ -96,7 +96,7 @@ func TestDeadLetters(t *testing.T) {
 	require.Equal(t, http.StatusOK, code)
 	code, body = call(http.MethodPost, "/v1/dead-letters/1/replay", "operator-secret")
 	require.Equal(t, http.StatusConflict, code, "a second replay")
-	require.True(t, strings.Contains(body["error"].(string), "no longer open"))
+	require.True(t, strings.Contains(body["detail"].(string), "no longer open"))
 	code, _ = call(http.MethodPost, "/v1/dead-letters/2/drop", "operator-secret")
 	require.Equal(t, http.StatusOK, code)
 	code, body = call(http.MethodGet, "/v1/dead-letters?state=dead", "monitor-secret")
@@ -183,7 +183,7 @@ func TestDeadLetterTruncated(t *testing.T) {
 
 	code, body = call(http.MethodPost, "/v1/dead-letters/1/replay")
 	require.Equal(t, http.StatusConflict, code)
-	require.Contains(t, body["error"], "cannot be replayed")
+	require.Contains(t, body["detail"], "cannot be replayed")
 	code, body = call(http.MethodGet, "/v1/dead-letters/1")
 	require.Equal(t, http.StatusOK, code)
 	require.Equal(t, string(routers.DeadLetterOpen), body["state"])

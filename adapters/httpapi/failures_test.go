@@ -101,7 +101,7 @@ func TestDocumentedFailures(t *testing.T) {
 			t.Parallel()
 			rec := serve(down, tc.method, tc.path, "Bearer operator-secret", "")
 			require.Equal(t, http.StatusServiceUnavailable, rec.Code)
-			require.Equal(t, "temporarily unavailable; try again", decode(t, rec)["error"])
+			require.Equal(t, "temporarily unavailable; try again", machineProblemOf(t, rec, http.StatusServiceUnavailable).Detail)
 		})
 	}
 

@@ -17,6 +17,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/korpu-az/korpu/adapters/access"
+	"github.com/korpu-az/korpu/adapters/authlimit"
+	"github.com/korpu-az/korpu/adapters/problem"
 	"github.com/korpu-az/korpu/routers"
 )
 
@@ -68,6 +70,9 @@ type Config struct {
 	Gatherer    prometheus.Gatherer
 	Ready       []Check
 	Logger      *slog.Logger
+	// AuthLimit holds off sources that keep failing to authenticate; nil
+	// limits nothing.
+	AuthLimit *authlimit.Limiter
 }
 
 // New returns the hub's HTTP handler.
@@ -100,7 +105,7 @@ func New(cfg Config) http.Handler {
 	if cfg.Log != nil {
 		api.registerTransparencyLog(mux)
 	}
-	return mux
+	return cfg.AuthLimit.Wrap(mux, nil)
 }
 
 type api struct {
@@ -152,30 +157,23 @@ func (a *api) status(w http.ResponseWriter, r *http.Request) {
 	// district's included, is not this district's.
 	p, ok := a.caller(r)
 	if !ok || p != (access.Party{Name: code, Role: access.RoleDistrict}) {
-		writeError(w, http.StatusUnauthorized, "missing or wrong bearer token for district "+code)
+		problemUnauthorized(w, r)
 		return
 	}
 	r = r.WithContext(access.WithParty(r.Context(), p))
-	var body statusBody
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxCallbackBytes))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&body); err != nil {
-		writeError(w, http.StatusBadRequest, "malformed JSON body: "+err.Error())
-		return
-	}
-	if dec.More() {
-		writeError(w, http.StatusBadRequest, "malformed JSON body: more than one value")
+	body, ok := readReport(w, r)
+	if !ok {
 		return
 	}
 	if body.AppealNumber == "" {
-		writeError(w, http.StatusUnprocessableEntity, "appeal_number is required")
+		writeFieldError(w, http.StatusUnprocessableEntity, "appeal_number", "appeal_number is required")
 		return
 	}
 	var at time.Time
 	if body.At != "" {
 		var err error
 		if at, err = time.Parse(time.RFC3339, body.At); err != nil {
-			writeError(w, http.StatusUnprocessableEntity, "at must be RFC 3339")
+			writeFieldError(w, http.StatusUnprocessableEntity, "at", "at must be RFC 3339")
 			return
 		}
 	}
@@ -187,27 +185,32 @@ func (a *api) status(w http.ResponseWriter, r *http.Request) {
 	case err == nil:
 		writeJSON(w, http.StatusOK, map[string]string{"result": "accepted"})
 	case errors.Is(err, routers.ErrBadStatus):
-		writeError(w, http.StatusUnprocessableEntity, err.Error())
+		writeFieldError(w, http.StatusUnprocessableEntity, "status", "status must be one of in_progress, answered, rejected, forwarded, closed")
 	case errors.Is(err, routers.ErrDistrictInput):
 		// Text with control characters or too long, a time outside the
-		// appeal's span: nothing was stored, and the district learns which field.
-		field := ""
+		// appeal's span: nothing was stored, and the district learns which
+		// field and why, in the hub's own words.
 		if e, ok := errors.AsType[*routers.DistrictInputError](err); ok {
-			field = e.Field
+			writeFieldError(w, http.StatusUnprocessableEntity, e.Field, e.Error())
+			return
 		}
-		writeJSON(w, http.StatusUnprocessableEntity, map[string]string{"error": err.Error(), "field": field})
-	case errors.Is(err, routers.ErrNotFound):
-		writeError(w, http.StatusNotFound, "no appeal "+body.AppealNumber)
-	case errors.Is(err, routers.ErrForeignAppeal):
-		writeError(w, http.StatusForbidden, err.Error())
-	case errors.Is(err, routers.ErrBackwardStep), errors.Is(err, routers.ErrAlreadyExtended), errors.Is(err, routers.ErrForwardConflict):
-		writeError(w, http.StatusConflict, err.Error())
+		writeError(w, http.StatusUnprocessableEntity, "the report breaks the contract's rules")
+	case errors.Is(err, routers.ErrNotFound), errors.Is(err, routers.ErrForeignAppeal):
+		// Another district's appeal is answered exactly like one that does
+		// not exist, so a district cannot learn which numbers others hold.
+		notFound(w, "Belə müraciət yoxdur.", "No such appeal.")
+	case errors.Is(err, routers.ErrBackwardStep):
+		writeError(w, http.StatusConflict, fromSentinel(err, routers.ErrBackwardStep))
+	case errors.Is(err, routers.ErrAlreadyExtended):
+		writeError(w, http.StatusConflict, fromSentinel(err, routers.ErrAlreadyExtended))
+	case errors.Is(err, routers.ErrForwardConflict):
+		writeError(w, http.StatusConflict, fromSentinel(err, routers.ErrForwardConflict))
 	case errors.Is(err, routers.ErrNotDelivered):
 		// Not yet, rather than never: the hand-over goes on, and the district
 		// may hold the appeal already (a Submit whose answer a crash lost).
 		// Retry-After tells it to report again once the hub has its answer.
 		w.Header().Set("Retry-After", strconv.Itoa(int(notDeliveredRetryAfter/time.Second)))
-		writeError(w, http.StatusConflict, err.Error())
+		writeError(w, http.StatusConflict, routers.ErrNotDelivered.Error()+"; report again after Retry-After seconds")
 	case routers.IsPermanent(err):
 		// The ledger refuses what the report holds (ErrDataRefused): a 503
 		// would have the district send it again for ever.
@@ -218,13 +221,27 @@ func (a *api) status(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// fromSentinel is err's message from sentinel on: what the hub says of
+// the appeal (its statuses, dates, where it went), without the wrapping of
+// the layers it passed through.
+func fromSentinel(err, sentinel error) string {
+	msg := err.Error()
+	if i := strings.Index(msg, sentinel.Error()); i >= 0 {
+		return msg[i:]
+	}
+	return sentinel.Error()
+}
+
+// ready answers anyone, so it names only the failing part: a check's error
+// (addresses, user names, versions) goes to the log.
 func (a *api) ready(w http.ResponseWriter, r *http.Request) {
 	results, ready := runChecks(r.Context(), a.cfg.Ready)
 	body := make(map[string]string, len(results))
 	for name, err := range results {
 		body[name] = "ok"
 		if err != nil {
-			body[name] = err.Error()
+			body[name] = "failing"
+			a.cfg.Logger.Warn("readiness check failing", "check", name, "error", err)
 		}
 	}
 	code := http.StatusOK
@@ -234,8 +251,17 @@ func (a *api) ready(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, code, body)
 }
 
+// writeError answers with a problem whose detail is msg, in English: the
+// machine-to-machine routes' callers log it.
 func writeError(w http.ResponseWriter, code int, msg string) {
-	writeJSON(w, code, map[string]string{"error": msg})
+	problem.Write(w, problem.New(code, msg))
+}
+
+// writeFieldError is writeError naming the request's field at fault.
+func writeFieldError(w http.ResponseWriter, code int, field, msg string) {
+	d := problem.New(code, msg)
+	d.Field = field
+	problem.Write(w, d)
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {

@@ -107,6 +107,7 @@ func TestStatusCallback(t *testing.T) {
 		wantError    string // substring of the answer's "error"
 		wantReported bool
 		wantRetry    string // the Retry-After header, if any
+		wantField    string // the problem's field, if any
 	}{
 		{name: "no token", path: bilPath, body: report, wantCode: http.StatusUnauthorized},
 		{name: "wrong token", path: bilPath, auth: "Bearer guess", body: report, wantCode: http.StatusUnauthorized},
@@ -116,16 +117,19 @@ func TestStatusCallback(t *testing.T) {
 		{name: "unknown district", path: "/v1/districts/AZ-XXX/status", auth: bilAuth, body: report, wantCode: http.StatusUnauthorized},
 		{name: "malformed JSON", path: bilPath, auth: bilAuth, body: `{"appeal_number":`, wantCode: http.StatusBadRequest, wantError: "malformed"},
 		{name: "trailing value", path: bilPath, auth: bilAuth, body: `{"appeal_number":"AZ-BIL-2026-000001","status":"answered"} {}`, wantCode: http.StatusBadRequest, wantError: "more than one value"},
-		{name: "unknown field", path: bilPath, auth: bilAuth, body: `{"appeal_number":"AZ-BIL-2026-000017","status":"closed","state":"x"}`, wantCode: http.StatusBadRequest},
-		{name: "at without offset", path: bilPath, auth: bilAuth, body: `{"appeal_number":"AZ-BIL-2026-000017","status":"closed","at":"2026-12-02T09:30:00"}`, wantCode: http.StatusUnprocessableEntity, wantError: "at"},
-		{name: "no appeal_number", path: bilPath, auth: bilAuth, body: `{"status":"closed"}`, wantCode: http.StatusUnprocessableEntity, wantError: "appeal_number"},
-		{name: "bad status", path: bilPath, auth: bilAuth, body: report, reporterErr: fmt.Errorf("%w: %q", routers.ErrBadStatus, "done"), wantCode: http.StatusUnprocessableEntity, wantReported: true},
+		{name: "unknown field", path: bilPath, auth: bilAuth, body: `{"appeal_number":"AZ-BIL-2026-000017","status":"closed","state":"x"}`, wantCode: http.StatusBadRequest, wantError: "no field state", wantField: "state"},
+		{name: "key in another case", path: bilPath, auth: bilAuth, body: `{"appeal_number":"AZ-BIL-2026-000017","Status":"closed"}`, wantCode: http.StatusBadRequest, wantField: "Status"},
+		{name: "duplicate key", path: bilPath, auth: bilAuth, body: `{"appeal_number":"AZ-BIL-2026-000017","status":"closed","status":"answered"}`, wantCode: http.StatusBadRequest, wantError: "more than once", wantField: "status"},
+		{name: "not an object", path: bilPath, auth: bilAuth, body: `["AZ-BIL-2026-000017"]`, wantCode: http.StatusBadRequest, wantError: "not a JSON object"},
+		{name: "at without offset", path: bilPath, auth: bilAuth, body: `{"appeal_number":"AZ-BIL-2026-000017","status":"closed","at":"2026-12-02T09:30:00"}`, wantCode: http.StatusUnprocessableEntity, wantError: "at", wantField: "at"},
+		{name: "no appeal_number", path: bilPath, auth: bilAuth, body: `{"status":"closed"}`, wantCode: http.StatusUnprocessableEntity, wantError: "appeal_number", wantField: "appeal_number"},
+		{name: "bad status", path: bilPath, auth: bilAuth, body: report, reporterErr: fmt.Errorf("%w: %q", routers.ErrBadStatus, "done"), wantCode: http.StatusUnprocessableEntity, wantField: "status", wantReported: true},
 		{name: "unknown appeal", path: bilPath, auth: bilAuth, body: report, reporterErr: fmt.Errorf("appeal: %w", routers.ErrNotFound), wantCode: http.StatusNotFound, wantReported: true},
-		{name: "foreign appeal", path: bilPath, auth: bilAuth, body: report, reporterErr: routers.ErrForeignAppeal, wantCode: http.StatusForbidden, wantReported: true},
+		{name: "foreign appeal", path: bilPath, auth: bilAuth, body: report, reporterErr: routers.ErrForeignAppeal, wantCode: http.StatusNotFound, wantReported: true},
 		{name: "backward step", path: bilPath, auth: bilAuth, body: report, reporterErr: fmt.Errorf("%w: answered → in_progress", routers.ErrBackwardStep), wantCode: http.StatusConflict, wantReported: true},
 		{name: "second extension", path: bilPath, auth: bilAuth, body: extension, reporterErr: fmt.Errorf("%w, on 2026-12-01T10:00:00+04:00", routers.ErrAlreadyExtended), wantCode: http.StatusConflict, wantError: "already extended", wantReported: true},
-		{name: "forwarded elsewhere already", path: bilPath, auth: bilAuth, body: forwarding, reporterErr: fmt.Errorf("%w: it was forwarded to %q already", routers.ErrForwardConflict, "AZ-SAT"), wantCode: http.StatusConflict, wantError: "forwarded to", wantReported: true},
-		{name: "extend is a boolean", path: bilPath, auth: bilAuth, body: `{"appeal_number":"AZ-BIL-2026-000017","status":"in_progress","extend":"yes"}`, wantCode: http.StatusBadRequest, wantError: "malformed"},
+		{name: "forwarded elsewhere already", path: bilPath, auth: bilAuth, body: forwarding, reporterErr: fmt.Errorf("apply: %w: it was forwarded to %q already", routers.ErrForwardConflict, "AZ-SAT"), wantCode: http.StatusConflict, wantError: "cannot be forwarded there: it was forwarded to", wantReported: true},
+		{name: "extend is a boolean", path: bilPath, auth: bilAuth, body: `{"appeal_number":"AZ-BIL-2026-000017","status":"in_progress","extend":"yes"}`, wantCode: http.StatusBadRequest, wantError: "extend must be true or false", wantField: "extend"},
 		{name: "the ledger refuses the report", path: bilPath, auth: bilAuth, body: report, reporterErr: &routers.PermanentError{Err: fmt.Errorf("note: %w", routers.ErrDataRefused)}, wantCode: http.StatusUnprocessableEntity, wantError: "cannot be stored", wantReported: true},
 		{name: "appeal not delivered yet", path: bilPath, auth: bilAuth, body: report, reporterErr: fmt.Errorf("%w: AZ-BIL-2026-000001", routers.ErrNotDelivered), wantCode: http.StatusConflict, wantError: "not been delivered", wantReported: true, wantRetry: "5"},
 		{name: "hub failure", path: bilPath, auth: bilAuth, body: report, reporterErr: errors.New("database is down"), wantCode: http.StatusServiceUnavailable, wantReported: true},
@@ -138,13 +142,13 @@ func TestStatusCallback(t *testing.T) {
 			rec := serve(newAPI(t, reporter, nil), http.MethodPost, tc.path, tc.auth, tc.body)
 			require.Equal(t, tc.wantCode, rec.Code, rec.Body.String())
 			require.Equal(t, tc.wantRetry, rec.Header().Get("Retry-After"), "not yet (with Retry-After) or never")
-			answer := decode(t, rec)
 			if tc.wantCode == http.StatusOK {
-				require.Equal(t, "accepted", answer["result"])
+				require.Equal(t, "accepted", decode(t, rec)["result"])
 			} else {
-				require.NotEmpty(t, answer["error"])
-				require.Contains(t, answer["error"], tc.wantError)
-				require.NotContains(t, answer["error"], "database", "an internal error leaked to the district")
+				p := machineProblemOf(t, rec, tc.wantCode)
+				require.Contains(t, p.Detail, tc.wantError)
+				require.Equal(t, tc.wantField, p.Field)
+				require.NotContains(t, p.Detail, "database", "an internal error leaked to the district")
 			}
 			if !tc.wantReported {
 				require.Empty(t, reporter.received(), "the hub was asked despite a refused call")
@@ -220,7 +224,7 @@ func TestProbes(t *testing.T) {
 		{"ready", "/readyz", []httpapi.Check{{Name: "postgres", Check: ok}, {Name: "rabbitmq", Check: ok}}, http.StatusOK,
 			map[string]string{"postgres": "ok", "rabbitmq": "ok"}},
 		{"not ready", "/readyz", []httpapi.Check{{Name: "postgres", Check: ok}, {Name: "rabbitmq", Check: down}}, http.StatusServiceUnavailable,
-			map[string]string{"postgres": "ok", "rabbitmq": "connection refused"}},
+			map[string]string{"postgres": "ok", "rabbitmq": "failing"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -250,8 +254,7 @@ func TestStatusCallbackRefusedField(t *testing.T) {
 	t.Parallel()
 	refusal := fmt.Errorf("apply: %w", errors.Join(&routers.DistrictInputError{Field: "note", Reason: "holds the control character U+0000 at character 6"}))
 	rec := serve(newAPI(t, &fakeReporter{err: refusal}, nil), http.MethodPost, bilPath, bilAuth, report)
-	require.Equal(t, http.StatusUnprocessableEntity, rec.Code, rec.Body.String())
-	answer := decode(t, rec)
-	require.Equal(t, "note", answer["field"])
-	require.Contains(t, answer["error"], "note: holds the control character U+0000")
+	p := machineProblemOf(t, rec, http.StatusUnprocessableEntity)
+	require.Equal(t, "note", p.Field)
+	require.Contains(t, p.Detail, "note: holds the control character U+0000")
 }

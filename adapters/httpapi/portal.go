@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/korpu-az/korpu/adapters/access"
+	"github.com/korpu-az/korpu/adapters/problem"
 	"github.com/korpu-az/korpu/routers"
 	"github.com/korpu-az/korpu/routers/catalogue"
 )
@@ -322,19 +323,9 @@ func (a *api) document(w http.ResponseWriter, r *http.Request, v routers.Viewer)
 // private marks an answer about a person: no cache may keep it.
 func private(w http.ResponseWriter) { w.Header().Set("Cache-Control", "private, no-store") }
 
-// problem is an RFC 9457 problem detail, with the message in both languages.
-type problem struct {
-	Type     string               `json:"type"`
-	Title    string               `json:"title"`
-	Status   int                  `json:"status"`
-	Detail   string               `json:"detail"`
-	Messages map[string]string    `json:"messages"`
-	Errors   []routers.FieldError `json:"errors,omitempty"`
-}
-
+// writeProblem answers with an RFC 9457 problem told in both languages.
 func writeProblem(w http.ResponseWriter, status int, slug, title, az, en string, errs ...routers.FieldError) {
-	w.Header().Set("Content-Type", "application/problem+json")
-	writeBody(w, status, problem{
+	problem.Write(w, problem.Details{
 		Type: "urn:korpu:problem:" + slug, Title: title, Status: status, Detail: en,
 		Messages: map[string]string{"az": az, "en": en}, Errors: errs,
 	})

@@ -130,6 +130,7 @@ type problemBody struct {
 	Status   int               `json:"status"`
 	Detail   string            `json:"detail"`
 	Messages map[string]string `json:"messages"`
+	Field    string            `json:"field"`
 	Errors   []struct {
 		Field   string `json:"field"`
 		Message string `json:"message"`
@@ -138,13 +139,24 @@ type problemBody struct {
 
 func problemOf(t *testing.T, rec *httptest.ResponseRecorder, status int) problemBody {
 	t.Helper()
+	p := machineProblemOf(t, rec, status)
+	require.NotEmpty(t, p.Messages["az"])
+	require.NotEmpty(t, p.Messages["en"])
+	return p
+}
+
+// machineProblemOf is problemOf for the machine-to-machine routes, whose
+// problems are in English only.
+func machineProblemOf(t *testing.T, rec *httptest.ResponseRecorder, status int) problemBody {
+	t.Helper()
 	require.Equal(t, status, rec.Code, rec.Body.String())
 	require.Equal(t, "application/problem+json", rec.Header().Get("Content-Type"))
 	var p problemBody
 	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &p))
 	require.Equal(t, status, p.Status)
-	require.NotEmpty(t, p.Messages["az"])
-	require.NotEmpty(t, p.Messages["en"])
+	require.Equal(t, "urn:korpu:problem:", p.Type[:len("urn:korpu:problem:")])
+	require.NotEmpty(t, p.Title)
+	require.NotEmpty(t, p.Detail)
 	return p
 }
 

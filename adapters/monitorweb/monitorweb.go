@@ -32,6 +32,7 @@ import (
 	"time"
 
 	"github.com/korpu-az/korpu/adapters/access"
+	"github.com/korpu-az/korpu/adapters/authlimit"
 	"github.com/korpu-az/korpu/routers"
 	"github.com/korpu-az/korpu/routers/catalogue"
 )
@@ -79,6 +80,9 @@ type Config struct {
 	// Now is the hub's clock; sessions expire by it.
 	Now    func() time.Time
 	Logger *slog.Logger
+	// AuthLimit holds off sources that keep failing to sign in or to
+	// present the token; nil limits nothing.
+	AuthLimit *authlimit.Limiter
 }
 
 // Server is the dashboard; it is an http.Handler for Base + "/".
@@ -129,7 +133,7 @@ func New(cfg Config) (*Server, error) {
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusForbidden, "forbidden", langOf(r), "forbidden")
 	}))
-	s.handler = cop.Handler(mux)
+	s.handler = cop.Handler(cfg.AuthLimit.Wrap(mux, presentsCredentials))
 	return s, nil
 }
 

@@ -104,6 +104,18 @@ func (s sessions) authenticated(r *http.Request) (p access.Party, ok, byCookie b
 	return p, ok, ok
 }
 
+// presentsCredentials tells whether a refused request tried to sign in:
+// a sign-in form (the one POST that can be refused so), a bearer header
+// or a session cookie. A visit with none gets the sign-in form and guessed
+// nothing.
+func presentsCredentials(r *http.Request) bool {
+	if r.Method == http.MethodPost || r.Header.Get("Authorization") != "" {
+		return true
+	}
+	_, err := r.Cookie(sessionCookie)
+	return err == nil
+}
+
 // cookie is the session cookie: HttpOnly, SameSite=Strict, for the
 // dashboard's paths only, and Secure whenever the request came over TLS.
 func cookie(r *http.Request, value string, expiry time.Time, maxAge int) *http.Cookie {

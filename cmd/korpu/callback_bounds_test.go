@@ -35,7 +35,7 @@ func TestCallbackBounds(t *testing.T) {
 	waitFor(t, time.Minute, "the appeal delivered", func() bool { return has(routers.StatusDelivered) })
 	number := s.tracker.Request(m.ID)[0].AppealNumber
 
-	post := func(note, at string) (int, map[string]string) {
+	post := func(note, at string) (int, map[string]any) {
 		t.Helper()
 		body, err := json.Marshal(map[string]string{"appeal_number": number, "status": "answered", "note": note, "at": at})
 		require.NoError(t, err)
@@ -46,7 +46,7 @@ func TestCallbackBounds(t *testing.T) {
 		resp, err := openapitest.Client(t).Do(req) // every answer as schemas/openapi.yaml says
 		require.NoError(t, err)
 		defer resp.Body.Close()
-		var answer map[string]string
+		var answer map[string]any
 		require.NoError(t, json.NewDecoder(resp.Body).Decode(&answer))
 		return resp.StatusCode, answer
 	}
@@ -68,7 +68,7 @@ func TestCallbackBounds(t *testing.T) {
 		code, answer := post(tc.note, tc.at)
 		require.Equal(t, http.StatusUnprocessableEntity, code, "%s: %v", tc.name, answer)
 		require.Equal(t, tc.field, answer["field"], tc.name)
-		require.Contains(t, answer["error"], tc.field+": ", tc.name)
+		require.Contains(t, answer["detail"], tc.field+": ", tc.name)
 	}
 
 	code, answer := post("Cavab verildi\n\tİmza", sound)

@@ -45,7 +45,7 @@ func fakeDashboard(t *testing.T) dashboardSite {
 	now := func() time.Time { return monitorwebtest.Today.Add(10 * time.Hour) }
 	ledger := memory.NewLedger(now)
 	h, err := withDashboard(http.NotFoundHandler(), fake, fake, routers.NewDeadLetterDesk(ledger, now),
-		access.NewTokens(access.NewTable(map[string]access.Party{token: {Name: "monitor", Role: access.RoleOperator}})), now, slog.New(slog.DiscardHandler))
+		access.NewTokens(access.NewTable(map[string]access.Party{token: {Name: "monitor", Role: access.RoleOperator}})), now, slog.New(slog.DiscardHandler), nil)
 	require.NoError(t, err)
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)

@@ -27,7 +27,7 @@ func TestWithDashboard(t *testing.T) {
 		return rec.Code
 	}
 	desk := routers.NewDeadLetterDesk(memory.NewLedger(now), now)
-	h, err := withDashboard(api, fake, fake, desk, access.NewTokens(nil), now, slog.New(slog.DiscardHandler))
+	h, err := withDashboard(api, fake, fake, desk, access.NewTokens(nil), now, slog.New(slog.DiscardHandler), nil)
 	require.NoError(t, err)
 	require.Equal(t, http.StatusUnauthorized, get(h, "/monitor/"), "the dashboard asks for sign-in")
 	require.Equal(t, http.StatusOK, get(h, "/monitor/static/monitor.css"))

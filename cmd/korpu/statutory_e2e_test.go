@@ -115,7 +115,8 @@ func TestForwardingEndToEnd(t *testing.T) {
 	require.Equal(t, len(forwarded), s.districts[rest].Created(), "AZ-SAT created each of its appeals once")
 	require.Equal(t, len(e.valid), s.esd[legacy].Registered(), "ESD registered its own and the forwarded ones, each once")
 
-	// The district that forwarded may no longer touch the appeal.
+	// The district that forwarded may no longer touch the appeal: it is
+	// another's now, answered as one that does not exist.
 	body := fmt.Sprintf(`{"appeal_number": %q, "status": "answered"}`, forwarded[0])
 	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, "http://"+s.hubAddr+"/v1/districts/"+rest+"/status", strings.NewReader(body))
 	require.NoError(t, err)
@@ -124,7 +125,7 @@ func TestForwardingEndToEnd(t *testing.T) {
 	resp, err := openapitest.Client(t).Do(req) // the answer as schemas/openapi.yaml says
 	require.NoError(t, err)
 	resp.Body.Close()
-	require.Equal(t, http.StatusForbidden, resp.StatusCode)
+	require.Equal(t, http.StatusNotFound, resp.StatusCode)
 
 	resp, err = http.Get("http://" + s.hubAddr + "/metrics")
 	require.NoError(t, err)
@@ -149,7 +150,7 @@ func TestStatutoryCallbacks(t *testing.T) {
 	waitFor(t, time.Minute, "the appeal delivered", func() bool { return len(distinctBySequence(s.tracker.Request(m.ID))) == 2 })
 	number := s.tracker.Request(m.ID)[0].AppealNumber
 
-	post := func(report map[string]any) (int, map[string]string) {
+	post := func(report map[string]any) (int, map[string]any) {
 		t.Helper()
 		report["appeal_number"] = number
 		body, err := json.Marshal(report)
@@ -161,7 +162,7 @@ func TestStatutoryCallbacks(t *testing.T) {
 		resp, err := openapitest.Client(t).Do(req)
 		require.NoError(t, err)
 		defer resp.Body.Close()
-		var answer map[string]string
+		var answer map[string]any
 		require.NoError(t, json.NewDecoder(resp.Body).Decode(&answer))
 		return resp.StatusCode, answer
 	}
@@ -190,7 +191,7 @@ func TestStatutoryCallbacks(t *testing.T) {
 	require.Equal(t, http.StatusOK, code, fmt.Sprint(answer))
 	code, answer = post(extension)
 	require.Equal(t, http.StatusConflict, code, fmt.Sprint(answer))
-	require.Contains(t, answer["error"], "already extended")
+	require.Contains(t, answer["detail"], "already extended")
 
 	forward := map[string]any{"status": "forwarded", "forwarded_to": "Əmək və Əhalinin Sosial Müdafiəsi Nazirliyi"}
 	code, answer = post(forward)

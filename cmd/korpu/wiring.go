@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/korpu-az/korpu/adapters/access"
+	"github.com/korpu-az/korpu/adapters/authlimit"
 	"github.com/korpu-az/korpu/adapters/document"
 	"github.com/korpu-az/korpu/adapters/httpapi"
 	"github.com/korpu-az/korpu/adapters/registry"
@@ -114,6 +115,11 @@ func hubConfig(cfg *config.Config) routers.Config {
 		CheckpointInterval: cfg.Hub.CheckpointInterval,
 		DistrictTimeouts:   districtTimeouts(cfg),
 	}
+}
+
+// authLimitConfig is the allowance of failed authentications per source and route.
+func authLimitConfig(cfg *config.Config) authlimit.Config {
+	return authlimit.Config{Burst: cfg.Hub.AuthFailureBurst, Refill: cfg.Hub.AuthFailureRefill}
 }
 
 // districtTimeouts is each district's budget of one call: its own timeout
@@ -256,6 +262,9 @@ func wireHub(cfg *config.Config, sub substrate, now func() time.Time, logger *sl
 	reg.MustRegister(httpapi.NewReadyCollector(ready))
 	inquiry := routers.NewInquiry(sub.ledger, validator, now).WithLog(sub.ledger)
 	desk := routers.NewDeadLetterDesk(sub.ledger, now)
+	limitCfg := authLimitConfig(cfg)
+	limitCfg.Now, limitCfg.Registerer, limitCfg.Logger = now, reg, logger.With("component", "authlimit")
+	limit := authlimit.New(limitCfg) // one for the API and the dashboard
 	api := httpapi.New(httpapi.Config{
 		Access:      tokens,
 		Inquiry:     inquiry,
@@ -267,11 +276,12 @@ func wireHub(cfg *config.Config, sub substrate, now func() time.Time, logger *sl
 		Gatherer:    reg,
 		Logger:      logger,
 		Ready:       ready,
+		AuthLimit:   limit,
 	})
 	if cfg.HTTP.TLS != nil && cfg.HTTP.TLS.ClientCAFile != "" {
 		api = httpapi.RequireCallbackCert(api, callbackCertNames(cfg), logger)
 	}
-	handler, err := withDashboard(api, monitor, inquiry, desk, tokens, now, logger)
+	handler, err := withDashboard(api, monitor, inquiry, desk, tokens, now, logger, limit)
 	if err != nil {
 		return nil, err
 	}

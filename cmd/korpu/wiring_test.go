@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/korpu-az/korpu/adapters/amqp"
+	"github.com/korpu-az/korpu/adapters/authlimit"
 	"github.com/korpu-az/korpu/adapters/httpapi"
 	"github.com/korpu-az/korpu/adapters/memory"
 	"github.com/korpu-az/korpu/adapters/registry"
@@ -25,8 +26,9 @@ import (
 
 // wiring is everything the tuning of a config reaches.
 type wiring struct {
-	hub      routers.Config
-	registry registry.Config
+	hub       routers.Config
+	registry  registry.Config
+	authLimit authlimit.Config
 }
 
 func wiringOf(t *testing.T, src string) wiring {
@@ -34,7 +36,7 @@ func wiringOf(t *testing.T, src string) wiring {
 	getenv := func(name string) (string, bool) { return "set-0123456789abcdef0123456789-" + name, true }
 	cfg, err := config.Parse([]byte(src), getenv, catalogue.Default().Codes())
 	require.NoError(t, err)
-	return wiring{hub: hubConfig(cfg), registry: registryConfig(cfg)}
+	return wiring{hub: hubConfig(cfg), registry: registryConfig(cfg), authLimit: authLimitConfig(cfg)}
 }
 
 // TestWiringCarriesEverySetting: each key of config.Settings, set to other

@@ -95,7 +95,11 @@ func TestTheValidatorBites(t *testing.T) {
 		{name: "a request the document refuses, accepted", method: http.MethodGet, path: "/v1/dead-letters?limit=5000", auth: "Bearer m",
 			handler: jsonHandler(http.StatusOK, `{"dead_letters":[]}`), want: "the document refuses the request"},
 		{name: "a request the document refuses, refused", method: http.MethodGet, path: "/v1/dead-letters?limit=5000", auth: "Bearer m",
-			handler: jsonHandler(http.StatusBadRequest, `{"error":"limit"}`)},
+			handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+				w.Header().Set("Content-Type", "application/problem+json")
+				w.WriteHeader(http.StatusBadRequest)
+				_, _ = io.WriteString(w, `{"type":"urn:korpu:problem:bad-request","title":"Bad Request","status":400,"detail":"limit"}`)
+			})},
 		{name: "a request body the document refuses, accepted", method: http.MethodPost, path: "/v1/districts/AZ-BIL/status", auth: "Bearer d",
 			body: `{"appeal_number":"AZ-BIL-2026-000001","status":"lost"}`, handler: jsonHandler(http.StatusOK, `{"result":"accepted"}`), want: "status"},
 		{name: "a missing token, accepted", method: http.MethodGet, path: "/v1/dead-letters",

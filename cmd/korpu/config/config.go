@@ -214,6 +214,8 @@ type Hub struct {
 	OversightInterval   time.Duration
 	CheckpointQueue     string
 	CheckpointInterval  time.Duration
+	AuthFailureBurst    int
+	AuthFailureRefill   time.Duration
 }
 
 // Audit is the transparency log's signing (issue 11).

@@ -121,6 +121,8 @@ func TestLoadExample(t *testing.T) {
 		OversightInterval:   time.Minute,
 		CheckpointQueue:     "korpu.checkpoints",
 		CheckpointInterval:  time.Minute,
+		AuthFailureBurst:    10,
+		AuthFailureRefill:   10 * time.Second,
 	}, cfg.Hub)
 
 	require.Len(t, cfg.Districts, 2)

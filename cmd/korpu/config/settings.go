@@ -60,6 +60,10 @@ var Settings = []Setting{
 		func(h *Hub) *string { return &h.CheckpointQueue }),
 	setting("checkpoint_interval", time.Minute, "how often the transparency log is signed (one checkpoint across hubs, none if the log has not grown)",
 		func(h *Hub) *time.Duration { return &h.CheckpointInterval }),
+	setting("auth_failure_burst", 10, "failed authentications a source (IP address, IPv6 /64) may make in a row on one route of the API or dashboard before it gets 429",
+		func(h *Hub) *int { return &h.AuthFailureBurst }),
+	setting("auth_failure_refill", 10*time.Second, "after each, how long until the source may fail once more",
+		func(h *Hub) *time.Duration { return &h.AuthFailureRefill }),
 }
 
 // Setting is one key of the hub map; see Settings.
