@@ -20,7 +20,7 @@ func TestWiringLimitsAuthFailures(t *testing.T) {
 	t.Parallel()
 	raw, err := os.ReadFile("../../deploy/korpu.compose.yaml")
 	require.NoError(t, err)
-	getenv := func(name string) (string, bool) { return "set-" + name, true }
+	getenv := func(name string) (string, bool) { return "set-" + name + "-0123456789abcdefghijklmnopqrstuv", true }
 	cfg, err := config.Parse(append(raw, []byte("hub:\n  auth_failure_burst: 2\n")...), getenv, catalogue.Default().Codes())
 	require.NoError(t, err)
 	w := wiredAsServe(t, cfg)
