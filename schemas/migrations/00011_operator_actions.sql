@@ -21,19 +21,26 @@ CREATE TABLE operator_actions (
     outcome        text NOT NULL              -- done | not_open | not_found | truncated
 );
 
+-- refuse_rewrite is the trigger of every append-only table (this one and
+-- the transparency log's, 00013): no role rewrites or removes a row. A
+-- superuser bypasses privileges and can disable triggers; what the record
+-- is worth then rests on the chain, the log and the monitors' checkpoints.
 -- +goose StatementBegin
-CREATE FUNCTION operator_actions_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION refuse_rewrite() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    RAISE EXCEPTION 'operator_actions is append-only: % refused', TG_OP USING ERRCODE = 'insufficient_privilege';
+    RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP
+        USING ERRCODE = 'insufficient_privilege';
 END
 $$;
 -- +goose StatementEnd
 
 CREATE TRIGGER operator_actions_append_only BEFORE UPDATE OR DELETE ON operator_actions
-    FOR EACH ROW EXECUTE FUNCTION operator_actions_append_only();
+    FOR EACH ROW EXECUTE FUNCTION refuse_rewrite();
 CREATE TRIGGER operator_actions_no_truncate BEFORE TRUNCATE ON operator_actions
-    FOR EACH STATEMENT EXECUTE FUNCTION operator_actions_append_only();
+    FOR EACH STATEMENT EXECUTE FUNCTION refuse_rewrite();
+REVOKE UPDATE, DELETE, TRUNCATE ON operator_actions FROM PUBLIC, CURRENT_USER;
 
 -- +goose Down
+GRANT UPDATE, DELETE, TRUNCATE ON operator_actions TO CURRENT_USER;
 DROP TABLE operator_actions;
-DROP FUNCTION operator_actions_append_only();
+DROP FUNCTION refuse_rewrite();

@@ -60,26 +60,19 @@ CREATE TRIGGER log_queue_event AFTER INSERT ON status_history
 -- The log is append-only: no role rewrites or removes a leaf, a node or a
 -- checkpoint. A superuser bypasses privileges (and can disable triggers):
 -- `korpu audit verify` and the monitors' copies of checkpoints catch that.
--- +goose StatementBegin
-CREATE FUNCTION log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP
-        USING ERRCODE = 'insufficient_privilege';
-END
-$$;
--- +goose StatementEnd
+-- (refuse_rewrite: 00011.)
 CREATE TRIGGER log_leaves_append_only BEFORE UPDATE OR DELETE ON log_leaves
-    FOR EACH ROW EXECUTE FUNCTION log_append_only();
+    FOR EACH ROW EXECUTE FUNCTION refuse_rewrite();
 CREATE TRIGGER log_leaves_no_truncate BEFORE TRUNCATE ON log_leaves
-    FOR EACH STATEMENT EXECUTE FUNCTION log_append_only();
+    FOR EACH STATEMENT EXECUTE FUNCTION refuse_rewrite();
 CREATE TRIGGER log_nodes_append_only BEFORE UPDATE OR DELETE ON log_nodes
-    FOR EACH ROW EXECUTE FUNCTION log_append_only();
+    FOR EACH ROW EXECUTE FUNCTION refuse_rewrite();
 CREATE TRIGGER log_nodes_no_truncate BEFORE TRUNCATE ON log_nodes
-    FOR EACH STATEMENT EXECUTE FUNCTION log_append_only();
+    FOR EACH STATEMENT EXECUTE FUNCTION refuse_rewrite();
 CREATE TRIGGER log_checkpoints_append_only BEFORE UPDATE OR DELETE ON log_checkpoints
-    FOR EACH ROW EXECUTE FUNCTION log_append_only();
+    FOR EACH ROW EXECUTE FUNCTION refuse_rewrite();
 CREATE TRIGGER log_checkpoints_no_truncate BEFORE TRUNCATE ON log_checkpoints
-    FOR EACH STATEMENT EXECUTE FUNCTION log_append_only();
+    FOR EACH STATEMENT EXECUTE FUNCTION refuse_rewrite();
 REVOKE UPDATE, DELETE, TRUNCATE ON log_leaves, log_nodes, log_checkpoints FROM PUBLIC, CURRENT_USER;
 
 -- +goose Down
@@ -87,4 +80,3 @@ GRANT UPDATE, DELETE, TRUNCATE ON log_leaves, log_nodes, log_checkpoints TO CURR
 DROP TRIGGER log_queue_event ON status_history;
 DROP FUNCTION log_queue_event();
 DROP TABLE log_checkpoints, log_nodes, log_leaves, log_pending;
-DROP FUNCTION log_append_only();
