@@ -94,6 +94,7 @@ func TestDeadLettersInBrowser(t *testing.T) {
 		require.Contains(t, row, want, "who, what, when (Baku time), how")
 	}
 	checkContrast(t, ctx)
+	screenshot(t, ctx, "monitor-dead-letters.png")
 
 	// The page's script could post with the session's cookie, but not
 	// without the form token: refused, nothing done or recorded.
