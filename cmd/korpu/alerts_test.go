@@ -48,7 +48,7 @@ func promtool(t *testing.T, dir string, args ...string) string {
 // unit test of korpu-alerts.*.test.yaml passes.
 func TestAlertRules(t *testing.T) {
 	t.Parallel()
-	require.Contains(t, promtool(t, prometheusDir, "check", "rules", "korpu-alerts.yaml"), "SUCCESS: 7 rules found")
+	require.Contains(t, promtool(t, prometheusDir, "check", "rules", "korpu-alerts.yaml"), "SUCCESS: 8 rules found")
 	promtool(t, prometheusDir, "check", "config", "prometheus.yml")
 	out := promtool(t, prometheusDir, "test", "rules", "korpu-alerts.test.yaml", "korpu-alerts-days.test.yaml")
 	require.Equal(t, 2, strings.Count(out, "SUCCESS"), out)
