@@ -65,7 +65,7 @@ func (c *Config) validate() error {
 	if c.Topics.Requests == "" || c.Topics.Status == "" || c.Topics.Poison == "" || c.Topics.DistrictQueuePrefix == "" || c.Topics.Oversight == "" {
 		errs = append(errs, errors.New("every topic must be named"))
 	}
-	if err := checkSigningKeys(c.SigningKeys); err != nil {
+	if err := CheckSigningKeys(c.SigningKeys); err != nil {
 		errs = append(errs, err)
 	}
 	for _, f := range []struct {

@@ -81,7 +81,9 @@ type SigningKey struct {
 	Key []byte
 }
 
-func checkSigningKeys(keys []SigningKey) error {
+// CheckSigningKeys says whether keys can be the portal's: at least one, each
+// with a key and an id of its own.
+func CheckSigningKeys(keys []SigningKey) error {
 	if len(keys) == 0 {
 		return errors.New("the portal has no signing key")
 	}
@@ -99,7 +101,7 @@ func checkSigningKeys(keys []SigningKey) error {
 // verified from now on; a message being verified keeps the keys it began
 // with. Nothing is dropped: the intake never stops.
 func (h *Hub) SetSigningKeys(keys []SigningKey) error {
-	if err := checkSigningKeys(keys); err != nil {
+	if err := CheckSigningKeys(keys); err != nil {
 		return err
 	}
 	h.storeSigningKeys(keys)

@@ -75,10 +75,9 @@ func newLive(hub *routers.Hub, tokens *access.Tokens, reg *registry.Client, dist
 
 // apply puts cfg's secrets in use. cfg is valid, and its districts are
 // those the hub started with (restartNeeded says otherwise).
-func (l *live) apply(cfg *config.Config) error {
-	if err := l.hub.SetSigningKeys(signingKeys(cfg)); err != nil {
-		return err
-	}
+func (l *live) apply(cfg *config.Config) {
+	// reload checked the keys: SetSigningKeys cannot refuse them.
+	_ = l.hub.SetSigningKeys(signingKeys(cfg))
 	// A district added to the file has no adapter until the restart: its
 	// callbacks wait for it too.
 	known := *cfg
@@ -98,7 +97,6 @@ func (l *live) apply(cfg *config.Config) error {
 			c.SetPassword(d.Password)
 		}
 	}
-	return nil
 }
 
 // restartNeeded names the parts of the file that differ between old and
@@ -142,8 +140,14 @@ func withoutSecrets(cfg *config.Config) config.Config {
 	c.Portal.SigningKeys = nil
 	c.Registry.Token = ""
 	if c.HTTP.TLS != nil {
-		// The files change live (reloadTLS); turning TLS on or off does not.
-		c.HTTP.TLS = &tlsconf.ServerFiles{}
+		// The certificate and key change live (reloadTLS); turning TLS, or
+		// the callbacks' client CA, on or off does not: the callback check
+		// is wired at start.
+		files := tlsconf.ServerFiles{}
+		if c.HTTP.TLS.ClientCAFile != "" {
+			files.ClientCAFile = "set" // whether, not which: a new CA file applies live
+		}
+		c.HTTP.TLS = &files
 	}
 	c.Districts = make([]config.District, len(cfg.Districts))
 	for i, d := range cfg.Districts {
@@ -192,14 +196,18 @@ func (r *reloader) reload() error {
 	if err != nil {
 		return err
 	}
+	// What can fail is checked before anything is swapped: the keys, then
+	// each hook (the TLS pair), which changes nothing when it fails; the
+	// swaps of apply cannot fail after that.
+	if err := routers.CheckSigningKeys(signingKeys(next)); err != nil {
+		return err
+	}
 	for _, hook := range r.hooks {
 		if err := hook(next); err != nil {
 			return err
 		}
 	}
-	if err := r.live.apply(next); err != nil {
-		return err
-	}
+	r.live.apply(next)
 	if parts := restartNeeded(r.current, next); len(parts) > 0 {
 		r.logger.Warn("reload: these parts changed and take effect at the next start only", "parts", parts)
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"os/exec"
@@ -17,6 +18,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/stretchr/testify/require"
 
+	"github.com/korpu-az/korpu/adapters/tlsconf"
 	"github.com/korpu-az/korpu/cmd/korpu/config"
 	"github.com/korpu-az/korpu/routers"
 	"github.com/korpu-az/korpu/routers/catalogue"
@@ -233,4 +235,20 @@ func TestRestartNeeded(t *testing.T) {
 	require.Equal(t, old.Portal.RequestsQueue, running.Portal.RequestsQueue)
 	require.Equal(t, after.Access, running.Access)
 	require.Equal(t, []string{"Portal"}, restartNeeded(running, parse(moved, "after", "pg")))
+}
+
+// TestReloadTLSKeepsTheClientCA: the callbacks' certificate check is wired
+// at start, so a reload that adds or removes http.tls.client_ca_file is
+// refused before anything is swapped (restartNeeded names it), while a new
+// CA file in place of the old one is no restart.
+func TestReloadTLSKeepsTheClientCA(t *testing.T) {
+	t.Parallel()
+	files := func(clientCA string) *config.Config {
+		return &config.Config{HTTP: config.HTTP{TLS: &tlsconf.ServerFiles{CertFile: "hub.crt", KeyFile: "hub.key", ClientCAFile: clientCA}}}
+	}
+	logger := slog.New(slog.DiscardHandler)
+	require.ErrorContains(t, reloadTLS(nil, false, logger)(files("ca.crt")), "client_ca_file: added or removed")
+	require.ErrorContains(t, reloadTLS(nil, true, logger)(files("")), "client_ca_file: added or removed")
+	require.Equal(t, []string{"HTTP"}, restartNeeded(files(""), files("ca.crt")))
+	require.Empty(t, restartNeeded(files("ca.crt"), files("other-ca.crt")))
 }

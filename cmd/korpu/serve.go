@@ -160,7 +160,7 @@ func serve(ctx context.Context, args []string, getenv env) error {
 			return fmt.Errorf("http.tls: %w", err)
 		}
 		ln = tls.NewListener(ln, certs.Config())
-		hooks = append(hooks, reloadTLS(certs, logger))
+		hooks = append(hooks, reloadTLS(certs, cfg.HTTP.TLS.ClientCAFile != "", logger))
 	}
 
 	pool, err := openLedger(ctx, cfg.Postgres.URL, logger)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 
@@ -12,10 +13,15 @@ import (
 // and key (and client CA) of the new file, re-read even when the paths are
 // the same, serve new handshakes; open connections keep theirs. A pair
 // that cannot be used refuses the reload, so the old one stays served.
-func reloadTLS(certs *tlsconf.Server, logger *slog.Logger) func(*config.Config) error {
+// Adding or removing the client CA is refused: the callbacks' certificate
+// check is wired at start, and the handshake alone must not change under it.
+func reloadTLS(certs *tlsconf.Server, clientCA bool, logger *slog.Logger) func(*config.Config) error {
 	return func(next *config.Config) error {
 		if next.HTTP.TLS == nil {
 			return nil // TLS turned off: restartNeeded names http
+		}
+		if (next.HTTP.TLS.ClientCAFile != "") != clientCA {
+			return errors.New("http.tls.client_ca_file: added or removed; that takes a restart")
 		}
 		if err := certs.Use(*next.HTTP.TLS); err != nil {
 			return fmt.Errorf("http.tls: %w", err)
