@@ -65,13 +65,34 @@ func TestSignInFlood(t *testing.T) {
 	require.Equal(t, http.StatusTooManyRequests, get("192.0.2.44:1", "Bearer "+token))
 	require.Equal(t, http.StatusOK, get("198.51.100.20:1", "Bearer "+token))
 
+	// A wall screen whose session ended polls on: the hub signed that
+	// cookie, so it guesses nothing; a cookie the hub did not sign does.
+	session := signIn("198.51.100.20:1", token).Result().Cookies()[0]
+	now = now.Add(9 * time.Hour)
+	withCookie := func(c *http.Cookie) int {
+		req := httptest.NewRequestWithContext(t.Context(), http.MethodGet, "/monitor/", nil)
+		req.RemoteAddr = "192.0.2.99:1"
+		req.AddCookie(c)
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, req)
+		return rec.Code
+	}
+	for range 10 {
+		require.Equal(t, http.StatusUnauthorized, withCookie(session), "an ended session is asked to sign in again")
+	}
+	forged := &http.Cookie{Name: session.Name, Value: session.Value[:len(session.Value)-2] + "xx"}
+	for range 3 {
+		require.Equal(t, http.StatusUnauthorized, withCookie(forged))
+	}
+	require.Equal(t, http.StatusTooManyRequests, withCookie(forged))
+
 	require.NoError(t, testutil.GatherAndCompare(reg, strings.NewReader(`
 # HELP korpu_http_auth_failures_total Failed authentications on the HTTP API and the dashboard, by route pattern and outcome: missing (no credentials), wrong (counted against the source), throttled (answered 429).
 # TYPE korpu_http_auth_failures_total counter
-korpu_http_auth_failures_total{outcome="missing",route="GET /monitor/{$}"} 10
-korpu_http_auth_failures_total{outcome="throttled",route="GET /monitor/{$}"} 1
+korpu_http_auth_failures_total{outcome="missing",route="GET /monitor/{$}"} 20
+korpu_http_auth_failures_total{outcome="throttled",route="GET /monitor/{$}"} 2
 korpu_http_auth_failures_total{outcome="throttled",route="POST /monitor/signin"} 1
-korpu_http_auth_failures_total{outcome="wrong",route="GET /monitor/{$}"} 3
+korpu_http_auth_failures_total{outcome="wrong",route="GET /monitor/{$}"} 6
 korpu_http_auth_failures_total{outcome="wrong",route="POST /monitor/signin"} 3
 `), "korpu_http_auth_failures_total"))
 }

@@ -69,23 +69,28 @@ func (s sessions) issue(p access.Party) (string, time.Time, bool) {
 // valid returns the party of a cookie value its token signed, if the
 // session has not ended and the party still reads the dashboard.
 func (s sessions) valid(value string) (access.Party, bool) {
+	p, expiry, ok := s.signed(value)
+	now := s.now()
+	// A session a clock set back made look longer than one life is refused too.
+	return p, ok && now.Before(expiry) && expiry.Sub(now) <= sessionLife
+}
+
+// signed reads a cookie value the party's token signed, ended or not.
+func (s sessions) signed(value string) (access.Party, time.Time, bool) {
 	parts := strings.Split(value, ".")
 	if len(value) > maxCookieBytes || len(parts) != 5 || parts[0] != "v2" {
-		return access.Party{}, false
+		return access.Party{}, time.Time{}, false
 	}
 	p := access.Party{Name: parts[1], Role: access.Role(parts[2])}
 	want, ok := s.mac(p, strings.Join(parts[:4], "."))
 	if !ok || !p.Role.Reads() || !hmac.Equal([]byte(parts[4]), []byte(want)) {
-		return access.Party{}, false
+		return access.Party{}, time.Time{}, false
 	}
 	unix, err := strconv.ParseInt(parts[3], 10, 64)
 	if err != nil {
-		return access.Party{}, false
+		return access.Party{}, time.Time{}, false
 	}
-	now := s.now()
-	expiry := time.Unix(unix, 0)
-	// A session a clock set back made look longer than one life is refused too.
-	return p, now.Before(expiry) && expiry.Sub(now) <= sessionLife
+	return p, time.Unix(unix, 0), true
 }
 
 // authenticated returns the party r comes from, if it may read the
@@ -106,14 +111,19 @@ func (s sessions) authenticated(r *http.Request) (p access.Party, ok, byCookie b
 
 // presentsCredentials tells whether a refused request tried to sign in:
 // a sign-in form (the one POST that can be refused so), a bearer header
-// or a session cookie. A visit with none gets the sign-in form and guessed
-// nothing.
-func presentsCredentials(r *http.Request) bool {
+// or a session cookie the hub did not sign. A visit with none, or with a
+// session that merely ended (a wall screen's live updates after 8 hours),
+// gets the sign-in form and guessed nothing.
+func (s sessions) presentsCredentials(r *http.Request) bool {
 	if r.Method == http.MethodPost || r.Header.Get("Authorization") != "" {
 		return true
 	}
-	_, err := r.Cookie(sessionCookie)
-	return err == nil
+	c, err := r.Cookie(sessionCookie)
+	if err != nil {
+		return false
+	}
+	_, _, signed := s.signed(c.Value)
+	return !signed
 }
 
 // cookie is the session cookie: HttpOnly, SameSite=Strict, for the
