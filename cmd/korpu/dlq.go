@@ -25,7 +25,7 @@ korpu dlq drop    --config FILE [--as NAME] ID
 korpu dlq actions --config FILE [--before ID] [--limit N]
 
 replay and drop are recorded in the operators' record (dlq actions) as
-NAME; without --as, as cli:USER (the user running korpu)`
+cli:NAME; without --as, as cli:USER (the user running korpu)`
 
 // dlq lets an operator act on dead letters straight in the ledger; a
 // replay's messages are committed to the outbox, which any running hub
@@ -122,12 +122,14 @@ func dlq(ctx context.Context, args []string, stdout io.Writer, getenv env) error
 	return nil
 }
 
-// cliOperator is who runs korpu dlq, for the record: the name given with
-// --as, else cli: and the user running korpu. Whoever can read the hub's
-// config reaches the ledger, so the command line acts as an operator.
+// cliOperator is who runs korpu dlq, for the record: cli: and the name
+// given with --as, else the user running korpu. Whoever can read the hub's
+// config reaches the ledger, so the command line acts as an operator; the
+// prefix keeps it from writing a name of the access list, whose parties act
+// over the API only.
 func cliOperator(as string, getenv env) (routers.Operator, error) {
-	by := routers.Operator{Name: as, Role: "operator", Channel: routers.ChannelCLI}
-	if by.Name == "" {
+	by := routers.Operator{Name: "cli:" + as, Role: "operator", Channel: routers.ChannelCLI}
+	if as == "" {
 		name, _ := getenv("USER")
 		if u, err := user.Current(); err == nil && u.Username != "" {
 			name = u.Username

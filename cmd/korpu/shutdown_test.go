@@ -91,7 +91,7 @@ func TestDLQCommand(t *testing.T) {
 
 	out, err = dlq("drop", "--config", s.config, "--as", "Aysel Məmmədova", first)
 	require.NoError(t, err, out)
-	require.Contains(t, out, "dropped by Aysel Məmmədova")
+	require.Contains(t, out, "dropped by cli:Aysel Məmmədova")
 	out, err = dlq("replay", "--config", s.config, first)
 	require.Error(t, err, "a dropped letter cannot be replayed")
 	require.Contains(t, out, "no longer open")
@@ -145,7 +145,7 @@ func TestDLQCommand(t *testing.T) {
 		{"duty-operator", routers.ChannelAPI, routers.ActionReplay, letters[2].ID, routers.OutcomeDone},
 		{me, routers.ChannelCLI, routers.ActionReplay, letters[1].ID, routers.OutcomeDone},
 		{me, routers.ChannelCLI, routers.ActionReplay, letters[0].ID, routers.OutcomeNotOpen},
-		{"Aysel Məmmədova", routers.ChannelCLI, routers.ActionDrop, letters[0].ID, routers.OutcomeDone},
+		{"cli:Aysel Məmmədova", routers.ChannelCLI, routers.ActionDrop, letters[0].ID, routers.OutcomeDone},
 	}, rows, "the refused names recorded nothing")
 	out, err = dlq("actions", "--config", s.config, "--limit", "2")
 	require.NoError(t, err, out)
