@@ -109,49 +109,48 @@ func (l *Limiter) Wrap(mux Router, presented func(*http.Request) bool) http.Hand
 			mux.ServeHTTP(w, r)
 			return
 		}
+		rec := &statusRecorder{ResponseWriter: w}
+		if !presented(r) {
+			mux.ServeHTTP(rec, r)
+			if rec.status == http.StatusUnauthorized {
+				l.failures.WithLabelValues(route, outcomeMissing).Inc()
+			}
+			return
+		}
+		// The attempt takes its failure before it is served and gives it
+		// back unless it fails: requests in flight at once cannot each
+		// pass a check that only counts the answers already given.
 		k := key{source: sourceOf(r), route: route}
-		if wait := l.holdOff(k); wait > 0 {
+		attempt, wait := l.reserve(k)
+		if wait > 0 {
 			l.failures.WithLabelValues(route, outcomeThrottled).Inc()
 			tooMany(w, wait)
 			return
 		}
-		rec := &statusRecorder{ResponseWriter: w}
 		mux.ServeHTTP(rec, r)
 		if rec.status != http.StatusUnauthorized {
 			// A success resets nothing: a party with a token of its own
 			// must not wipe its record of guessing others'.
-			return
-		}
-		if !presented(r) {
-			l.failures.WithLabelValues(route, outcomeMissing).Inc()
+			attempt.CancelAt(l.cfg.Now())
 			return
 		}
 		l.failures.WithLabelValues(route, outcomeWrong).Inc()
-		l.fail(k)
+		if attempt.limiter.TokensAt(l.cfg.Now()) < 1 {
+			l.cfg.Logger.Warn("authentication failures: source held off", "source", k.source.String(), "route", k.route,
+				"burst", l.cfg.Burst, "refill", l.cfg.Refill)
+		}
 	})
 }
 
-// holdOff returns how long k must wait before its next attempt, 0 if it may go on.
-func (l *Limiter) holdOff(k key) time.Duration {
-	now := l.cfg.Now()
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	lim, ok := l.entries[k]
-	if !ok && l.full {
-		lim, ok = l.entries[key{route: k.route}]
-	}
-	if !ok {
-		return 0
-	}
-	tokens := lim.TokensAt(now)
-	if tokens >= 1 {
-		return 0
-	}
-	return time.Duration((1 - tokens) * float64(l.cfg.Refill))
+// attempt is one request's reserved failure on its source's limiter.
+type attempt struct {
+	*rate.Reservation
+	limiter *rate.Limiter
 }
 
-// fail takes one failure from k's allowance.
-func (l *Limiter) fail(k key) {
+// reserve takes one failure from k's allowance for an attempt, or says how
+// long k must wait before its next one.
+func (l *Limiter) reserve(k key) (attempt, time.Duration) {
 	now := l.cfg.Now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -173,11 +172,10 @@ func (l *Limiter) fail(k key) {
 			l.entries[k] = lim
 		}
 	}
-	lim.AllowN(now, 1)
-	if lim.TokensAt(now) < 1 {
-		l.cfg.Logger.Warn("authentication failures: source held off", "source", k.source.String(), "route", k.route,
-			"burst", l.cfg.Burst, "refill", l.cfg.Refill)
+	if tokens := lim.TokensAt(now); tokens < 1 {
+		return attempt{}, time.Duration((1 - tokens) * float64(l.cfg.Refill))
 	}
+	return attempt{Reservation: lim.ReserveN(now, 1), limiter: lim}, 0
 }
 
 // idle is how long an entry takes to refill completely: then it holds

@@ -147,22 +147,24 @@ func TestBoundedMemory(t *testing.T) {
 		return key{source: netip.PrefixFrom(netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}), 32), route: route}
 	}
 	for i := range maxSources {
-		l.fail(source(i))
+		l.reserve(source(i))
 	}
 	require.Equal(t, maxSources, len(l.entries))
 
 	// Full of active entries: newcomers share the overflow entry.
 	for i := maxSources; i < maxSources+5; i++ {
-		l.fail(source(i))
+		l.reserve(source(i))
 	}
 	require.Equal(t, maxSources+1, len(l.entries))
-	require.Positive(t, l.holdOff(source(maxSources+100)), "a new source past the cap shares the exhausted overflow entry")
+	_, wait := l.reserve(source(maxSources + 100))
+	require.Positive(t, wait, "a new source past the cap shares the exhausted overflow entry")
 
 	// Refilled entries carry nothing: the next failure sweeps them.
 	f.clock.advance(l.idle())
-	l.fail(source(0))
+	l.reserve(source(0))
 	require.Equal(t, 1, len(l.entries))
-	require.Zero(t, l.holdOff(source(maxSources+100)))
+	_, wait = l.reserve(source(maxSources + 100))
+	require.Zero(t, wait)
 }
 
 // TestNoRoute: what the mux does not route is passed on untouched and uncounted.
@@ -181,4 +183,51 @@ func TestNilLimiterLimitsNothing(t *testing.T) {
 	mux := http.NewServeMux()
 	var l *Limiter
 	require.Same(t, mux, l.Wrap(mux, nil))
+}
+
+// TestFloodInParallel: wrong tokens sent all at once, while the first are
+// still being answered, get no more refusals than the burst: each attempt
+// takes its failure before it is served. A right token meanwhile gives its
+// failure back.
+func TestFloodInParallel(t *testing.T) {
+	t.Parallel()
+	c := &clock{t: time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)}
+	l := New(Config{Burst: 5, Refill: time.Minute, Now: c.now, Registerer: prometheus.NewRegistry()})
+	release := make(chan struct{})
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /v1/districts/{code}/status", func(w http.ResponseWriter, r *http.Request) {
+		<-release // every attempt is in flight before any is answered
+		if r.Header.Get("Authorization") != goodToken {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	})
+	f := fixture{clock: c, limiter: l, handler: l.Wrap(mux, nil)}
+	var (
+		mu    sync.Mutex
+		codes = map[int]int{}
+		wg    sync.WaitGroup
+	)
+	for i := range 200 {
+		wg.Go(func() {
+			code := f.post("192.0.2.8:1", "AZ-BIL", "Bearer guess-"+strconv.Itoa(i)).Code
+			mu.Lock()
+			codes[code]++
+			mu.Unlock()
+		})
+	}
+	require.Eventually(t, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return codes[http.StatusTooManyRequests] == 195
+	}, 10*time.Second, time.Millisecond, "all but the burst held off while the burst is in flight")
+	close(release)
+	wg.Wait()
+	require.Equal(t, map[int]int{http.StatusUnauthorized: 5, http.StatusTooManyRequests: 195}, codes)
+
+	// Successes give their attempt back: the right token, many times, never holds its source off.
+	for range 20 {
+		require.Equal(t, http.StatusOK, f.post("192.0.2.9:1", "AZ-BIL", goodToken).Code)
+	}
 }
