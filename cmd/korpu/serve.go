@@ -168,6 +168,12 @@ func serve(ctx context.Context, args []string, getenv env) error {
 		return err
 	}
 	defer pool.Close()
+	if why, err := postgres.Rewriter(ctx, pool); err != nil {
+		return err
+	} else if why != "" {
+		logger.Warn("the record is tamper-evident, not tamper-proof, for this role: "+why+
+			"; run the hub as a role that only reads and appends (README, A record no one rewrites unseen)")
+	}
 
 	// A pool of channels: without one the publisher opens a channel per publish.
 	broker := amqp.Config{URL: cfg.AMQP.URL, ChannelPoolSize: 8}
