@@ -171,7 +171,7 @@ func serve(ctx context.Context, args []string, getenv env) error {
 	if why, err := postgres.Rewriter(ctx, pool); err != nil {
 		return err
 	} else if why != "" {
-		logger.Warn("the record is tamper-evident, not tamper-proof, for this role: "+why+
+		logger.Warn("the record is tamper-evident, not tamper-proof, for this role: " + why +
 			"; run the hub as a role that only reads and appends (README, A record no one rewrites unseen)")
 	}
 
