@@ -4,9 +4,9 @@
 -- is written in the commit that makes the change.
 --
 -- Append-only for the hub: a trigger refuses UPDATE, DELETE and TRUNCATE,
--- so not even the hub's own role can rewrite what operators did (only a
--- superuser dropping the trigger could, and that is a change of schema
--- any review sees).
+-- and they are revoked, so a hub role that neither owns the table nor is a
+-- superuser cannot rewrite what operators did (an owner or a superuser can
+-- disable the trigger: serve warns when it runs as one, postgres.Rewriter).
 
 -- +goose Up
 CREATE TABLE operator_actions (
@@ -23,7 +23,7 @@ CREATE TABLE operator_actions (
 
 -- refuse_rewrite is the trigger of every append-only table (this one and
 -- the transparency log's, 00013): no role rewrites or removes a row. A
--- superuser bypasses privileges and can disable triggers; what the record
+-- superuser bypasses privileges and an owner can disable triggers; what the record
 -- is worth then rests on the chain, the log and the monitors' checkpoints.
 -- +goose StatementBegin
 CREATE FUNCTION refuse_rewrite() RETURNS trigger LANGUAGE plpgsql AS $$

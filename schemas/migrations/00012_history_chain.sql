@@ -19,7 +19,7 @@ ALTER TABLE status_history ADD CONSTRAINT status_history_hash_sealed
 CREATE INDEX status_history_unsealed ON status_history (appeal_number, sequence) WHERE hash IS NULL;
 
 -- The history is append-only. The one change allowed is sealing: setting
--- a NULL hash once, with nothing else changed. A superuser can still
+-- a NULL hash once, with nothing else changed. A superuser or the owner can still
 -- disable the trigger (or set session_replication_role = replica); the
 -- chain is what catches that.
 -- +goose StatementBegin
@@ -40,9 +40,10 @@ CREATE TRIGGER status_history_append_only BEFORE UPDATE OR DELETE ON status_hist
 CREATE TRIGGER status_history_no_truncate BEFORE TRUNCATE ON status_history
     FOR EACH STATEMENT EXECUTE FUNCTION status_history_append_only();
 
--- The hub's own role (the owner, usually) and everyone else lose the right
--- to rewrite rows; sealing keeps the right to fill the hash column only. A
--- superuser bypasses privileges, hence the trigger as well.
+-- The hub's own role and everyone else lose the right to rewrite rows;
+-- sealing keeps the right to fill the hash column only. A superuser
+-- bypasses privileges and an owner may grant them back, hence the trigger
+-- as well, and a hub role that owns nothing (README).
 REVOKE UPDATE, DELETE, TRUNCATE ON status_history FROM PUBLIC, CURRENT_USER;
 GRANT UPDATE (hash) ON status_history TO CURRENT_USER;
 

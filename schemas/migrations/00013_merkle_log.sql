@@ -58,7 +58,7 @@ CREATE TRIGGER log_queue_event AFTER INSERT ON status_history
     FOR EACH ROW EXECUTE FUNCTION log_queue_event();
 
 -- The log is append-only: no role rewrites or removes a leaf, a node or a
--- checkpoint. A superuser bypasses privileges (and can disable triggers):
+-- checkpoint. A superuser bypasses privileges (and an owner can disable triggers):
 -- `korpu audit verify` and the monitors' copies of checkpoints catch that.
 -- (refuse_rewrite: 00011.)
 CREATE TRIGGER log_leaves_append_only BEFORE UPDATE OR DELETE ON log_leaves
