@@ -92,16 +92,31 @@ type Router interface {
 	Handler(r *http.Request) (h http.Handler, pattern string)
 }
 
+// Credentials is what a request presents, as far as the router's owner can
+// tell before serving it.
+type Credentials int
+
+// What a request may present.
+const (
+	// CredentialsNone: no token, cookie or form; a 401 to it guessed nothing.
+	CredentialsNone Credentials = iota
+	// CredentialsKnown: a token (or session) the hub issued; parallel
+	// requests of a party that knows its token are never held off for it.
+	CredentialsKnown
+	// CredentialsUnknown: something the hub does not know: a guess.
+	CredentialsUnknown
+)
+
 // Wrap holds off, on mux's routes, sources that failed too often.
-// presented tells whether a request carried credentials at all (nil: an
-// Authorization header); a 401 to one that carried none is counted, as
-// missing, but not held against the source, since it guessed nothing.
-func (l *Limiter) Wrap(mux Router, presented func(*http.Request) bool) http.Handler {
+// credentials says what a request presents: a guess (unknown credentials)
+// takes its failure before it is served, so that guesses in flight at once
+// cannot each pass a check that only counts the answers already given; a
+// known token's 401 (a district's token on another's path) is counted,
+// as wrong, but not charged; a 401 to a request with none is counted, as
+// missing, and not charged either.
+func (l *Limiter) Wrap(mux Router, credentials func(*http.Request) Credentials) http.Handler {
 	if l == nil {
 		return mux
-	}
-	if presented == nil {
-		presented = func(r *http.Request) bool { return r.Header.Get("Authorization") != "" }
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, route := mux.Handler(r)
@@ -109,35 +124,34 @@ func (l *Limiter) Wrap(mux Router, presented func(*http.Request) bool) http.Hand
 			mux.ServeHTTP(w, r)
 			return
 		}
-		rec := &statusRecorder{ResponseWriter: w}
-		if !presented(r) {
-			mux.ServeHTTP(rec, r)
-			if rec.status == http.StatusUnauthorized {
-				l.failures.WithLabelValues(route, outcomeMissing).Inc()
-			}
-			return
-		}
-		// The attempt takes its failure before it is served and gives it
-		// back unless it fails: requests in flight at once cannot each
-		// pass a check that only counts the answers already given.
 		k := key{source: sourceOf(r), route: route}
-		attempt, wait := l.reserve(k)
-		if wait > 0 {
-			l.failures.WithLabelValues(route, outcomeThrottled).Inc()
-			tooMany(w, wait)
-			return
+		presents := credentials(r)
+		var guess attempt
+		if presents != CredentialsNone {
+			var wait time.Duration
+			if guess, wait = l.reserve(k, presents == CredentialsUnknown); wait > 0 {
+				l.failures.WithLabelValues(route, outcomeThrottled).Inc()
+				tooMany(w, wait)
+				return
+			}
 		}
+		rec := &statusRecorder{ResponseWriter: w}
 		mux.ServeHTTP(rec, r)
-		if rec.status != http.StatusUnauthorized {
+		switch {
+		case rec.status != http.StatusUnauthorized:
 			// A success resets nothing: a party with a token of its own
 			// must not wipe its record of guessing others'.
-			attempt.CancelAt(l.cfg.Now())
-			return
-		}
-		l.failures.WithLabelValues(route, outcomeWrong).Inc()
-		if attempt.limiter.TokensAt(l.cfg.Now()) < 1 {
-			l.cfg.Logger.Warn("authentication failures: source held off", "source", k.source.String(), "route", k.route,
-				"burst", l.cfg.Burst, "refill", l.cfg.Refill)
+			guess.cancel(l.cfg.Now())
+		case presents == CredentialsNone:
+			l.failures.WithLabelValues(route, outcomeMissing).Inc()
+		default:
+			// A known token refused here (a district's on another's
+			// path) is counted but guessed nothing: only guesses are charged.
+			l.failures.WithLabelValues(route, outcomeWrong).Inc()
+			if presents == CredentialsUnknown && guess.limiter.TokensAt(l.cfg.Now()) < 1 {
+				l.cfg.Logger.Warn("authentication failures: source held off", "source", k.source.String(), "route", k.route,
+					"burst", l.cfg.Burst, "refill", l.cfg.Refill)
+			}
 		}
 	})
 }
@@ -148,9 +162,16 @@ type attempt struct {
 	limiter *rate.Limiter
 }
 
-// reserve takes one failure from k's allowance for an attempt, or says how
-// long k must wait before its next one.
-func (l *Limiter) reserve(k key) (attempt, time.Duration) {
+// cancel gives a reserved failure back.
+func (a attempt) cancel(now time.Time) {
+	if a.Reservation != nil {
+		a.CancelAt(now)
+	}
+}
+
+// reserve says how long k must wait before its next attempt, 0 if it may
+// go on; with take, a failure is taken from k's allowance for it.
+func (l *Limiter) reserve(k key, take bool) (attempt, time.Duration) {
 	now := l.cfg.Now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -160,20 +181,28 @@ func (l *Limiter) reserve(k key) (attempt, time.Duration) {
 	lim, ok := l.entries[k]
 	if !ok {
 		// Once a sweep found the table full of live entries, the next
-		// waits for its time: a sweep per newcomer would cost O(n) each.
+		// waits for its time (a sweep per newcomer would cost O(n) each),
+		// and newcomers share one entry per route.
 		if !l.full && len(l.entries) >= maxSources {
 			l.sweep(now)
 		}
 		if l.full {
 			k.source = netip.Prefix{}
 		}
-		if lim, ok = l.entries[k]; !ok {
-			lim = rate.NewLimiter(rate.Every(l.cfg.Refill), l.cfg.Burst)
-			l.entries[k] = lim
+		lim, ok = l.entries[k]
+	}
+	if !ok {
+		if !take {
+			return attempt{}, 0 // a known party that never failed here
 		}
+		lim = rate.NewLimiter(rate.Every(l.cfg.Refill), l.cfg.Burst)
+		l.entries[k] = lim
 	}
 	if tokens := lim.TokensAt(now); tokens < 1 {
 		return attempt{}, time.Duration((1 - tokens) * float64(l.cfg.Refill))
+	}
+	if !take {
+		return attempt{limiter: lim}, 0
 	}
 	return attempt{Reservation: lim.ReserveN(now, 1), limiter: lim}, 0
 }

@@ -47,7 +47,7 @@ func setup(t *testing.T) fixture {
 		}
 		w.WriteHeader(http.StatusOK)
 	})
-	return fixture{clock: c, reg: reg, limiter: l, handler: l.Wrap(mux, nil)}
+	return fixture{clock: c, reg: reg, limiter: l, handler: l.Wrap(mux, testCredentials)}
 }
 
 func (f fixture) post(from, code, token string) *httptest.ResponseRecorder {
@@ -147,23 +147,23 @@ func TestBoundedMemory(t *testing.T) {
 		return key{source: netip.PrefixFrom(netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}), 32), route: route}
 	}
 	for i := range maxSources {
-		l.reserve(source(i))
+		l.reserve(source(i), true)
 	}
 	require.Equal(t, maxSources, len(l.entries))
 
 	// Full of active entries: newcomers share the overflow entry.
 	for i := maxSources; i < maxSources+5; i++ {
-		l.reserve(source(i))
+		l.reserve(source(i), true)
 	}
 	require.Equal(t, maxSources+1, len(l.entries))
-	_, wait := l.reserve(source(maxSources + 100))
+	_, wait := l.reserve(source(maxSources+100), false)
 	require.Positive(t, wait, "a new source past the cap shares the exhausted overflow entry")
 
 	// Refilled entries carry nothing: the next failure sweeps them.
 	f.clock.advance(l.idle())
-	l.reserve(source(0))
+	l.reserve(source(0), true)
 	require.Equal(t, 1, len(l.entries))
-	_, wait = l.reserve(source(maxSources + 100))
+	_, wait = l.reserve(source(maxSources+100), false)
 	require.Zero(t, wait)
 }
 
@@ -182,13 +182,12 @@ func TestNilLimiterLimitsNothing(t *testing.T) {
 	t.Parallel()
 	mux := http.NewServeMux()
 	var l *Limiter
-	require.Same(t, mux, l.Wrap(mux, nil))
+	require.Same(t, mux, l.Wrap(mux, testCredentials))
 }
 
 // TestFloodInParallel: wrong tokens sent all at once, while the first are
-// still being answered, get no more refusals than the burst: each attempt
-// takes its failure before it is served. A right token meanwhile gives its
-// failure back.
+// still being answered, get no more refusals than the burst: each guess
+// takes its failure before it is served, and a known token takes none.
 func TestFloodInParallel(t *testing.T) {
 	t.Parallel()
 	c := &clock{t: time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)}
@@ -203,7 +202,7 @@ func TestFloodInParallel(t *testing.T) {
 		}
 		w.WriteHeader(http.StatusOK)
 	})
-	f := fixture{clock: c, limiter: l, handler: l.Wrap(mux, nil)}
+	f := fixture{clock: c, limiter: l, handler: l.Wrap(mux, testCredentials)}
 	var (
 		mu    sync.Mutex
 		codes = map[int]int{}
@@ -217,6 +216,12 @@ func TestFloodInParallel(t *testing.T) {
 			mu.Unlock()
 		})
 	}
+	// Meanwhile a party that knows its token sends 20 at once from another
+	// address: none is held off, however many are in flight.
+	var known sync.Map
+	for i := range 20 {
+		wg.Go(func() { known.Store(i, f.post("192.0.2.9:1", "AZ-BIL", goodToken).Code) })
+	}
 	require.Eventually(t, func() bool {
 		mu.Lock()
 		defer mu.Unlock()
@@ -225,9 +230,19 @@ func TestFloodInParallel(t *testing.T) {
 	close(release)
 	wg.Wait()
 	require.Equal(t, map[int]int{http.StatusUnauthorized: 5, http.StatusTooManyRequests: 195}, codes)
-
-	// Successes give their attempt back: the right token, many times, never holds its source off.
-	for range 20 {
-		require.Equal(t, http.StatusOK, f.post("192.0.2.9:1", "AZ-BIL", goodToken).Code)
+	for i := range 20 {
+		code, _ := known.Load(i)
+		require.Equal(t, http.StatusOK, code, "request %d of the known party", i)
 	}
+}
+
+// testCredentials knows one token, goodToken.
+func testCredentials(r *http.Request) Credentials {
+	switch r.Header.Get("Authorization") {
+	case "":
+		return CredentialsNone
+	case goodToken:
+		return CredentialsKnown
+	}
+	return CredentialsUnknown
 }

@@ -105,11 +105,23 @@ func New(cfg Config) http.Handler {
 	if cfg.Log != nil {
 		api.registerTransparencyLog(mux)
 	}
-	return cfg.AuthLimit.Wrap(mux, nil)
+	return cfg.AuthLimit.Wrap(mux, api.credentials)
 }
 
 type api struct {
 	cfg Config
+}
+
+// credentials says whether r's bearer token, if any, is one of the access
+// list's, before r is served (authlimit holds guesses off).
+func (a *api) credentials(r *http.Request) authlimit.Credentials {
+	if r.Header.Get("Authorization") == "" {
+		return authlimit.CredentialsNone
+	}
+	if _, ok := a.caller(r); ok {
+		return authlimit.CredentialsKnown
+	}
+	return authlimit.CredentialsUnknown
 }
 
 // caller is the party whose bearer token r carries (access.Table compares

@@ -133,7 +133,7 @@ func New(cfg Config) (*Server, error) {
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusForbidden, "forbidden", langOf(r), "forbidden")
 	}))
-	s.handler = cop.Handler(cfg.AuthLimit.Wrap(mux, s.sessions.presentsCredentials))
+	s.handler = cop.Handler(cfg.AuthLimit.Wrap(mux, s.sessions.credentials))
 	return s, nil
 }
 

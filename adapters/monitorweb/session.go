@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/korpu-az/korpu/adapters/access"
+	"github.com/korpu-az/korpu/adapters/authlimit"
 )
 
 // sessionLife is how long a sign-in lasts.
@@ -109,21 +110,40 @@ func (s sessions) authenticated(r *http.Request) (p access.Party, ok, byCookie b
 	return p, ok, ok
 }
 
-// presentsCredentials tells whether a refused request tried to sign in:
-// a sign-in form (the one POST that can be refused so), a bearer header
-// or a session cookie the hub did not sign. A visit with none, or with a
-// session that merely ended (a wall screen's live updates after 8 hours),
-// gets the sign-in form and guessed nothing.
-func (s sessions) presentsCredentials(r *http.Request) bool {
-	if r.Method == http.MethodPost || r.Header.Get("Authorization") != "" {
-		return true
+// credentials says what r presents, before it is served: the sign-in
+// form's token, a bearer header, or a session cookie. A session that
+// merely ended (a wall screen's live updates after 8 hours) is one the hub
+// signed: no credentials any more, no guess either.
+func (s sessions) credentials(r *http.Request) authlimit.Credentials {
+	known := func(ok bool) authlimit.Credentials {
+		if ok {
+			return authlimit.CredentialsKnown
+		}
+		return authlimit.CredentialsUnknown
 	}
-	c, err := r.Cookie(sessionCookie)
-	if err != nil {
-		return false
+	if r.Method == http.MethodPost && r.URL.Path == Base+"/signin" {
+		// Read here within the handler's own bound; signIn finds it parsed.
+		r.Body = http.MaxBytesReader(nil, r.Body, maxSignInBytes)
+		if err := r.ParseForm(); err != nil {
+			return authlimit.CredentialsUnknown
+		}
+		_, ok := s.tokens.Lookup(r.PostForm.Get("token"))
+		return known(ok)
 	}
-	_, _, signed := s.signed(c.Value)
-	return !signed
+	if auth := r.Header.Get("Authorization"); auth != "" {
+		token, _ := strings.CutPrefix(auth, "Bearer ")
+		_, ok := s.tokens.Lookup(token)
+		return known(ok)
+	}
+	if c, err := r.Cookie(sessionCookie); err == nil {
+		if _, ok := s.valid(c.Value); ok {
+			return authlimit.CredentialsKnown
+		}
+		if _, _, signed := s.signed(c.Value); !signed {
+			return authlimit.CredentialsUnknown
+		}
+	}
+	return authlimit.CredentialsNone
 }
 
 // cookie is the session cookie: HttpOnly, SameSite=Strict, for the
