@@ -208,9 +208,10 @@ func (l *Ledger) Checkpoint(ctx context.Context, notBefore time.Time, sign func(
 		}
 		var (
 			lastSize int64
+			lastRoot []byte
 			lastAt   time.Time
 		)
-		err := tx.QueryRow(ctx, `SELECT size, created_at FROM log_checkpoints ORDER BY size DESC LIMIT 1`).Scan(&lastSize, &lastAt)
+		err := tx.QueryRow(ctx, `SELECT size, root, created_at FROM log_checkpoints ORDER BY size DESC LIMIT 1`).Scan(&lastSize, &lastRoot, &lastAt)
 		switch {
 		case errors.Is(err, pgx.ErrNoRows):
 			lastSize = 0
@@ -226,6 +227,14 @@ func (l *Ledger) Checkpoint(ctx context.Context, notBefore time.Time, sign func(
 		tree, err := tlog.Load(ctx, size, nodeReader(tx))
 		if err != nil {
 			return err
+		}
+		// The root comes from stored nodes: sign it only if those nodes
+		// still prove the last signed tree, so rewritten nodes are refused
+		// rather than signed.
+		if lastSize > 0 {
+			if err := tlog.VerifyExtends(ctx, nodeReader(tx), uint64(lastSize), lastRoot, size, tree.Root()); err != nil { //nolint:gosec // G115: as above
+				return &routers.PermanentError{Err: fmt.Errorf("%w: %w", routers.ErrLogInconsistent, err)}
+			}
 		}
 		if cp, err = sign(size, tree.Root(), now); err != nil {
 			return err

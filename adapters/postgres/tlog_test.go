@@ -68,6 +68,18 @@ func historyTree(ctx context.Context, t *testing.T, pool *pgxpool.Pool) *tlog.Tr
 	return tree
 }
 
+// testSigner is a new log key's signer and the checkpoint message of it.
+func testSigner(t *testing.T) (*tlog.Signer, func(tlog.Checkpoint) routers.OutboxMessage) {
+	t.Helper()
+	skey, _, err := tlog.GenerateKey("korpu.test/log")
+	require.NoError(t, err)
+	signer, err := tlog.NewSigner(skey)
+	require.NoError(t, err)
+	return signer, func(cp tlog.Checkpoint) routers.OutboxMessage {
+		return routers.CheckpointMessage("checkpoints", signer.Origin(), cp)
+	}
+}
+
 // TestLogTwoSequencersManyWriters: four writers in two processes commit
 // while both processes' sequencers run; the log ends contiguous, each event
 // once, and its checkpoint's root is the tree recomputed from the history.
@@ -231,13 +243,7 @@ func TestLogAuditNamesTampering(t *testing.T) {
 	ctx := t.Context()
 	pool := postgrestest.NewPool(t)
 	ledger := postgres.NewLedger(pool, time.Now)
-	skey, _, err := tlog.GenerateKey("korpu.test/log")
-	require.NoError(t, err)
-	signer, err := tlog.NewSigner(skey)
-	require.NoError(t, err)
-	message := func(cp tlog.Checkpoint) routers.OutboxMessage {
-		return routers.CheckpointMessage("checkpoints", signer.Origin(), cp)
-	}
+	signer, message := testSigner(t)
 	var copies = map[string][]byte{}
 	for round := range 2 {
 		logWriter(ctx, t, ledger, fmt.Sprint("r", round), 3, 2)
@@ -308,4 +314,47 @@ func TestLogAuditNamesTampering(t *testing.T) {
 	require.Contains(t, joined, "checkpoint copy altered: checkpoint refused")
 	require.Contains(t, joined, "checkpoint 6: its root is not the root recomputed from the leaves")
 	require.Contains(t, joined, fmt.Sprintf("leaf %d (appeal %s sequence %d): differs from its history row's hash", forgedAt, forgedNumber, forgedSeq))
+}
+
+// TestLogCheckpointRefusesRewrittenNodes: a node below the last checkpoint
+// rewritten by a superuser with the triggers off changes the root the
+// stored nodes give; the checkpointer refuses to sign it, for good.
+func TestLogCheckpointRefusesRewrittenNodes(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	pool := postgrestest.NewPool(t)
+	ledger := postgres.NewLedger(pool, time.Now)
+	signer, message := testSigner(t)
+	checkpoint := func() (tlog.Checkpoint, bool, error) {
+		return ledger.Checkpoint(ctx, time.Now().Add(time.Hour), signer.Sign, message) // due whatever the last one's time
+	}
+	logWriter(ctx, t, ledger, "a", 2, 2)
+	_, err := ledger.SequenceLog(ctx, 100)
+	require.NoError(t, err)
+	cp, ok, err := checkpoint()
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.Equal(t, uint64(4), cp.Size)
+	logWriter(ctx, t, ledger, "b", 1, 2)
+	_, err = ledger.SequenceLog(ctx, 100)
+	require.NoError(t, err)
+
+	conn, err := pool.Acquire(ctx)
+	require.NoError(t, err)
+	_, err = conn.Exec(ctx, `SET session_replication_role = replica`) // a superuser's way round triggers
+	require.NoError(t, err)
+	tag, err := conn.Exec(ctx, `UPDATE log_nodes SET hash = sha256('forged') WHERE level = 2 AND node_index = 0`) // the first 4 leaves' root
+	require.NoError(t, err)
+	require.Equal(t, int64(1), tag.RowsAffected())
+	_, err = conn.Exec(ctx, `RESET session_replication_role`)
+	require.NoError(t, err)
+	conn.Release()
+
+	_, ok, err = checkpoint()
+	require.ErrorIs(t, err, routers.ErrLogInconsistent)
+	require.True(t, routers.IsPermanent(err))
+	require.False(t, ok)
+	latest, err := ledger.LatestCheckpoint(ctx)
+	require.NoError(t, err)
+	require.Equal(t, uint64(4), latest.Size, "nothing signed over the rewritten node")
 }
