@@ -231,6 +231,30 @@ func TestLogTablesAppendOnly(t *testing.T) {
 		WHERE table_name IN ('log_leaves', 'log_nodes', 'log_checkpoints') AND privilege_type IN ('UPDATE', 'DELETE', 'TRUNCATE')
 		AND grantee IN (current_user, 'PUBLIC')`).Scan(&grants))
 	require.Zero(t, grants, "UPDATE, DELETE and TRUNCATE revoked")
+	var queueGrants []string
+	require.NoError(t, pool.QueryRow(ctx, `SELECT coalesce(array_agg(privilege_type::text ORDER BY privilege_type), '{}')
+		FROM information_schema.role_table_grants
+		WHERE table_name = 'log_pending' AND grantee IN (current_user, 'PUBLIC')`).Scan(&queueGrants))
+	require.NotContains(t, queueGrants, "UPDATE", "the queue's rows are not rewritten")
+	require.NotContains(t, queueGrants, "TRUNCATE")
+	require.Contains(t, queueGrants, "DELETE", "the sequencer deletes what it appended")
+}
+
+// TestLogBadQueueRowIsPermanent: a queued event already in the log (a
+// row queued twice) fails sequencing the same way every time: the ledger
+// says so, for the hub to report it once rather than retry quietly.
+func TestLogBadQueueRowIsPermanent(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	pool := postgrestest.NewPool(t)
+	ledger := postgres.NewLedger(pool, time.Now)
+	logWriter(ctx, t, ledger, "w", 1, 1)
+	_, err := pool.Exec(ctx, `INSERT INTO log_pending (appeal_number, sequence) SELECT appeal_number, sequence FROM log_pending`)
+	require.NoError(t, err)
+	for range 2 {
+		_, err = ledger.SequenceLog(ctx, 100)
+		require.True(t, routers.IsPermanent(err), "%v", err)
+	}
 }
 
 // TestLogAuditNamesTampering: a clean log audits clean; a leaf dropped by
