@@ -312,7 +312,7 @@ var _ routers.LogAuditSource = (*Ledger)(nil)
 // AuditLeaves implements routers.LogAuditSource, one streaming query.
 func (l *Ledger) AuditLeaves(ctx context.Context, fn func(routers.AuditLeaf) error) error {
 	rows, err := l.pool.Query(ctx, `
-		SELECT l.leaf_index, l.appeal_number, l.sequence, l.leaf_hash, h.hash
+		SELECT l.leaf_index, l.appeal_number, l.sequence, l.leaf_hash, h.hash, h.event->>'at'
 		FROM log_leaves l LEFT JOIN status_history h USING (appeal_number, sequence)
 		ORDER BY l.leaf_index`)
 	if err != nil {
@@ -323,11 +323,15 @@ func (l *Ledger) AuditLeaves(ctx context.Context, fn func(routers.AuditLeaf) err
 		var (
 			leaf  routers.AuditLeaf
 			index int64
+			at    *string
 		)
-		if err := rows.Scan(&index, &leaf.AppealNumber, &leaf.Sequence, &leaf.LeafHash, &leaf.EventHash); err != nil {
+		if err := rows.Scan(&index, &leaf.AppealNumber, &leaf.Sequence, &leaf.LeafHash, &leaf.EventHash, &at); err != nil {
 			return fmt.Errorf("read log leaves: %w", err)
 		}
 		leaf.Index = uint64(index) //nolint:gosec // G115: the column is checked non-negative
+		if at != nil {
+			leaf.At, _ = time.Parse(time.RFC3339, *at) // an event without a readable time leaves it unknown
+		}
 		if err := fn(leaf); err != nil {
 			return err
 		}

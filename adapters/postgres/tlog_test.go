@@ -20,10 +20,13 @@ import (
 	"github.com/korpu-az/korpu/routers/tlog"
 )
 
+// logWritten is when logWriter's events happened.
+var logWritten = time.Date(2026, 11, 27, 10, 0, 0, 0, routers.Baku)
+
 // logWriter registers appeals with a chain of events through ledger.
 func logWriter(ctx context.Context, t *testing.T, ledger *postgres.Ledger, name string, appeals, events int) {
 	t.Helper()
-	registered := time.Date(2026, 11, 27, 10, 0, 0, 0, routers.Baku)
+	registered, at := logWritten, logWritten.Format(time.RFC3339)
 	for i := range appeals {
 		draft := routers.Appeal{
 			RequestID: fmt.Sprintf("%s-%d", name, i), District: "AZ-BIL", Service: "appeal", FIN: "5ZJ7K2M",
@@ -33,13 +36,13 @@ func logWriter(ctx context.Context, t *testing.T, ledger *postgres.Ledger, name 
 		a, err := ledger.Register(ctx, draft, nil,
 			func(seq int) string { return routers.FormatAppealNumber("AZ-BIL", 2026, seq) },
 			func(a routers.Appeal) routers.Effects {
-				return routers.Effects{Events: []routers.StatusEvent{{EventID: a.RequestID, AppealNumber: a.Number, Sequence: 1, Status: a.Status}}}
+				return routers.Effects{Events: []routers.StatusEvent{{EventID: a.RequestID, AppealNumber: a.Number, Sequence: 1, Status: a.Status, At: at}}}
 			})
 		require.NoError(t, err)
 		for seq := 2; seq <= events; seq++ {
 			require.NoError(t, ledger.UpdateAppeal(ctx, a.Number, func(stored *routers.Appeal) (routers.Effects, error) {
 				stored.Sequence = seq
-				return routers.Effects{Events: []routers.StatusEvent{{EventID: fmt.Sprint(a.RequestID, seq), AppealNumber: a.Number, Sequence: seq, Status: routers.StatusInProgress}}}, nil
+				return routers.Effects{Events: []routers.StatusEvent{{EventID: fmt.Sprint(a.RequestID, seq), AppealNumber: a.Number, Sequence: seq, Status: routers.StatusInProgress, At: at}}}, nil
 			}))
 		}
 	}
@@ -278,7 +281,7 @@ func TestLogAuditNamesTampering(t *testing.T) {
 		require.True(t, ok)
 		copies[fmt.Sprint("monitor-", round)] = cp.Note
 	}
-	report, err := routers.AuditLog(ctx, ledger, signer.Verifier(), copies)
+	report, err := routers.AuditLog(ctx, ledger, signer.Verifier(), copies, routers.LogClock{})
 	require.NoError(t, err)
 	require.Empty(t, report.Problems)
 	require.Equal(t, uint64(12), report.Leaves)
@@ -328,7 +331,7 @@ func TestLogAuditNamesTampering(t *testing.T) {
 	altered := bytes.Clone(copies["monitor-1"])
 	altered[len(altered)-10] ^= 0x01 // in the signature's base64
 	copies["altered"] = altered
-	report, err = routers.AuditLog(ctx, ledger, signer.Verifier(), copies)
+	report, err = routers.AuditLog(ctx, ledger, signer.Verifier(), copies, routers.LogClock{})
 	require.NoError(t, err)
 	require.Equal(t, int64(4), report.FirstBadLeaf)
 	require.Equal(t, routers.EventRef{AppealNumber: number, Sequence: sequence}, report.FirstBadRef)
@@ -381,4 +384,42 @@ func TestLogCheckpointRefusesRewrittenNodes(t *testing.T) {
 	latest, err := ledger.LatestCheckpoint(ctx)
 	require.NoError(t, err)
 	require.Equal(t, uint64(4), latest.Size, "nothing signed over the rewritten node")
+}
+
+// TestLogAuditNamesLeavesNoCheckpointCovers: the newest checkpoints
+// removed, the leaves past the kept one are covered by no signature; the
+// audit says so once the kept one is older than two intervals and the
+// slack, and so with no checkpoint at all once the first leaf's event is.
+func TestLogAuditNamesLeavesNoCheckpointCovers(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	pool := postgrestest.NewPool(t)
+	signedAt := logWritten.Add(time.Hour)
+	ledger := postgres.NewLedger(pool, func() time.Time { return signedAt })
+	signer, message := testSigner(t)
+	logWriter(ctx, t, ledger, "w", 2, 2)
+	_, err := ledger.SequenceLog(ctx, 100)
+	require.NoError(t, err)
+	audit := func(now time.Time) []string {
+		t.Helper()
+		report, err := routers.AuditLog(ctx, ledger, signer.Verifier(), nil, routers.LogClock{Now: now, Interval: time.Minute})
+		require.NoError(t, err)
+		return report.Problems
+	}
+	require.Empty(t, audit(logWritten.Add(2*time.Minute)), "the hub has not had its intervals yet")
+	require.Equal(t, []string{"leaves 0..3 are covered by no checkpoint: the first is an event of 2026-11-27T06:00:00Z, older than 3m0s; " +
+		"the checkpoints were removed, or the hub never signed"}, audit(logWritten.Add(4*time.Minute)))
+
+	_, ok, err := ledger.Checkpoint(ctx, signedAt, signer.Sign, message)
+	require.NoError(t, err)
+	require.True(t, ok)
+	logWriter(ctx, t, ledger, "x", 1, 2)
+	_, err = ledger.SequenceLog(ctx, 100)
+	require.NoError(t, err)
+	require.Empty(t, audit(signedAt.Add(3*time.Minute)), "leaves past a checkpoint of the last intervals are the hub's work")
+	require.Equal(t, []string{"leaves 4..5 are covered by no checkpoint younger than 3m0s: the latest kept, of size 4, was signed at " +
+		"2026-11-27T07:00:00Z; newer checkpoints were removed, or the hub stopped signing"}, audit(signedAt.Add(3*time.Minute+time.Second)))
+	report, err := routers.AuditLog(ctx, ledger, signer.Verifier(), nil, routers.LogClock{})
+	require.NoError(t, err)
+	require.Empty(t, report.Problems, "no interval, no such check")
 }
