@@ -306,6 +306,10 @@ type harnessOptions struct {
 	districtTimeouts map[string]time.Duration
 	// signer, if set, runs the transparency log on the ledger.
 	signer *tlog.Signer
+	// logLedger, if set, stands between the hub and the ledger's log.
+	logLedger func(routers.LogLedger) routers.LogLedger
+	// logger is the hub's; default one that discards.
+	logger *slog.Logger
 }
 
 func newHarness(t *testing.T) *harness {
@@ -358,6 +362,13 @@ func newHarnessWith(t *testing.T, opts harnessOptions) *harness {
 		metrics:   prometheus.NewRegistry(),
 	}
 	h.ledger = opts.ledger(t, h.clock.Now)
+	logLedger := logOf(h.ledger, opts.signer)
+	if opts.logLedger != nil {
+		logLedger = opts.logLedger(logLedger)
+	}
+	if opts.logger == nil {
+		opts.logger = slog.New(slog.DiscardHandler)
+	}
 	h.m = routers.NewMetrics(h.metrics)
 	polled := map[string]routers.Polled{}
 	for code, p := range opts.polled {
@@ -395,8 +406,8 @@ func newHarnessWith(t *testing.T, opts harnessOptions) *harness {
 	}, routers.Deps{
 		Ledger: h.ledger, Registry: h.registry, Districts: districts, Polled: polled, Validator: hubValidator(),
 		Publisher: ps, Subscriber: ps, Metrics: h.m,
-		Logger: slog.New(slog.DiscardHandler), Now: h.clock.Now,
-		Log: logOf(h.ledger, opts.signer), CheckpointSigner: opts.signer,
+		Logger: opts.logger, Now: h.clock.Now,
+		Log: logLedger, CheckpointSigner: opts.signer,
 	})
 	require.NoError(t, err)
 	h.hub = hub

@@ -119,8 +119,9 @@ type Hub struct {
 	outboxLedger     OutboxLedger
 	deadLetterLedger DeadLetterFiler
 	oversightLedger  OversightLedger
-	logLedger        LogLedger    // nil: no transparency log
-	signer           *tlog.Signer // the log's checkpoint key, with logLedger
+	logLedger        LogLedger         // nil: no transparency log
+	signer           *tlog.Signer      // the log's checkpoint key, with logLedger
+	logStuck         map[string]string // the permanent failure last logged, by step of the log's loop (logLoop's own)
 	registry         Registry
 	districts        map[string]District
 	guards           map[string]*guardedDistrict

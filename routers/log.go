@@ -24,6 +24,10 @@ import (
 // latest checkpoint.
 var ErrNotSequenced = errors.New("not yet in the log")
 
+// ErrLogInconsistent: the stored tree no longer proves the latest
+// checkpoint (its nodes were rewritten); the ledger refuses to sign it.
+var ErrLogInconsistent = errors.New("the stored log does not extend its latest checkpoint")
+
 // LogLedger is what the sequencer and the checkpointer need of the ledger.
 type LogLedger interface {
 	// SequenceLog appends up to limit queued history events to the log, in
@@ -92,11 +96,10 @@ func (h *Hub) sequenceLog(ctx context.Context) {
 	for {
 		n, err := h.logLedger.SequenceLog(ctx, logBatch)
 		if err != nil {
-			if !errors.Is(err, context.Canceled) {
-				h.logger.Warn("log sequencing failed", "error", err)
-			}
+			h.logFailure("sequence", err)
 			return
 		}
+		delete(h.logStuck, "sequence")
 		if n < logBatch {
 			return
 		}
@@ -113,14 +116,37 @@ func (h *Hub) checkpoint(ctx context.Context) {
 		return CheckpointMessage(h.cfg.Topics.Checkpoints, h.signer.Origin(), cp)
 	})
 	if err != nil {
-		if !errors.Is(err, context.Canceled) {
-			h.logger.Warn("log checkpoint failed", "error", err)
-		}
+		h.logFailure("checkpoint", err)
 		return
 	}
+	delete(h.logStuck, "checkpoint")
 	if ok {
 		h.committed()
 		h.logger.Info("log checkpoint signed", "size", cp.Size)
+	}
+}
+
+// logFailure counts and logs a failed step of the log's loop. A transient
+// failure is a warning; a permanent one (bad data, a tree that no longer
+// proves its checkpoint) recurs the same every round and stops the log, so
+// it is an error, logged once until it changes or the step succeeds (the
+// counter shows it goes on). Only logLoop calls it.
+func (h *Hub) logFailure(step string, err error) {
+	if errors.Is(err, context.Canceled) {
+		return
+	}
+	if !IsPermanent(err) {
+		h.metrics.LogFailures.WithLabelValues(step, "transient").Inc()
+		h.logger.Warn("log "+step+" failed", "error", err)
+		return
+	}
+	h.metrics.LogFailures.WithLabelValues(step, "permanent").Inc()
+	if h.logStuck == nil {
+		h.logStuck = map[string]string{}
+	}
+	if text := err.Error(); h.logStuck[step] != text {
+		h.logStuck[step] = text
+		h.logger.Error("log "+step+" failed for good: the log is stopped until an operator mends it", "error", err)
 	}
 }
 

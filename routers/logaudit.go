@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"time"
 
 	"github.com/transparency-dev/merkle/proof"
 
@@ -27,6 +28,8 @@ type AuditLeaf struct {
 	// EventHash is the history row's chain hash; nil when the row is gone
 	// or has none.
 	EventHash []byte
+	// At is the event's time as its history row says; zero when unknown.
+	At time.Time
 }
 
 // EventRef names one history event.
@@ -61,6 +64,19 @@ type LogAudit struct {
 	Problems     []string
 }
 
+// LogClock is what the audit needs to see that the newest checkpoints were
+// removed (and the leaves past the kept ones rewritten, which no kept
+// signature then covers): a log the hub signs has no leaf long uncovered.
+type LogClock struct {
+	Now      time.Time     // the auditor's clock
+	Interval time.Duration // hub.checkpoint_interval; 0: no such check
+}
+
+// checkpointSlack is what a log may lag behind its interval before the
+// audit calls its uncovered leaves a problem: a sequencing round, a
+// checkpoint's transaction, clocks a little apart.
+const checkpointSlack = time.Minute
+
 // maxAuditProblems bounds the report: the first problems name the damage.
 const maxAuditProblems = 50
 
@@ -80,8 +96,9 @@ func (a *LogAudit) badLeaf(index uint64, ref EventRef, format string, args ...an
 // AuditLog checks the log read from src against itself, its history, and
 // the checkpoints: those kept and copies (signed notes a monitor kept),
 // each verified with verifier (nil only for a log never signed). An
-// altered or foreign copy is a problem.
-func AuditLog(ctx context.Context, src LogAuditSource, verifier *tlog.Verifier, copies map[string][]byte) (LogAudit, error) {
+// altered or foreign copy is a problem, and so are leaves that no
+// checkpoint has covered for longer than clock allows.
+func AuditLog(ctx context.Context, src LogAuditSource, verifier *tlog.Verifier, copies map[string][]byte, clock LogClock) (LogAudit, error) {
 	report := LogAudit{FirstBadLeaf: -1}
 	kept, err := src.Checkpoints(ctx)
 	if err != nil {
@@ -110,6 +127,12 @@ func AuditLog(ctx context.Context, src LogAuditSource, verifier *tlog.Verifier, 
 		want[cp.Size] = nil
 	}
 
+	covered := uint64(0) // leaves under the latest kept checkpoint
+	if n := len(kept); n > 0 {
+		covered = kept[n-1].Size
+	}
+	var firstUncovered time.Time // the event time of leaf covered
+
 	tree := tlog.Empty()
 	next := uint64(0)
 	gap := false // the first bad leaf is a missing one, whose event the leaf no longer names
@@ -125,6 +148,9 @@ func AuditLog(ctx context.Context, src LogAuditSource, verifier *tlog.Verifier, 
 			report.badLeaf(l.Index, ref, "leaf %d (appeal %s sequence %d): no history row with a hash", l.Index, l.AppealNumber, l.Sequence)
 		case !bytes.Equal(tlog.LeafHash(l.EventHash), l.LeafHash):
 			report.badLeaf(l.Index, ref, "leaf %d (appeal %s sequence %d): differs from its history row's hash", l.Index, l.AppealNumber, l.Sequence)
+		}
+		if l.Index == covered {
+			firstUncovered = l.At
 		}
 		if err := tree.Append(l.LeafHash, nil); err != nil {
 			return err
@@ -143,6 +169,8 @@ func AuditLog(ctx context.Context, src LogAuditSource, verifier *tlog.Verifier, 
 		gap = gap || report.FirstBadLeaf < 0
 		report.badLeaf(next, EventRef{}, "leaves %d to %d missing: the log signed %d", next, kept[n-1].Size-1, kept[n-1].Size)
 	}
+
+	report.uncovered(kept, verifier != nil, firstUncovered, clock)
 
 	unlogged, err := src.UnloggedEvents(ctx, maxAuditProblems)
 	if err != nil {
@@ -179,6 +207,31 @@ func AuditLog(ctx context.Context, src LogAuditSource, verifier *tlog.Verifier, 
 		}
 	}
 	return report, nil
+}
+
+// uncovered reports leaves past the latest kept checkpoint when that
+// checkpoint (or, with none, the first leaf's event) is older than two
+// intervals and the slack: the hub signs every interval, so the newest
+// checkpoints were removed, or the hub has stopped signing. signed: the
+// log has a key, so even its first leaves must be covered by now.
+func (a *LogAudit) uncovered(kept []tlog.Checkpoint, signed bool, firstAt time.Time, clock LogClock) {
+	if clock.Interval <= 0 {
+		return
+	}
+	limit := 2*clock.Interval + checkpointSlack
+	cutoff := clock.Now.Add(-limit)
+	if n := len(kept); n > 0 {
+		last := kept[n-1]
+		if a.Leaves > last.Size && last.At.Before(cutoff) {
+			a.problem("leaves %d..%d are covered by no checkpoint younger than %s: the latest kept, of size %d, was signed at %s; newer checkpoints were removed, or the hub stopped signing",
+				last.Size, a.Leaves-1, limit, last.Size, last.At.UTC().Format(time.RFC3339))
+		}
+		return
+	}
+	if signed && a.Leaves > 0 && !firstAt.IsZero() && firstAt.Before(cutoff) {
+		a.problem("leaves 0..%d are covered by no checkpoint: the first is an event of %s, older than %s; the checkpoints were removed, or the hub never signed",
+			a.Leaves-1, firstAt.UTC().Format(time.RFC3339), limit)
+	}
 }
 
 // checkKept checks a kept checkpoint: its note's signature, that the note

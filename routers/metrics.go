@@ -33,6 +33,8 @@ type Metrics struct {
 
 	Oversight  *prometheus.CounterVec // oversight events committed, by kind and district
 	LastReport *prometheus.GaugeVec   // when each district last reported a change (health_metrics.go)
+
+	LogFailures *prometheus.CounterVec // failed rounds of the transparency log's sequencer and checkpointer
 }
 
 // NewMetrics registers the hub's series on reg.
@@ -77,6 +79,9 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m.Oversight = counter("oversight_events_total",
 		"Appeals that crossed into due soon (at most 3 working days left) or overdue, each one event on the oversight queue, by kind and district.",
 		[]string{"kind", "district"})
+	m.LogFailures = counter("log_failures_total",
+		"Failed rounds of the transparency log, by step (sequence, checkpoint) and kind: permanent ones (bad data, a tree that no longer proves its checkpoint) stop the log until mended.",
+		[]string{"step", "kind"})
 	m.LastReport = newLastReport(reg)
 	reg.MustRegister(m.Relayed, m.BreakerState)
 	return m

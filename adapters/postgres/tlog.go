@@ -208,9 +208,10 @@ func (l *Ledger) Checkpoint(ctx context.Context, notBefore time.Time, sign func(
 		}
 		var (
 			lastSize int64
+			lastRoot []byte
 			lastAt   time.Time
 		)
-		err := tx.QueryRow(ctx, `SELECT size, created_at FROM log_checkpoints ORDER BY size DESC LIMIT 1`).Scan(&lastSize, &lastAt)
+		err := tx.QueryRow(ctx, `SELECT size, root, created_at FROM log_checkpoints ORDER BY size DESC LIMIT 1`).Scan(&lastSize, &lastRoot, &lastAt)
 		switch {
 		case errors.Is(err, pgx.ErrNoRows):
 			lastSize = 0
@@ -226,6 +227,14 @@ func (l *Ledger) Checkpoint(ctx context.Context, notBefore time.Time, sign func(
 		tree, err := tlog.Load(ctx, size, nodeReader(tx))
 		if err != nil {
 			return err
+		}
+		// The root comes from stored nodes: sign it only if those nodes
+		// still prove the last signed tree, so rewritten nodes are refused
+		// rather than signed.
+		if lastSize > 0 {
+			if err := tlog.VerifyExtends(ctx, nodeReader(tx), uint64(lastSize), lastRoot, size, tree.Root()); err != nil { //nolint:gosec // G115: as above
+				return &routers.PermanentError{Err: fmt.Errorf("%w: %w", routers.ErrLogInconsistent, err)}
+			}
 		}
 		if cp, err = sign(size, tree.Root(), now); err != nil {
 			return err
@@ -303,7 +312,7 @@ var _ routers.LogAuditSource = (*Ledger)(nil)
 // AuditLeaves implements routers.LogAuditSource, one streaming query.
 func (l *Ledger) AuditLeaves(ctx context.Context, fn func(routers.AuditLeaf) error) error {
 	rows, err := l.pool.Query(ctx, `
-		SELECT l.leaf_index, l.appeal_number, l.sequence, l.leaf_hash, h.hash
+		SELECT l.leaf_index, l.appeal_number, l.sequence, l.leaf_hash, h.hash, h.event->>'at'
 		FROM log_leaves l LEFT JOIN status_history h USING (appeal_number, sequence)
 		ORDER BY l.leaf_index`)
 	if err != nil {
@@ -314,11 +323,15 @@ func (l *Ledger) AuditLeaves(ctx context.Context, fn func(routers.AuditLeaf) err
 		var (
 			leaf  routers.AuditLeaf
 			index int64
+			at    *string
 		)
-		if err := rows.Scan(&index, &leaf.AppealNumber, &leaf.Sequence, &leaf.LeafHash, &leaf.EventHash); err != nil {
+		if err := rows.Scan(&index, &leaf.AppealNumber, &leaf.Sequence, &leaf.LeafHash, &leaf.EventHash, &at); err != nil {
 			return fmt.Errorf("read log leaves: %w", err)
 		}
 		leaf.Index = uint64(index) //nolint:gosec // G115: the column is checked non-negative
+		if at != nil {
+			leaf.At, _ = time.Parse(time.RFC3339, *at) // an event without a readable time leaves it unknown
+		}
 		if err := fn(leaf); err != nil {
 			return err
 		}

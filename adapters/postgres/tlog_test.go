@@ -20,10 +20,13 @@ import (
 	"github.com/korpu-az/korpu/routers/tlog"
 )
 
+// logWritten is when logWriter's events happened.
+var logWritten = time.Date(2026, 11, 27, 10, 0, 0, 0, routers.Baku)
+
 // logWriter registers appeals with a chain of events through ledger.
 func logWriter(ctx context.Context, t *testing.T, ledger *postgres.Ledger, name string, appeals, events int) {
 	t.Helper()
-	registered := time.Date(2026, 11, 27, 10, 0, 0, 0, routers.Baku)
+	registered, at := logWritten, logWritten.Format(time.RFC3339)
 	for i := range appeals {
 		draft := routers.Appeal{
 			RequestID: fmt.Sprintf("%s-%d", name, i), District: "AZ-BIL", Service: "appeal", FIN: "5ZJ7K2M",
@@ -33,13 +36,13 @@ func logWriter(ctx context.Context, t *testing.T, ledger *postgres.Ledger, name 
 		a, err := ledger.Register(ctx, draft, nil,
 			func(seq int) string { return routers.FormatAppealNumber("AZ-BIL", 2026, seq) },
 			func(a routers.Appeal) routers.Effects {
-				return routers.Effects{Events: []routers.StatusEvent{{EventID: a.RequestID, AppealNumber: a.Number, Sequence: 1, Status: a.Status}}}
+				return routers.Effects{Events: []routers.StatusEvent{{EventID: a.RequestID, AppealNumber: a.Number, Sequence: 1, Status: a.Status, At: at}}}
 			})
 		require.NoError(t, err)
 		for seq := 2; seq <= events; seq++ {
 			require.NoError(t, ledger.UpdateAppeal(ctx, a.Number, func(stored *routers.Appeal) (routers.Effects, error) {
 				stored.Sequence = seq
-				return routers.Effects{Events: []routers.StatusEvent{{EventID: fmt.Sprint(a.RequestID, seq), AppealNumber: a.Number, Sequence: seq, Status: routers.StatusInProgress}}}, nil
+				return routers.Effects{Events: []routers.StatusEvent{{EventID: fmt.Sprint(a.RequestID, seq), AppealNumber: a.Number, Sequence: seq, Status: routers.StatusInProgress, At: at}}}, nil
 			}))
 		}
 	}
@@ -66,6 +69,18 @@ func historyTree(ctx context.Context, t *testing.T, pool *pgxpool.Pool) *tlog.Tr
 	}
 	require.NoError(t, hashes.Err())
 	return tree
+}
+
+// testSigner is a new log key's signer and the checkpoint message of it.
+func testSigner(t *testing.T) (*tlog.Signer, func(tlog.Checkpoint) routers.OutboxMessage) {
+	t.Helper()
+	skey, _, err := tlog.GenerateKey("korpu.test/log")
+	require.NoError(t, err)
+	signer, err := tlog.NewSigner(skey)
+	require.NoError(t, err)
+	return signer, func(cp tlog.Checkpoint) routers.OutboxMessage {
+		return routers.CheckpointMessage("checkpoints", signer.Origin(), cp)
+	}
 }
 
 // TestLogTwoSequencersManyWriters: four writers in two processes commit
@@ -219,6 +234,30 @@ func TestLogTablesAppendOnly(t *testing.T) {
 		WHERE table_name IN ('log_leaves', 'log_nodes', 'log_checkpoints') AND privilege_type IN ('UPDATE', 'DELETE', 'TRUNCATE')
 		AND grantee IN (current_user, 'PUBLIC')`).Scan(&grants))
 	require.Zero(t, grants, "UPDATE, DELETE and TRUNCATE revoked")
+	var queueGrants []string
+	require.NoError(t, pool.QueryRow(ctx, `SELECT coalesce(array_agg(privilege_type::text ORDER BY privilege_type), '{}')
+		FROM information_schema.role_table_grants
+		WHERE table_name = 'log_pending' AND grantee IN (current_user, 'PUBLIC')`).Scan(&queueGrants))
+	require.NotContains(t, queueGrants, "UPDATE", "the queue's rows are not rewritten")
+	require.NotContains(t, queueGrants, "TRUNCATE")
+	require.Contains(t, queueGrants, "DELETE", "the sequencer deletes what it appended")
+}
+
+// TestLogBadQueueRowIsPermanent: a queued event already in the log (a
+// row queued twice) fails sequencing the same way every time: the ledger
+// says so, for the hub to report it once rather than retry quietly.
+func TestLogBadQueueRowIsPermanent(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	pool := postgrestest.NewPool(t)
+	ledger := postgres.NewLedger(pool, time.Now)
+	logWriter(ctx, t, ledger, "w", 1, 1)
+	_, err := pool.Exec(ctx, `INSERT INTO log_pending (appeal_number, sequence) SELECT appeal_number, sequence FROM log_pending`)
+	require.NoError(t, err)
+	for range 2 {
+		_, err = ledger.SequenceLog(ctx, 100)
+		require.True(t, routers.IsPermanent(err), "%v", err)
+	}
 }
 
 // TestLogAuditNamesTampering: a clean log audits clean; a leaf dropped by
@@ -231,13 +270,7 @@ func TestLogAuditNamesTampering(t *testing.T) {
 	ctx := t.Context()
 	pool := postgrestest.NewPool(t)
 	ledger := postgres.NewLedger(pool, time.Now)
-	skey, _, err := tlog.GenerateKey("korpu.test/log")
-	require.NoError(t, err)
-	signer, err := tlog.NewSigner(skey)
-	require.NoError(t, err)
-	message := func(cp tlog.Checkpoint) routers.OutboxMessage {
-		return routers.CheckpointMessage("checkpoints", signer.Origin(), cp)
-	}
+	signer, message := testSigner(t)
 	var copies = map[string][]byte{}
 	for round := range 2 {
 		logWriter(ctx, t, ledger, fmt.Sprint("r", round), 3, 2)
@@ -248,7 +281,7 @@ func TestLogAuditNamesTampering(t *testing.T) {
 		require.True(t, ok)
 		copies[fmt.Sprint("monitor-", round)] = cp.Note
 	}
-	report, err := routers.AuditLog(ctx, ledger, signer.Verifier(), copies)
+	report, err := routers.AuditLog(ctx, ledger, signer.Verifier(), copies, routers.LogClock{})
 	require.NoError(t, err)
 	require.Empty(t, report.Problems)
 	require.Equal(t, uint64(12), report.Leaves)
@@ -298,7 +331,7 @@ func TestLogAuditNamesTampering(t *testing.T) {
 	altered := bytes.Clone(copies["monitor-1"])
 	altered[len(altered)-10] ^= 0x01 // in the signature's base64
 	copies["altered"] = altered
-	report, err = routers.AuditLog(ctx, ledger, signer.Verifier(), copies)
+	report, err = routers.AuditLog(ctx, ledger, signer.Verifier(), copies, routers.LogClock{})
 	require.NoError(t, err)
 	require.Equal(t, int64(4), report.FirstBadLeaf)
 	require.Equal(t, routers.EventRef{AppealNumber: number, Sequence: sequence}, report.FirstBadRef)
@@ -308,4 +341,85 @@ func TestLogAuditNamesTampering(t *testing.T) {
 	require.Contains(t, joined, "checkpoint copy altered: checkpoint refused")
 	require.Contains(t, joined, "checkpoint 6: its root is not the root recomputed from the leaves")
 	require.Contains(t, joined, fmt.Sprintf("leaf %d (appeal %s sequence %d): differs from its history row's hash", forgedAt, forgedNumber, forgedSeq))
+}
+
+// TestLogCheckpointRefusesRewrittenNodes: a node below the last checkpoint
+// rewritten by a superuser with the triggers off changes the root the
+// stored nodes give; the checkpointer refuses to sign it, for good.
+func TestLogCheckpointRefusesRewrittenNodes(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	pool := postgrestest.NewPool(t)
+	ledger := postgres.NewLedger(pool, time.Now)
+	signer, message := testSigner(t)
+	checkpoint := func() (tlog.Checkpoint, bool, error) {
+		return ledger.Checkpoint(ctx, time.Now().Add(time.Hour), signer.Sign, message) // due whatever the last one's time
+	}
+	logWriter(ctx, t, ledger, "a", 2, 2)
+	_, err := ledger.SequenceLog(ctx, 100)
+	require.NoError(t, err)
+	cp, ok, err := checkpoint()
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.Equal(t, uint64(4), cp.Size)
+	logWriter(ctx, t, ledger, "b", 1, 2)
+	_, err = ledger.SequenceLog(ctx, 100)
+	require.NoError(t, err)
+
+	conn, err := pool.Acquire(ctx)
+	require.NoError(t, err)
+	_, err = conn.Exec(ctx, `SET session_replication_role = replica`) // a superuser's way round triggers
+	require.NoError(t, err)
+	tag, err := conn.Exec(ctx, `UPDATE log_nodes SET hash = sha256('forged') WHERE level = 2 AND node_index = 0`) // the first 4 leaves' root
+	require.NoError(t, err)
+	require.Equal(t, int64(1), tag.RowsAffected())
+	_, err = conn.Exec(ctx, `RESET session_replication_role`)
+	require.NoError(t, err)
+	conn.Release()
+
+	_, ok, err = checkpoint()
+	require.ErrorIs(t, err, routers.ErrLogInconsistent)
+	require.True(t, routers.IsPermanent(err))
+	require.False(t, ok)
+	latest, err := ledger.LatestCheckpoint(ctx)
+	require.NoError(t, err)
+	require.Equal(t, uint64(4), latest.Size, "nothing signed over the rewritten node")
+}
+
+// TestLogAuditNamesLeavesNoCheckpointCovers: the newest checkpoints
+// removed, the leaves past the kept one are covered by no signature; the
+// audit says so once the kept one is older than two intervals and the
+// slack, and so with no checkpoint at all once the first leaf's event is.
+func TestLogAuditNamesLeavesNoCheckpointCovers(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	pool := postgrestest.NewPool(t)
+	signedAt := logWritten.Add(time.Hour)
+	ledger := postgres.NewLedger(pool, func() time.Time { return signedAt })
+	signer, message := testSigner(t)
+	logWriter(ctx, t, ledger, "w", 2, 2)
+	_, err := ledger.SequenceLog(ctx, 100)
+	require.NoError(t, err)
+	audit := func(now time.Time) []string {
+		t.Helper()
+		report, err := routers.AuditLog(ctx, ledger, signer.Verifier(), nil, routers.LogClock{Now: now, Interval: time.Minute})
+		require.NoError(t, err)
+		return report.Problems
+	}
+	require.Empty(t, audit(logWritten.Add(2*time.Minute)), "the hub has not had its intervals yet")
+	require.Equal(t, []string{"leaves 0..3 are covered by no checkpoint: the first is an event of 2026-11-27T06:00:00Z, older than 3m0s; " +
+		"the checkpoints were removed, or the hub never signed"}, audit(logWritten.Add(4*time.Minute)))
+
+	_, ok, err := ledger.Checkpoint(ctx, signedAt, signer.Sign, message)
+	require.NoError(t, err)
+	require.True(t, ok)
+	logWriter(ctx, t, ledger, "x", 1, 2)
+	_, err = ledger.SequenceLog(ctx, 100)
+	require.NoError(t, err)
+	require.Empty(t, audit(signedAt.Add(3*time.Minute)), "leaves past a checkpoint of the last intervals are the hub's work")
+	require.Equal(t, []string{"leaves 4..5 are covered by no checkpoint younger than 3m0s: the latest kept, of size 4, was signed at " +
+		"2026-11-27T07:00:00Z; newer checkpoints were removed, or the hub stopped signing"}, audit(signedAt.Add(3*time.Minute+time.Second)))
+	report, err := routers.AuditLog(ctx, ledger, signer.Verifier(), nil, routers.LogClock{})
+	require.NoError(t, err)
+	require.Empty(t, report.Problems, "no interval, no such check")
 }

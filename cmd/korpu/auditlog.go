@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/korpu-az/korpu/cmd/korpu/config"
 	"github.com/korpu-az/korpu/routers"
@@ -44,6 +45,8 @@ func addLogAuditFlags(fs *flag.FlagSet) *logAuditFlags {
 type logAuditInput struct {
 	verifier *tlog.Verifier // nil: no key known, only an unsigned log can pass
 	copies   map[string][]byte
+	interval time.Duration    // hub.checkpoint_interval: how often the hubs sign
+	now      func() time.Time // the auditor's clock
 }
 
 // readLogAuditInput reads the verifier key (the flag, else the file's
@@ -64,6 +67,7 @@ func readLogAuditInput(f *logAuditFlags, cfg *config.Config) (logAuditInput, err
 		}
 		in.verifier = s.Verifier()
 	}
+	in.interval, in.now = cfg.Hub.CheckpointInterval, time.Now
 	in.copies = map[string][]byte{}
 	for _, path := range f.copies {
 		note, err := readBounded(path, tlog.MaxNote)
@@ -95,7 +99,8 @@ func readBounded(path string, limit int64) ([]byte, error) {
 // checkLog recomputes the transparency log and checks it against the
 // history and every checkpoint (routers.AuditLog).
 func checkLog(ctx context.Context, env auditEnv, report func(string)) (string, error) {
-	r, err := routers.AuditLog(ctx, env.ledger, env.log.verifier, env.log.copies)
+	r, err := routers.AuditLog(ctx, env.ledger, env.log.verifier, env.log.copies,
+		routers.LogClock{Now: env.log.now(), Interval: env.log.interval})
 	if err != nil {
 		return "", err
 	}

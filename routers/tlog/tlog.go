@@ -117,3 +117,19 @@ func rehash(ctx context.Context, read NodeReader, nodes proof.Nodes) ([][]byte, 
 	}
 	return nodes.Rehash(hashes, Hasher.HashChildren)
 }
+
+// VerifyExtends checks that the tree of size leaves and root, as read from
+// the stored nodes, extends the signed tree of oldSize leaves and oldRoot:
+// the consistency proof between them, built from the same nodes, must
+// verify. A node altered below oldSize changes either the proof or the new
+// root, so a store that lost its integrity is not signed over.
+func VerifyExtends(ctx context.Context, read NodeReader, oldSize uint64, oldRoot []byte, size uint64, root []byte) error {
+	p, err := Consistency(ctx, read, oldSize, size)
+	if err != nil {
+		return fmt.Errorf("consistency proof %d → %d: %w", oldSize, size, err)
+	}
+	if err := proof.VerifyConsistency(Hasher, oldSize, size, p, oldRoot, root); err != nil {
+		return fmt.Errorf("the tree of %d does not extend the checkpoint of %d: %w", size, oldSize, err)
+	}
+	return nil
+}

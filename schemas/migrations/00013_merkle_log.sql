@@ -74,9 +74,14 @@ CREATE TRIGGER log_checkpoints_append_only BEFORE UPDATE OR DELETE ON log_checkp
 CREATE TRIGGER log_checkpoints_no_truncate BEFORE TRUNCATE ON log_checkpoints
     FOR EACH STATEMENT EXECUTE FUNCTION refuse_rewrite();
 REVOKE UPDATE, DELETE, TRUNCATE ON log_leaves, log_nodes, log_checkpoints FROM PUBLIC, CURRENT_USER;
+-- The queue is work, its rows deleted by the sequencer once they are
+-- leaves; none is rewritten (which could make a leaf of another event or
+-- stop the log), nor all dropped at once.
+REVOKE UPDATE, TRUNCATE ON log_pending FROM PUBLIC, CURRENT_USER;
 
 -- +goose Down
 GRANT UPDATE, DELETE, TRUNCATE ON log_leaves, log_nodes, log_checkpoints TO CURRENT_USER;
+GRANT UPDATE, TRUNCATE ON log_pending TO CURRENT_USER;
 DROP TRIGGER log_queue_event ON status_history;
 DROP FUNCTION log_queue_event();
 DROP TABLE log_checkpoints, log_nodes, log_leaves, log_pending;
