@@ -116,13 +116,17 @@ type StoredEvent struct {
 }
 
 // AppealRow is what of an appeal's own row follows from its history: its
-// status and milestones, which the monitors' figures count.
-// DaysUnknown: answer_days is NULL (an answer recorded before the
+// status, milestones and latest forwarding, which the monitors' figures
+// count. DaysUnknown: answer_days is NULL (an answer recorded before the
 // figures' migration, or none).
 type AppealRow struct {
 	Status      Status
 	Milestones  Milestones
 	DaysUnknown bool
+	// ForwardedBy, ForwardedAt and ForwardedLate are Statutory's.
+	ForwardedBy   string
+	ForwardedAt   time.Time
+	ForwardedLate bool
 }
 
 // ChainBreak names the first place where an appeal's chain does not hold.
@@ -246,6 +250,10 @@ type rebuilt struct {
 	// followed: to a body off the hub it was the answer, to a district on
 	// the hub the appeal waits for its delivery there.
 	forward *StatusEvent
+	// The latest forwarding (Hub.forward): by, at the district's time, late.
+	forwardedBy   string
+	forwardedAt   time.Time
+	forwardedLate bool
 }
 
 // replay adds a verified event to the rebuilt row, as the hub recorded it
@@ -272,6 +280,9 @@ func (v *ChainVerifier) replay(sequence int, raw []byte) string {
 	}
 	if ev.Status == StatusForwarded {
 		r.forward = &ev
+		// A calendar that does not cover the days counts weekdays, as the hub did.
+		r.forwardedBy, r.forwardedAt = ev.District, at
+		r.forwardedLate, _ = forwardedLate(v.Calendar, r.registered, at)
 	}
 	r.milestones.took(v.Calendar, ev.Status, r.registered, ev.Deadline, at, at)
 	return ""
@@ -316,6 +327,14 @@ func (v *ChainVerifier) rowMismatches() []string {
 	if got.OnTime != want.OnTime {
 		out = append(out, fmt.Sprintf("answered_on_time is %t, the history's answer gives %t", got.OnTime, want.OnTime))
 	}
+	// The event carries the district's time to the second.
+	if row.ForwardedBy != r.forwardedBy || !row.ForwardedAt.Truncate(time.Second).Equal(r.forwardedAt) {
+		out = append(out, fmt.Sprintf("forwarded_by, forwarded_at are %q, %s, the history's latest forwarding %q, %s",
+			row.ForwardedBy, formatSet(row.ForwardedAt), r.forwardedBy, formatSet(r.forwardedAt)))
+	}
+	if row.ForwardedLate != r.forwardedLate {
+		out = append(out, fmt.Sprintf("forwarded_late is %t, the history's latest forwarding gives %t", row.ForwardedLate, r.forwardedLate))
+	}
 	switch answered := !want.AnsweredAt.IsZero(); {
 	case !answered && !row.DaysUnknown:
 		out = append(out, fmt.Sprintf("answer_days is %d, the history has no answer", got.AnswerDays))
@@ -323,4 +342,12 @@ func (v *ChainVerifier) rowMismatches() []string {
 		out = append(out, fmt.Sprintf("answer_days is %d, the history's answer gives %d", got.AnswerDays, want.AnswerDays))
 	}
 	return out
+}
+
+// formatSet is FormatTime of a time that may be unset.
+func formatSet(t time.Time) string {
+	if t.IsZero() {
+		return "not set"
+	}
+	return FormatTime(t)
 }

@@ -174,10 +174,19 @@ func TestChainVerifierChecksTheRow(t *testing.T) {
 	// the answer, on the hub the appeal waits for its delivery there.
 	forwarded := append(answer[:2:2], ev(routers.StatusForwarded, "AZ-BIL", answered))
 	offHub := hubs
-	offHub.Status = routers.StatusForwarded
+	offHub.Status, offHub.ForwardedBy, offHub.ForwardedAt, offHub.ForwardedLate = routers.StatusForwarded, "AZ-BIL", answered.Add(time.Second/2), true
 	require.Empty(t, check(offHub, forwarded...))
-	waiting := routers.AppealRow{Status: routers.StatusForwarded, Milestones: routers.Milestones{DeliveredAt: hubs.Milestones.DeliveredAt}, DaysUnknown: true}
+	waiting := routers.AppealRow{Status: routers.StatusForwarded, Milestones: routers.Milestones{DeliveredAt: hubs.Milestones.DeliveredAt}, DaysUnknown: true,
+		ForwardedBy: "AZ-BIL", ForwardedAt: answered, ForwardedLate: true}
 	require.Empty(t, check(waiting, forwarded...))
+	excused := offHub
+	excused.ForwardedLate = false
+	require.Equal(t, []string{"appeal AZ-BIL-2026-000001 sequence 3: forwarded_late is false, the history's latest forwarding gives true"},
+		check(excused, forwarded...))
+	excused = offHub
+	excused.ForwardedAt = answered.Add(-24 * time.Hour)
+	require.Equal(t, []string{`appeal AZ-BIL-2026-000001 sequence 3: forwarded_by, forwarded_at are "AZ-BIL", 2026-11-09T10:00:00+04:00, ` +
+		`the history's latest forwarding "AZ-BIL", 2026-11-10T10:00:00+04:00`}, check(excused, forwarded...))
 	onHub := append(forwarded[:3:3], ev(routers.StatusDelivered, "AZ-QAB", answered.Add(time.Minute)))
 	offHub.Status = routers.StatusDelivered
 	require.Equal(t, []string{at + "answered_at is 2026-11-10T13:00:00+04:00, the history has no such step",
