@@ -33,7 +33,22 @@ type Milestones struct {
 // district's, for its reports), now the hub's clock.
 func (h *Hub) step(a *Appeal, status Status, note string, at, now time.Time) StatusEvent {
 	ev := advance(a, a.RequestID, status, note, at)
-	m := &a.Milestones
+	a.took(h.validator.Calendar, status, a.RegisteredAt, a.Deadline, at, now)
+	return ev
+}
+
+// answered records the answer given at at (the district's time), seen at
+// now.
+func (h *Hub) answered(a *Appeal, at, now time.Time) {
+	a.answered(h.validator.Calendar, a.RegisteredAt, a.Deadline, at, now)
+}
+
+// took records the milestone a step to status is, once: at is the time
+// the step's event carries, now the hub's clock, registered and deadline
+// the appeal's as the event leaves them. The hub records its steps with
+// it and `korpu audit verify` rebuilds milestones from a history with it
+// (ChainVerifier), so both read one definition.
+func (m *Milestones) took(cal *calendar.Calendar, status Status, registered time.Time, deadline string, at, now time.Time) {
 	switch status {
 	case StatusDelivered:
 		if m.DeliveredAt.IsZero() {
@@ -44,24 +59,21 @@ func (h *Hub) step(a *Appeal, status Status, note string, at, now time.Time) Sta
 			m.InProgressAt = now
 		}
 	case StatusAnswered, StatusRejected:
-		h.answered(a, at, now)
+		m.answered(cal, registered, deadline, at, now)
 	case StatusClosed:
 		if m.ClosedAt.IsZero() {
 			m.ClosedAt = now
 		}
 	}
-	return ev
 }
 
-// answered records the answer given at at (the district's time), seen at
-// now.
-func (h *Hub) answered(a *Appeal, at, now time.Time) {
-	m := &a.Milestones
+// answered records the answer given at at, seen at now, once.
+func (m *Milestones) answered(cal *calendar.Calendar, registered time.Time, deadline string, at, now time.Time) {
 	if !m.AnsweredAt.IsZero() {
 		return
 	}
 	m.AnsweredAt = now
-	m.AnswerDays, m.OnTime = AnswerDays(h.validator.Calendar, a.RegisteredAt, at, a.Deadline)
+	m.AnswerDays, m.OnTime = AnswerDays(cal, registered, at, deadline)
 }
 
 // AnswerDays are the working days an answer given at at took after the

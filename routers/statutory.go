@@ -173,8 +173,18 @@ func (h *Hub) forward(a *Appeal, ch DistrictChange, at, now time.Time) (ev Statu
 // forwardedLate reports whether forwarding at at is later than 3 working
 // days after the registration.
 func (h *Hub) forwardedLate(registered, at time.Time) bool {
-	last := h.dueDate(registered, forwardWorkingDays)
-	return calendar.Day(at).Format(time.DateOnly) > last
+	late, err := forwardedLate(h.validator.Calendar, registered, at)
+	if err != nil {
+		h.logCalendarGap(err)
+	}
+	return late
+}
+
+// forwardedLate is Hub.forwardedLate on cal, for `korpu audit verify` as
+// well; err: cal does not cover the days (see dueDate).
+func forwardedLate(cal *calendar.Calendar, registered, at time.Time) (bool, error) {
+	last, err := dueDate(cal, registered, forwardWorkingDays)
+	return calendar.Day(at).Format(time.DateOnly) > last, err
 }
 
 // countStatutory counts what a committed change did beyond its status.
@@ -193,12 +203,24 @@ func (h *Hub) countStatutory(district string, extended bool, forwarded *Appeal) 
 // calendar's known years (the Cabinet has not announced them yet) it counts
 // weekends only, and says so.
 func (h *Hub) dueDate(from time.Time, n int) string {
-	due, err := h.validator.Calendar.AddWorkingDays(from, n)
+	due, err := dueDate(h.validator.Calendar, from, n)
 	if err != nil {
-		h.logger.Error("holiday calendar does not cover the deadline; counting weekends only: add the year's holidays file", "error", err)
+		h.logCalendarGap(err)
+	}
+	return due
+}
+
+// dueDate is Hub.dueDate on cal; err: it counted weekends only.
+func dueDate(cal *calendar.Calendar, from time.Time, n int) (string, error) {
+	due, err := cal.AddWorkingDays(from, n)
+	if err != nil {
 		due = addWeekdays(from, n)
 	}
-	return due.In(Baku).Format(time.DateOnly)
+	return due.In(Baku).Format(time.DateOnly), err
+}
+
+func (h *Hub) logCalendarGap(err error) {
+	h.logger.Error("holiday calendar does not cover the deadline; counting weekends only: add the year's holidays file", "error", err)
 }
 
 // joinNotes puts the hub's words after the authority's own, on a line of

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -32,9 +33,11 @@ func (l *Ledger) Chain(ctx context.Context, number string) ([]routers.ChainLink,
 // sequence) order off both keys: one statement in one read-only snapshot,
 // streamed row by row, so a write going on does not show as a break and
 // memory stays bounded. An appeal without history rows comes as one row of
-// sequence 0.
+// sequence 0. Each row carries the appeal's status and milestones
+// (routers.AppealRow) for the verifier to check against the history.
 const walkHistory = `
-	SELECT a.number, coalesce(h.sequence, 0), h.event, h.hash, a.sequence
+	SELECT a.number, coalesce(h.sequence, 0), h.event, h.hash, a.sequence, a.status, ` + milestoneColumns + `,
+		a.forwarded_by, a.forwarded_at, a.forwarded_late
 	FROM appeals a LEFT JOIN status_history h ON h.appeal_number = a.number
 	ORDER BY a.number, h.sequence`
 
@@ -47,11 +50,20 @@ func (l *Ledger) WalkHistory(ctx context.Context, fn func(routers.StoredEvent) e
 			return fmt.Errorf("walk history: %w", err)
 		}
 		defer rows.Close()
-		var e routers.StoredEvent
+		var (
+			e         routers.StoredEvent
+			ms        milestoneScan
+			forwarded *time.Time
+		)
+		dest := append([]any{&e.Number, &e.Sequence, &e.Event, &e.Hash, &e.Latest, &e.Row.Status}, ms.dest()...)
+		dest = append(dest, &e.Row.ForwardedBy, &forwarded, &e.Row.ForwardedLate)
 		for rows.Next() {
-			if err := rows.Scan(&e.Number, &e.Sequence, &e.Event, &e.Hash, &e.Latest); err != nil {
+			if err := rows.Scan(dest...); err != nil {
 				return fmt.Errorf("walk history: %w", err)
 			}
+			e.Row.Milestones, e.Row.DaysUnknown = ms.milestones(), ms.days == nil
+			e.Row.ForwardedAt = time.Time{}
+			setTimes(forwarded, &e.Row.ForwardedAt)
 			if err := fn(e); err != nil {
 				return err
 			}

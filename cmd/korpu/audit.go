@@ -9,6 +9,7 @@ import (
 
 	"github.com/korpu-az/korpu/adapters/postgres"
 	"github.com/korpu-az/korpu/routers"
+	"github.com/korpu-az/korpu/routers/calendar"
 )
 
 const auditUsage = `korpu audit verify --config FILE [--checkpoint FILE]... [--verifier-key KEY]
@@ -21,8 +22,9 @@ const maxBreaksShown = 1000
 // auditEnv is what the checks read; a check that needs more (a key of
 // the operator's file) finds it here.
 type auditEnv struct {
-	ledger *postgres.Ledger
-	log    logAuditInput // the transparency log's key and checkpoint copies (auditlog.go)
+	ledger   *postgres.Ledger
+	calendar *calendar.Calendar // the hub's, to count answers' days again
+	log      logAuditInput      // the transparency log's key and checkpoint copies (auditlog.go)
 }
 
 // auditCheck is one check of `korpu audit verify`. run reports each break
@@ -62,13 +64,17 @@ func auditCmd(ctx context.Context, args []string, stdout io.Writer, getenv env) 
 	if err != nil {
 		return err
 	}
+	cal, err := loadCalendar(cfg)
+	if err != nil {
+		return err
+	}
 	pool, err := postgres.Open(ctx, cfg.Postgres.URL)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
 	// No migration: verifying reads, and changes nothing (not even sealing).
-	return verify(ctx, auditEnv{ledger: postgres.NewLedger(pool, nil), log: logInput}, auditChecks, stdout)
+	return verify(ctx, auditEnv{ledger: postgres.NewLedger(pool, nil), calendar: cal, log: logInput}, auditChecks, stdout)
 }
 
 // verify runs checks and prints each break and a summary per check.
@@ -98,9 +104,10 @@ func verify(ctx context.Context, env auditEnv, checks []auditCheck, stdout io.Wr
 	return nil
 }
 
-// checkChains re-walks every appeal's history chain (routers.ChainVerifier).
+// checkChains re-walks every appeal's history chain and checks the
+// appeal's row against it (routers.ChainVerifier).
 func checkChains(ctx context.Context, env auditEnv, report func(string)) (string, error) {
-	var v routers.ChainVerifier
+	v := routers.ChainVerifier{Calendar: env.calendar}
 	err := env.ledger.WalkHistory(ctx, func(e routers.StoredEvent) error {
 		for _, b := range v.Add(e) {
 			report(b.String())

@@ -83,6 +83,39 @@ func TestDemoPastHasEveryCase(t *testing.T) {
 	require.Greater(t, sumOf(t, w.metrics, "korpu_deadlines_extended_total", nil), 10.0, "deadlines extended")
 	require.Greater(t, sumOf(t, w.metrics, "korpu_forwarded_total", map[string]string{"late": "false"}), 5.0, "forwarded in time")
 	require.Greater(t, sumOf(t, w.metrics, "korpu_forwarded_total", map[string]string{"late": "true"}), 1.0, "forwarded late")
+
+	// Every case's row is what `korpu audit verify` rebuilds of its history.
+	verifier := routers.ChainVerifier{Calendar: w.validator.Calendar}
+	require.NoError(t, ledger.Lifecycles(t.Context(), "", p, func(c routers.Lifecycle) error {
+		for _, e := range storedHistory(t, ledger, c.Number) {
+			require.Empty(t, verifier.Add(e))
+		}
+		return nil
+	}))
+	require.Empty(t, verifier.Close())
+	require.Greater(t, verifier.Appeals, 1000)
+}
+
+// storedHistory is number's history in the memory ledger as the
+// PostgreSQL ledger's WalkHistory hands it over.
+func storedHistory(t *testing.T, ledger *memory.Ledger, number string) []routers.StoredEvent {
+	t.Helper()
+	a, err := ledger.Appeal(t.Context(), number)
+	require.NoError(t, err)
+	history, err := ledger.History(t.Context(), number)
+	require.NoError(t, err)
+	links, err := ledger.Chain(t.Context(), number)
+	require.NoError(t, err)
+	require.Len(t, links, len(history))
+	row := routers.AppealRow{Status: a.Status, Milestones: a.Milestones, DaysUnknown: a.AnsweredAt.IsZero(),
+		ForwardedBy: a.ForwardedBy, ForwardedAt: a.ForwardedAt, ForwardedLate: a.ForwardedLate}
+	out := make([]routers.StoredEvent, len(history))
+	for i, ev := range history {
+		canonical, err := routers.CanonicalEvent(ev)
+		require.NoError(t, err)
+		out[i] = routers.StoredEvent{Number: number, Sequence: ev.Sequence, Event: canonical, Hash: links[i].Hash, Latest: a.Sequence, Row: row}
+	}
+	return out
 }
 
 // sumOf adds up the samples of the counter name on reg whose labels

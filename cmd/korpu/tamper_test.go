@@ -42,8 +42,8 @@ func TestAuditVerifyNamesTampering(t *testing.T) {
 	for id := range e.valid {
 		numbers = append(numbers, s.tracker.Request(id)[0].AppealNumber)
 	}
-	require.GreaterOrEqual(t, len(numbers), 2)
-	edited, deleted := numbers[0], numbers[1]
+	require.GreaterOrEqual(t, len(numbers), 4)
+	edited, deleted, backdated, excused := numbers[0], numbers[1], numbers[2], numbers[3]
 
 	// The printed appeal's QR code carries the record's head in the
 	// details link's query, and the record recognises it.
@@ -83,6 +83,14 @@ func TestAuditVerifyNamesTampering(t *testing.T) {
 	tag, err = conn.Exec(ctx, `DELETE FROM status_history WHERE appeal_number = $1 AND sequence = 2`, deleted)
 	require.NoError(t, err)
 	require.EqualValues(t, 1, tag.RowsAffected())
+	// The figures are counted off the appeals' rows: a date moved back, an
+	// answer made timely.
+	tag, err = conn.Exec(ctx, `UPDATE appeals SET answered_at = answered_at - interval '3 days' WHERE number = $1`, backdated)
+	require.NoError(t, err)
+	require.EqualValues(t, 1, tag.RowsAffected())
+	tag, err = conn.Exec(ctx, `UPDATE appeals SET answered_on_time = NOT answered_on_time WHERE number = $1`, excused)
+	require.NoError(t, err)
+	require.EqualValues(t, 1, tag.RowsAffected())
 
 	out, err = s.auditVerify()
 	t.Logf("korpu audit verify after the tampering:\n%s", out)
@@ -91,8 +99,10 @@ func TestAuditVerifyNamesTampering(t *testing.T) {
 	require.NotZero(t, exit.ExitCode())
 	require.Contains(t, out, "MISMATCH history chains: appeal "+edited+" sequence 2: altered")
 	require.Contains(t, out, "MISMATCH history chains: appeal "+deleted+" sequence 2: missing")
-	require.Contains(t, out, "2 mismatches")
-	require.Equal(t, 2, strings.Count(out, "MISMATCH"), "the first break of each appeal, nothing else:\n%s", out)
+	require.Regexp(t, "MISMATCH history chains: appeal "+backdated+" sequence [0-9]+: answered_at is [^,]+, before the step's event at ", out)
+	require.Regexp(t, "MISMATCH history chains: appeal "+excused+" sequence [0-9]+: answered_on_time is (true|false), the history's answer gives ", out)
+	require.Contains(t, out, "4 mismatches")
+	require.Equal(t, 4, strings.Count(out, "MISMATCH"), "the first break of each appeal, nothing else:\n%s", out)
 }
 
 // auditVerify runs `korpu audit verify` on the stack's config.

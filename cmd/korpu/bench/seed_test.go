@@ -73,7 +73,7 @@ func TestSeedIsALedgerTheHubWrote(t *testing.T) {
 	ledger := postgres.NewLedger(pool, func() time.Time { return now })
 	// Every history is chained as the hub chains what it writes: `korpu
 	// audit verify` passes the seed.
-	var chains routers.ChainVerifier
+	chains := routers.ChainVerifier{Calendar: calendar.Default()}
 	require.NoError(t, ledger.WalkHistory(ctx, func(e routers.StoredEvent) error {
 		require.Empty(t, chains.Add(e))
 		return nil
