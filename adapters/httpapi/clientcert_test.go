@@ -77,6 +77,6 @@ func TestRequireCallbackCert(t *testing.T) {
 	t.Run("OtherCA", func(t *testing.T) {
 		t.Parallel()
 		_, _, err := call(t, http.MethodPost, "/v1/districts/AZ-SAT/status", certOf(tlstest.NewCA(t, "other CA"), "sat.example.az"))
-		require.ErrorContains(t, err, "unknown certificate authority", "the handshake refuses it")
+		require.Error(t, err, "the handshake refuses it (TLS 1.3: as the server's alert or a closed connection)")
 	})
 }

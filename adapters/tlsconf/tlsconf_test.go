@@ -160,7 +160,10 @@ func TestServerClientCA(t *testing.T) {
 		return &other, nil
 	}
 	_, _, err = fetch(forced, "https://"+addr+"/")
-	require.ErrorContains(t, err, "unknown certificate authority", "a certificate of another CA fails the handshake")
+	// TLS 1.3 finishes the client's side of the handshake before the
+	// server judges its certificate: the client may see the server's alert
+	// or only a connection that closed (h2: "could not be established").
+	require.Error(t, err, "a certificate of another CA fails the handshake")
 }
 
 func TestServerFileErrors(t *testing.T) {
