@@ -133,7 +133,11 @@ func qrOfPDF(t *testing.T, pdf []byte) (string, bool) {
 	require.NoError(t, err)
 	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
 	require.NoError(t, err)
-	res, err := gozxingqr.NewQRCodeReader().Decode(bmp, nil)
+	// The extracted image is the code alone: read its modules straight.
+	// gozxing's finder-pattern detector misplaces the grid of about 1 in
+	// 100 valid codes (seen here with random chain heads), and the heads
+	// of this test are random.
+	res, err := gozxingqr.NewQRCodeReader().Decode(bmp, map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_PURE_BARCODE: true})
 	require.NoError(t, err)
 	return res.GetText(), true
 }
