@@ -8,6 +8,8 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/subtle"
+	"net/http"
+	"strings"
 	"sync/atomic"
 )
 
@@ -125,3 +127,9 @@ func (s *Tokens) Lookup(token string) (Party, bool) { return s.current.Load().Lo
 
 // Key returns p's derived key in the current table (Table.Key).
 func (s *Tokens) Key(p Party) ([]byte, bool) { return s.current.Load().Key(p) }
+
+// Bearer is the token of r's "Authorization: Bearer" header; found is
+// false without one.
+func Bearer(r *http.Request) (token string, found bool) {
+	return strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+}

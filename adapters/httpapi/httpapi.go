@@ -127,7 +127,7 @@ func (a *api) credentials(r *http.Request) authlimit.Credentials {
 // caller is the party whose bearer token r carries (access.Table compares
 // in constant time).
 func (a *api) caller(r *http.Request) (access.Party, bool) {
-	token, found := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	token, found := access.Bearer(r)
 	if !found {
 		return access.Party{}, false
 	}

@@ -98,7 +98,7 @@ func (s sessions) signed(value string) (access.Party, time.Time, bool) {
 // dashboard, and whether by the session cookie (rather than a script's
 // bearer header).
 func (s sessions) authenticated(r *http.Request) (p access.Party, ok, byCookie bool) {
-	if token, found := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); found {
+	if token, found := access.Bearer(r); found {
 		p, ok = s.reader(token)
 		return p, ok, false
 	}
@@ -130,8 +130,8 @@ func (s sessions) credentials(r *http.Request) authlimit.Credentials {
 		_, ok := s.tokens.Lookup(r.PostForm.Get("token"))
 		return known(ok)
 	}
-	if auth := r.Header.Get("Authorization"); auth != "" {
-		token, _ := strings.CutPrefix(auth, "Bearer ")
+	if r.Header.Get("Authorization") != "" {
+		token, _ := access.Bearer(r)
 		_, ok := s.tokens.Lookup(token)
 		return known(ok)
 	}
