@@ -478,6 +478,9 @@ func escapeForbidden(s string) string {
 // duplicateKeys reports each key given twice in one object, at any depth.
 func duplicateKeys(p *problems, body []byte) {
 	for _, field := range DuplicateKeys(body) {
+		if field == "" || strings.HasSuffix(field, ".") {
+			field += `""` // an empty key still needs a name, as in reportUnknown
+		}
 		p.add(field, "Sahə bir neçə dəfə verilib.", "The field is given more than once.")
 	}
 }
