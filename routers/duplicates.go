@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"strconv"
+	"unicode/utf8"
 )
 
 // maxDuplicateReports bounds the field errors one body's repeated keys
@@ -26,7 +27,7 @@ const maxDepth = 10000
 //
 // It reads the bytes itself rather than through json.Decoder's tokens,
 // which tripled the intake's allocations: keys are compared where they lie
-// in body, and only an escaped one is decoded (by encoding/json). body
+// in body, and only an escaped one or one not valid UTF-8 is decoded (by encoding/json). body
 // should be JSON already checked (Decode has unmarshalled it); of anything
 // else it reports what it found before the first surprise.
 func DuplicateKeys(body []byte) []string {
@@ -107,7 +108,9 @@ func (s *dupScanner) str() ([]byte, bool) {
 		case '"':
 			s.pos++
 			raw := s.body[start:s.pos]
-			if !escaped {
+			// encoding/json reads each invalid UTF-8 byte as U+FFFD, so
+			// "\xfc" repeats "\xc4" once decoded.
+			if !escaped && utf8.Valid(raw) {
 				return raw[1 : len(raw)-1], true
 			}
 			var decoded string
