@@ -372,3 +372,20 @@ func TestOverlay(t *testing.T) {
 		require.ErrorContains(t, err, "unknown kind")
 	})
 }
+
+// TestNoOrphans fails on a manifest no kustomization names: it would be in
+// the repository but never deployed.
+func TestNoOrphans(t *testing.T) {
+	t.Parallel()
+	for _, dir := range []string{"base", overlay} {
+		k, err := os.ReadFile(filepath.Join(dir, "kustomization.yaml"))
+		require.NoError(t, err)
+		entries, err := os.ReadDir(dir)
+		require.NoError(t, err)
+		for _, e := range entries {
+			if e.Name() != "kustomization.yaml" {
+				require.Contains(t, string(k), e.Name(), "%s/%s is named by no kustomization", dir, e.Name())
+			}
+		}
+	}
+}
