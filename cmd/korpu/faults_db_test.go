@@ -25,7 +25,8 @@ const (
 
 // TestFaultsDatabase runs three hubs, ten districts and 2,000 portal
 // messages on a PostgreSQL primary with a synchronous standby
-// (scripts/pgpair), kills the primary under load, promotes the standby a
+// (scripts/pgpair), kills the primary under load (300 more messages
+// published in the second before), promotes the standby a
 // few seconds later, as a failover manager would, and checks that nothing
 // is lost, nothing doubled, no sequence has a gap, every appeal reaches its
 // final status, and every appeal the portal saw registered is in the
@@ -36,6 +37,8 @@ func TestFaultsDatabase(t *testing.T) {
 		total        = 2000
 		rate         = 2000.0 / 150 // messages a second: the stream lasts 150 s
 		killAt       = 60 * time.Second
+		burst        = 300 // messages published in the second before the kill
+		burstLead    = time.Second
 		promoteAfter = 5 * time.Second // a failover manager's detection and decision
 		maxTail      = 30 * time.Second
 	)
@@ -62,7 +65,12 @@ func TestFaultsDatabase(t *testing.T) {
 	t0 := time.Now()
 	published := s.publishLoad(gen, e, total, rate)
 
-	time.Sleep(time.Until(t0.Add(killAt))) // the schedule, not synchronisation
+	// A burst just before the kill, so that it meets work at every stage
+	// (intake, enrichment, delivery, the outbox) rather than the few
+	// requests the steady stream keeps in flight.
+	time.Sleep(time.Until(t0.Add(killAt - burstLead)))                                                         // the schedule, not synchronisation
+	burstPublished := s.publishLoad(s.generatorWith(seed+1, 0.2, 0.08), e, burst, 2*burst/burstLead.Seconds()) // in half the lead
+	time.Sleep(time.Until(t0.Add(killAt)))
 	inFlight, taken := unsettled(s, e)
 	registeredAtKill := len(registeredAppeals(s))
 	killed := time.Since(t0)
@@ -79,7 +87,18 @@ func TestFaultsDatabase(t *testing.T) {
 	})
 	require.True(t, wrote, "no hub wrote a status to the promoted database within 60 s")
 	wroteAt := time.Since(t0)
+	// The tail of this fault: until what was in flight when the primary died
+	// is at its end (the steady stream goes on meanwhile).
+	caughtUp := pollUntil(2*time.Minute, func() bool {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		return !slices.ContainsFunc(inFlight, func(id string) bool { return !settled(s, e, id) })
+	})
+	require.True(t, caughtUp, "the requests in flight at the kill not all at their end 2 minutes after it")
+	caughtUpAt := time.Since(t0)
 
+	burstOut := <-burstPublished
+	require.NoError(t, burstOut.err)
 	out := <-published
 	require.NoError(t, out.err)
 	publishedAt := time.Since(t0)
@@ -98,13 +117,16 @@ func TestFaultsDatabase(t *testing.T) {
 	require.NoError(t, err)
 
 	report(t, "== database failover summary (seed %d)", seed)
-	report(t, "requests: %d messages published in %s: %d valid, %d invalid, %d poisoned, %d duplicates",
-		out.stats.published, out.stats.took.Round(time.Second), len(e.valid), len(e.invalid), e.poisoned, e.duplicates)
+	report(t, "requests: %d messages published in %s and a burst of %d in %s before the kill: %d valid, %d invalid, %d poisoned, %d duplicates",
+		out.stats.published, out.stats.took.Round(time.Second), burstOut.stats.published, burstOut.stats.took.Round(10*time.Millisecond),
+		len(e.valid), len(e.invalid), e.poisoned, e.duplicates)
 	report(t, "primary killed at %s: %d requests in flight (published, not yet final) of %d published, %d appeals seen registered by the portal",
-		killed.Round(100*time.Millisecond), inFlight, taken, registeredAtKill)
+		killed.Round(100*time.Millisecond), len(inFlight), taken, registeredAtKill)
 	report(t, "standby promoted at %s (%s after the kill); the hubs wrote again at %s: %s after the kill, %s after the promotion",
 		promotedAt.Round(100*time.Millisecond), (promotedAt - killed).Round(100*time.Millisecond), wroteAt.Round(100*time.Millisecond),
 		(wroteAt - killed).Round(100*time.Millisecond), (wroteAt - promotedAt).Round(100*time.Millisecond))
+	report(t, "the %d requests in flight at the kill all at their end at %s: %s after the promotion",
+		len(inFlight), caughtUpAt.Round(100*time.Millisecond), (caughtUpAt - promotedAt).Round(100*time.Millisecond))
 	report(t, "lost: %d, duplicated: %d, sequence gaps: %d, not at final status: %d", len(a.lost), len(a.duplicated), len(a.gaps), a.notFinal)
 	report(t, "appeals the portal saw registered: %d, missing from the promoted database: %d", len(registered), len(missing))
 	report(t, "repeated POSTs to districts absorbed by their idempotency: %d; repeated status events (dropped by sequence): %d", a.repeatedPosts, a.repeatedEvents)
@@ -124,6 +146,7 @@ func TestFaultsDatabase(t *testing.T) {
 	require.Equal(t, e.poisoned, poisonFiled, "poisoned messages, each filed once")
 	require.Zero(t, givenUp, "deliveries given up")
 	require.LessOrEqual(t, tail, maxTail, "the tail after the promotion and the last publish")
+	require.LessOrEqual(t, caughtUpAt-promotedAt, maxTail, "the work in flight at the kill, after the promotion")
 }
 
 // connectPromoted connects to the stack's database on pgpair's standby

@@ -404,19 +404,26 @@ func (s *stack) publishLoad(gen *portalsim.Generator, e *expectations, total int
 	return published
 }
 
-// unsettled counts the requests of e not yet at their end (a valid one at
-// its final status, an invalid one answered), and those e holds.
-func unsettled(s *stack, e *expectations) (pending, taken int) {
+// settled reports whether request id of e is at its end: a valid one at
+// its final status, an invalid one answered. The caller holds e.mu.
+func settled(s *stack, e *expectations, id string) bool {
+	evs := s.tracker.Request(id)
+	if _, valid := e.valid[id]; valid {
+		return len(evs) > 0 && evs[len(evs)-1].Status == finalStatus
+	}
+	return len(evs) > 0
+}
+
+// unsettled lists the requests of e (valid or invalid) not yet at their
+// end, and counts those e holds.
+func unsettled(s *stack, e *expectations) (pending []string, taken int) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	for id := range e.valid {
-		if evs := s.tracker.Request(id); len(evs) == 0 || evs[len(evs)-1].Status != finalStatus {
-			pending++
-		}
-	}
-	for id := range e.invalid {
-		if len(s.tracker.Request(id)) == 0 {
-			pending++
+	for _, requests := range []map[string]portalsim.Message{e.valid, e.invalid} {
+		for id := range requests {
+			if !settled(s, e, id) {
+				pending = append(pending, id)
+			}
 		}
 	}
 	return pending, len(e.valid) + len(e.invalid)
@@ -425,7 +432,7 @@ func unsettled(s *stack, e *expectations) (pending, taken int) {
 // drain waits until every request of e is settled, for at most 4 minutes.
 func drain(s *stack, e *expectations) {
 	deadline := time.Now().Add(4 * time.Minute)
-	for n, _ := unsettled(s, e); n > 0 && time.Now().Before(deadline); n, _ = unsettled(s, e) {
+	for pending, _ := unsettled(s, e); len(pending) > 0 && time.Now().Before(deadline); pending, _ = unsettled(s, e) {
 		time.Sleep(250 * time.Millisecond)
 	}
 }
