@@ -259,26 +259,7 @@ func TestFaults(t *testing.T) {
 	e := newExpectations()
 
 	log := &faultLog{t0: time.Now()}
-	sent := 0
-	type outcome struct {
-		stats publishStats
-		err   error
-	}
-	published := make(chan outcome, 1)
-	pubCtx, stopPublishing := context.WithCancel(context.Background())
-	defer stopPublishing()
-	go func() {
-		stats, err := publishSteadily(pubCtx, s.publisher, s.topics.Requests, rate, 4, func() (portalsim.Message, bool) {
-			if sent == total {
-				return portalsim.Message{}, false
-			}
-			sent++
-			m := gen.Next()
-			e.add(m)
-			return m, true
-		})
-		published <- outcome{stats, err}
-	}()
+	published := streamGenerated(s, gen, e, total, rate)
 
 	at := func(d time.Duration) { time.Sleep(time.Until(log.t0.Add(d))) } // the schedule, not synchronisation
 	randomly := func(from, to time.Duration) time.Duration { return from + time.Duration(rng.Int64N(int64(to-from))) }
@@ -357,22 +338,8 @@ func TestFaults(t *testing.T) {
 	}
 
 	// Drain: every request at its final status, or the deadline.
-	settled := func() bool {
-		for id := range e.valid {
-			evs := s.tracker.Request(id)
-			if len(evs) == 0 || evs[len(evs)-1].Status != finalStatus {
-				return false
-			}
-		}
-		for id := range e.invalid {
-			if len(s.tracker.Request(id)) == 0 {
-				return false
-			}
-		}
-		return true
-	}
 	deadline := time.Now().Add(4 * time.Minute)
-	for !settled() && time.Now().Before(deadline) {
+	for !settled(s, e) && time.Now().Before(deadline) {
 		time.Sleep(250 * time.Millisecond)
 	}
 	drainedAt := time.Since(log.t0)
