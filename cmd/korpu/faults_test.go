@@ -338,18 +338,8 @@ func TestFaults(t *testing.T) {
 	}
 
 	// Drain: every request at its final status, or the deadline.
-	deadline := time.Now().Add(4 * time.Minute)
-	for !settled(s, e) && time.Now().Before(deadline) {
-		time.Sleep(250 * time.Millisecond)
-	}
+	awaitSettled(t, s, e, hubs, 4*time.Minute)
 	drainedAt := time.Since(log.t0)
-	for i, h := range hubs {
-		select {
-		case err := <-h.done:
-			t.Errorf("hub %d exited by itself: %v (log %s)", i, err, h.log)
-		default:
-		}
-	}
 
 	a := auditRun(s, e)
 	// Poisoned messages are filed as dead letters by whichever hub takes them.

@@ -91,18 +91,8 @@ func TestRollingUpdate(t *testing.T) {
 	out := <-published
 	require.NoError(t, out.err)
 	publishedAt := time.Since(t0)
-	deadline := time.Now().Add(2 * time.Minute)
-	for !settled(s, e) && time.Now().Before(deadline) {
-		time.Sleep(250 * time.Millisecond)
-	}
+	awaitSettled(t, s, e, hubs, 2*time.Minute)
 	drainedAt := time.Since(t0)
-	for i, h := range hubs {
-		select {
-		case err := <-h.done:
-			t.Errorf("hub %d exited by itself: %v (log %s)", i, err, h.log)
-		default:
-		}
-	}
 
 	a := auditRun(s, e)
 	order := auditArrivalOrder(s.tracker)
@@ -206,6 +196,23 @@ func pending(s *stack, e *expectations) int {
 		}
 	}
 	return n
+}
+
+// awaitSettled waits up to within for every request of e to settle, then
+// checks that no hub exited by itself meanwhile.
+func awaitSettled(t *testing.T, s *stack, e *expectations, hubs []*hubProcess, within time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !settled(s, e) && time.Now().Before(deadline) {
+		time.Sleep(250 * time.Millisecond)
+	}
+	for i, h := range hubs {
+		select {
+		case err := <-h.done:
+			t.Errorf("hub %d exited by itself: %v (log %s)", i, err, h.log)
+		default:
+		}
+	}
 }
 
 // settled says whether every request of e is at its final status, or
