@@ -286,6 +286,10 @@ type harness struct {
 	obs       *observer
 	clock     clock
 	start     time.Time // where the clock started
+	// stopHub ends hubCtx, so hub.Run (its relay, sweeps and polls), and
+	// returns Run's error.
+	stopHub func() error
+	hubCtx  context.Context
 }
 
 // harnessOptions shape a harness beyond the defaults.
@@ -310,6 +314,8 @@ type harnessOptions struct {
 	logLedger func(routers.LogLedger) routers.LogLedger
 	// logger is the hub's; default one that discards.
 	logger *slog.Logger
+	// outbox, if set, is the relay's publisher (Deps.Outbox).
+	outbox routers.OutboxPublisher
 }
 
 func newHarness(t *testing.T) *harness {
@@ -405,7 +411,7 @@ func newHarnessWith(t *testing.T, opts harnessOptions) *harness {
 		SequenceInterval:   5 * time.Millisecond,
 	}, routers.Deps{
 		Ledger: h.ledger, Registry: h.registry, Districts: districts, Polled: polled, Validator: hubValidator(),
-		Publisher: ps, Subscriber: ps, Metrics: h.m,
+		Publisher: ps, Subscriber: ps, Outbox: opts.outbox, Metrics: h.m,
 		Logger: opts.logger, Now: h.clock.Now,
 		Log: logLedger, CheckpointSigner: opts.signer,
 	})
@@ -425,13 +431,16 @@ func newHarnessWith(t *testing.T, opts harnessOptions) *harness {
 	require.NoError(t, hub.AddHandlers(router))
 	routerDone := make(chan error, 1)
 	go func() { routerDone <- router.Run(ctx) }()
+	hubCtx, cancelHub := context.WithCancel(ctx)
+	h.hubCtx = hubCtx
 	hubDone := make(chan error, 1)
-	go func() { hubDone <- hub.Run(ctx) }()
+	go func() { hubDone <- hub.Run(hubCtx) }()
+	h.stopHub = sync.OnceValue(func() error { cancelHub(); return <-hubDone })
 	t.Cleanup(func() {
 		cancel()
 		require.NoError(t, router.Close())
 		require.NoError(t, <-routerDone)
-		require.NoError(t, <-hubDone)
+		require.NoError(t, h.stopHub())
 		require.NoError(t, ps.Close())
 	})
 	select {

@@ -136,6 +136,7 @@ type Hub struct {
 	logger           *slog.Logger
 	now              func() time.Time
 	wake             chan struct{} // nudges the relay after a commit
+	gate             *drainGate    // closed by Drain: handlers take no new work
 	// longestCall is the longest budget of a call to any district.
 	longestCall time.Duration
 	// signingKeys are the portal's current keys, swapped whole by
@@ -210,7 +211,7 @@ func NewHub(cfg Config, deps Deps) (*Hub, error) {
 		intakeLedger: deps.Ledger, deliveryLedger: deps.Ledger, statusLedger: deps.Ledger, pollingLedger: deps.Ledger,
 		outboxLedger: deps.Ledger, deadLetterLedger: deps.Ledger, oversightLedger: deps.Ledger, districts: guarded, guards: guards, recovered: recovered, polled: deps.Polled,
 		validator: deps.Validator, publisher: deps.Publisher, subscriber: deps.Subscriber,
-		outbox: deps.Outbox, metrics: deps.Metrics, logger: deps.Logger, now: deps.Now, wake: make(chan struct{}, 1),
+		outbox: deps.Outbox, metrics: deps.Metrics, logger: deps.Logger, now: deps.Now, wake: make(chan struct{}, 1), gate: newDrainGate(),
 		longestCall: longestCall,
 		registryUp:  make(chan struct{}, 1),
 		logLedger:   deps.Log, signer: deps.CheckpointSigner,
@@ -253,8 +254,10 @@ func (h *Hub) AddHandlers(router *message.Router) error {
 		return fmt.Errorf("poison queue: %w", err)
 	}
 	router.AddMiddleware(
-		// Outermost: failures of the hub's own dependencies (database, broker)
-		// are retried briefly, then the message is returned to its queue.
+		// Outermost: a draining hub takes no new work (Drain).
+		h.admit,
+		// Failures of the hub's own dependencies (database, broker) are
+		// retried briefly, then the message is returned to its queue.
 		middleware.Retry{MaxRetries: 3, InitialInterval: 200 * time.Millisecond, MaxInterval: 2 * time.Second, Multiplier: 2}.Middleware,
 		// Failures no retry can mend, and panics, go to the poison queue with the reason.
 		poison,
@@ -278,8 +281,9 @@ func (h *Hub) AddHandlers(router *message.Router) error {
 // router stops: Router.Close cancels every message at once, and a district
 // call or ledger commit cut off half-way would have to be redone. Work in
 // flight finishes within its own bounds (the registry and district
-// timeouts, and this cap); its message, nacked by the stopping subscriber,
-// comes back and finds the work done.
+// timeouts, and this cap); Drain waits for it before the router stops, and
+// work that outlasts Drain's budget has its message nacked by the stopping
+// subscriber, to come back and find the work done.
 func (h *Hub) workContext(msg *message.Message) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.WithoutCancel(msg.Context()), h.longestCall+h.cfg.RegistryTimeout+5*time.Second)
 }

@@ -30,12 +30,16 @@ type OutboxLedger interface {
 
 // relayLoop publishes the outbox, in commit order, until ctx ends. A
 // publish failure (broker down) leaves the records in place and is retried.
+// A batch begun is finished even if ctx ends meanwhile (within
+// relayPublishTimeout): cut off half-way, the part already published would
+// stay in the outbox and be published again by the stop's last flush or
+// another hub, repeats the portal would have to drop.
 func (h *Hub) relayLoop(ctx context.Context) error {
 	idle := time.NewTimer(h.cfg.RelayIdle)
 	defer idle.Stop()
 	failures := 0
 	for {
-		n, err := h.relayOnce(ctx)
+		n, err := h.relayOnce(context.WithoutCancel(ctx))
 		switch {
 		case ctx.Err() != nil:
 			return nil

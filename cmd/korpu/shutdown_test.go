@@ -1,12 +1,15 @@
 package main
 
 import (
+	"bufio"
+	"encoding/json"
 	"net/http"
 	"os"
 	"os/exec"
 	"os/user"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -54,6 +57,35 @@ func TestServeGracefulShutdown(t *testing.T) {
 	require.Empty(t, s.deadLetters(routers.DeadComment))
 
 	s.restartAndVerify(e, 2*time.Minute)
+}
+
+// TestServeStopRepeatsNoDistrictCall stops a hub while its district calls
+// are under way and another hub stands idle: the stopping hub finishes the
+// calls before their messages go back to the queue, so the idle hub does
+// not take them and call the district again.
+func TestServeStopRepeatsNoDistrictCall(t *testing.T) {
+	t.Parallel()
+	calls := &callsInFlight{latency: 3 * time.Second}
+	s := newStackWith(t, stackOptions{codes: []string{"AZ-BIL", "AZ-SAT"}, hubs: 2, wrap: calls.wrap})
+	stopping := s.startHubAt(0)
+	e := s.publishGenerated(s.generatorWith(7, 0, 0), 4)
+	waitFor(t, 30*time.Second, "deliveries under way", func() bool { return calls.n.Load() >= 2 })
+	s.startHubAt(1) // idle: the first hub holds every message
+	require.NoError(t, stopping.cmd.Process.Signal(syscall.SIGTERM))
+	select {
+	case err := <-stopping.done:
+		require.NoError(t, err, "a graceful stop exits 0")
+	case <-time.After(shutdownBudget + 5*time.Second):
+		t.Fatal("the hub did not stop within its shutdown budget")
+	}
+	require.Positive(t, finishedAfterStop(t, stopping.log)["appeal delivered"], "the stop came while deliveries were under way")
+
+	s.restartAndVerify(e, time.Minute)
+	for code, sim := range s.districts {
+		for number, n := range sim.Received() {
+			require.Equal(t, 1, n, "%s posted to %s %d times", number, code, n)
+		}
+	}
 }
 
 // TestDLQCommand lists, shows, replays and drops dead letters with the
@@ -167,4 +199,52 @@ func currentUser(t *testing.T) string {
 func portalsimBadSignature(m portalsim.Message) portalsim.Message {
 	m.Signature = routers.Sign([]byte("not the portal's key"), m.Body)
 	return m
+}
+
+// callsInFlight delays every district call by latency and counts those
+// being answered.
+type callsInFlight struct {
+	latency time.Duration
+	n       atomic.Int64
+}
+
+func (c *callsInFlight) wrap(_ string, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c.n.Add(1)
+		defer c.n.Add(-1)
+		time.Sleep(c.latency) // the district thinking; the caller waits it out
+		next.ServeHTTP(w, r)
+	})
+}
+
+// finishedAfterStop counts, by message, the lines hub log wrote between its
+// SIGTERM ("stopping: …") and "stopped": the work it had in flight and
+// finished rather than abandoned.
+func finishedAfterStop(t *testing.T, path string) map[string]int {
+	t.Helper()
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	defer f.Close()
+	out := map[string]int{}
+	stopping := false
+	lines := bufio.NewScanner(f)
+	lines.Buffer(nil, 1<<20)
+	for lines.Scan() {
+		var line struct {
+			Msg string `json:"msg"`
+		}
+		if json.Unmarshal(lines.Bytes(), &line) != nil {
+			continue
+		}
+		switch {
+		case strings.HasPrefix(line.Msg, "stopping"):
+			stopping = true
+		case line.Msg == "stopped":
+			return out
+		case stopping:
+			out[line.Msg]++
+		}
+	}
+	require.NoError(t, lines.Err())
+	return out
 }

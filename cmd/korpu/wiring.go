@@ -374,6 +374,11 @@ func runHub(ctx context.Context, logger *slog.Logger, hub *routers.Hub, router *
 
 	stopCtx, cancel := context.WithTimeout(context.Background(), shutdownBudget)
 	defer cancel()
+	// The work under way finishes before the router stops, so that no
+	// message of it goes back to the queue for another hub to do again.
+	if err := hub.Drain(stopCtx); err != nil {
+		runErr = errors.Join(runErr, err)
+	}
 	if err := router.Close(); err != nil {
 		runErr = errors.Join(runErr, fmt.Errorf("close router: %w", err))
 	}
