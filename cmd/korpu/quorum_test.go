@@ -7,6 +7,8 @@ import (
 	"errors"
 	"log/slog"
 	"os"
+	"os/exec"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -97,4 +99,32 @@ func TestQuorumDeliveryLimitPoisons(t *testing.T) {
 	require.True(t, strings.HasPrefix(letter.Error, "delivered 2 times; last failure: "), letter.Error)
 	require.Contains(t, letter.Error, errRestarting.Error())
 	require.Equal(t, body, letter.Body)
+}
+
+// TestQueuesCommand: korpu queues migrate turns a classic hub queue into
+// the hub's quorum queue with its messages; list shows it; a second run
+// has nothing to do.
+func TestQueuesCommand(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, "AZ-BIL")
+	queue := s.topics.District("AZ-BIL")
+	require.NoError(t, amqp.PurgeAndDelete(t.Context(), amqpURL(), queue))
+	require.NoError(t, amqp.DeclareQueues(t.Context(), amqpURL(), queue), "a classic queue, as before quorum queues")
+	for i := range 3 {
+		require.NoError(t, s.publisher.Publish(queue, message.NewMessage(uuid.NewString(), []byte{byte('a' + i)})))
+	}
+	queues := func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command(korpuBinary, append([]string{"queues"}, append(args, "--config", s.config)...)...)
+		cmd.Env = append(os.Environ(), "KORPU_PORTAL_KEY="+portalKey, "KORPU_REGISTRY_TOKEN="+registryToken, "KORPU_LOG_LEVEL=error")
+		out, err := cmd.CombinedOutput()
+		require.NoError(t, err, string(out))
+		return string(out)
+	}
+	require.Regexp(t, regexp.QuoteMeta(queue)+` +classic +3 +0`, queues("list"))
+	require.Contains(t, queues("migrate"), queue+": was classic, now the hub's quorum queue; 3 messages moved out, 3 back")
+	list := queues("list")
+	require.Regexp(t, regexp.QuoteMeta(queue)+` +hub's +3 +0`, list)
+	require.Regexp(t, regexp.QuoteMeta(s.topics.Requests)+` +classic`, list, "the portal's queue as the portal made it")
+	require.Contains(t, queues("migrate"), "nothing to migrate")
 }
