@@ -20,9 +20,14 @@ type drainGate struct {
 	closed bool
 	busy   int
 	idle   chan struct{} // closed when the gate is closed and nothing is at work
+	// draining is closed with the gate: work that only waits (a failed
+	// delivery's wait before its nack) ends at once.
+	draining chan struct{}
 }
 
-func newDrainGate() *drainGate { return &drainGate{idle: make(chan struct{})} }
+func newDrainGate() *drainGate {
+	return &drainGate{idle: make(chan struct{}), draining: make(chan struct{})}
+}
 
 func (g *drainGate) enter() bool {
 	g.mu.Lock()
@@ -50,6 +55,7 @@ func (g *drainGate) close() (<-chan struct{}, int) {
 	defer g.mu.Unlock()
 	if !g.closed {
 		g.closed = true
+		close(g.draining)
 		if g.busy == 0 {
 			close(g.idle)
 		}

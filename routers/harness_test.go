@@ -1,6 +1,7 @@
 package routers_test
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -316,6 +317,10 @@ type harnessOptions struct {
 	logger *slog.Logger
 	// outbox, if set, is the relay's publisher (Deps.Outbox).
 	outbox routers.OutboxPublisher
+	// deliveryLimit is the queues' delivery limit; default none.
+	deliveryLimit int
+	// nackBackoff is the hub's wait before a nack, per delivery; default 1 ms.
+	nackBackoff time.Duration
 }
 
 func newHarness(t *testing.T) *harness {
@@ -409,6 +414,8 @@ func newHarnessWith(t *testing.T, opts harnessOptions) *harness {
 		OversightInterval:  10 * time.Millisecond,
 		CheckpointInterval: 30 * time.Millisecond,
 		SequenceInterval:   5 * time.Millisecond,
+		DeliveryLimit:      opts.deliveryLimit,
+		NackBackoff:        cmp.Or(opts.nackBackoff, time.Millisecond),
 	}, routers.Deps{
 		Ledger: h.ledger, Registry: h.registry, Districts: districts, Polled: polled, Validator: hubValidator(),
 		Publisher: ps, Subscriber: ps, Outbox: opts.outbox, Metrics: h.m,

@@ -2,6 +2,7 @@ package routers
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -29,14 +30,21 @@ type Config struct {
 	DistrictTimeout   time.Duration // budget of one call to a district
 	// DistrictTimeouts, by district code, replace DistrictTimeout for those
 	// districts: a slow system may get longer, a fast one shorter.
-	DistrictTimeouts  map[string]time.Duration
-	RetryInitial      time.Duration // first delivery retry delay
-	RetryMax          time.Duration // longest delivery retry delay
-	RetryMaxAttempts  int           // transient failures of one delivery before it is dead-lettered
-	RetryMaxAge       time.Duration // age of an appeal or comment after which a failing delivery is dead-lettered
-	RelayBatch        int           // outbox records per publish
-	RelayIdle         time.Duration // outbox poll when idle; default 20ms
-	SweepInterval     time.Duration // how often due retries are queued; default 500ms
+	DistrictTimeouts map[string]time.Duration
+	RetryInitial     time.Duration // first delivery retry delay
+	RetryMax         time.Duration // longest delivery retry delay
+	RetryMaxAttempts int           // transient failures of one delivery before it is dead-lettered
+	RetryMaxAge      time.Duration // age of an appeal or comment after which a failing delivery is dead-lettered
+	RelayBatch       int           // outbox records per publish
+	RelayIdle        time.Duration // outbox poll when idle; default 20ms
+	SweepInterval    time.Duration // how often due retries are queued; default 500ms
+	// DeliveryLimit is the queues' x-delivery-limit: a message failing
+	// transiently on its last allowed delivery is poisoned by the hub with
+	// its reason. 0: no limit (classic queues).
+	DeliveryLimit int
+	// NackBackoff is how long a transient failure waits, per delivery of
+	// its message, before the message returns to its queue; default 2s.
+	NackBackoff       time.Duration
 	ReconcileAfter    time.Duration // an appeal unchanged this long is checked with its district
 	ReconcileInterval time.Duration // how often stale appeals are looked for
 	BreakerFailures   int           // consecutive transient failures that open a district's breaker
@@ -51,6 +59,9 @@ type Config struct {
 func (c *Config) setDefaults() {
 	if c.RelayIdle <= 0 {
 		c.RelayIdle = 20 * time.Millisecond
+	}
+	if c.NackBackoff <= 0 {
+		c.NackBackoff = defaultNackBackoff
 	}
 	if c.SweepInterval <= 0 {
 		c.SweepInterval = 500 * time.Millisecond
@@ -83,6 +94,9 @@ func (c *Config) validate() error {
 		if f.value <= 0 {
 			errs = append(errs, fmt.Errorf("%s must be positive", f.name))
 		}
+	}
+	if c.DeliveryLimit < 0 || c.DeliveryLimit == 1 {
+		errs = append(errs, fmt.Errorf("DeliveryLimit must be 0 (none) or at least 2, not %d", c.DeliveryLimit))
 	}
 	for code, d := range c.DistrictTimeouts {
 		if d <= 0 {
@@ -139,6 +153,7 @@ type Hub struct {
 	gate             *drainGate    // closed by Drain: handlers take no new work
 	// longestCall is the longest budget of a call to any district.
 	longestCall time.Duration
+	counted     deliveryCounter
 	// signingKeys are the portal's current keys, swapped whole by
 	// SetSigningKeys while the intake runs.
 	signingKeys atomic.Pointer[[]SigningKey]
@@ -212,9 +227,9 @@ func NewHub(cfg Config, deps Deps) (*Hub, error) {
 		outboxLedger: deps.Ledger, deadLetterLedger: deps.Ledger, oversightLedger: deps.Ledger, districts: guarded, guards: guards, recovered: recovered, polled: deps.Polled,
 		validator: deps.Validator, publisher: deps.Publisher, subscriber: deps.Subscriber,
 		outbox: deps.Outbox, metrics: deps.Metrics, logger: deps.Logger, now: deps.Now, wake: make(chan struct{}, 1), gate: newDrainGate(),
-		longestCall: longestCall,
-		registryUp:  make(chan struct{}, 1),
-		logLedger:   deps.Log, signer: deps.CheckpointSigner,
+		longestCall: longestCall, counted: deliveryCounter{failed: map[[sha256.Size]byte]int{}},
+		registryUp: make(chan struct{}, 1),
+		logLedger:  deps.Log, signer: deps.CheckpointSigner,
 	}
 	if h.outbox == nil {
 		h.outbox = watermillOutbox{h.publisher}
@@ -247,8 +262,14 @@ func (h *Hub) Queues() []string {
 // AddHandlers registers the hub's handlers and middleware on router.
 func (h *Hub) AddHandlers(router *message.Router) error {
 	poison, err := middleware.PoisonQueueWithFilter(h.publisher, h.cfg.Topics.Poison, func(err error) bool {
-		var panicked middleware.RecoveredPanicError
-		return IsPermanent(err) || errors.As(err, &panicked)
+		return IsPermanent(err) || isPanic(err)
+	})
+	if err != nil {
+		return fmt.Errorf("poison queue: %w", err)
+	}
+	limited, err := middleware.PoisonQueueWithFilter(h.publisher, h.cfg.Topics.Poison, func(err error) bool {
+		var limited *DeliveryLimitError
+		return errors.As(err, &limited)
 	})
 	if err != nil {
 		return fmt.Errorf("poison queue: %w", err)
@@ -256,9 +277,16 @@ func (h *Hub) AddHandlers(router *message.Router) error {
 	router.AddMiddleware(
 		// Outermost: a draining hub takes no new work (Drain).
 		h.admit,
+		// Then: a message that failed transiently on the last delivery
+		// its queue allows goes to the poison queue with the last failure.
+		limited,
+		h.countPoisoned,
+		// A transient failure waits, longer each delivery, before its
+		// message is returned to its queue; see limitDeliveries.
+		h.limitDeliveries,
 		// Failures of the hub's own dependencies (database, broker) are
-		// retried briefly, then the message is returned to its queue.
-		middleware.Retry{MaxRetries: 3, InitialInterval: 200 * time.Millisecond, MaxInterval: 2 * time.Second, Multiplier: 2}.Middleware,
+		// retried briefly within the delivery.
+		dependencyRetry.Middleware,
 		// Failures no retry can mend, and panics, go to the poison queue with the reason.
 		poison,
 		h.countPoisoned,
@@ -285,7 +313,29 @@ func (h *Hub) AddHandlers(router *message.Router) error {
 // work that outlasts Drain's budget has its message nacked by the stopping
 // subscriber, to come back and find the work done.
 func (h *Hub) workContext(msg *message.Message) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.WithoutCancel(msg.Context()), h.longestCall+h.cfg.RegistryTimeout+5*time.Second)
+	return context.WithTimeout(context.WithoutCancel(msg.Context()), h.longestWork())
+}
+
+// longestWork caps one attempt at a message's work.
+func (h *Hub) longestWork() time.Duration {
+	return h.longestCall + h.cfg.RegistryTimeout + 5*time.Second
+}
+
+// dependencyRetry retries failures of the hub's own dependencies within a
+// delivery: 4 attempts, 1.4 s of waits.
+var dependencyRetry = middleware.Retry{MaxRetries: 3, InitialInterval: 200 * time.Millisecond, MaxInterval: 2 * time.Second, Multiplier: 2}
+
+// LongestHold is the longest a handler holds one delivery unacknowledged:
+// every attempt of dependencyRetry at its cap, the waits between them, and
+// the wait before a nack. The broker's consumer_timeout must be well above
+// it, or the broker closes the channel of a consumer still working.
+func (h *Hub) LongestHold() time.Duration {
+	hold, wait := time.Duration(dependencyRetry.MaxRetries+1)*h.longestWork(), dependencyRetry.InitialInterval
+	for range dependencyRetry.MaxRetries {
+		hold += wait
+		wait = min(time.Duration(float64(wait)*dependencyRetry.Multiplier), dependencyRetry.MaxInterval)
+	}
+	return hold + maxNackBackoff
 }
 
 // districtTimeout is the budget of one call to the district: its own, else
@@ -297,12 +347,12 @@ func (h *Hub) districtTimeout(code string) time.Duration {
 	return h.cfg.DistrictTimeout
 }
 
-// countPoisoned counts the messages the poison middleware is about to take.
+// countPoisoned counts the messages the poison middleware above it is
+// about to take.
 func (h *Hub) countPoisoned(next message.HandlerFunc) message.HandlerFunc {
 	return func(msg *message.Message) ([]*message.Message, error) {
 		out, err := next(msg)
-		var panicked middleware.RecoveredPanicError
-		if err != nil && (IsPermanent(err) || errors.As(err, &panicked)) {
+		if err != nil && poisonable(err) {
 			handler := message.HandlerNameFromCtx(msg.Context())
 			h.metrics.Poisoned.WithLabelValues(handler).Inc()
 			h.logger.Warn("message poisoned", "handler", handler, "message_id", msg.UUID, "reason", err)

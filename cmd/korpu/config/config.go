@@ -103,6 +103,12 @@ type Config struct {
 // AMQP is the RabbitMQ broker shared with the portal.
 type AMQP struct {
 	URL string // amqp:// or amqps://
+	// QueueType is the kind of every queue the hub declares
+	// (amqp.queue_type): QueueQuorum (default) or QueueClassic.
+	QueueType string
+	// DeliveryLimit is the quorum queues' x-delivery-limit
+	// (amqp.delivery_limit, default DefaultDeliveryLimit, at least 2).
+	DeliveryLimit int
 }
 
 // Postgres is the hub's ledger database.

@@ -83,6 +83,8 @@ func TestLoadExample(t *testing.T) {
 	require.NoError(t, err)
 
 	require.Equal(t, "amqp://guest:guest@127.0.0.1:5672/", cfg.AMQP.URL)
+	require.Equal(t, QueueQuorum, cfg.AMQP.QueueType)
+	require.Equal(t, DefaultDeliveryLimit, cfg.AMQP.DeliveryLimit)
 	require.Equal(t, "postgres://postgres@127.0.0.1:5432/korpu?sslmode=disable", cfg.Postgres.URL)
 	require.Equal(t, "127.0.0.1:8080", cfg.HTTP.Listen)
 	require.Equal(t, Portal{
@@ -266,7 +268,7 @@ func TestParseValidation(t *testing.T) {
 			key: "districts[AZ-SAT].officials[0].reception[0].room", message: "unknown key"},
 		{name: "UnknownHubKey", append: "hub:\n  consumers: 3\n", key: "hub.consumers", message: "unknown key"},
 
-		{name: "AMQPURLRequired", changes: []change{{"amqp:\n  url: amqp://guest:guest@127.0.0.1:5672/\n", ""}}, key: "amqp.url", message: "required"},
+		{name: "AMQPURLRequired", changes: []change{{"  url: amqp://guest:guest@127.0.0.1:5672/\n", ""}}, key: "amqp.url", message: "required"},
 		{name: "PostgresURLRequired", changes: []change{{"  url: postgres://postgres@127.0.0.1:5432/korpu?sslmode=disable\n", ""}}, key: "postgres.url", message: "required"},
 		{name: "ListenRequired", changes: []change{{"  listen: 127.0.0.1:8080\n", ""}}, key: "http.listen", message: "required"},
 		{name: "RequestsQueueRequired", changes: []change{{"  requests_queue: egov.portal.requests\n", ""}}, key: "portal.requests_queue", message: "required"},
@@ -287,6 +289,12 @@ func TestParseValidation(t *testing.T) {
 		{name: "SameQueues", changes: []change{{"status_queue: egov.portal.status", "status_queue: egov.portal.requests"}},
 			key: "portal.status_queue", message: "must differ"},
 
+		{name: "QueueType", changes: []change{{"url: amqp://guest:guest@127.0.0.1:5672/", "url: amqp://guest:guest@127.0.0.1:5672/\n  queue_type: stream"}},
+			key: "amqp.queue_type", message: `must be quorum or classic, not "stream"`, line: 7},
+		{name: "DeliveryLimitLow", changes: []change{{"url: amqp://guest:guest@127.0.0.1:5672/", "url: amqp://guest:guest@127.0.0.1:5672/\n  delivery_limit: 1"}},
+			key: "amqp.delivery_limit", message: "must be at least 2, not 1", line: 7},
+		{name: "DeliveryLimitNotANumber", changes: []change{{"url: amqp://guest:guest@127.0.0.1:5672/", "url: amqp://guest:guest@127.0.0.1:5672/\n  delivery_limit: many"}},
+			key: "amqp.delivery_limit", message: `must be a whole number, not "many"`},
 		{name: "AMQPScheme", changes: []change{{"url: amqp://guest", "url: http://guest"}}, key: "amqp.url", message: "scheme must be amqp:// or amqps://"},
 		{name: "PostgresScheme", changes: []change{{"url: postgres://", "url: mysql://"}}, key: "postgres.url", message: "scheme must be postgres:// or postgresql://"},
 		{name: "RegistryScheme", changes: []change{{"url: http://127.0.0.1:18081", "url: ftp://127.0.0.1:18081"}}, key: "registry.url", message: "scheme must be http:// or https://"},

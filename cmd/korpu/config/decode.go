@@ -18,7 +18,9 @@ import (
 // tell an absent key from an empty one.
 type file struct {
 	AMQP struct {
-		URL string `yaml:"url"`
+		URL           string `yaml:"url"`
+		QueueType     string `yaml:"queue_type"`
+		DeliveryLimit any    `yaml:"delivery_limit"`
 	} `yaml:"amqp"`
 	Postgres struct {
 		URL string `yaml:"url"`

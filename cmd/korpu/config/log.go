@@ -44,7 +44,10 @@ func (c Config) LogValue() slog.Value {
 
 // LogValue renders the broker's URL with its password masked.
 func (a AMQP) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("url", maskURL(a.URL)))
+	return slog.GroupValue(slog.String("url", maskURL(a.URL)),
+		slog.String("queue_type", a.QueueType),
+		slog.Int("delivery_limit", a.DeliveryLimit),
+	)
 }
 
 // LogValue renders the database's URL with its password masked.
