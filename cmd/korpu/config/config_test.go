@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/korpu-az/korpu/adapters/access"
+	"github.com/korpu-az/korpu/adapters/amqp"
 )
 
 const examplePath = "testdata/korpu.example.yaml"
@@ -266,7 +267,7 @@ func TestParseValidation(t *testing.T) {
 			key: "districts[AZ-SAT].officials[0].reception[0].room", message: "unknown key"},
 		{name: "UnknownHubKey", append: "hub:\n  consumers: 3\n", key: "hub.consumers", message: "unknown key"},
 
-		{name: "AMQPURLRequired", changes: []change{{"amqp:\n  url: amqp://guest:guest@127.0.0.1:5672/\n", ""}}, key: "amqp.url", message: "required"},
+		{name: "AMQPURLRequired", changes: []change{{"amqp:\n  url: amqp://guest:guest@127.0.0.1:5672/   # one node; a cluster lists its nodes instead: urls: [amqp://…@rabbit-1:5672/, …] (README, Configuration)\n", ""}}, key: "amqp.url", message: "required"},
 		{name: "PostgresURLRequired", changes: []change{{"  url: postgres://postgres@127.0.0.1:5432/korpu?sslmode=disable\n", ""}}, key: "postgres.url", message: "required"},
 		{name: "ListenRequired", changes: []change{{"  listen: 127.0.0.1:8080\n", ""}}, key: "http.listen", message: "required"},
 		{name: "RequestsQueueRequired", changes: []change{{"  requests_queue: egov.portal.requests\n", ""}}, key: "portal.requests_queue", message: "required"},
@@ -287,6 +288,18 @@ func TestParseValidation(t *testing.T) {
 		{name: "SameQueues", changes: []change{{"status_queue: egov.portal.status", "status_queue: egov.portal.requests"}},
 			key: "portal.status_queue", message: "must differ"},
 
+		{name: "AMQPURLAndURLs", changes: []change{{"amqp:\n  url: amqp://guest:guest@127.0.0.1:5672/   # one node; a cluster lists its nodes instead: urls: [amqp://…@rabbit-1:5672/, …] (README, Configuration)\n", "amqp:\n  url: amqp://guest:guest@127.0.0.1:5672/   # one node; a cluster lists its nodes instead: urls: [amqp://…@rabbit-1:5672/, …] (README, Configuration)\n  urls: [amqp://guest:guest@127.0.0.1:5701/]\n"}},
+			key: "amqp.urls", message: "set together with amqp.url"},
+		{name: "AMQPURLsScheme", changes: []change{{"amqp:\n  url: amqp://guest:guest@127.0.0.1:5672/   # one node; a cluster lists its nodes instead: urls: [amqp://…@rabbit-1:5672/, …] (README, Configuration)\n", "amqp:\n  urls:\n    - amqp://guest:guest@n1:5701/\n    - http://guest:guest@n2:5702/\n"}},
+			key: "amqp.urls[1]", message: "scheme must be amqp:// or amqps://"},
+		{name: "AMQPURLsSameNode", changes: []change{{"amqp:\n  url: amqp://guest:guest@127.0.0.1:5672/   # one node; a cluster lists its nodes instead: urls: [amqp://…@rabbit-1:5672/, …] (README, Configuration)\n", "amqp:\n  urls:\n    - amqp://guest:guest@n1:5701/\n    - amqp://guest:guest@n1:5701/\n"}},
+			key: "amqp.urls[1]", message: "the same node as amqp.urls[0]"},
+		{name: "AMQPURLsVhost", changes: []change{{"amqp:\n  url: amqp://guest:guest@127.0.0.1:5672/   # one node; a cluster lists its nodes instead: urls: [amqp://…@rabbit-1:5672/, …] (README, Configuration)\n", "amqp:\n  urls:\n    - amqp://guest:guest@n1:5701/\n    - amqp://guest:guest@n2:5702/other\n"}},
+			key: "amqp.urls", message: "node 2 (n2:5702) has another vhost than node 1 (n1:5701): the hub may reconnect to any node, so all must be reached the same way"},
+		{name: "AMQPURLsCredentials", changes: []change{{"amqp:\n  url: amqp://guest:guest@127.0.0.1:5672/   # one node; a cluster lists its nodes instead: urls: [amqp://…@rabbit-1:5672/, …] (README, Configuration)\n", "amqp:\n  urls:\n    - amqp://guest:guest@n1:5701/\n    - amqp://guest:S3CRET@n2:5702/\n"}},
+			key: "amqp.urls", message: "node 2 (n2:5702) has another user or password"},
+		{name: "AMQPURLsTLS", changes: []change{{"amqp:\n  url: amqp://guest:guest@127.0.0.1:5672/   # one node; a cluster lists its nodes instead: urls: [amqp://…@rabbit-1:5672/, …] (README, Configuration)\n", "amqp:\n  urls:\n    - amqp://guest:guest@n1:5701/\n    - amqps://guest:guest@n2:5702/\n"}},
+			key: "amqp.urls", message: "node 2 (n2:5702) has another scheme"},
 		{name: "AMQPScheme", changes: []change{{"url: amqp://guest", "url: http://guest"}}, key: "amqp.url", message: "scheme must be amqp:// or amqps://"},
 		{name: "PostgresScheme", changes: []change{{"url: postgres://", "url: mysql://"}}, key: "postgres.url", message: "scheme must be postgres:// or postgresql://"},
 		{name: "RegistryScheme", changes: []change{{"url: http://127.0.0.1:18081", "url: ftp://127.0.0.1:18081"}}, key: "registry.url", message: "scheme must be http:// or https://"},
@@ -557,4 +570,35 @@ func TestInsecureHTTP(t *testing.T) {
 		require.False(t, cfg.Districts[1].AllowInsecureHTTP)
 		require.True(t, cfg.Districts[0].AllowInsecureHTTP)
 	})
+}
+
+// TestAMQPURLs: amqp.urls is the cluster's nodes, in the order given, as
+// one broker address; the log masks every node's password and a mismatch
+// never quotes one.
+func TestAMQPURLs(t *testing.T) {
+	t.Parallel()
+	env := exampleEnv()
+	env["AMQP_PASSWORD"] = "amqp-password-S3CRET8"
+	nodes := "amqp:\n  urls:\n" +
+		"    - amqp://korpu:${AMQP_PASSWORD}@rabbit-1:5672/hub\n" +
+		"    - amqp://korpu:${AMQP_PASSWORD}@rabbit-2:5672/hub\n" +
+		"    - amqp://korpu:${AMQP_PASSWORD}@rabbit-3:5672/hub\n"
+	src := edit(t, example(t), "amqp:\n  url: amqp://guest:guest@127.0.0.1:5672/   # one node; a cluster lists its nodes instead: urls: [amqp://…@rabbit-1:5672/, …] (README, Configuration)\n", nodes)
+	cfg, err := Parse([]byte(src), lookup(env), services)
+	require.NoError(t, err)
+	want, err := amqp.JoinNodes("amqp://korpu:amqp-password-S3CRET8@rabbit-1:5672/hub",
+		"amqp://korpu:amqp-password-S3CRET8@rabbit-2:5672/hub", "amqp://korpu:amqp-password-S3CRET8@rabbit-3:5672/hub")
+	require.NoError(t, err)
+	require.Equal(t, want, cfg.AMQP.URL)
+
+	var buf bytes.Buffer
+	slog.New(slog.NewJSONHandler(&buf, nil)).Info("config", "config", cfg)
+	require.Contains(t, buf.String(), `"amqp":{"urls":["amqp://korpu:***@rabbit-1:5672/hub","amqp://korpu:***@rabbit-2:5672/hub","amqp://korpu:***@rabbit-3:5672/hub"]}`)
+	require.NotContains(t, buf.String(), "S3CRET8")
+
+	env["AMQP_PASSWORD_2"] = "another-password-S3CRET9"
+	src = edit(t, src, "korpu:${AMQP_PASSWORD}@rabbit-3", "korpu:${AMQP_PASSWORD_2}@rabbit-3")
+	_, err = Parse([]byte(src), lookup(env), services)
+	require.ErrorContains(t, err, "amqp.urls (line 6): node 3 (rabbit-3:5672) has another user or password than node 1 (rabbit-1:5672)")
+	require.NotContains(t, err.Error(), "S3CRET")
 }

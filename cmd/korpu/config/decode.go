@@ -18,7 +18,8 @@ import (
 // tell an absent key from an empty one.
 type file struct {
 	AMQP struct {
-		URL string `yaml:"url"`
+		URL  string   `yaml:"url"`
+		URLs []string `yaml:"urls"`
 	} `yaml:"amqp"`
 	Postgres struct {
 		URL string `yaml:"url"`

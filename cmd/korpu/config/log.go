@@ -42,9 +42,17 @@ func (c Config) LogValue() slog.Value {
 	)
 }
 
-// LogValue renders the broker's URL with its password masked.
+// LogValue renders the broker's URL, or its nodes' URLs, with the
+// passwords masked.
 func (a AMQP) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("url", maskURL(a.URL)))
+	nodes := strings.Fields(a.URL)
+	if len(nodes) < 2 {
+		return slog.GroupValue(slog.String("url", maskURL(a.URL)))
+	}
+	for i, u := range nodes {
+		nodes[i] = maskURL(u)
+	}
+	return slog.GroupValue(slog.Any("urls", nodes))
 }
 
 // LogValue renders the database's URL with its password masked.
