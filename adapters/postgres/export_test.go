@@ -54,3 +54,10 @@ const (
 
 // SealPage is how many rows one of sealHistory's transactions seals.
 const SealPage = sealPage
+
+// PoolConfig and Classify let the failover tests build a pool as Open does
+// and judge its errors as the ledger does.
+var (
+	PoolConfig = poolConfig
+	Classify   = classify
+)

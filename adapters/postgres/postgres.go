@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -25,16 +26,18 @@ import (
 // default max_connections of 100.
 const defaultMaxConns = 16
 
+// defaultConnectTimeout bounds the connection attempt to each host of the
+// URL when it sets no connect_timeout. pgx tries a multi-host URL's hosts
+// in order, on every new connection: unbounded, a host gone without a
+// reset (a dead machine, a partition) would hold each one for the kernel's
+// TCP timeout, minutes, before the new primary behind it is tried.
+const defaultConnectTimeout = 5 * time.Second
+
 // Open connects a pool to url and checks that the database answers.
 func Open(ctx context.Context, url string) (*pgxpool.Pool, error) {
-	cfg, err := pgxpool.ParseConfig(url)
+	cfg, err := poolConfig(url)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: parse url: %w", err)
-	}
-	if !strings.Contains(url, "pool_max_conns") {
-		// pgx's default (the number of CPUs) starves the hub's concurrent
-		// consumers; the operator may still set pool_max_conns in the URL.
-		cfg.MaxConns = defaultMaxConns
+		return nil, err
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
@@ -45,6 +48,32 @@ func Open(ctx context.Context, url string) (*pgxpool.Pool, error) {
 		return nil, fmt.Errorf("postgres: ping: %w", err)
 	}
 	return pool, nil
+}
+
+// poolConfig is url's pool configuration with the hub's defaults for what
+// url leaves unset. A failover needs nothing more of the pool: pgx closes
+// a connection on a network error or a FATAL (the server shutting down or
+// crashing), pgxpool destroys a closed connection on release and pings one
+// idle for over a second before handing it out, and every new connection
+// looks for the primary again (target_session_attrs). The ping is bounded
+// like a connection, so a connection to a vanished host is dropped quickly.
+func poolConfig(url string) (*pgxpool.Config, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: parse url: %w", err)
+	}
+	if !strings.Contains(url, "pool_max_conns") {
+		// pgx's default (the number of CPUs) starves the hub's concurrent
+		// consumers; the operator may still set pool_max_conns in the URL.
+		cfg.MaxConns = defaultMaxConns
+	}
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		cfg.ConnConfig.ConnectTimeout = defaultConnectTimeout
+	}
+	if !strings.Contains(url, "pool_ping_timeout") {
+		cfg.PingTimeout = cfg.ConnConfig.ConnectTimeout
+	}
+	return cfg, nil
 }
 
 // Migrate applies every embedded migration not yet applied, then seals the

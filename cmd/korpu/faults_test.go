@@ -259,26 +259,7 @@ func TestFaults(t *testing.T) {
 	e := newExpectations()
 
 	log := &faultLog{t0: time.Now()}
-	sent := 0
-	type outcome struct {
-		stats publishStats
-		err   error
-	}
-	published := make(chan outcome, 1)
-	pubCtx, stopPublishing := context.WithCancel(context.Background())
-	defer stopPublishing()
-	go func() {
-		stats, err := publishSteadily(pubCtx, s.publisher, s.topics.Requests, rate, 4, func() (portalsim.Message, bool) {
-			if sent == total {
-				return portalsim.Message{}, false
-			}
-			sent++
-			m := gen.Next()
-			e.add(m)
-			return m, true
-		})
-		published <- outcome{stats, err}
-	}()
+	published := s.publishLoad(gen, e, total, rate)
 
 	at := func(d time.Duration) { time.Sleep(time.Until(log.t0.Add(d))) } // the schedule, not synchronisation
 	randomly := func(from, to time.Duration) time.Duration { return from + time.Duration(rng.Int64N(int64(to-from))) }
@@ -356,33 +337,9 @@ func TestFaults(t *testing.T) {
 		lastFault = max(lastFault, f.end)
 	}
 
-	// Drain: every request at its final status, or the deadline.
-	settled := func() bool {
-		for id := range e.valid {
-			evs := s.tracker.Request(id)
-			if len(evs) == 0 || evs[len(evs)-1].Status != finalStatus {
-				return false
-			}
-		}
-		for id := range e.invalid {
-			if len(s.tracker.Request(id)) == 0 {
-				return false
-			}
-		}
-		return true
-	}
-	deadline := time.Now().Add(4 * time.Minute)
-	for !settled() && time.Now().Before(deadline) {
-		time.Sleep(250 * time.Millisecond)
-	}
+	drain(s, e)
 	drainedAt := time.Since(log.t0)
-	for i, h := range hubs {
-		select {
-		case err := <-h.done:
-			t.Errorf("hub %d exited by itself: %v (log %s)", i, err, h.log)
-		default:
-		}
-	}
+	checkHubsRunning(t, hubs)
 
 	a := auditRun(s, e)
 	// Poisoned messages are filed as dead letters by whichever hub takes them.
@@ -409,15 +366,7 @@ func TestFaults(t *testing.T) {
 		drainedAt.Round(100*time.Millisecond), (drainedAt - lastFault).Round(100*time.Millisecond), (drainedAt - publishedAt).Round(100*time.Millisecond))
 	report(t, "throughput: %.1f messages/s offered, %.1f appeals answered/s end to end (valid appeals / time to drain)",
 		float64(out.stats.published)/out.stats.took.Seconds(), float64(len(e.valid))/drainedAt.Seconds())
-	for _, list := range [][]string{a.lost, a.duplicated, a.gaps} {
-		for i, line := range list {
-			if i == 20 {
-				report(t, "  … and %d more", len(list)-20)
-				break
-			}
-			report(t, "  %s", line)
-		}
-	}
+	reportBreaches(t, a.lost, a.duplicated, a.gaps)
 
 	require.Empty(t, a.lost, "lost")
 	require.Empty(t, a.duplicated, "duplicated")
@@ -426,6 +375,85 @@ func TestFaults(t *testing.T) {
 	require.Equal(t, e.poisoned, poisonFiled, "poisoned messages, each filed once")
 	require.Zero(t, givenUp, "deliveries given up")
 	require.LessOrEqual(t, tail, maxTail, "the tail after the faults and the last publish")
+}
+
+// loadOutcome is how a publishLoad ended.
+type loadOutcome struct {
+	stats publishStats
+	err   error
+}
+
+// publishLoad publishes total messages of gen, recorded in e, at rate
+// messages a second, until the test ends, and says on the channel how it
+// went.
+func (s *stack) publishLoad(gen *portalsim.Generator, e *expectations, total int, rate float64) <-chan loadOutcome {
+	published := make(chan loadOutcome, 1)
+	sent := 0
+	go func() {
+		stats, err := publishSteadily(s.t.Context(), s.publisher, s.topics.Requests, rate, 4, func() (portalsim.Message, bool) {
+			if sent == total {
+				return portalsim.Message{}, false
+			}
+			sent++
+			m := gen.Next()
+			e.add(m)
+			return m, true
+		})
+		published <- loadOutcome{stats, err}
+	}()
+	return published
+}
+
+// unsettled counts the requests of e not yet at their end (a valid one at
+// its final status, an invalid one answered), and those e holds.
+func unsettled(s *stack, e *expectations) (pending, taken int) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for id := range e.valid {
+		if evs := s.tracker.Request(id); len(evs) == 0 || evs[len(evs)-1].Status != finalStatus {
+			pending++
+		}
+	}
+	for id := range e.invalid {
+		if len(s.tracker.Request(id)) == 0 {
+			pending++
+		}
+	}
+	return pending, len(e.valid) + len(e.invalid)
+}
+
+// drain waits until every request of e is settled, for at most 4 minutes.
+func drain(s *stack, e *expectations) {
+	deadline := time.Now().Add(4 * time.Minute)
+	for n, _ := unsettled(s, e); n > 0 && time.Now().Before(deadline); n, _ = unsettled(s, e) {
+		time.Sleep(250 * time.Millisecond)
+	}
+}
+
+// checkHubsRunning fails t for every hub that exited by itself.
+func checkHubsRunning(t *testing.T, hubs []*hubProcess) {
+	t.Helper()
+	for i, h := range hubs {
+		select {
+		case err := <-h.done:
+			t.Errorf("hub %d exited by itself: %v (log %s)", i, err, h.log)
+		default:
+		}
+	}
+}
+
+// reportBreaches reports the first 20 lines of each list.
+func reportBreaches(t *testing.T, lists ...[]string) {
+	t.Helper()
+	for _, list := range lists {
+		for i, line := range list {
+			if i == 20 {
+				report(t, "  … and %d more", len(list)-20)
+				break
+			}
+			report(t, "  %s", line)
+		}
+	}
 }
 
 // consumersMissing lists the queues with fewer consumers than hubs hub

@@ -117,6 +117,9 @@ type stackOptions struct {
 	// checkpointKey, if set, is the hubs' audit.checkpoint_key: the
 	// transparency log runs, its checkpoints on topics.Checkpoints.
 	checkpointKey string
+	// postgresAdmin, if set, is the server the stack's database is made on
+	// (a URL that may list several hosts); default postgrestest.AdminURL.
+	postgresAdmin string
 }
 
 // stack is one isolated world: its own database, queues, simulators and
@@ -182,9 +185,12 @@ func newStackWith(t *testing.T, opts stackOptions) *stack {
 	if opts.hubTuning == "" {
 		opts.hubTuning = "retry_initial: 100ms, retry_max: 1s"
 	}
+	if opts.postgresAdmin == "" {
+		opts.postgresAdmin = postgrestest.AdminURL()
+	}
 	id := strings.ReplaceAll(uuid.NewString()[:8], "-", "")
 	s := &stack{
-		t: t, id: id, dir: t.TempDir(), dbURL: postgrestest.NewDatabase(t),
+		t: t, id: id, dir: t.TempDir(), dbURL: postgrestest.NewDatabaseOn(t, opts.postgresAdmin),
 		districts: map[string]*restdistrict.Sim{}, esd: map[string]*esdsim.Sim{}, envelopes: &envelopeRecorder{},
 		tracker: portalsim.NewTracker(), codes: append(slices.Clone(opts.codes), opts.esdCodes...), https: opts.https,
 		topics: routers.Topics{

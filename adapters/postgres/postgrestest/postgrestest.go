@@ -27,9 +27,17 @@ func AdminURL() string {
 	return "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
 }
 
-// NewDatabase creates an empty database for t and drops it when t ends. It
-// returns the database's URL.
+// NewDatabase creates an empty database for t on AdminURL and drops it
+// when t ends. It returns the database's URL.
 func NewDatabase(t testing.TB) string {
+	t.Helper()
+	return NewDatabaseOn(t, AdminURL())
+}
+
+// NewDatabaseOn is NewDatabase on the server of adminURL, which may list
+// several hosts (a primary and its standbys, target_session_attrs=read-write):
+// the database is dropped on whichever is primary when t ends.
+func NewDatabaseOn(t testing.TB, adminURL string) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -38,9 +46,9 @@ func NewDatabase(t testing.TB) string {
 		t.Fatal(err)
 	}
 	name := "korpu_test_" + hex.EncodeToString(suffix[:])
-	admin, err := pgx.Connect(ctx, AdminURL())
+	admin, err := pgx.Connect(ctx, adminURL)
 	if err != nil {
-		t.Fatalf("postgrestest: connect to %s: %v (is PostgreSQL running? .ci/run starts it)", AdminURL(), err)
+		t.Fatalf("postgrestest: connect to %s: %v (is PostgreSQL running? .ci/run starts it)", adminURL, err)
 	}
 	defer admin.Close(ctx)
 	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
@@ -49,7 +57,7 @@ func NewDatabase(t testing.TB) string {
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		admin, err := pgx.Connect(ctx, AdminURL())
+		admin, err := pgx.Connect(ctx, adminURL)
 		if err != nil {
 			t.Errorf("postgrestest: drop %s: %v", name, err)
 			return
@@ -59,7 +67,7 @@ func NewDatabase(t testing.TB) string {
 			t.Errorf("postgrestest: drop %s: %v", name, err)
 		}
 	})
-	u, err := url.Parse(AdminURL())
+	u, err := url.Parse(adminURL)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -55,7 +55,7 @@ func (ps *problems) convert(raw *file, known map[string]string, services []strin
 		Registry:     Registry{URL: raw.Registry.URL, Token: raw.Registry.Token, AllowInsecureHTTP: raw.Registry.AllowInsecureHTTP},
 		HolidaysFile: raw.HolidaysFile,
 	}
-	ps.url("postgres.url", raw.Postgres.URL, "postgres", "postgresql")
+	ps.postgresURL("postgres.url", raw.Postgres.URL)
 	ps.listen("http.listen", raw.HTTP.Listen)
 	cfg.HTTP.TLS = ps.serverTLS("http.tls", raw.HTTP.TLS)
 
