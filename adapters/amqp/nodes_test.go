@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/stretchr/testify/require"
 
@@ -226,13 +225,7 @@ func TestClusterWithDeadNode(t *testing.T) {
 	require.NoError(t, WaitForBroker(ctx, broker))
 	require.NoError(t, DeclareQueues(ctx, broker, q))
 
-	cfg := Config{URL: broker}
-	pub, err := NewPublisher(cfg, watermill.NopLogger{})
-	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, pub.Close()) })
-	sub, err := NewSubscriber(cfg, watermill.NopLogger{})
-	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, sub.Close()) })
+	pub, sub := newPubSubOn(t, broker)
 	relay := NewBatchPublisher(broker)
 	t.Cleanup(func() { require.NoError(t, relay.Close()) })
 
