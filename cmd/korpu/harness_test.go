@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -195,7 +196,11 @@ func newStackWith(t *testing.T, opts stackOptions) *stack {
 	amqpConfig := fmt.Sprintf("url: %q", amqpURL())
 	broker := amqpURL()
 	if len(opts.amqpURLs) > 0 {
-		amqpConfig = fmt.Sprintf("urls: [%s]", strings.Join(opts.amqpURLs, ", "))
+		quoted := make([]string, len(opts.amqpURLs))
+		for i, u := range opts.amqpURLs {
+			quoted[i] = strconv.Quote(u) // a flow sequence reads an unquoted ':' as a mapping
+		}
+		amqpConfig = fmt.Sprintf("urls: [%s]", strings.Join(quoted, ", "))
 		var err error
 		broker, err = amqp.JoinNodes(opts.amqpURLs...)
 		require.NoError(t, err)
