@@ -23,6 +23,11 @@ type Config struct {
 	// ChannelPoolSize is how many channels a publisher keeps open and reuses.
 	// Default 0: a channel is opened and closed for every Publish.
 	ChannelPoolSize int
+	// Topology, if set, is how a subscriber declares its queues (on every
+	// Subscribe and reconnect): as Topology.Declare declared or found them.
+	// Nil declares classic durable queues with no arguments, as
+	// DeclareQueues does.
+	Topology *Topology
 }
 
 // Validate reports what is wrong with c, if anything.
@@ -80,12 +85,16 @@ func PublisherConfig(c Config) wamqp.Config {
 }
 
 // SubscriberConfig returns the watermill-amqp configuration of a subscriber
-// to durable queues: the topic is the queue name, declared durable with no
-// arguments on Subscribe, and the prefetch is c.Prefetch (default 1).
+// to durable queues: the topic is the queue name, declared on Subscribe as
+// c.Topology says (durable with no arguments without one), and the prefetch
+// is c.Prefetch (default 1).
 func SubscriberConfig(c Config) wamqp.Config {
 	c = c.withDefaults()
 	cfg := baseConfig(c, "korpu-subscriber")
 	cfg.Consume.Qos = wamqp.QosConfig{PrefetchCount: c.Prefetch}
+	if c.Topology != nil {
+		cfg.TopologyBuilder = topologyBuilder{c.Topology}
+	}
 	return cfg
 }
 

@@ -9,10 +9,13 @@
 //   - PublisherConfig, SubscriberConfig, NewPublisher and NewSubscriber for
 //     durable queues named after the topic, persistent messages and publisher
 //     confirms;
-//   - DeclareQueues and PurgeAndDelete for the topology, WaitForBroker for
-//     start-up, and Inspector for queue depths and readiness.
+//   - Topology, which declares the hub's queues (quorum, with a delivery
+//     limit and dead-lettering to the poison queue, or classic) and makes
+//     subscribers declare each queue the same way; DeclareQueues (classic
+//     queues) and PurgeAndDelete; WaitForBroker for start-up, and Inspector
+//     for queue depths and readiness.
 //
 // Publishing to a queue nobody has declared is silently dropped by RabbitMQ,
-// even with publisher confirms: call DeclareQueues for every queue the hub
+// even with publisher confirms: declare every queue the hub
 // publishes to (the portal's status queue included) before publishing.
 package amqp

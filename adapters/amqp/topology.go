@@ -47,8 +47,8 @@ func do(ctx context.Context, conn *amqp091.Connection, fn func() error) error {
 	}
 }
 
-// oneShot dials, runs fn on a channel and closes everything.
-func oneShot(ctx context.Context, url, name string, fn func(ch *amqp091.Channel) error) error {
+// oneShot dials, runs fn on a channel of conn and closes everything.
+func oneShot(ctx context.Context, url, name string, fn func(conn *amqp091.Connection, ch *amqp091.Channel) error) error {
 	conn, err := dial(ctx, url, name)
 	if err != nil {
 		return err
@@ -59,7 +59,7 @@ func oneShot(ctx context.Context, url, name string, fn func(ch *amqp091.Channel)
 		if err != nil {
 			return fmt.Errorf("amqp: open channel: %w", err)
 		}
-		return fn(ch)
+		return fn(conn, ch)
 	})
 }
 
@@ -104,7 +104,7 @@ func WaitForBroker(ctx context.Context, url string) error {
 // queue that exists with other flags or arguments is an error naming it
 // (RabbitMQ answers PRECONDITION_FAILED); the queues after it are not declared.
 func DeclareQueues(ctx context.Context, url string, queues ...string) error {
-	return oneShot(ctx, url, "korpu-topology", func(ch *amqp091.Channel) error {
+	return oneShot(ctx, url, "korpu-topology", func(_ *amqp091.Connection, ch *amqp091.Channel) error {
 		for _, q := range queues {
 			if _, err := ch.QueueDeclare(q, true, false, false, false, nil); err != nil {
 				if amqpErr, ok := errors.AsType[*amqp091.Error](err); ok && amqpErr.Code == amqp091.PreconditionFailed {
@@ -121,7 +121,7 @@ func DeclareQueues(ctx context.Context, url string, queues ...string) error {
 // PurgeAndDelete deletes each queue with the messages it holds, whatever its
 // consumers; a missing queue is not an error. It is meant for tests' cleanup.
 func PurgeAndDelete(ctx context.Context, url string, queues ...string) error {
-	return oneShot(ctx, url, "korpu-cleanup", func(ch *amqp091.Channel) error {
+	return oneShot(ctx, url, "korpu-cleanup", func(_ *amqp091.Connection, ch *amqp091.Channel) error {
 		for _, q := range queues {
 			if _, err := ch.QueueDelete(q, false, false, false); err != nil {
 				return fmt.Errorf("amqp: delete queue %q: %w", q, err)

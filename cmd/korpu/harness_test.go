@@ -34,6 +34,7 @@ import (
 	"github.com/korpu-az/korpu/adapters/sim/portalsim"
 	"github.com/korpu-az/korpu/adapters/sim/registrysim"
 	"github.com/korpu-az/korpu/adapters/sim/restdistrict"
+	"github.com/korpu-az/korpu/cmd/korpu/config"
 	"github.com/korpu-az/korpu/routers"
 	"github.com/korpu-az/korpu/routers/calendar"
 	"github.com/korpu-az/korpu/routers/catalogue"
@@ -145,8 +146,11 @@ type stack struct {
 	tracker   *portalsim.Tracker
 	publisher message.Publisher
 	topics    routers.Topics
-	codes     []string
-	https     *http.Client // set: the hubs serve HTTPS (stackOptions.https)
+	// topology declares the stack's queues as its hubs do, for the tests'
+	// own subscribers.
+	topology *amqp.Topology
+	codes    []string
+	https    *http.Client // set: the hubs serve HTTPS (stackOptions.https)
 }
 
 // deadLetters reads the hub's dead letters from its database.
@@ -315,11 +319,24 @@ districts:%s`, amqpConfig, s.dbURL, addr, listenTLS, s.topics.Requests, s.topics
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	queues := []string{s.topics.Requests, s.topics.Status, s.topics.Poison, s.topics.Oversight, s.topics.Checkpoints}
+	// The portal's queues as a portal would make them; the hub's as the
+	// hubs will (amqp.queue_type's default), before anyone subscribes.
+	portal := []string{s.topics.Requests, s.topics.Status}
+	own := []string{s.topics.Poison, s.topics.Oversight, s.topics.Checkpoints}
 	for _, code := range s.codes {
-		queues = append(queues, s.topics.District(code))
+		own = append(own, s.topics.District(code))
 	}
-	require.NoError(t, amqp.DeclareQueues(ctx, broker, queues...))
+	queues := append(slices.Clone(portal), own...)
+	// On one node the portal's queues are classic, as a portal makes them
+	// there; a cluster's portal leaves them to the hubs' topology, which
+	// makes them quorum queues, so that they survive a node.
+	if len(opts.amqpURLs) == 0 {
+		require.NoError(t, amqp.DeclareQueues(ctx, broker, portal...))
+	}
+	topo, err := amqp.NewTopology(amqp.Quorum, config.DefaultDeliveryLimit, s.topics.Poison)
+	require.NoError(t, err)
+	require.NoError(t, topo.Declare(ctx, broker, own, portal))
+	s.topology = topo
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()

@@ -40,7 +40,7 @@ func TestTransparencyLogAcrossHubs(t *testing.T) {
 		codes: []string{"AZ-BIL"}, hubs: 2, checkpointKey: skey,
 		hubTuning: "retry_initial: 100ms, retry_max: 1s, checkpoint_interval: 1s",
 	})
-	published := subscribeCheckpoints(t, s.topics.Checkpoints)
+	published := subscribeCheckpoints(t, s.topology, s.topics.Checkpoints)
 	s.startHubAt(0)
 	s.startHubAt(1)
 	e := s.publishGenerated(s.generatorWith(11, 0, 0), 10)
@@ -146,9 +146,9 @@ func alterSignature(t *testing.T, note []byte) []byte {
 
 // subscribeCheckpoints consumes the checkpoints queue until the test ends
 // and returns the notes received so far.
-func subscribeCheckpoints(t *testing.T, queue string) func() [][]byte {
+func subscribeCheckpoints(t *testing.T, topo *amqp.Topology, queue string) func() [][]byte {
 	t.Helper()
-	sub, err := amqp.NewSubscriber(amqp.Config{URL: amqpURL()}, watermill.NopLogger{})
+	sub, err := amqp.NewSubscriber(amqp.Config{URL: amqpURL(), Topology: topo}, watermill.NopLogger{})
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(func() { cancel(); _ = sub.Close() })

@@ -42,7 +42,7 @@ func TestOversightAcrossHubs(t *testing.T) {
 		codes: codes, hubs: 3, progress: []string{}, // the districts report nothing of their own
 		hubTuning: "retry_initial: 100ms, retry_max: 1s, oversight_interval: 20ms",
 	})
-	events := subscribeOversight(t, s.topics.Oversight)
+	events := subscribeOversight(t, s.topology, s.topics.Oversight)
 	for i := range 3 {
 		s.startHubAt(i)
 	}
@@ -186,9 +186,9 @@ type oversightSeen struct {
 
 // subscribeOversight consumes the oversight queue until the test ends and
 // returns what it has received so far.
-func subscribeOversight(t *testing.T, queue string) func() []oversightSeen {
+func subscribeOversight(t *testing.T, topo *amqp.Topology, queue string) func() []oversightSeen {
 	t.Helper()
-	sub, err := amqp.NewSubscriber(amqp.Config{URL: amqpURL()}, watermill.NopLogger{})
+	sub, err := amqp.NewSubscriber(amqp.Config{URL: amqpURL(), Topology: topo}, watermill.NopLogger{})
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(func() { cancel(); _ = sub.Close() })

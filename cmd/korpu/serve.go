@@ -177,6 +177,9 @@ func serve(ctx context.Context, args []string, getenv env) error {
 
 	// A pool of channels: without one the publisher opens a channel per publish.
 	broker := amqp.Config{URL: cfg.AMQP.URL, ChannelPoolSize: 8}
+	if broker.Topology, err = topology(cfg); err != nil {
+		return err
+	}
 	waitCtx, cancel := context.WithTimeout(ctx, startupBudget)
 	err = amqp.WaitForBroker(waitCtx, cfg.AMQP.URL)
 	cancel()
@@ -216,7 +219,7 @@ func serve(ctx context.Context, args []string, getenv env) error {
 	if err != nil {
 		return err
 	}
-	if err := amqp.DeclareQueues(ctx, cfg.AMQP.URL, w.hub.Queues()...); err != nil {
+	if err := declareQueues(ctx, cfg, broker.Topology, w.hub.Queues()); err != nil {
 		return err
 	}
 	if *pidFile != "" {

@@ -142,12 +142,18 @@ func portal(ctx context.Context, args []string, getenv env, logger *slog.Logger)
 	if err := amqp.WaitForBroker(ctx, cfg.AMQP.URL); err != nil {
 		return err
 	}
-	if err := amqp.DeclareQueues(ctx, cfg.AMQP.URL, cfg.Portal.RequestsQueue, cfg.Portal.StatusQueue); err != nil {
+	// The portal's queues as the hub finds or makes them, so that the
+	// simulator and the hub may start in either order.
+	topo, err := topology(cfg)
+	if err != nil {
+		return err
+	}
+	if err := declareQueues(ctx, cfg, topo, nil); err != nil {
 		return err
 	}
 	publisher := amqp.NewBatchPublisher(cfg.AMQP.URL)
 	defer publisher.Close()
-	subscriber, err := amqp.NewSubscriber(amqp.Config{URL: cfg.AMQP.URL}, watermillLogger(logger))
+	subscriber, err := amqp.NewSubscriber(amqp.Config{URL: cfg.AMQP.URL, Topology: topo}, watermillLogger(logger))
 	if err != nil {
 		return err
 	}

@@ -154,7 +154,9 @@ func newStack(ctx context.Context, opts Options, log *slog.Logger) (s *stack, er
 	if err := amqp.WaitForBroker(ctx, opts.AMQPURL); err != nil {
 		return s, err
 	}
-	if err := amqp.DeclareQueues(ctx, opts.AMQPURL, s.queues()...); err != nil {
+	// The portal's queues and the ceiling run's, as a portal would make
+	// them; the hubs declare their own (amqp.queue_type) at start.
+	if err := amqp.DeclareQueues(ctx, opts.AMQPURL, s.topics.Requests, s.topics.Status, s.ceilingQueue); err != nil {
 		return s, err
 	}
 	for range opts.Hubs {

@@ -106,6 +106,12 @@ type AMQP struct {
 	// node, amqp:// or amqps://), or amqp.urls, a cluster's nodes, joined
 	// by amqp.JoinNodes. Every connection the hub makes dials it.
 	URL string
+	// QueueType is the kind of every queue the hub declares
+	// (amqp.queue_type): QueueQuorum (default) or QueueClassic.
+	QueueType string
+	// DeliveryLimit is the quorum queues' x-delivery-limit
+	// (amqp.delivery_limit, default DefaultDeliveryLimit, at least 2).
+	DeliveryLimit int
 }
 
 // Postgres is the hub's ledger database.

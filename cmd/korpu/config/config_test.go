@@ -19,6 +19,9 @@ import (
 
 const examplePath = "testdata/korpu.example.yaml"
 
+// exampleAMQPURL is the example's amqp.url line.
+const exampleAMQPURL = "  url: amqp://guest:guest@127.0.0.1:5672/   # one node; a cluster lists its nodes instead: urls: [amqp://…@rabbit-1:5672/, …] (README, Configuration)\n"
+
 // services are the 21 codes of contract §1.
 var services = []string{
 	"reception-booking", "appeal", "family-composition-certificate", "marriage-age-reduction",
@@ -84,6 +87,8 @@ func TestLoadExample(t *testing.T) {
 	require.NoError(t, err)
 
 	require.Equal(t, "amqp://guest:guest@127.0.0.1:5672/", cfg.AMQP.URL)
+	require.Equal(t, QueueQuorum, cfg.AMQP.QueueType)
+	require.Equal(t, DefaultDeliveryLimit, cfg.AMQP.DeliveryLimit)
 	require.Equal(t, "postgres://postgres@127.0.0.1:5432/korpu?sslmode=disable", cfg.Postgres.URL)
 	require.Equal(t, "127.0.0.1:8080", cfg.HTTP.Listen)
 	require.Equal(t, Portal{
@@ -267,7 +272,7 @@ func TestParseValidation(t *testing.T) {
 			key: "districts[AZ-SAT].officials[0].reception[0].room", message: "unknown key"},
 		{name: "UnknownHubKey", append: "hub:\n  consumers: 3\n", key: "hub.consumers", message: "unknown key"},
 
-		{name: "AMQPURLRequired", changes: []change{{"amqp:\n  url: amqp://guest:guest@127.0.0.1:5672/   # one node; a cluster lists its nodes instead: urls: [amqp://…@rabbit-1:5672/, …] (README, Configuration)\n", ""}}, key: "amqp.url", message: "required"},
+		{name: "AMQPURLRequired", changes: []change{{exampleAMQPURL, ""}}, key: "amqp.url", message: "required"},
 		{name: "PostgresURLRequired", changes: []change{{"  url: postgres://postgres@127.0.0.1:5432/korpu?sslmode=disable\n", ""}}, key: "postgres.url", message: "required"},
 		{name: "ListenRequired", changes: []change{{"  listen: 127.0.0.1:8080\n", ""}}, key: "http.listen", message: "required"},
 		{name: "RequestsQueueRequired", changes: []change{{"  requests_queue: egov.portal.requests\n", ""}}, key: "portal.requests_queue", message: "required"},
@@ -288,18 +293,24 @@ func TestParseValidation(t *testing.T) {
 		{name: "SameQueues", changes: []change{{"status_queue: egov.portal.status", "status_queue: egov.portal.requests"}},
 			key: "portal.status_queue", message: "must differ"},
 
-		{name: "AMQPURLAndURLs", changes: []change{{"amqp:\n  url: amqp://guest:guest@127.0.0.1:5672/   # one node; a cluster lists its nodes instead: urls: [amqp://…@rabbit-1:5672/, …] (README, Configuration)\n", "amqp:\n  url: amqp://guest:guest@127.0.0.1:5672/   # one node; a cluster lists its nodes instead: urls: [amqp://…@rabbit-1:5672/, …] (README, Configuration)\n  urls: [amqp://guest:guest@127.0.0.1:5701/]\n"}},
+		{name: "AMQPURLAndURLs", changes: []change{{exampleAMQPURL, exampleAMQPURL + "  urls: [amqp://guest:guest@127.0.0.1:5701/]\n"}},
 			key: "amqp.urls", message: "set together with amqp.url"},
-		{name: "AMQPURLsScheme", changes: []change{{"amqp:\n  url: amqp://guest:guest@127.0.0.1:5672/   # one node; a cluster lists its nodes instead: urls: [amqp://…@rabbit-1:5672/, …] (README, Configuration)\n", "amqp:\n  urls:\n    - amqp://guest:guest@n1:5701/\n    - http://guest:guest@n2:5702/\n"}},
+		{name: "AMQPURLsScheme", changes: []change{{exampleAMQPURL, "  urls:\n    - amqp://guest:guest@n1:5701/\n    - http://guest:guest@n2:5702/\n"}},
 			key: "amqp.urls[1]", message: "scheme must be amqp:// or amqps://"},
-		{name: "AMQPURLsSameNode", changes: []change{{"amqp:\n  url: amqp://guest:guest@127.0.0.1:5672/   # one node; a cluster lists its nodes instead: urls: [amqp://…@rabbit-1:5672/, …] (README, Configuration)\n", "amqp:\n  urls:\n    - amqp://guest:guest@n1:5701/\n    - amqp://guest:guest@n1:5701/\n"}},
+		{name: "AMQPURLsSameNode", changes: []change{{exampleAMQPURL, "  urls:\n    - amqp://guest:guest@n1:5701/\n    - amqp://guest:guest@n1:5701/\n"}},
 			key: "amqp.urls[1]", message: "the same node as amqp.urls[0]"},
-		{name: "AMQPURLsVhost", changes: []change{{"amqp:\n  url: amqp://guest:guest@127.0.0.1:5672/   # one node; a cluster lists its nodes instead: urls: [amqp://…@rabbit-1:5672/, …] (README, Configuration)\n", "amqp:\n  urls:\n    - amqp://guest:guest@n1:5701/\n    - amqp://guest:guest@n2:5702/other\n"}},
+		{name: "AMQPURLsVhost", changes: []change{{exampleAMQPURL, "  urls:\n    - amqp://guest:guest@n1:5701/\n    - amqp://guest:guest@n2:5702/other\n"}},
 			key: "amqp.urls", message: "node 2 (n2:5702) has another vhost than node 1 (n1:5701): the hub may reconnect to any node, so all must be reached the same way"},
-		{name: "AMQPURLsCredentials", changes: []change{{"amqp:\n  url: amqp://guest:guest@127.0.0.1:5672/   # one node; a cluster lists its nodes instead: urls: [amqp://…@rabbit-1:5672/, …] (README, Configuration)\n", "amqp:\n  urls:\n    - amqp://guest:guest@n1:5701/\n    - amqp://guest:S3CRET@n2:5702/\n"}},
+		{name: "AMQPURLsCredentials", changes: []change{{exampleAMQPURL, "  urls:\n    - amqp://guest:guest@n1:5701/\n    - amqp://guest:S3CRET@n2:5702/\n"}},
 			key: "amqp.urls", message: "node 2 (n2:5702) has another user or password"},
-		{name: "AMQPURLsTLS", changes: []change{{"amqp:\n  url: amqp://guest:guest@127.0.0.1:5672/   # one node; a cluster lists its nodes instead: urls: [amqp://…@rabbit-1:5672/, …] (README, Configuration)\n", "amqp:\n  urls:\n    - amqp://guest:guest@n1:5701/\n    - amqps://guest:guest@n2:5702/\n"}},
+		{name: "AMQPURLsTLS", changes: []change{{exampleAMQPURL, "  urls:\n    - amqp://guest:guest@n1:5701/\n    - amqps://guest:guest@n2:5702/\n"}},
 			key: "amqp.urls", message: "node 2 (n2:5702) has another scheme"},
+		{name: "QueueType", changes: []change{{"url: amqp://guest:guest@127.0.0.1:5672/", "url: amqp://guest:guest@127.0.0.1:5672/\n  queue_type: stream"}},
+			key: "amqp.queue_type", message: `must be quorum or classic, not "stream"`, line: 7},
+		{name: "DeliveryLimitLow", changes: []change{{"url: amqp://guest:guest@127.0.0.1:5672/", "url: amqp://guest:guest@127.0.0.1:5672/\n  delivery_limit: 1"}},
+			key: "amqp.delivery_limit", message: "must be at least 2, not 1", line: 7},
+		{name: "DeliveryLimitNotANumber", changes: []change{{"url: amqp://guest:guest@127.0.0.1:5672/", "url: amqp://guest:guest@127.0.0.1:5672/\n  delivery_limit: many"}},
+			key: "amqp.delivery_limit", message: `must be a whole number, not "many"`},
 		{name: "AMQPScheme", changes: []change{{"url: amqp://guest", "url: http://guest"}}, key: "amqp.url", message: "scheme must be amqp:// or amqps://"},
 		{name: "PostgresScheme", changes: []change{{"url: postgres://", "url: mysql://"}}, key: "postgres.url", message: "scheme must be postgres:// or postgresql://"},
 		{name: "RegistryScheme", changes: []change{{"url: http://127.0.0.1:18081", "url: ftp://127.0.0.1:18081"}}, key: "registry.url", message: "scheme must be http:// or https://"},
@@ -579,11 +590,11 @@ func TestAMQPURLs(t *testing.T) {
 	t.Parallel()
 	env := exampleEnv()
 	env["AMQP_PASSWORD"] = "amqp-password-S3CRET8"
-	nodes := "amqp:\n  urls:\n" +
+	nodes := "  urls:\n" +
 		"    - amqp://korpu:${AMQP_PASSWORD}@rabbit-1:5672/hub\n" +
 		"    - amqp://korpu:${AMQP_PASSWORD}@rabbit-2:5672/hub\n" +
 		"    - amqp://korpu:${AMQP_PASSWORD}@rabbit-3:5672/hub\n"
-	src := edit(t, example(t), "amqp:\n  url: amqp://guest:guest@127.0.0.1:5672/   # one node; a cluster lists its nodes instead: urls: [amqp://…@rabbit-1:5672/, …] (README, Configuration)\n", nodes)
+	src := edit(t, example(t), exampleAMQPURL, nodes)
 	cfg, err := Parse([]byte(src), lookup(env), services)
 	require.NoError(t, err)
 	want, err := amqp.JoinNodes("amqp://korpu:amqp-password-S3CRET8@rabbit-1:5672/hub",
@@ -593,7 +604,7 @@ func TestAMQPURLs(t *testing.T) {
 
 	var buf bytes.Buffer
 	slog.New(slog.NewJSONHandler(&buf, nil)).Info("config", "config", cfg)
-	require.Contains(t, buf.String(), `"amqp":{"urls":["amqp://korpu:***@rabbit-1:5672/hub","amqp://korpu:***@rabbit-2:5672/hub","amqp://korpu:***@rabbit-3:5672/hub"]}`)
+	require.Contains(t, buf.String(), `"amqp":{"urls":["amqp://korpu:***@rabbit-1:5672/hub","amqp://korpu:***@rabbit-2:5672/hub","amqp://korpu:***@rabbit-3:5672/hub"],"queue_type"`)
 	require.NotContains(t, buf.String(), "S3CRET8")
 
 	env["AMQP_PASSWORD_2"] = "another-password-S3CRET9"

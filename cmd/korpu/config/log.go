@@ -46,13 +46,17 @@ func (c Config) LogValue() slog.Value {
 // passwords masked.
 func (a AMQP) LogValue() slog.Value {
 	nodes := strings.Fields(a.URL)
-	if len(nodes) < 2 {
-		return slog.GroupValue(slog.String("url", maskURL(a.URL)))
+	broker := slog.String("url", maskURL(a.URL))
+	if len(nodes) > 1 {
+		for i, u := range nodes {
+			nodes[i] = maskURL(u)
+		}
+		broker = slog.Any("urls", nodes)
 	}
-	for i, u := range nodes {
-		nodes[i] = maskURL(u)
-	}
-	return slog.GroupValue(slog.Any("urls", nodes))
+	return slog.GroupValue(broker,
+		slog.String("queue_type", a.QueueType),
+		slog.Int("delivery_limit", a.DeliveryLimit),
+	)
 }
 
 // LogValue renders the database's URL with its password masked.

@@ -55,6 +55,7 @@ func (ps *problems) convert(raw *file, known map[string]string, services []strin
 		Registry:     Registry{URL: raw.Registry.URL, Token: raw.Registry.Token, AllowInsecureHTTP: raw.Registry.AllowInsecureHTTP},
 		HolidaysFile: raw.HolidaysFile,
 	}
+	cfg.AMQP.QueueType, cfg.AMQP.DeliveryLimit = ps.queues(raw.AMQP.QueueType, raw.AMQP.DeliveryLimit)
 	ps.postgresURL("postgres.url", raw.Postgres.URL)
 	ps.listen("http.listen", raw.HTTP.Listen)
 	cfg.HTTP.TLS = ps.serverTLS("http.tls", raw.HTTP.TLS)
