@@ -348,7 +348,8 @@ districts:%s`, amqpConfig, s.dbURL, addr, listenTLS, s.topics.Requests, s.topics
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = pub.Close() })
 	s.publisher = pub
-	sub, err := amqp.NewSubscriber(amqp.Config{URL: broker}, logger)
+	// With the topology: on a cluster the status queue is a quorum queue.
+	sub, err := amqp.NewSubscriber(amqp.Config{URL: broker, Topology: topo}, logger)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = sub.Close() })
 	subCtx, stop := context.WithCancel(context.Background())
