@@ -78,7 +78,8 @@ func (dl *DeadLetter) keepBody(body []byte) {
 }
 
 // keepPoisoned files every message of the poison queue as a dead letter,
-// with the reason the poison middleware gave and the original headers, so
+// with the reason the poison middleware gave (or, for what the broker
+// dead-lettered, the broker's) and the original headers, so
 // operators can list, replay or drop it. The letter is bounded (the body's
 // first MaxDeadLetterBody bytes, its size and hash; headers and texts
 // capped) and made storable (no NUL, valid UTF-8), so neither a big nor a
@@ -92,7 +93,14 @@ func (h *Hub) keepPoisoned(msg *message.Message) error {
 	headers := maps.Clone(map[string]string(msg.Metadata))
 	reason := headers[middleware.ReasonForPoisonedKey]
 	queue := headers[middleware.PoisonedTopicKey]
-	for _, k := range []string{middleware.ReasonForPoisonedKey, middleware.PoisonedTopicKey, middleware.PoisonedHandlerKey, middleware.PoisonedSubscriberKey} {
+	if reason == "" && headers[firstDeathReasonHeader] != "" {
+		queue = headers[firstDeathQueueHeader]
+		reason = brokerReason(queue, headers[firstDeathReasonHeader])
+	}
+	// The broker's own headers go: a replay is a new message, which the
+	// broker counts and dead-letters afresh.
+	for _, k := range append([]string{middleware.ReasonForPoisonedKey, middleware.PoisonedTopicKey, middleware.PoisonedHandlerKey, middleware.PoisonedSubscriberKey,
+		DeliveryCountHeader}, deathHeaders...) {
 		delete(headers, k)
 	}
 	if queue == "" {
@@ -126,6 +134,26 @@ func (h *Hub) keepPoisoned(msg *message.Message) error {
 		h.logger.Warn("poisoned message stored truncated", "message_id", dl.MessageID, "bytes", dl.Size, "sha256", dl.SHA256)
 	}
 	return nil
+}
+
+// Headers RabbitMQ adds to a message it dead-letters.
+const (
+	firstDeathReasonHeader = "x-first-death-reason"
+	firstDeathQueueHeader  = "x-first-death-queue"
+)
+
+var deathHeaders = []string{"x-death", firstDeathReasonHeader, firstDeathQueueHeader, "x-first-death-exchange",
+	"x-last-death-reason", "x-last-death-queue", "x-last-death-exchange"}
+
+// brokerReason says why the broker dead-lettered a message from queue to
+// the poison queue, which it does with no reason of the hub's.
+func brokerReason(queue, why string) string {
+	if why == "delivery_limit" {
+		return fmt.Sprintf("dead-lettered by the broker from %s: delivered more times than its delivery limit "+
+			"(x-delivery-limit) with no failure the hub could record (consumers that died or lost their connection "+
+			"while holding it, or that outlived the broker's consumer_timeout)", queue)
+	}
+	return fmt.Sprintf("dead-lettered by the broker from %s: %s", queue, why)
 }
 
 // storable makes s fit a text column: valid UTF-8, no NUL (which

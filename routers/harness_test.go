@@ -310,6 +310,8 @@ type harnessOptions struct {
 	logLedger func(routers.LogLedger) routers.LogLedger
 	// logger is the hub's; default one that discards.
 	logger *slog.Logger
+	// deliveryLimit is the queues' delivery limit; default none.
+	deliveryLimit int
 }
 
 func newHarness(t *testing.T) *harness {
@@ -403,6 +405,8 @@ func newHarnessWith(t *testing.T, opts harnessOptions) *harness {
 		OversightInterval:  10 * time.Millisecond,
 		CheckpointInterval: 30 * time.Millisecond,
 		SequenceInterval:   5 * time.Millisecond,
+		DeliveryLimit:      opts.deliveryLimit,
+		NackBackoff:        time.Millisecond,
 	}, routers.Deps{
 		Ledger: h.ledger, Registry: h.registry, Districts: districts, Polled: polled, Validator: hubValidator(),
 		Publisher: ps, Subscriber: ps, Metrics: h.m,

@@ -2,6 +2,7 @@ package routers
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -29,14 +30,21 @@ type Config struct {
 	DistrictTimeout   time.Duration // budget of one call to a district
 	// DistrictTimeouts, by district code, replace DistrictTimeout for those
 	// districts: a slow system may get longer, a fast one shorter.
-	DistrictTimeouts  map[string]time.Duration
-	RetryInitial      time.Duration // first delivery retry delay
-	RetryMax          time.Duration // longest delivery retry delay
-	RetryMaxAttempts  int           // transient failures of one delivery before it is dead-lettered
-	RetryMaxAge       time.Duration // age of an appeal or comment after which a failing delivery is dead-lettered
-	RelayBatch        int           // outbox records per publish
-	RelayIdle         time.Duration // outbox poll when idle; default 20ms
-	SweepInterval     time.Duration // how often due retries are queued; default 500ms
+	DistrictTimeouts map[string]time.Duration
+	RetryInitial     time.Duration // first delivery retry delay
+	RetryMax         time.Duration // longest delivery retry delay
+	RetryMaxAttempts int           // transient failures of one delivery before it is dead-lettered
+	RetryMaxAge      time.Duration // age of an appeal or comment after which a failing delivery is dead-lettered
+	RelayBatch       int           // outbox records per publish
+	RelayIdle        time.Duration // outbox poll when idle; default 20ms
+	SweepInterval    time.Duration // how often due retries are queued; default 500ms
+	// DeliveryLimit is the queues' x-delivery-limit: a message failing
+	// transiently on its last allowed delivery is poisoned by the hub with
+	// its reason. 0: no limit (classic queues).
+	DeliveryLimit int
+	// NackBackoff is how long a transient failure waits, per delivery of
+	// its message, before the message returns to its queue; default 2s.
+	NackBackoff       time.Duration
 	ReconcileAfter    time.Duration // an appeal unchanged this long is checked with its district
 	ReconcileInterval time.Duration // how often stale appeals are looked for
 	BreakerFailures   int           // consecutive transient failures that open a district's breaker
@@ -51,6 +59,9 @@ type Config struct {
 func (c *Config) setDefaults() {
 	if c.RelayIdle <= 0 {
 		c.RelayIdle = 20 * time.Millisecond
+	}
+	if c.NackBackoff <= 0 {
+		c.NackBackoff = defaultNackBackoff
 	}
 	if c.SweepInterval <= 0 {
 		c.SweepInterval = 500 * time.Millisecond
@@ -83,6 +94,9 @@ func (c *Config) validate() error {
 		if f.value <= 0 {
 			errs = append(errs, fmt.Errorf("%s must be positive", f.name))
 		}
+	}
+	if c.DeliveryLimit < 0 || c.DeliveryLimit == 1 {
+		errs = append(errs, fmt.Errorf("DeliveryLimit must be 0 (none) or at least 2, not %d", c.DeliveryLimit))
 	}
 	for code, d := range c.DistrictTimeouts {
 		if d <= 0 {
@@ -138,6 +152,7 @@ type Hub struct {
 	wake             chan struct{} // nudges the relay after a commit
 	// longestCall is the longest budget of a call to any district.
 	longestCall time.Duration
+	counted     deliveryCounter
 	// signingKeys are the portal's current keys, swapped whole by
 	// SetSigningKeys while the intake runs.
 	signingKeys atomic.Pointer[[]SigningKey]
@@ -211,9 +226,9 @@ func NewHub(cfg Config, deps Deps) (*Hub, error) {
 		outboxLedger: deps.Ledger, deadLetterLedger: deps.Ledger, oversightLedger: deps.Ledger, districts: guarded, guards: guards, recovered: recovered, polled: deps.Polled,
 		validator: deps.Validator, publisher: deps.Publisher, subscriber: deps.Subscriber,
 		outbox: deps.Outbox, metrics: deps.Metrics, logger: deps.Logger, now: deps.Now, wake: make(chan struct{}, 1),
-		longestCall: longestCall,
-		registryUp:  make(chan struct{}, 1),
-		logLedger:   deps.Log, signer: deps.CheckpointSigner,
+		longestCall: longestCall, counted: deliveryCounter{failed: map[[sha256.Size]byte]int{}},
+		registryUp: make(chan struct{}, 1),
+		logLedger:  deps.Log, signer: deps.CheckpointSigner,
 	}
 	if h.outbox == nil {
 		h.outbox = watermillOutbox{h.publisher}
@@ -246,15 +261,28 @@ func (h *Hub) Queues() []string {
 // AddHandlers registers the hub's handlers and middleware on router.
 func (h *Hub) AddHandlers(router *message.Router) error {
 	poison, err := middleware.PoisonQueueWithFilter(h.publisher, h.cfg.Topics.Poison, func(err error) bool {
-		var panicked middleware.RecoveredPanicError
-		return IsPermanent(err) || errors.As(err, &panicked)
+		return IsPermanent(err) || isPanic(err)
+	})
+	if err != nil {
+		return fmt.Errorf("poison queue: %w", err)
+	}
+	limited, err := middleware.PoisonQueueWithFilter(h.publisher, h.cfg.Topics.Poison, func(err error) bool {
+		var limited *DeliveryLimitError
+		return errors.As(err, &limited)
 	})
 	if err != nil {
 		return fmt.Errorf("poison queue: %w", err)
 	}
 	router.AddMiddleware(
-		// Outermost: failures of the hub's own dependencies (database, broker)
-		// are retried briefly, then the message is returned to its queue.
+		// Outermost: a message that failed transiently on the last delivery
+		// its queue allows goes to the poison queue with the last failure.
+		limited,
+		h.countPoisoned,
+		// A transient failure waits, longer each delivery, before its
+		// message is returned to its queue; see limitDeliveries.
+		h.limitDeliveries,
+		// Failures of the hub's own dependencies (database, broker) are
+		// retried briefly within the delivery.
 		middleware.Retry{MaxRetries: 3, InitialInterval: 200 * time.Millisecond, MaxInterval: 2 * time.Second, Multiplier: 2}.Middleware,
 		// Failures no retry can mend, and panics, go to the poison queue with the reason.
 		poison,
@@ -293,12 +321,12 @@ func (h *Hub) districtTimeout(code string) time.Duration {
 	return h.cfg.DistrictTimeout
 }
 
-// countPoisoned counts the messages the poison middleware is about to take.
+// countPoisoned counts the messages the poison middleware above it is
+// about to take.
 func (h *Hub) countPoisoned(next message.HandlerFunc) message.HandlerFunc {
 	return func(msg *message.Message) ([]*message.Message, error) {
 		out, err := next(msg)
-		var panicked middleware.RecoveredPanicError
-		if err != nil && (IsPermanent(err) || errors.As(err, &panicked)) {
+		if err != nil && poisonable(err) {
 			handler := message.HandlerNameFromCtx(msg.Context())
 			h.metrics.Poisoned.WithLabelValues(handler).Inc()
 			h.logger.Warn("message poisoned", "handler", handler, "message_id", msg.UUID, "reason", err)

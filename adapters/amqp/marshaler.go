@@ -23,6 +23,9 @@ const (
 	MetadataTimestamp = "timestamp"
 )
 
+// deliveryCountHeader is a quorum queue's count of a message's earlier deliveries.
+const deliveryCountHeader = "x-delivery-count"
+
 // UUIDHeader is the header that carries a Watermill message's UUID.
 const UUIDHeader = wamqp.DefaultMessageUUIDHeaderKey
 
@@ -38,7 +41,8 @@ var _ wamqp.Marshaler = Marshaler{}
 
 // Marshal turns msg into a persistent publishing. The metadata keys
 // message_id, correlation_id and content_type become the properties of the
-// same name; the others become string headers. The message UUID travels in
+// same name; the others become string headers, but x-delivery-count, the
+// broker's. The message UUID travels in
 // UUIDHeader and is the MessageId when no message_id is given. The timestamp
 // is the metadata's timestamp when present (so a message forwarded to another
 // queue keeps its original time), otherwise now.
@@ -58,6 +62,10 @@ func (Marshaler) Marshal(msg *message.Message) (amqp091.Publishing, error) {
 			p.CorrelationId = v
 		case MetadataContentType:
 			p.ContentType = v
+		case deliveryCountHeader:
+			// The broker's count of the delivery the message was read from:
+			// a copy (poisoned, replayed) is a new message, and a count
+			// carried over would shorten its allowance of deliveries.
 		case MetadataTimestamp:
 			// A foreign "timestamp" header that is no time stays a header:
 			// failing here would leave its message unpublishable forever.

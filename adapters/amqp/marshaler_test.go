@@ -81,6 +81,19 @@ func TestMarshalerMarshalBadTimestamp(t *testing.T) {
 	require.False(t, p.Timestamp.IsZero(), "the property is now")
 }
 
+// TestMarshalerDropsDeliveryCount: a copy of a delivered message (poisoned,
+// replayed) starts with no count of earlier deliveries.
+func TestMarshalerDropsDeliveryCount(t *testing.T) {
+	t.Parallel()
+	msg, err := Marshaler{}.Unmarshal(amqp091.Delivery{Headers: amqp091.Table{"x-delivery-count": int64(19), "x-other": int64(1)}})
+	require.NoError(t, err)
+	require.Equal(t, "19", msg.Metadata.Get("x-delivery-count"))
+	p, err := Marshaler{}.Marshal(msg)
+	require.NoError(t, err)
+	require.NotContains(t, p.Headers, "x-delivery-count")
+	require.Equal(t, "1", p.Headers["x-other"])
+}
+
 func TestMarshalerUnmarshal(t *testing.T) {
 	t.Parallel()
 	// Values as amqp091 decodes them from the wire: a timestamp is local

@@ -59,7 +59,12 @@ type declaration struct {
 // NewTopology returns the topology of hub queues of type typ. With Quorum,
 // every queue but poison gets x-delivery-limit deliveryLimit and dead-letters
 // to poison (at least once), so a message the broker gives up on lands there
-// instead of vanishing; poison gets a limit it never reaches.
+// instead of vanishing; poison gets a limit it never reaches. The broker's
+// limit counts returns, so it dead-letters on the (deliveryLimit+1)th
+// return: one delivery beyond the hub's own limit, which poisons a message
+// failing on its deliveryLimit-th delivery with the failure as reason. The
+// broker thus dead-letters only what the hub never saw fail (consumers lost
+// while holding it).
 func NewTopology(typ QueueType, deliveryLimit int, poison string) (*Topology, error) {
 	switch {
 	case typ != Quorum && typ != Classic:

@@ -3,6 +3,7 @@ package amqp
 import (
 	"context"
 	"errors"
+	"strconv"
 	"testing"
 
 	"github.com/ThreeDotsLabs/watermill"
@@ -126,4 +127,57 @@ func TestNewTopologyRefuses(t *testing.T) {
 	require.ErrorContains(t, err, "below 2")
 	_, err = NewTopology(Quorum, 20, "")
 	require.ErrorContains(t, err, "poison")
+}
+
+// TestQuorumDeliveryLimit: a message on a hub quorum queue carries the
+// broker's count of its earlier deliveries (x-delivery-count); one whose
+// consumers keep losing their connection while holding it is delivered
+// x-delivery-limit+1 times (the limit counts returns), then dead-lettered
+// to the poison queue with the broker's reason instead of vanishing.
+func TestQuorumDeliveryLimit(t *testing.T) {
+	t.Parallel()
+	own, poison := newQueueName(t), newQueueName(t)
+	const limit = 2
+	topo, err := NewTopology(Quorum, limit, poison)
+	require.NoError(t, err)
+	require.NoError(t, topo.Declare(t.Context(), testURL, []string{own, poison}, nil))
+	pub, err := NewPublisher(Config{URL: testURL}, watermill.NopLogger{})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = pub.Close() })
+	require.NoError(t, pub.Publish(own, message.NewMessage("m-1", []byte("doomed"))))
+
+	for delivery := range limit + 1 {
+		conn, err := amqp091.Dial(testURL)
+		require.NoError(t, err)
+		ch, err := conn.Channel()
+		require.NoError(t, err)
+		d, ok, err := ch.Get(own, false)
+		require.NoError(t, err)
+		require.True(t, ok, "delivery %d", delivery+1)
+		msg, err := Marshaler{}.Unmarshal(d)
+		require.NoError(t, err)
+		// 3.10 says 0 on the first delivery; other versions may leave it out.
+		if count := msg.Metadata.Get("x-delivery-count"); delivery > 0 || count != "" {
+			require.Equal(t, strconv.Itoa(delivery), count)
+		}
+		require.NoError(t, conn.Close(), "the consumer's connection goes while it holds the message")
+	}
+
+	sub, err := NewSubscriber(Config{URL: testURL, Topology: topo}, watermill.NopLogger{})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = sub.Close() })
+	ctx, cancel := context.WithTimeout(t.Context(), waitFor)
+	defer cancel()
+	msgs, err := sub.Subscribe(ctx, poison)
+	require.NoError(t, err)
+	select {
+	case msg := <-msgs:
+		require.Equal(t, "doomed", string(msg.Payload))
+		require.Equal(t, "delivery_limit", msg.Metadata.Get("x-first-death-reason"))
+		require.Equal(t, own, msg.Metadata.Get("x-first-death-queue"))
+		require.Contains(t, msg.Metadata.Get("x-death"), `"reason":"delivery_limit"`)
+		msg.Ack()
+	case <-ctx.Done():
+		t.Fatal("nothing dead-lettered to the poison queue")
+	}
 }

@@ -114,7 +114,17 @@ func hubConfig(cfg *config.Config) routers.Config {
 		OversightInterval:  cfg.Hub.OversightInterval,
 		CheckpointInterval: cfg.Hub.CheckpointInterval,
 		DistrictTimeouts:   districtTimeouts(cfg),
+		DeliveryLimit:      deliveryLimit(cfg),
 	}
+}
+
+// deliveryLimit is the queues' delivery limit for the hub to enforce: none
+// on classic queues, which count no deliveries.
+func deliveryLimit(cfg *config.Config) int {
+	if cfg.AMQP.QueueType == config.QueueClassic {
+		return 0
+	}
+	return cfg.AMQP.DeliveryLimit
 }
 
 // authLimitConfig is the allowance of failed authentications per source and route.
