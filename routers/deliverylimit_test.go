@@ -102,3 +102,12 @@ func TestBrokerDeadLetter(t *testing.T) {
 	require.Contains(t, letter.Error, "dead-lettered by the broker from "+topics.Requests+": delivered more times than its delivery limit")
 	require.Equal(t, map[string]string{"x-portal": "kept"}, letter.Headers)
 }
+
+// TestLongestHold: with the harness's budgets (district 10 s, registry
+// 5 s) a delivery is held at most 4 attempts of 20 s, 1.4 s of retry waits
+// and 30 s before the nack.
+func TestLongestHold(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	require.Equal(t, 4*20*time.Second+1400*time.Millisecond+30*time.Second, h.hub.LongestHold())
+}

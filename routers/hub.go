@@ -283,7 +283,7 @@ func (h *Hub) AddHandlers(router *message.Router) error {
 		h.limitDeliveries,
 		// Failures of the hub's own dependencies (database, broker) are
 		// retried briefly within the delivery.
-		middleware.Retry{MaxRetries: 3, InitialInterval: 200 * time.Millisecond, MaxInterval: 2 * time.Second, Multiplier: 2}.Middleware,
+		dependencyRetry.Middleware,
 		// Failures no retry can mend, and panics, go to the poison queue with the reason.
 		poison,
 		h.countPoisoned,
@@ -309,7 +309,29 @@ func (h *Hub) AddHandlers(router *message.Router) error {
 // timeouts, and this cap); its message, nacked by the stopping subscriber,
 // comes back and finds the work done.
 func (h *Hub) workContext(msg *message.Message) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.WithoutCancel(msg.Context()), h.longestCall+h.cfg.RegistryTimeout+5*time.Second)
+	return context.WithTimeout(context.WithoutCancel(msg.Context()), h.longestWork())
+}
+
+// longestWork caps one attempt at a message's work.
+func (h *Hub) longestWork() time.Duration {
+	return h.longestCall + h.cfg.RegistryTimeout + 5*time.Second
+}
+
+// dependencyRetry retries failures of the hub's own dependencies within a
+// delivery: 4 attempts, 1.4 s of waits.
+var dependencyRetry = middleware.Retry{MaxRetries: 3, InitialInterval: 200 * time.Millisecond, MaxInterval: 2 * time.Second, Multiplier: 2}
+
+// LongestHold is the longest a handler holds one delivery unacknowledged:
+// every attempt of dependencyRetry at its cap, the waits between them, and
+// the wait before a nack. The broker's consumer_timeout must be well above
+// it, or the broker closes the channel of a consumer still working.
+func (h *Hub) LongestHold() time.Duration {
+	hold, wait := time.Duration(dependencyRetry.MaxRetries+1)*h.longestWork(), dependencyRetry.InitialInterval
+	for range dependencyRetry.MaxRetries {
+		hold += wait
+		wait = min(time.Duration(float64(wait)*dependencyRetry.Multiplier), dependencyRetry.MaxInterval)
+	}
+	return hold + maxNackBackoff
 }
 
 // districtTimeout is the budget of one call to the district: its own, else

@@ -36,6 +36,9 @@ Usage:
                                 run a simulator of an outside party
   korpu dlq list|show|replay|drop --config FILE [ID]
                                 act on dead letters (what the hub gave up on)
+  korpu queues list|migrate --config FILE
+                                the broker's queues of the hub: kind, depth; migrate classic
+                                ones to quorum with their messages (hubs stopped)
   korpu audit verify --config FILE [--checkpoint FILE]...
                                 re-walk the record's hash chains and its transparency log, verify
                                 the checkpoints (and monitors' copies); non-zero on any mismatch
@@ -81,6 +84,8 @@ func run(ctx context.Context, args []string, stdout io.Writer, getenv env) error
 		return sim(ctx, rest, getenv)
 	case "dlq":
 		return dlq(ctx, rest, stdout, getenv)
+	case "queues":
+		return queuesCmd(ctx, rest, stdout, getenv)
 	case "audit":
 		return auditCmd(ctx, rest, stdout, getenv)
 	case "bench":

@@ -222,6 +222,8 @@ func serve(ctx context.Context, args []string, getenv env) error {
 	if err := declareQueues(ctx, cfg, broker.Topology, w.hub.Queues()); err != nil {
 		return err
 	}
+	logger.Info("queues declared", "queue_type", cfg.AMQP.QueueType, "longest_hold", w.hub.LongestHold(),
+		"advice", "RabbitMQ's consumer_timeout must be well above longest_hold (README, Quorum queues)")
 	if *pidFile != "" {
 		remove, err := writePIDFile(*pidFile)
 		if err != nil {
