@@ -96,7 +96,13 @@ func receive(t *testing.T, msgs <-chan *message.Message) *message.Message {
 
 func newPubSub(t *testing.T) (message.Publisher, message.Subscriber) {
 	t.Helper()
-	cfg := Config{URL: testURL}
+	return newPubSubOn(t, testURL)
+}
+
+// newPubSubOn is newPubSub on the broker at broker.
+func newPubSubOn(t *testing.T, broker string) (message.Publisher, message.Subscriber) {
+	t.Helper()
+	cfg := Config{URL: broker}
 	pub, err := NewPublisher(cfg, watermill.NopLogger{})
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, pub.Close()) })

@@ -1,18 +1,19 @@
 package amqp
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
 	"github.com/ThreeDotsLabs/watermill"
 	wamqp "github.com/ThreeDotsLabs/watermill-amqp/v2/pkg/amqp"
-	amqp091 "github.com/rabbitmq/amqp091-go"
 )
 
 // Config is what the hub chooses about its RabbitMQ connections.
 type Config struct {
-	// URL is the broker's AMQP URI (amqp:// or amqps://). Required. It holds
-	// the password: never log it.
+	// URL is the broker's address: one node's AMQP URI (amqp:// or
+	// amqps://), or a cluster's nodes' as JoinNodes joins them. Required. It
+	// holds the password: never log it.
 	URL string
 	// Prefetch is how many unacknowledged messages the broker hands to one
 	// consumer. Default 1: the subscriber processes one message at a time
@@ -32,11 +33,8 @@ type Config struct {
 // Validate reports what is wrong with c, if anything.
 func (c Config) Validate() error {
 	var errs []error
-	if c.URL == "" {
-		errs = append(errs, errors.New("amqp: empty URL"))
-	} else if _, err := amqp091.ParseURI(c.URL); err != nil {
-		// The parse error never quotes the URI, so the password stays out of it.
-		errs = append(errs, fmt.Errorf("amqp: invalid URL: %w", err))
+	if _, err := parseNodes(c.URL); err != nil {
+		errs = append(errs, err)
 	}
 	if c.Prefetch < 0 {
 		errs = append(errs, fmt.Errorf("amqp: negative prefetch %d", c.Prefetch))
@@ -57,12 +55,20 @@ func (c Config) withDefaults() Config {
 // baseConfig is watermill-amqp's durable queue layout: the default exchange,
 // a durable queue named after the topic with no arguments (the same
 // declaration as DeclareQueues, so neither side ever meets
-// PRECONDITION_FAILED), persistent messages and the hub's Marshaler.
-// Connection.AmqpConfig stays nil on purpose: amqp091's own Recovery would
-// fight watermill-amqp's reconnect loop.
-func baseConfig(c Config) wamqp.Config {
+// PRECONDITION_FAILED), persistent messages and the hub's Marshaler. Every
+// (re)connection dials the next of the broker's nodes that answers, with no
+// amqp091 Recovery, which would fight watermill-amqp's reconnect loop. An
+// invalid c.URL is left to watermill-amqp to refuse when it dials (Validate
+// reports it first).
+func baseConfig(c Config, name string) wamqp.Config {
 	cfg := wamqp.NewDurableQueueConfig(c.URL)
 	cfg.Marshaler = Marshaler{}
+	if n, err := parseNodes(c.URL); err == nil {
+		cfg.Connection.AmqpURI = n.plain
+		// The connection outlives any context: none bounds its dials.
+		amqpConfig := n.amqpConfig(context.Background(), name)
+		cfg.Connection.AmqpConfig = &amqpConfig
+	}
 	return cfg
 }
 
@@ -72,7 +78,7 @@ func baseConfig(c Config) wamqp.Config {
 // confirmation.
 func PublisherConfig(c Config) wamqp.Config {
 	c = c.withDefaults()
-	cfg := baseConfig(c)
+	cfg := baseConfig(c, "korpu-publisher")
 	cfg.Publish.ConfirmDelivery = true
 	cfg.Publish.ChannelPoolSize = c.ChannelPoolSize
 	return cfg
@@ -84,7 +90,7 @@ func PublisherConfig(c Config) wamqp.Config {
 // is c.Prefetch (default 1).
 func SubscriberConfig(c Config) wamqp.Config {
 	c = c.withDefaults()
-	cfg := baseConfig(c)
+	cfg := baseConfig(c, "korpu-subscriber")
 	cfg.Consume.Qos = wamqp.QosConfig{PrefetchCount: c.Prefetch}
 	if c.Topology != nil {
 		cfg.TopologyBuilder = topologyBuilder{c.Topology}

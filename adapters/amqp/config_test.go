@@ -3,6 +3,7 @@ package amqp
 import (
 	"testing"
 
+	amqp091 "github.com/rabbitmq/amqp091-go"
 	"github.com/stretchr/testify/require"
 )
 
@@ -40,14 +41,17 @@ func TestConfigs(t *testing.T) {
 			for _, c := range []struct {
 				uri       string
 				marshaler any
-				amqpCfg   any
+				amqpCfg   *amqp091.Config
 			}{
 				{pub.Connection.AmqpURI, pub.Marshaler, pub.Connection.AmqpConfig},
 				{sub.Connection.AmqpURI, sub.Marshaler, sub.Connection.AmqpConfig},
 			} {
 				require.Equal(t, testURL, c.uri)
 				require.IsType(t, Marshaler{}, c.marshaler)
-				require.Nil(t, c.amqpCfg, "amqp091's own recovery stays off")
+				require.NotNil(t, c.amqpCfg, "the nodes' dialer")
+				require.NotNil(t, c.amqpCfg.Dial)
+				require.Nil(t, c.amqpCfg.Recovery, "amqp091's own recovery stays off")
+				require.Nil(t, c.amqpCfg.TLSClientConfig, "TLS, if any, is the dialer's")
 			}
 		})
 	}

@@ -15,6 +15,12 @@
 //     queues) and PurgeAndDelete; WaitForBroker for start-up, and Inspector
 //     for queue depths and readiness.
 //
+// Every function takes the broker as one address: a node's AMQP URI, or a
+// cluster's nodes' URIs as JoinNodes joins them. Every connection, and every
+// reconnection, dials the nodes in turn from a rotating start until one
+// answers, so that a hub spreads its connections over a cluster and moves
+// to another node when it loses one.
+//
 // Publishing to a queue nobody has declared is silently dropped by RabbitMQ,
 // even with publisher confirms: declare every queue the hub
 // publishes to (the portal's status queue included) before publishing.

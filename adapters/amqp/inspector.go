@@ -32,8 +32,8 @@ type Inspector struct {
 // NewInspector returns an Inspector of the broker at url. It does not dial:
 // the broker may be down at start-up, which Ping then reports.
 func NewInspector(url string) (*Inspector, error) {
-	if _, err := amqp091.ParseURI(url); err != nil {
-		return nil, fmt.Errorf("amqp: invalid URL: %w", err)
+	if _, err := parseNodes(url); err != nil {
+		return nil, err
 	}
 	return &Inspector{url: url}, nil
 }

@@ -4,42 +4,25 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"time"
 
 	"github.com/cenkalti/backoff/v5"
 	amqp091 "github.com/rabbitmq/amqp091-go"
 )
 
-// handshakeTimeout bounds the TCP, TLS and AMQP handshake when ctx has no
-// earlier deadline, as amqp091's own default dialer does.
+// handshakeTimeout bounds the AMQP handshake when ctx has no earlier
+// deadline, as amqp091's own default dialer does.
 const handshakeTimeout = 30 * time.Second
 
 // dial opens a connection named name (as the broker's management UI shows
-// it). ctx bounds the handshake only; the connection outlives it.
-func dial(ctx context.Context, url, name string) (*amqp091.Connection, error) {
-	props := amqp091.NewConnectionProperties()
-	props.SetClientConnectionName(name)
-	conn, err := amqp091.DialConfig(url, amqp091.Config{
-		Properties: props,
-		Dial: func(network, addr string) (net.Conn, error) {
-			var d net.Dialer
-			c, err := d.DialContext(ctx, network, addr)
-			if err != nil {
-				return nil, err
-			}
-			deadline := time.Now().Add(handshakeTimeout)
-			if dl, ok := ctx.Deadline(); ok && dl.Before(deadline) {
-				deadline = dl
-			}
-			// amqp091 clears the deadline once the connection is open.
-			if err := c.SetDeadline(deadline); err != nil {
-				_ = c.Close()
-				return nil, err
-			}
-			return c, nil
-		},
-	})
+// it) to one of the broker's nodes. ctx bounds the handshake only; the
+// connection outlives it.
+func dial(ctx context.Context, broker, name string) (*amqp091.Connection, error) {
+	n, err := parseNodes(broker)
+	if err != nil {
+		return nil, err
+	}
+	conn, err := amqp091.DialConfig(n.plain, n.amqpConfig(ctx, name))
 	if err != nil {
 		// amqp091's errors name the host and port, never the credentials.
 		return nil, fmt.Errorf("amqp: dial: %w", err)
@@ -80,12 +63,13 @@ func oneShot(ctx context.Context, url, name string, fn func(conn *amqp091.Connec
 	})
 }
 
-// WaitForBroker dials url with exponential backoff until a connection opens
-// or ctx ends; it closes the connection at once. Constructors such as
-// NewPublisher dial only once, so the hub calls this first at start-up.
+// WaitForBroker dials the broker (any of its nodes) with exponential
+// backoff until a connection opens or ctx ends; it closes the connection at
+// once. Constructors such as NewPublisher dial only once, so the hub calls
+// this first at start-up.
 func WaitForBroker(ctx context.Context, url string) error {
-	if _, err := amqp091.ParseURI(url); err != nil {
-		return fmt.Errorf("amqp: invalid URL: %w", err)
+	if _, err := parseNodes(url); err != nil {
+		return err
 	}
 	var last error
 	_, err := backoff.Retry(ctx, func() (struct{}, error) {

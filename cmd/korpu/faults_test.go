@@ -472,7 +472,7 @@ func consumersMissing(t *testing.T, s *stack, hubs int) []string {
 	for _, code := range s.codes {
 		want[s.topics.District(code)] = 2 * hubs
 	}
-	inspector, err := amqp.NewInspector(amqpURL())
+	inspector, err := amqp.NewInspector(s.broker)
 	require.NoError(t, err)
 	defer inspector.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -118,6 +119,9 @@ type stackOptions struct {
 	// checkpointKey, if set, is the hubs' audit.checkpoint_key: the
 	// transparency log runs, its checkpoints on topics.Checkpoints.
 	checkpointKey string
+	// amqpURLs, if set, are the broker's nodes (the hubs' amqp.urls), which
+	// the portal's side dials too; default the one node of amqpURL().
+	amqpURLs []string
 	// postgresAdmin, if set, is the server the stack's database is made on
 	// (a URL that may list several hosts); default postgrestest.AdminURL.
 	postgresAdmin string
@@ -129,6 +133,7 @@ type stack struct {
 	t         *testing.T
 	id        string
 	dir       string
+	broker    string // the broker's address as adapters/amqp takes it
 	dbURL     string
 	hubAddr   string   // the first hub's
 	hubAddrs  []string // by hub index
@@ -192,9 +197,21 @@ func newStackWith(t *testing.T, opts stackOptions) *stack {
 	if opts.postgresAdmin == "" {
 		opts.postgresAdmin = postgrestest.AdminURL()
 	}
+	amqpConfig := fmt.Sprintf("url: %q", amqpURL())
+	broker := amqpURL()
+	if len(opts.amqpURLs) > 0 {
+		quoted := make([]string, len(opts.amqpURLs))
+		for i, u := range opts.amqpURLs {
+			quoted[i] = strconv.Quote(u) // a flow sequence reads an unquoted ':' as a mapping
+		}
+		amqpConfig = fmt.Sprintf("urls: [%s]", strings.Join(quoted, ", "))
+		var err error
+		broker, err = amqp.JoinNodes(opts.amqpURLs...)
+		require.NoError(t, err)
+	}
 	id := strings.ReplaceAll(uuid.NewString()[:8], "-", "")
 	s := &stack{
-		t: t, id: id, dir: t.TempDir(), dbURL: postgrestest.NewDatabaseOn(t, opts.postgresAdmin),
+		t: t, id: id, dir: t.TempDir(), broker: broker, dbURL: postgrestest.NewDatabaseOn(t, opts.postgresAdmin),
 		districts: map[string]*restdistrict.Sim{}, esd: map[string]*esdsim.Sim{}, envelopes: &envelopeRecorder{},
 		tracker: portalsim.NewTracker(), codes: append(slices.Clone(opts.codes), opts.esdCodes...), https: opts.https,
 		topics: routers.Topics{
@@ -277,7 +294,7 @@ func newStackWith(t *testing.T, opts stackOptions) *stack {
 	}
 	for i, addr := range s.hubAddrs {
 		cfg := fmt.Sprintf(`
-amqp: { url: %q }
+amqp: { %s }
 postgres: { url: %q }
 http: { listen: %q%s }
 portal:
@@ -289,7 +306,7 @@ monitor: { token: %s }
 access: [{ name: duty-operator, role: operator, token: %s }]
 registry: { url: %q, token: "${KORPU_REGISTRY_TOKEN}", allow_insecure_http: true }
 hub: { poison_queue: %s, district_queue_prefix: %s, oversight_queue: %s, checkpoint_queue: %s, %s }
-districts:%s`, amqpURL(), s.dbURL, addr, listenTLS, s.topics.Requests, s.topics.Status, e2ePortalToken, e2eMonitorToken, e2eOperatorToken, registrySrv.URL,
+districts:%s`, amqpConfig, s.dbURL, addr, listenTLS, s.topics.Requests, s.topics.Status, e2ePortalToken, e2eMonitorToken, e2eOperatorToken, registrySrv.URL,
 			s.topics.Poison, s.topics.DistrictQueuePrefix, s.topics.Oversight, s.topics.Checkpoints, opts.hubTuning, districts.String())
 		if opts.checkpointKey != "" {
 			cfg += fmt.Sprintf("\naudit: { checkpoint_key: %q }\n", opts.checkpointKey)
@@ -310,23 +327,29 @@ districts:%s`, amqpURL(), s.dbURL, addr, listenTLS, s.topics.Requests, s.topics.
 		own = append(own, s.topics.District(code))
 	}
 	queues := append(slices.Clone(portal), own...)
-	require.NoError(t, amqp.DeclareQueues(ctx, amqpURL(), portal...))
+	// On one node the portal's queues are classic, as a portal makes them
+	// there; a cluster's portal leaves them to the hubs' topology, which
+	// makes them quorum queues, so that they survive a node.
+	if len(opts.amqpURLs) == 0 {
+		require.NoError(t, amqp.DeclareQueues(ctx, broker, portal...))
+	}
 	topo, err := amqp.NewTopology(amqp.Quorum, config.DefaultDeliveryLimit, s.topics.Poison)
 	require.NoError(t, err)
-	require.NoError(t, topo.Declare(ctx, amqpURL(), own, portal))
+	require.NoError(t, topo.Declare(ctx, broker, own, portal))
 	s.topology = topo
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		_ = amqp.PurgeAndDelete(ctx, amqpURL(), queues...)
+		_ = amqp.PurgeAndDelete(ctx, broker, queues...)
 	})
 
 	logger := watermill.NopLogger{}
-	pub, err := amqp.NewPublisher(amqp.Config{URL: amqpURL(), ChannelPoolSize: 4}, logger)
+	pub, err := amqp.NewPublisher(amqp.Config{URL: broker, ChannelPoolSize: 4}, logger)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = pub.Close() })
 	s.publisher = pub
-	sub, err := amqp.NewSubscriber(amqp.Config{URL: amqpURL()}, logger)
+	// With the topology: on a cluster the status queue is a quorum queue.
+	sub, err := amqp.NewSubscriber(amqp.Config{URL: broker, Topology: topo}, logger)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = sub.Close() })
 	subCtx, stop := context.WithCancel(context.Background())

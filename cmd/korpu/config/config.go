@@ -102,7 +102,10 @@ type Config struct {
 
 // AMQP is the RabbitMQ broker shared with the portal.
 type AMQP struct {
-	URL string // amqp:// or amqps://
+	// URL is the broker's address as adapters/amqp takes it: amqp.url (one
+	// node, amqp:// or amqps://), or amqp.urls, a cluster's nodes, joined
+	// by amqp.JoinNodes. Every connection the hub makes dials it.
+	URL string
 	// QueueType is the kind of every queue the hub declares
 	// (amqp.queue_type): QueueQuorum (default) or QueueClassic.
 	QueueType string

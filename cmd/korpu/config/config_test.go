@@ -14,9 +14,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/korpu-az/korpu/adapters/access"
+	"github.com/korpu-az/korpu/adapters/amqp"
 )
 
 const examplePath = "testdata/korpu.example.yaml"
+
+// exampleAMQPURL is the example's amqp.url line.
+const exampleAMQPURL = "  url: amqp://guest:guest@127.0.0.1:5672/   # one node; a cluster lists its nodes instead: urls: [amqp://…@rabbit-1:5672/, …] (README, Configuration)\n"
 
 // services are the 21 codes of contract §1.
 var services = []string{
@@ -268,7 +272,7 @@ func TestParseValidation(t *testing.T) {
 			key: "districts[AZ-SAT].officials[0].reception[0].room", message: "unknown key"},
 		{name: "UnknownHubKey", append: "hub:\n  consumers: 3\n", key: "hub.consumers", message: "unknown key"},
 
-		{name: "AMQPURLRequired", changes: []change{{"  url: amqp://guest:guest@127.0.0.1:5672/\n", ""}}, key: "amqp.url", message: "required"},
+		{name: "AMQPURLRequired", changes: []change{{exampleAMQPURL, ""}}, key: "amqp.url", message: "required"},
 		{name: "PostgresURLRequired", changes: []change{{"  url: postgres://postgres@127.0.0.1:5432/korpu?sslmode=disable\n", ""}}, key: "postgres.url", message: "required"},
 		{name: "ListenRequired", changes: []change{{"  listen: 127.0.0.1:8080\n", ""}}, key: "http.listen", message: "required"},
 		{name: "RequestsQueueRequired", changes: []change{{"  requests_queue: egov.portal.requests\n", ""}}, key: "portal.requests_queue", message: "required"},
@@ -289,6 +293,18 @@ func TestParseValidation(t *testing.T) {
 		{name: "SameQueues", changes: []change{{"status_queue: egov.portal.status", "status_queue: egov.portal.requests"}},
 			key: "portal.status_queue", message: "must differ"},
 
+		{name: "AMQPURLAndURLs", changes: []change{{exampleAMQPURL, exampleAMQPURL + "  urls: [amqp://guest:guest@127.0.0.1:5701/]\n"}},
+			key: "amqp.urls", message: "set together with amqp.url"},
+		{name: "AMQPURLsScheme", changes: []change{{exampleAMQPURL, "  urls:\n    - amqp://guest:guest@n1:5701/\n    - http://guest:guest@n2:5702/\n"}},
+			key: "amqp.urls[1]", message: "scheme must be amqp:// or amqps://"},
+		{name: "AMQPURLsSameNode", changes: []change{{exampleAMQPURL, "  urls:\n    - amqp://guest:guest@n1:5701/\n    - amqp://guest:guest@n1:5701/\n"}},
+			key: "amqp.urls[1]", message: "the same node as amqp.urls[0]"},
+		{name: "AMQPURLsVhost", changes: []change{{exampleAMQPURL, "  urls:\n    - amqp://guest:guest@n1:5701/\n    - amqp://guest:guest@n2:5702/other\n"}},
+			key: "amqp.urls", message: "node 2 (n2:5702) has another vhost than node 1 (n1:5701): the hub may reconnect to any node, so all must be reached the same way"},
+		{name: "AMQPURLsCredentials", changes: []change{{exampleAMQPURL, "  urls:\n    - amqp://guest:guest@n1:5701/\n    - amqp://guest:S3CRET@n2:5702/\n"}},
+			key: "amqp.urls", message: "node 2 (n2:5702) has another user or password"},
+		{name: "AMQPURLsTLS", changes: []change{{exampleAMQPURL, "  urls:\n    - amqp://guest:guest@n1:5701/\n    - amqps://guest:guest@n2:5702/\n"}},
+			key: "amqp.urls", message: "node 2 (n2:5702) has another scheme"},
 		{name: "QueueType", changes: []change{{"url: amqp://guest:guest@127.0.0.1:5672/", "url: amqp://guest:guest@127.0.0.1:5672/\n  queue_type: stream"}},
 			key: "amqp.queue_type", message: `must be quorum or classic, not "stream"`, line: 7},
 		{name: "DeliveryLimitLow", changes: []change{{"url: amqp://guest:guest@127.0.0.1:5672/", "url: amqp://guest:guest@127.0.0.1:5672/\n  delivery_limit: 1"}},
@@ -565,4 +581,35 @@ func TestInsecureHTTP(t *testing.T) {
 		require.False(t, cfg.Districts[1].AllowInsecureHTTP)
 		require.True(t, cfg.Districts[0].AllowInsecureHTTP)
 	})
+}
+
+// TestAMQPURLs: amqp.urls is the cluster's nodes, in the order given, as
+// one broker address; the log masks every node's password and a mismatch
+// never quotes one.
+func TestAMQPURLs(t *testing.T) {
+	t.Parallel()
+	env := exampleEnv()
+	env["AMQP_PASSWORD"] = "amqp-password-S3CRET8"
+	nodes := "  urls:\n" +
+		"    - amqp://korpu:${AMQP_PASSWORD}@rabbit-1:5672/hub\n" +
+		"    - amqp://korpu:${AMQP_PASSWORD}@rabbit-2:5672/hub\n" +
+		"    - amqp://korpu:${AMQP_PASSWORD}@rabbit-3:5672/hub\n"
+	src := edit(t, example(t), exampleAMQPURL, nodes)
+	cfg, err := Parse([]byte(src), lookup(env), services)
+	require.NoError(t, err)
+	want, err := amqp.JoinNodes("amqp://korpu:amqp-password-S3CRET8@rabbit-1:5672/hub",
+		"amqp://korpu:amqp-password-S3CRET8@rabbit-2:5672/hub", "amqp://korpu:amqp-password-S3CRET8@rabbit-3:5672/hub")
+	require.NoError(t, err)
+	require.Equal(t, want, cfg.AMQP.URL)
+
+	var buf bytes.Buffer
+	slog.New(slog.NewJSONHandler(&buf, nil)).Info("config", "config", cfg)
+	require.Contains(t, buf.String(), `"amqp":{"urls":["amqp://korpu:***@rabbit-1:5672/hub","amqp://korpu:***@rabbit-2:5672/hub","amqp://korpu:***@rabbit-3:5672/hub"],"queue_type"`)
+	require.NotContains(t, buf.String(), "S3CRET8")
+
+	env["AMQP_PASSWORD_2"] = "another-password-S3CRET9"
+	src = edit(t, src, "korpu:${AMQP_PASSWORD}@rabbit-3", "korpu:${AMQP_PASSWORD_2}@rabbit-3")
+	_, err = Parse([]byte(src), lookup(env), services)
+	require.ErrorContains(t, err, "amqp.urls (line 6): node 3 (rabbit-3:5672) has another user or password than node 1 (rabbit-1:5672)")
+	require.NotContains(t, err.Error(), "S3CRET")
 }

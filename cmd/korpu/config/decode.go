@@ -18,9 +18,10 @@ import (
 // tell an absent key from an empty one.
 type file struct {
 	AMQP struct {
-		URL           string `yaml:"url"`
-		QueueType     string `yaml:"queue_type"`
-		DeliveryLimit any    `yaml:"delivery_limit"`
+		URL           string   `yaml:"url"`
+		URLs          []string `yaml:"urls"`
+		QueueType     string   `yaml:"queue_type"`
+		DeliveryLimit any      `yaml:"delivery_limit"`
 	} `yaml:"amqp"`
 	Postgres struct {
 		URL string `yaml:"url"`

@@ -42,9 +42,18 @@ func (c Config) LogValue() slog.Value {
 	)
 }
 
-// LogValue renders the broker's URL with its password masked.
+// LogValue renders the broker's URL, or its nodes' URLs, with the
+// passwords masked.
 func (a AMQP) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("url", maskURL(a.URL)),
+	nodes := strings.Fields(a.URL)
+	broker := slog.String("url", maskURL(a.URL))
+	if len(nodes) > 1 {
+		for i, u := range nodes {
+			nodes[i] = maskURL(u)
+		}
+		broker = slog.Any("urls", nodes)
+	}
+	return slog.GroupValue(broker,
 		slog.String("queue_type", a.QueueType),
 		slog.Int("delivery_limit", a.DeliveryLimit),
 	)

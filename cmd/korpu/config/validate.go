@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/korpu-az/korpu/adapters/amqp"
 	"github.com/korpu-az/korpu/adapters/document"
 	"github.com/korpu-az/korpu/routers/tlog"
 	"github.com/korpu-az/korpu/schemas"
@@ -48,13 +49,12 @@ var clock = regexp.MustCompile(`^([01][0-9]|2[0-3]):[0-5][0-9]$`)
 // adding every problem to ps.
 func (ps *problems) convert(raw *file, known map[string]string, services []string) *Config {
 	cfg := &Config{
-		AMQP:         AMQP{URL: raw.AMQP.URL},
+		AMQP:         AMQP{URL: ps.amqp(raw.AMQP.URL, raw.AMQP.URLs)},
 		Postgres:     Postgres{URL: raw.Postgres.URL},
 		HTTP:         HTTP{Listen: raw.HTTP.Listen},
 		Registry:     Registry{URL: raw.Registry.URL, Token: raw.Registry.Token, AllowInsecureHTTP: raw.Registry.AllowInsecureHTTP},
 		HolidaysFile: raw.HolidaysFile,
 	}
-	ps.url("amqp.url", raw.AMQP.URL, "amqp", "amqps")
 	cfg.AMQP.QueueType, cfg.AMQP.DeliveryLimit = ps.queues(raw.AMQP.QueueType, raw.AMQP.DeliveryLimit)
 	ps.postgresURL("postgres.url", raw.Postgres.URL)
 	ps.listen("http.listen", raw.HTTP.Listen)
@@ -407,6 +407,43 @@ func (ps *problems) url(path, value string, schemes ...string) bool {
 		ok = false
 	}
 	return ok
+}
+
+// amqp checks amqp.url, or amqp.urls, and returns the broker's address.
+func (ps *problems) amqp(one string, nodes []string) string {
+	if len(nodes) == 0 {
+		ps.url("amqp.url", one, "amqp", "amqps")
+		return one
+	}
+	if one != "" {
+		ps.add("amqp.urls", "set together with amqp.url: list every node in amqp.urls, or give one node as amqp.url alone")
+		return ""
+	}
+	ok := true
+	seen := map[string]string{} // host:port → its path
+	for i, u := range nodes {
+		path := fmt.Sprintf("amqp.urls[%d]", i)
+		if !ps.url(path, u, "amqp", "amqps") {
+			ok = false
+			continue
+		}
+		parsed, _ := url.Parse(u)
+		if first, dup := seen[parsed.Host]; dup {
+			ps.add(path, "the same node as %s", first)
+			ok = false
+		}
+		seen[parsed.Host] = path
+	}
+	if !ok {
+		return ""
+	}
+	joined, err := amqp.JoinNodes(nodes...)
+	if err != nil {
+		// It names nodes by position and host, never their credentials.
+		ps.add("amqp.urls", "%s", strings.TrimPrefix(err.Error(), "amqp: "))
+		return ""
+	}
+	return joined
 }
 
 // endpoint checks the URL of a party the hub sends secrets to: https://, or
