@@ -330,7 +330,7 @@ func TestOverlay(t *testing.T) {
 		t.Parallel()
 		rmq := only[*rabbitmqv1beta1.RabbitmqCluster](t, b)
 		require.Equal(t, int32(3), *rmq.Spec.Replicas)
-		require.Contains(t, strings.Split(rmq.Spec.Rabbitmq.AdditionalConfig, "\n"), "consumer_timeout = 900000")
+		require.Contains(t, strings.Split(rmq.Spec.Rabbitmq.AdditionalConfig, "\n"), "consumer_timeout = 1800000")
 		require.Contains(t, hub.Env, corev1.EnvVar{Name: "KORPU_AMQP_URL", ValueFrom: &corev1.EnvVarSource{
 			SecretKeyRef: &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: rmq.Name + "-default-user"}, Key: "connection_string"}}})
 	})
