@@ -150,3 +150,20 @@ func TestMigrateRefusesConsumers(t *testing.T) {
 	require.ErrorIs(t, err, ErrConsumers)
 	require.NoError(t, ch.Cancel("a-hub", false))
 }
+
+// TestMigrateNewLimit: a quorum queue declared with another delivery limit
+// is migrated like a classic one.
+func TestMigrateNewLimit(t *testing.T) {
+	t.Parallel()
+	before, q := migrateSetup(t) // delivery limit 20
+	require.NoError(t, before.Declare(t.Context(), testURL, []string{q}, nil))
+	fill(t, q, 1, 5)
+	five, err := NewTopology(Quorum, 5, q+".poison")
+	require.NoError(t, err)
+	require.Equal(t, KindOther, stateOf(t, five, q).Kind)
+	moved, err := five.Migrate(t.Context(), testURL, []string{q})
+	require.NoError(t, err)
+	require.Equal(t, []Moved{{Queue: q, From: KindOther, Out: 5, Back: 5}}, moved)
+	require.True(t, declaredAs(t, q, five.Arguments(q)))
+	require.Equal(t, upTo(5), drain(t, q))
+}
