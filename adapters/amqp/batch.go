@@ -64,6 +64,10 @@ func (p *BatchPublisher) Publish(ctx context.Context, batch []Outgoing) error {
 			return fmt.Errorf("amqp: wait for confirm: %w", err)
 		}
 		if !acked {
+			// A quorum queue nacks while it has no leader (a node lost): the
+			// next batch starts on a new connection, perhaps to another
+			// node, rather than on the channel the broker just refused.
+			p.reset()
 			return errors.New("amqp: the broker refused a message (nack)")
 		}
 	}
