@@ -31,7 +31,7 @@ type OutboxLedger interface {
 // relayLoop publishes the outbox, in commit order, until ctx ends. A
 // publish failure (broker down) leaves the records in place and is retried.
 // A batch begun is finished even if ctx ends meanwhile (within
-// relayPublishTimeout): cut off half-way, the part already published would
+// relayBatchTimeout): cut off half-way, the part already published would
 // stay in the outbox and be published again by the stop's last flush or
 // another hub, repeats the portal would have to drop.
 func (h *Hub) relayLoop(ctx context.Context) error {
@@ -39,7 +39,11 @@ func (h *Hub) relayLoop(ctx context.Context) error {
 	defer idle.Stop()
 	failures := 0
 	for {
-		n, err := h.relayOnce(context.WithoutCancel(ctx))
+		// Detached from ctx but bounded: a database gone silent mid-batch
+		// must not hold up the stop, which waits for this loop.
+		batchCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), relayBatchTimeout)
+		n, err := h.relayOnce(batchCtx)
+		cancel()
 		switch {
 		case ctx.Err() != nil:
 			return nil
@@ -71,6 +75,10 @@ func (h *Hub) relayLoop(ctx context.Context) error {
 
 // relayPublishTimeout bounds the publishing of one relay batch.
 const relayPublishTimeout = 30 * time.Second
+
+// relayBatchTimeout bounds one relay batch: its publish and the statements
+// around it.
+const relayBatchTimeout = relayPublishTimeout + 10*time.Second
 
 // relayOnce hands one batch of the outbox to the publisher.
 func (h *Hub) relayOnce(ctx context.Context) (int, error) {

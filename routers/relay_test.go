@@ -3,12 +3,15 @@ package routers_test
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/korpu-az/korpu/adapters/memory"
 	"github.com/korpu-az/korpu/routers"
+	"github.com/korpu-az/korpu/routers/ledgertest"
 )
 
 // heldOutbox counts every record it is handed, by UUID, as published: a
@@ -64,4 +67,41 @@ func TestRelayFinishesItsBatchOnStop(t *testing.T) {
 	for id, n := range out.published {
 		require.Equal(t, 1, n, "record %s published %d times", id, n)
 	}
+}
+
+// deadlineLedger notes whether the relay's batches are bounded in time.
+type deadlineLedger struct {
+	ledgertest.Ledger
+	relayed   chan struct{}
+	unbounded atomic.Int32
+}
+
+func (l *deadlineLedger) Relay(ctx context.Context, limit int, publish func([]routers.OutboxRecord) error) (int, error) {
+	if _, ok := ctx.Deadline(); !ok {
+		l.unbounded.Add(1)
+	}
+	select {
+	case l.relayed <- struct{}{}:
+	default:
+	}
+	return l.Ledger.Relay(ctx, limit, publish)
+}
+
+// TestRelayBatchBounded: a batch is detached from the stop, but bounded, so
+// that a database gone silent mid-batch cannot hold up the stop (runHub
+// waits for the relay) until the kernel gives up on the connection.
+func TestRelayBatchBounded(t *testing.T) {
+	t.Parallel()
+	var ledger *deadlineLedger
+	h := newHarnessWith(t, harnessOptions{ledger: func(_ *testing.T, now func() time.Time) ledgertest.Ledger {
+		ledger = &deadlineLedger{Ledger: memory.NewLedger(now), relayed: make(chan struct{}, 1)}
+		return ledger
+	}})
+	select {
+	case <-ledger.relayed:
+	case <-time.After(waitFor):
+		t.Fatal("the relay never ran")
+	}
+	require.NoError(t, h.stopHub())
+	require.Zero(t, ledger.unbounded.Load(), "relay batches without a deadline")
 }

@@ -66,7 +66,11 @@ func parseNodes(broker string) (*nodes, error) {
 	for i, raw := range urls {
 		uri, err := amqp091.ParseURI(raw)
 		if err != nil {
-			// The parse error never quotes the URI, so the password stays out of it.
+			// url.Error, which amqp091 wraps, quotes the whole URI, password
+			// included: keep only its inner error.
+			if ue, ok := errors.AsType[*url.Error](err); ok {
+				err = ue.Err
+			}
 			if len(urls) == 1 {
 				return nil, fmt.Errorf("amqp: invalid URL: %w", err)
 			}

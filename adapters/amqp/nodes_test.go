@@ -82,6 +82,9 @@ func TestJoinNodes(t *testing.T) {
 		{name: "Three", urls: []string{nodeURL("n1:5701"), nodeURL("n2:5702"), nodeURL("n3")}},
 		{name: "None", wantErr: "empty URL"},
 		{name: "Invalid", urls: []string{nodeURL("n1"), "http://korpu:s3cret@n2/"}, wantErr: "invalid URL of node 2"},
+		// url.Parse's own error quotes the whole URI, password included.
+		{name: "BadPort", urls: []string{nodeURL("n1"), "amqp://korpu:s3cret@n2:x/hub"}, wantErr: "invalid URL of node 2"},
+		{name: "BadPortAlone", urls: []string{"amqp://korpu:s3cret@n1:x/hub"}, wantErr: "invalid URL"},
 		{name: "Scheme", urls: []string{nodeURL("n1"), "amqps://korpu:s3cret@n2/hub"},
 			wantErr: "node 2 (n2:5671) has another scheme than node 1 (n1:5672): the hub may reconnect to any node"},
 		{name: "User", urls: []string{nodeURL("n1"), "amqp://other:s3cret@n2/hub"}, wantErr: "node 2 (n2:5672) has another user or password"},

@@ -2,7 +2,7 @@ package config
 
 import (
 	"net"
-	"net/url"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -39,23 +39,36 @@ func (ps *problems) postgresURL(path, value string) {
 	for _, fb := range cfg.Fallbacks {
 		hosts[net.JoinHostPort(fb.Host, strconv.Itoa(int(fb.Port)))] = true
 	}
-	_, query, _ := strings.Cut(value, "?")
-	params, err := url.ParseQuery(query)
-	if err != nil {
-		ps.add(path, "query: %v", err)
-		return
-	}
-	var attrs string
-	if all := params["target_session_attrs"]; len(all) > 0 {
-		attrs = all[len(all)-1] // as pgx reads a repeated key
-	}
+	attrs := sessionAttrs(cfg.ValidateConnect)
 	switch attrs {
 	case "read-write", "primary":
-	case "", "any":
+	case "any":
 		if len(hosts) > 1 {
 			ps.add(path, "lists %d hosts without target_session_attrs=read-write: the hub would take the first that answers, perhaps a standby where every write fails; add target_session_attrs=read-write (or primary)", len(hosts))
 		}
 	default:
 		ps.add(path, "target_session_attrs=%s would connect the hub, which writes, to a server that may refuse writes: use read-write or primary", attrs)
 	}
+}
+
+// sessionAttrs names the target_session_attrs pgx settled on, which it keeps
+// only as the check it installs. Read back from pgx, not from the URL's
+// text: pgx takes it from PGTARGETSESSIONATTRS when the URL has none, and
+// its userinfo may hold an unescaped "?" that a split at the first "?"
+// mistakes for the query.
+func sessionAttrs(validate pgconn.ValidateConnectFunc) string {
+	if validate == nil {
+		return "any"
+	}
+	got := reflect.ValueOf(validate).Pointer()
+	for name, f := range map[string]pgconn.ValidateConnectFunc{
+		"read-write": pgconn.ValidateConnectTargetSessionAttrsReadWrite, "primary": pgconn.ValidateConnectTargetSessionAttrsPrimary,
+		"read-only": pgconn.ValidateConnectTargetSessionAttrsReadOnly, "standby": pgconn.ValidateConnectTargetSessionAttrsStandby,
+		"prefer-standby": pgconn.ValidateConnectTargetSessionAttrsPreferStandby,
+	} {
+		if reflect.ValueOf(f).Pointer() == got {
+			return name
+		}
+	}
+	return "unknown"
 }

@@ -16,6 +16,8 @@ func TestPostgresURL(t *testing.T) {
 		"postgresql://korpu@db-a:5432,db-b:5433,db-c/korpu?sslmode=require&target_session_attrs=primary&connect_timeout=3",
 		"postgres://korpu@db-a/korpu?target_session_attrs=any", // one host, though sslmode=prefer tries it twice
 		"postgres://korpu@db-a/korpu?target_session_attrs=read-write",
+		// pgx reads an unescaped "?" in the password as the password's.
+		"postgres://korpu:pa?ss@db-a,db-b/korpu?target_session_attrs=read-write",
 	}
 	for _, u := range accepted {
 		t.Run("Accepted", func(t *testing.T) {
@@ -33,6 +35,8 @@ func TestPostgresURL(t *testing.T) {
 		{"RepeatedAttrsLastWins", "postgres://korpu@db-a,db-b/korpu?target_session_attrs=read-write&target_session_attrs=any", "lists 2 hosts without"},
 		{"UnknownAttrs", "postgres://korpu@db-a,db-b/korpu?target_session_attrs=master", "not a valid URL"},
 		{"MultiHostMalformed", "postgres://korpu@db-a:5432,[::1/korpu?target_session_attrs=read-write", "not a valid URL"},
+		// The "query" is the password's: pgx sees no target_session_attrs.
+		{"AttrsInPassword", "postgres://korpu:x?target_session_attrs=read-write&y@db-a,db-b/korpu", "lists 2 hosts without"},
 		{"PasswordNotQuoted", "postgres://korpu:S3CRET@db-a:port,db-b/korpu", "not a valid URL"},
 	}
 	for _, tt := range refused {
@@ -45,6 +49,21 @@ func TestPostgresURL(t *testing.T) {
 			require.NotContains(t, problems[0].Message, "S3CRET")
 		})
 	}
+}
+
+// TestPostgresURLEnvAttrs: pgx takes target_session_attrs from the
+// environment when the URL has none; the hub's check reads what pgx read.
+func TestPostgresURLEnvAttrs(t *testing.T) {
+	t.Setenv("PGTARGETSESSIONATTRS", "standby")
+	ps := &problems{}
+	ps.postgresURL("postgres.url", "postgres://korpu@db-a/korpu")
+	require.Len(t, ps.list, 1)
+	require.Contains(t, ps.list[0].Message, "target_session_attrs=standby would connect the hub")
+
+	t.Setenv("PGTARGETSESSIONATTRS", "read-write")
+	ps = &problems{}
+	ps.postgresURL("postgres.url", "postgres://korpu@db-a,db-b/korpu")
+	require.Empty(t, ps.list)
 }
 
 // TestMaskURLHosts: a multi-host URL is logged with every host and no password.
