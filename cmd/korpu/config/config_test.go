@@ -309,6 +309,8 @@ func TestParseValidation(t *testing.T) {
 			key: "amqp.queue_type", message: `must be quorum or classic, not "stream"`, line: 7},
 		{name: "DeliveryLimitLow", changes: []change{{"url: amqp://guest:guest@127.0.0.1:5672/", "url: amqp://guest:guest@127.0.0.1:5672/\n  delivery_limit: 1"}},
 			key: "amqp.delivery_limit", message: "must be at least 2, not 1", line: 7},
+		{name: "DeliveryLimitHigh", changes: []change{{"url: amqp://guest:guest@127.0.0.1:5672/", "url: amqp://guest:guest@127.0.0.1:5672/\n  delivery_limit: 1000000000"}},
+			key: "amqp.delivery_limit", message: "must be at most 1000 (a failing message would loop for days), not 1000000000", line: 7},
 		{name: "DeliveryLimitNotANumber", changes: []change{{"url: amqp://guest:guest@127.0.0.1:5672/", "url: amqp://guest:guest@127.0.0.1:5672/\n  delivery_limit: many"}},
 			key: "amqp.delivery_limit", message: `must be a whole number, not "many"`},
 		{name: "AMQPScheme", changes: []change{{"url: amqp://guest", "url: http://guest"}}, key: "amqp.url", message: "scheme must be amqp:// or amqps://"},

@@ -15,6 +15,9 @@ const (
 	// minDeliveryLimit: the hub poisons a message itself on its last
 	// allowed delivery, so one delivery alone would never be retried.
 	minDeliveryLimit = 2
+	// maxDeliveryLimit: with the wait of up to 30 s before each nack, a
+	// failing message already loops for about 8 hours before it is poisoned.
+	maxDeliveryLimit = 1000
 )
 
 // queues reads amqp.queue_type and amqp.delivery_limit, defaults applied.
@@ -36,6 +39,8 @@ func (ps *problems) queues(typ string, limit any) (string, int) {
 	}
 	if n < minDeliveryLimit {
 		ps.add("amqp.delivery_limit", "must be at least %d, not %d", minDeliveryLimit, n)
+	} else if n > maxDeliveryLimit {
+		ps.add("amqp.delivery_limit", "must be at most %d (a failing message would loop for days), not %d", maxDeliveryLimit, n)
 	}
 	return typ, n
 }
