@@ -12,8 +12,6 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-
-	"github.com/korpu-az/korpu/routers"
 )
 
 // clusterScript is scripts/cluster, from this package's directory.
@@ -167,9 +165,7 @@ func TestFaultsCluster(t *testing.T) {
 	pollUntil(time.Minute, func() bool { missing = consumersMissing(t, s, len(hubs)); return len(missing) == 0 })
 
 	a := auditRun(s, e)
-	pollUntil(30*time.Second, func() bool { return len(s.deadLetters(routers.DeadPoison)) >= e.poisoned })
-	poisonFiled := len(s.deadLetters(routers.DeadPoison))
-	givenUp := len(s.deadLetters(routers.DeadAppeal)) + len(s.deadLetters(routers.DeadComment))
+	poisonFiled, givenUp := deadLetterCounts(s, e)
 
 	report(t, "== RabbitMQ cluster summary (seed %d)", seed)
 	report(t, "requests: %d messages published (%d publish retries while a node was away) in %s: %d valid, %d invalid, %d poisoned, %d duplicates",
@@ -190,10 +186,7 @@ func TestFaultsCluster(t *testing.T) {
 	reportBreaches(t, a.lost, a.duplicated, a.gaps, missing)
 
 	require.Empty(t, missing, "queues short of consumers after the faults")
-	require.Empty(t, a.lost, "lost")
-	require.Empty(t, a.duplicated, "duplicated")
-	require.Empty(t, a.gaps, "sequence gaps")
-	require.Zero(t, a.notFinal, "requests not at their final status")
+	requireZeros(t, a)
 	require.Equal(t, e.poisoned, poisonFiled, "poisoned messages, each filed once")
 	require.Zero(t, givenUp, "deliveries given up")
 	require.LessOrEqual(t, tail, maxTail, "the tail after the faults and the last publish")

@@ -107,9 +107,7 @@ func TestFaultsDatabase(t *testing.T) {
 	checkHubsRunning(t, hubs)
 
 	a := auditRun(s, e)
-	pollUntil(30*time.Second, func() bool { return len(s.deadLetters(routers.DeadPoison)) >= e.poisoned })
-	poisonFiled := len(s.deadLetters(routers.DeadPoison))
-	givenUp := len(s.deadLetters(routers.DeadAppeal)) + len(s.deadLetters(routers.DeadComment))
+	poisonFiled, givenUp := deadLetterCounts(s, e)
 	registered := registeredAppeals(s)
 	rows, err := promoted.Query(ctx, `SELECT n FROM unnest($1::text[]) AS n WHERE NOT EXISTS (SELECT 1 FROM appeals WHERE number = n) ORDER BY n`, registered)
 	require.NoError(t, err)
@@ -137,10 +135,7 @@ func TestFaultsDatabase(t *testing.T) {
 		drainedAt.Round(100*time.Millisecond), (drainedAt - promotedAt).Round(100*time.Millisecond), (drainedAt - publishedAt).Round(100*time.Millisecond))
 	reportBreaches(t, a.lost, a.duplicated, a.gaps, missing)
 
-	require.Empty(t, a.lost, "lost")
-	require.Empty(t, a.duplicated, "duplicated")
-	require.Empty(t, a.gaps, "sequence gaps")
-	require.Zero(t, a.notFinal, "requests not at their final status")
+	requireZeros(t, a)
 	require.Empty(t, missing, "appeals the portal saw registered, missing from the promoted database")
 	require.Positive(t, registeredAtKill, "the primary died before any appeal was registered: the test proves nothing")
 	require.Equal(t, e.poisoned, poisonFiled, "poisoned messages, each filed once")

@@ -342,10 +342,7 @@ func TestFaults(t *testing.T) {
 	checkHubsRunning(t, hubs)
 
 	a := auditRun(s, e)
-	// Poisoned messages are filed as dead letters by whichever hub takes them.
-	pollUntil(30*time.Second, func() bool { return len(s.deadLetters(routers.DeadPoison)) >= e.poisoned })
-	poisonFiled := len(s.deadLetters(routers.DeadPoison))
-	givenUp := len(s.deadLetters(routers.DeadAppeal)) + len(s.deadLetters(routers.DeadComment))
+	poisonFiled, givenUp := deadLetterCounts(s, e)
 
 	report(t, "== fault suite summary (seed %d)", seed)
 	report(t, "requests: %d messages published (%d publish retries during the broker outage) in %s: %d valid, %d invalid (%d of them unknown FINs), %d poisoned, %d duplicates",
@@ -368,13 +365,28 @@ func TestFaults(t *testing.T) {
 		float64(out.stats.published)/out.stats.took.Seconds(), float64(len(e.valid))/drainedAt.Seconds())
 	reportBreaches(t, a.lost, a.duplicated, a.gaps)
 
+	requireZeros(t, a)
+	require.Equal(t, e.poisoned, poisonFiled, "poisoned messages, each filed once")
+	require.Zero(t, givenUp, "deliveries given up")
+	require.LessOrEqual(t, tail, maxTail, "the tail after the faults and the last publish")
+}
+
+// deadLetterCounts waits up to 30 s for the poisoned messages of e to be
+// filed (by whichever hub takes them) and counts them, and the deliveries
+// given up.
+func deadLetterCounts(s *stack, e *expectations) (poisonFiled, givenUp int) {
+	pollUntil(30*time.Second, func() bool { return len(s.deadLetters(routers.DeadPoison)) >= e.poisoned })
+	return len(s.deadLetters(routers.DeadPoison)), len(s.deadLetters(routers.DeadAppeal)) + len(s.deadLetters(routers.DeadComment))
+}
+
+// requireZeros fails t unless the audit found nothing lost, doubled or
+// missing from a sequence, and every request at its end.
+func requireZeros(t *testing.T, a audit) {
+	t.Helper()
 	require.Empty(t, a.lost, "lost")
 	require.Empty(t, a.duplicated, "duplicated")
 	require.Empty(t, a.gaps, "sequence gaps")
 	require.Zero(t, a.notFinal, "requests not at their final status")
-	require.Equal(t, e.poisoned, poisonFiled, "poisoned messages, each filed once")
-	require.Zero(t, givenUp, "deliveries given up")
-	require.LessOrEqual(t, tail, maxTail, "the tail after the faults and the last publish")
 }
 
 // loadOutcome is how a publishLoad ended.

@@ -12,7 +12,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/korpu-az/korpu/adapters/sim/portalsim"
-	"github.com/korpu-az/korpu/routers"
 )
 
 // TestRollingUpdate restarts three hubs one after another while 1,500
@@ -96,9 +95,7 @@ func TestRollingUpdate(t *testing.T) {
 
 	a := auditRun(s, e)
 	order := auditArrivalOrder(s.tracker)
-	pollUntil(30*time.Second, func() bool { return len(s.deadLetters(routers.DeadPoison)) >= e.poisoned })
-	poisonFiled := len(s.deadLetters(routers.DeadPoison))
-	givenUp := len(s.deadLetters(routers.DeadAppeal)) + len(s.deadLetters(routers.DeadComment))
+	poisonFiled, givenUp := deadLetterCounts(s, e)
 
 	report(t, "== rolling update summary (seed %d)", seed)
 	report(t, "requests: %d messages published in %s: %d valid, %d invalid, %d poisoned, %d duplicates",
@@ -129,10 +126,7 @@ func TestRollingUpdate(t *testing.T) {
 		finished += r.finished["appeal delivered"]
 	}
 	require.Positive(t, finished, "the SIGTERMs came while their hubs had deliveries under way, which they finished")
-	require.Empty(t, a.lost, "lost")
-	require.Empty(t, a.duplicated, "duplicated")
-	require.Empty(t, a.gaps, "sequence gaps")
-	require.Zero(t, a.notFinal, "requests not at their final status")
+	requireZeros(t, a)
 	require.Zero(t, order.inversions(), "status events out of order as they arrived")
 	require.Zero(t, a.repeatedEvents, "status events repeated by a graceful stop")
 	require.Zero(t, a.repeatedPosts, "district calls repeated by a graceful stop")
