@@ -84,6 +84,13 @@ func (c *deliveryCounter) fail(key [sha256.Size]byte, n int) {
 	c.failed[key] = n
 }
 
+// any reports whether some message's failures are counted.
+func (c *deliveryCounter) any() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.failed) > 0
+}
+
 func (c *deliveryCounter) forget(key [sha256.Size]byte) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -101,11 +108,15 @@ func (c *deliveryCounter) forget(key [sha256.Size]byte) {
 func (h *Hub) limitDeliveries(next message.HandlerFunc) message.HandlerFunc {
 	return func(msg *message.Message) ([]*message.Message, error) {
 		out, err := next(msg)
-		key := messageKey(msg)
 		if err == nil {
-			h.counted.forget(key)
+			// Hashing the payload only when some message has failed keeps
+			// it off the path of the messages that succeed.
+			if h.counted.any() {
+				h.counted.forget(messageKey(msg))
+			}
 			return out, nil
 		}
+		key := messageKey(msg)
 		n := h.counted.deliveries(key, msg)
 		if h.cfg.DeliveryLimit > 0 && n >= h.cfg.DeliveryLimit && message.SubscribeTopicFromCtx(msg.Context()) != h.cfg.Topics.Poison {
 			h.counted.forget(key)
